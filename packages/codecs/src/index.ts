@@ -1,1 +1,40 @@
+export { decodeBase64, encodeBase64 } from './base64';
+export { base64Codec } from './base64-codec';
+export { BINARY_CONTENT_TYPE, BINARY_HEADER } from './binary-extension';
+export { getCodec, listCodecs, registerCodec } from './codec-registry';
+export type { ContentTypeCodec } from './content-type-codec';
+export {
+  createTypedArray,
+  DATATYPE_SIZES,
+  datatypeOf,
+  elementSize,
+  type FixedSizeDatatype,
+  isDatatype,
+  type TypedArrayConstructor,
+  typedArrayConstructor,
+} from './datatypes';
+export { type DecodeImageOptions, decodeImage } from './decode-image';
+export { type DecodeRequestOptions, decodeRequest } from './decode-request';
+export { elementCount } from './element-count';
+export { type EncodeResponseOptions, encodeResponse } from './encode-response';
+export { CodecError, type CodecErrorOptions } from './errors';
+export { float16ToFloat32, float32ToFloat16, float32ToHalves, halvesToFloat32 } from './float16';
+export { createImageCodec, imgCodec } from './img-codec';
+export {
+  type DecodeBodyOptions,
+  decodeInferenceRequest,
+  type EncodedBody,
+  encodeInferenceRequest,
+} from './inference-request';
+export {
+  decodeInferenceResponse,
+  encodeInferenceResponse,
+  type ResponseEncodingRequest,
+} from './inference-response';
+export { jsonCodec } from './json-codec';
+export { type NpValue, npCodec } from './np-codec';
+export * from './schemas';
+export { strCodec } from './str-codec';
+export { decodeTensor, encodeTensor } from './tensor-codec';
 export * from './types';
+export { VERSION } from './version';

@@ -1,0 +1,27 @@
+import { CodecError } from './errors';
+import { decodeUtf8 } from './utf8';
+
+/**
+ * Parses a JSON body (bytes or text); bad UTF-8, an empty body and syntax errors are
+ * `CodecError`s naming `what`.
+ *
+ * @internal
+ */
+export function parseJsonBody(body: Uint8Array | string, what: string): unknown {
+  const text = typeof body === 'string' ? body : decodeUtf8(body, what);
+  if (text.trim().length === 0) throw new CodecError(`${what} is empty; expected a JSON object`);
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new CodecError(`${what} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** @internal A plain JSON object, or a `CodecError` naming `what`. */
+export function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+    throw new CodecError(`${what} must be a JSON object, got ${got}`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  CodecError,
+  createImageCodec,
+  decodeImage,
+  decodeRequest,
+  encodeBase64,
+  imgCodec,
+  type Tensor,
+} from '@infer/codecs';
+import { describe, expect, it } from 'vitest';
+import { loadSharp } from '../src/sharp-loader';
+
+const finch = new Uint8Array(
+  readFileSync(fileURLToPath(new URL('../../../fixtures/finch.jpeg', import.meta.url))),
+);
+const MEAN = [0.485, 0.456, 0.406];
+const STD = [0.229, 0.224, 0.225];
+
+describe('decodeImage on fixtures/finch.jpeg (real sharp)', () => {
+  it('decodes to UINT8 HWC RGB at the native size', async () => {
+    const image = await decodeImage(finch);
+    expect(image.datatype).toBe('UINT8');
+    expect(image.shape).toEqual([416, 500, 3]);
+    expect(image.data).toHaveLength(416 * 500 * 3);
+    const mean = (image.data as Uint8Array).reduce((a, b) => a + b, 0) / image.data.length;
+    expect(mean).toBeGreaterThan(40);
+    expect(mean).toBeLessThan(220);
+  });
+
+  it('resizes, goes CHW and normalises to FP32 the way MobileNet expects', async () => {
+    const hwc = await decodeImage(finch, { width: 224, height: 224 });
+    const chw = await decodeImage(finch, {
+      width: 224,
+      height: 224,
+      layout: 'CHW',
+      mean: MEAN,
+      std: STD,
+    });
+    expect(chw.datatype).toBe('FP32');
+    expect(chw.shape).toEqual([3, 224, 224]);
+    // Pixel (y=10, x=20), channel 1, both ways.
+    const pixel = (hwc.data as Uint8Array)[(10 * 224 + 20) * 3 + 1]!;
+    const value = (chw.data as Float32Array)[1 * 224 * 224 + 10 * 224 + 20]!;
+    expect(value).toBeCloseTo((pixel / 255 - MEAN[1]!) / STD[1]!, 5);
+  });
+
+  it('accepts base64 text and data URLs, and grey output', async () => {
+    const fromBase64 = await decodeImage(encodeBase64(finch), { width: 8, height: 8 });
+    const fromUrl = await decodeImage(`data:image/jpeg;base64,${encodeBase64(finch)}`, {
+      width: 8,
+      height: 8,
+    });
+    expect(fromUrl.data).toEqual(fromBase64.data);
+    const grey = await decodeImage(finch, { width: 8, height: 4, channels: 1 });
+    expect(grey.shape).toEqual([4, 8, 1]);
+  });
+
+  it('rejects bytes that are not an image, and bad options by path', async () => {
+    await expect(decodeImage(new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2]))).rejects.toSatisfy(
+      (error) =>
+        CodecError.isInstance(error) &&
+        /^image could not be decoded as an image: /.test((error as Error).message),
+    );
+    await expect(decodeImage('%%%')).rejects.toThrow(
+      'image (neither a known image format nor base64) is not valid base64: character "%" at 0',
+    );
+    await expect(decodeImage(finch, { width: 0 })).rejects.toThrow(
+      'options.width must be an integer from 1 to 65535',
+    );
+    await expect(decodeImage(finch, { dtype: 'uint8', mean: 0.5 })).rejects.toThrow(
+      "options.mean, std and scale need options.dtype 'float32'",
+    );
+    await expect(decodeImage(finch, { mean: [1, 2] })).rejects.toThrow(
+      'options.mean must be a finite number or 3 finite numbers (one per channel)',
+    );
+  });
+});
+
+describe('the img content type', () => {
+  const tensor: Tensor = {
+    name: 'image',
+    datatype: 'BYTES',
+    shape: [2],
+    data: [finch, new TextEncoder().encode(encodeBase64(finch))],
+  };
+
+  it('decodes a BYTES batch of images to [N, H, W, C]', async () => {
+    const images = (await imgCodec.decode(tensor)) as Tensor<'UINT8'>;
+    expect(images.shape).toEqual([2, 416, 500, 3]);
+    const half = images.data.length / 2;
+    expect(images.data.subarray(0, half)).toEqual(images.data.subarray(half));
+  });
+
+  it('is picked by content_type through decodeRequest, with options from createImageCodec', async () => {
+    const codec = createImageCodec({
+      width: 224,
+      height: 224,
+      layout: 'CHW',
+      mean: MEAN,
+      std: STD,
+    });
+    const x = (await codec.decode(tensor)) as Tensor<'FP32'>;
+    expect(x.shape).toEqual([2, 3, 224, 224]);
+    const values = await decodeRequest({
+      inputs: [{ ...tensor, parameters: { content_type: 'img' } }],
+    });
+    expect((values['image'] as Tensor).shape).toEqual([2, 416, 500, 3]);
+  });
+
+  it('encodes UINT8 HWC pixels to PNG losslessly', async () => {
+    const pixels = await decodeImage(finch, { width: 16, height: 12 });
+    const png = (await imgCodec.encode('out', pixels)) as Tensor<'BYTES'>;
+    expect(png.shape).toEqual([1]);
+    expect(Array.from(png.data[0]!.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    const back = await decodeImage(png.data[0]!);
+    expect(back.data).toEqual(pixels.data);
+  });
+
+  it('names the image that fails inside a batch', async () => {
+    const bad: Tensor = {
+      name: 'pics',
+      datatype: 'BYTES',
+      shape: [2],
+      data: [finch, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1])],
+    };
+    await expect(imgCodec.decode(bad)).rejects.toSatisfy(
+      (error) =>
+        CodecError.isInstance(error) &&
+        error.input === 'pics' &&
+        error.index === 1 &&
+        (error as Error).message.startsWith(
+          'input "pics": image 1 could not be decoded as an image',
+        ),
+    );
+  });
+
+  it('says how to install sharp when it cannot be loaded', async () => {
+    await expect(loadSharp('sharp-that-is-not-installed')).rejects.toSatisfy(
+      (error) =>
+        CodecError.isInstance(error) &&
+        (error as Error).message.startsWith(
+          'the img content type needs the optional peer dependency "sharp-that-is-not-installed", which could not be loaded: install it with `npm install sharp`',
+        ),
+    );
+  });
+});

@@ -1,0 +1,273 @@
+import {
+  CodecError,
+  createTypedArray,
+  DATATYPE_SIZES,
+  DATATYPES,
+  datatypeOf,
+  decodeTensor,
+  elementCount,
+  elementSize,
+  encodeTensor,
+  float16ToFloat32,
+  float32ToFloat16,
+  float32ToHalves,
+  halvesToFloat32,
+  isDatatype,
+} from '@infer/codecs';
+import { describe, expect, it } from 'vitest';
+
+describe('decodeTensor', () => {
+  it('reads flat and nested row-major data into the same typed array', () => {
+    const flat = decodeTensor({
+      name: 'x',
+      datatype: 'INT32',
+      shape: [2, 3],
+      data: [1, 2, 3, 4, 5, 6],
+    });
+    const nested = decodeTensor({
+      name: 'x',
+      datatype: 'INT32',
+      shape: [2, 3],
+      data: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    });
+    expect(flat.data).toBeInstanceOf(Int32Array);
+    expect(Array.from(flat.data as Int32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(nested.data).toEqual(flat.data);
+  });
+
+  it('treats shape [] as a scalar with one element, and zero-size shapes as empty', () => {
+    expect(decodeTensor({ name: 's', datatype: 'FP64', shape: [], data: [2.5] }).data).toEqual(
+      new Float64Array([2.5]),
+    );
+    expect(decodeTensor({ name: 'e', datatype: 'FP32', shape: [0, 3], data: [] }).data).toEqual(
+      new Float32Array(0),
+    );
+  });
+
+  it('stores 64-bit integers as BigInt, from safe numbers or decimal strings', () => {
+    const t = decodeTensor({
+      name: 'i',
+      datatype: 'INT64',
+      shape: [3],
+      data: [-5, '9223372036854775807', '-9223372036854775808'],
+    });
+    expect(t.data).toEqual(new BigInt64Array([-5n, 2n ** 63n - 1n, -(2n ** 63n)]));
+    const u = decodeTensor({
+      name: 'u',
+      datatype: 'UINT64',
+      shape: [1],
+      data: ['18446744073709551615'],
+    });
+    expect(u.data).toEqual(new BigUint64Array([2n ** 64n - 1n]));
+  });
+
+  it('stores BOOL as 0/1 bytes, FP16 as raw halves, BYTES as UTF-8 Uint8Arrays', () => {
+    expect(
+      decodeTensor({ name: 'b', datatype: 'BOOL', shape: [2], data: [true, false] }).data,
+    ).toEqual(new Uint8Array([1, 0]));
+    expect(decodeTensor({ name: 'h', datatype: 'FP16', shape: [2], data: [1, -2] }).data).toEqual(
+      new Uint16Array([0x3c00, 0xc000]),
+    );
+    const bytes = decodeTensor({ name: 's', datatype: 'BYTES', shape: [2], data: ['hé', ''] })
+      .data as Uint8Array[];
+    expect(bytes.map((b) => Array.from(b))).toEqual([[0x68, 0xc3, 0xa9], []]);
+  });
+
+  it('keeps parameters other than binary_data_size', () => {
+    const t = decodeTensor({
+      name: 'x',
+      datatype: 'BYTES',
+      shape: [1],
+      data: ['a'],
+      parameters: { content_type: 'str' },
+    });
+    expect(t.parameters).toEqual({ content_type: 'str' });
+  });
+
+  it('rejects a tensor whose data is in the binary extension', () => {
+    expect(() =>
+      decodeTensor({
+        name: 'x',
+        datatype: 'FP32',
+        shape: [1],
+        parameters: { binary_data_size: 4 },
+      }),
+    ).toThrow(/data is in the binary extension/);
+  });
+
+  it('names the tensor by the path given', () => {
+    expect(() =>
+      decodeTensor({ name: 'x', datatype: 'UINT8', shape: [1], data: [-1] }, 'inputs[3]'),
+    ).toThrow('inputs[3] "x": data element 0 must be an integer in [0, 255] (UINT8), got -1');
+  });
+
+  it('flattens deep nesting without recursion (rank 20000)', () => {
+    const rank = 20_000;
+    let data: unknown = [7];
+    for (let i = 1; i < rank; i++) data = [data];
+    const t = decodeTensor({
+      name: 'deep',
+      datatype: 'INT8',
+      shape: new Array(rank).fill(1),
+      data,
+    });
+    expect(t.data).toEqual(new Int8Array([7]));
+  });
+
+  it('rejects deep nesting that does not follow the shape without overflowing the stack', () => {
+    let data: unknown = [1];
+    for (let i = 0; i < 50_000; i++) data = [data];
+    const error = (() => {
+      try {
+        decodeTensor({ name: 'deep', datatype: 'INT8', shape: [1, 1], data });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(CodecError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /nested data does not match shape \[1,1\]: data\[0\]\[0\] is an array/,
+    );
+  });
+
+  it('checks a huge declared shape against the data before allocating anything', () => {
+    const shape = [2 ** 26, 2 ** 26];
+    expect(() => decodeTensor({ name: 'big', datatype: 'FP64', shape, data: [1] })).toThrow(
+      'input "big": data has 1 element but shape [67108864,67108864] needs 4503599627370496',
+    );
+    expect(() =>
+      decodeTensor({ name: 'big', datatype: 'FP64', shape: [...shape, 4], data: [1] }),
+    ).toThrow(/more than 2\^53 elements/);
+  });
+});
+
+describe('encodeTensor', () => {
+  it('writes flat data: booleans, numbers, strings, safe 64-bit numbers and larger ones as strings', () => {
+    expect(
+      encodeTensor({ name: 'b', datatype: 'BOOL', shape: [2, 1], data: new Uint8Array([1, 0]) })
+        .data,
+    ).toEqual([true, false]);
+    expect(
+      encodeTensor({
+        name: 'i',
+        datatype: 'INT64',
+        shape: [2],
+        data: new BigInt64Array([3n, 2n ** 60n]),
+      }).data,
+    ).toEqual([3, '1152921504606846976']);
+    expect(
+      encodeTensor({ name: 'h', datatype: 'FP16', shape: [1], data: new Uint16Array([0x3555]) })
+        .data,
+    ).toEqual([float16ToFloat32(0x3555)]);
+    expect(
+      encodeTensor({
+        name: 's',
+        datatype: 'BYTES',
+        shape: [1],
+        data: [new TextEncoder().encode('ü')],
+      }).data,
+    ).toEqual(['ü']);
+  });
+
+  it('refuses NaN/Infinity and non-UTF-8 BYTES, which JSON cannot carry', () => {
+    expect(() =>
+      encodeTensor({
+        name: 'y',
+        datatype: 'FP32',
+        shape: [2],
+        data: new Float32Array([0, Number.NaN]),
+      }),
+    ).toThrow(
+      'output "y": data element 1 is NaN, which JSON cannot carry; ask for binary output (binary_data) instead',
+    );
+    expect(() =>
+      encodeTensor({ name: 'y', datatype: 'FP16', shape: [1], data: new Uint16Array([0x7c00]) }),
+    ).toThrow(/is Infinity/);
+    expect(() =>
+      encodeTensor({ name: 's', datatype: 'BYTES', shape: [1], data: [new Uint8Array([0xff])] }),
+    ).toThrow(
+      'output "s": data element 0 is not valid UTF-8; JSON carries BYTES as UTF-8 text; ask for binary output (binary_data) instead',
+    );
+  });
+
+  it('refuses data that does not match the shape or the datatype storage', () => {
+    expect(() =>
+      encodeTensor({ name: 'y', datatype: 'FP32', shape: [3], data: new Float32Array(2) }),
+    ).toThrow('output "y": data has 2 elements but shape [3] needs 3');
+    expect(() =>
+      encodeTensor({ name: 'y', datatype: 'FP32', shape: [2], data: new Float64Array(2) as never }),
+    ).toThrow('output "y": data of a FP32 tensor must be Float32Array');
+  });
+});
+
+describe('datatypes', () => {
+  it('knows every element size and storage', () => {
+    expect(DATATYPES).toHaveLength(13);
+    for (const datatype of DATATYPES) {
+      const array = createTypedArray(datatype, 3);
+      expect(array).toHaveLength(3);
+      if (datatype === 'BYTES') {
+        expect(elementSize(datatype)).toBeUndefined();
+        expect(datatypeOf(array)).toBe('BYTES');
+      } else {
+        expect((array as Uint8Array).BYTES_PER_ELEMENT).toBe(DATATYPE_SIZES[datatype]);
+      }
+    }
+    expect(isDatatype('FP32')).toBe(true);
+    expect(isDatatype('BF16')).toBe(false);
+    expect(datatypeOf(new BigInt64Array(1))).toBe('INT64');
+  });
+
+  it('counts elements safely', () => {
+    expect(elementCount([])).toBe(1);
+    expect(elementCount([2, 3, 4])).toBe(24);
+    expect(elementCount([2 ** 40, 0, 2 ** 40, 2 ** 40])).toBe(0);
+    expect(() => elementCount([2 ** 30, 2 ** 30, 2 ** 30])).toThrow(CodecError);
+    expect(() => elementCount([1, -1])).toThrow(
+      'shape[1] must be a non-negative integer, got -1 (shape [1,-1])',
+    );
+  });
+});
+
+describe('FP16 <-> FP32', () => {
+  it('converts known values', () => {
+    const cases: [number, number][] = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [2 ** -14, 0x0400],
+      [2 ** -24, 0x0001],
+      [Number.POSITIVE_INFINITY, 0x7c00],
+      [Number.NEGATIVE_INFINITY, 0xfc00],
+      [0.333251953125, 0x3555],
+    ];
+    for (const [value, bits] of cases) {
+      expect(float32ToFloat16(value)).toBe(bits);
+      expect(Object.is(float16ToFloat32(bits), value)).toBe(true);
+    }
+    expect(Number.isNaN(float16ToFloat32(float32ToFloat16(Number.NaN)))).toBe(true);
+  });
+
+  it('rounds to nearest even and overflows to Infinity', () => {
+    expect(float32ToFloat16(1 + 2 ** -11)).toBe(0x3c00); // tie -> even (down)
+    expect(float32ToFloat16(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie -> even (up)
+    expect(float32ToFloat16(65519)).toBe(0x7bff);
+    expect(float32ToFloat16(65520)).toBe(0x7c00);
+    expect(float32ToFloat16(2 ** -25)).toBe(0); // tie at the smallest subnormal -> 0
+    expect(float32ToFloat16(2 ** -25 * 1.5)).toBe(1);
+  });
+
+  it('round-trips all 63,488 non-NaN halves, in bulk too', () => {
+    const halves = new Uint16Array(65536)
+      .map((_, i) => i)
+      .filter((h) => (h & 0x7c00) !== 0x7c00 || (h & 0x3ff) === 0);
+    expect(halves.length).toBe(65536 - 2 * 1023);
+    for (const h of halves) expect(float32ToFloat16(float16ToFloat32(h))).toBe(h);
+    expect(float32ToHalves(halvesToFloat32(halves))).toEqual(halves);
+  });
+});
