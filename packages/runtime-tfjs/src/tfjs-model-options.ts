@@ -1,0 +1,156 @@
+import type { InferenceRequest } from '@infer/codecs';
+import {
+  InvalidOptionError,
+  type Logger,
+  type ServingOptionsV1,
+  type TensorMetadata,
+} from '@infer/core';
+import { TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backend';
+import { OIP_TO_TFJS } from './tfjs-datatypes';
+import type { TfjsModelFormat } from './tfjs-io-file';
+
+/** Options of `new TfjsModel(options)`. */
+export interface TfjsModelOptions extends ServingOptionsV1 {
+  /** Model name in `/v2/models/{name}`. */
+  name: string;
+  /** Model version. Default: none. */
+  version?: string | undefined;
+  /** A `model.json` file, or a directory holding one (weight shards sit next to it). */
+  path: string;
+  /** `graph` (`tf.loadGraphModel`) or `layers` (`tf.loadLayersModel`). Default: read from model.json (`format`, else the shape of `modelTopology`). */
+  format?: TfjsModelFormat | undefined;
+  /** TF.js backend. Default: the best available: `tensorflow` (tfjs-node-gpu / tfjs-node), `wasm`, `cpu`. */
+  backend?: TfjsBackendName | undefined;
+  /** Fail to load when `backend` cannot be used, instead of falling back with a warning. Default `false`. */
+  strictBackend?: boolean | undefined;
+  /** Directory of the `tfjs-backend-wasm*.wasm` files. Default: the installed `@tensorflow/tfjs-backend-wasm/dist/`. */
+  wasmPath?: string | undefined;
+  /**
+   * Datatype and shape of inputs / outputs, by the model's own tensor names, replacing what
+   * model.json says (for files converted without a signature). Default: from the file.
+   */
+  signature?: { inputs?: TensorMetadata[]; outputs?: TensorMetadata[] } | undefined;
+  /** OIP names for the model's inputs, in model order. Default: the model's names. */
+  inputNames?: string[] | undefined;
+  /** OIP names for the model's outputs, in model order. Default: the model's names. */
+  outputNames?: string[] | undefined;
+  /**
+   * Run the model once at load on zeros (dynamic dims: 1 for dim 0, {@link WARMUP_DYNAMIC_SIZE}
+   * elsewhere), or on the given request, so the first real request does not pay for kernel
+   * set-up; it also completes output metadata the file leaves out. Default `true`.
+   */
+  warmup?: boolean | InferenceRequest | undefined;
+  /** pino-compatible logger for the backend choice and warm-up. Default: silent. */
+  logger?: Logger | undefined;
+}
+
+/** Size given to dynamic dimensions other than dim 0 in the warm-up input. */
+export const WARMUP_DYNAMIC_SIZE = 16;
+
+/** Defaults of {@link TfjsModelOptions}, in one place. */
+export const TFJS_MODEL_DEFAULTS = Object.freeze({ strictBackend: false, warmup: true });
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '');
+}
+
+function checkNames(value: unknown, path: string): void {
+  if (value === undefined) return;
+  if (!isStringArray(value) || new Set(value).size !== value.length) {
+    throw new InvalidOptionError(path, 'must be an array of distinct non-empty strings');
+  }
+}
+
+function checkSignature(value: unknown): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError('options.signature', 'must be an object { inputs?, outputs? }');
+  }
+  for (const side of ['inputs', 'outputs'] as const) {
+    const entries = (value as Record<string, unknown>)[side];
+    if (entries === undefined) continue;
+    if (!Array.isArray(entries)) {
+      throw new InvalidOptionError(
+        `options.signature.${side}`,
+        'must be an array of { name, datatype, shape }',
+      );
+    }
+    entries.forEach((entry: Partial<TensorMetadata> | null, index) => {
+      const path = `options.signature.${side}[${index}]`;
+      if (typeof entry?.name !== 'string' || entry.name === '') {
+        throw new InvalidOptionError(`${path}.name`, 'must be a non-empty string');
+      }
+      if (typeof entry.datatype !== 'string' || !Object.hasOwn(OIP_TO_TFJS, entry.datatype)) {
+        throw new InvalidOptionError(
+          `${path}.datatype`,
+          `must be one of ${Object.keys(OIP_TO_TFJS).join(', ')}`,
+        );
+      }
+      if (
+        !Array.isArray(entry.shape) ||
+        !entry.shape.every((d) => Number.isInteger(d) && d >= -1)
+      ) {
+        throw new InvalidOptionError(`${path}.shape`, 'must be an array of integers >= -1');
+      }
+    });
+  }
+}
+
+/**
+ * Checks every option before any side effect; messages name the path
+ * (`options.backend must be one of tensorflow, wasm, cpu`).
+ *
+ * @internal
+ * @example
+ * validateTfjsModelOptions({ name: 'm', path: './model' });
+ */
+export function validateTfjsModelOptions(options: TfjsModelOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'must be an object');
+  }
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new InvalidOptionError(
+      'options.path',
+      'must be a non-empty string (a model.json file or its directory)',
+    );
+  }
+  if (options.format !== undefined && options.format !== 'graph' && options.format !== 'layers') {
+    throw new InvalidOptionError('options.format', "must be 'graph' or 'layers'");
+  }
+  if (options.backend !== undefined && !TFJS_BACKENDS.includes(options.backend)) {
+    throw new InvalidOptionError('options.backend', `must be one of ${TFJS_BACKENDS.join(', ')}`);
+  }
+  if (options.strictBackend !== undefined && typeof options.strictBackend !== 'boolean') {
+    throw new InvalidOptionError('options.strictBackend', 'must be a boolean');
+  }
+  if (
+    options.wasmPath !== undefined &&
+    (typeof options.wasmPath !== 'string' || options.wasmPath === '')
+  ) {
+    throw new InvalidOptionError('options.wasmPath', 'must be a non-empty string');
+  }
+  checkSignature(options.signature);
+  checkNames(options.inputNames, 'options.inputNames');
+  checkNames(options.outputNames, 'options.outputNames');
+  const warmup = options.warmup;
+  if (
+    warmup !== undefined &&
+    typeof warmup !== 'boolean' &&
+    !Array.isArray((warmup as InferenceRequest | null)?.inputs)
+  ) {
+    throw new InvalidOptionError(
+      'options.warmup',
+      'must be a boolean or an inference request { inputs }',
+    );
+  }
+  const logger = options.logger as unknown as Record<string, unknown> | undefined;
+  if (
+    logger !== undefined &&
+    !['debug', 'info', 'warn', 'error'].every((l) => typeof logger?.[l] === 'function')
+  ) {
+    throw new InvalidOptionError(
+      'options.logger',
+      'must have debug, info, warn and error methods (pino-compatible)',
+    );
+  }
+}
