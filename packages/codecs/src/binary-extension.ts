@@ -88,7 +88,10 @@ function typedView(datatype: FixedSizeDatatype, bytes: Uint8Array, count: number
     return new Constructor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count) as TensorData;
   }
   // Misaligned (the JSON header length is rarely a multiple of 8): copy into a fresh buffer.
-  return new Constructor(bytes.slice().buffer, 0, count) as TensorData;
+  // Misaligned: copy into a fresh buffer. `Uint8Array.prototype.slice` because a Node
+  // `Buffer`'s own `slice()` returns a view over the same memory, not a copy.
+  const copy = Uint8Array.prototype.slice.call(bytes);
+  return new Constructor(copy.buffer, 0, count) as TensorData;
 }
 
 function readBinaryStrings(

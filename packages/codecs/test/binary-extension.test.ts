@@ -43,6 +43,14 @@ describe('binary request bodies', () => {
     expect(data.buffer).not.toBe(body.buffer);
   });
 
+  it('copies a misaligned tensor out of a Node Buffer body too (Buffer#slice is a view)', () => {
+    const { body, headerLength } = bodyWithHeaderAt(header(16), payload, 3);
+    const buffer = Buffer.from(body);
+    const data = decodeInferenceRequest(buffer, { headerLength }).inputs[0]!.data as Float64Array;
+    expect(Array.from(data)).toEqual([1.5, -2]);
+    expect(data.buffer).not.toBe(buffer.buffer);
+  });
+
   it('respects the byteOffset of a body that is a view into a larger buffer', () => {
     const { body, headerLength } = bodyWithHeaderAt(header(16), payload, 0);
     const big = new Uint8Array(body.length + 5);
