@@ -37,21 +37,22 @@ export interface PredictResult {
 export interface ServingOptionsV1 {
   /** Batching: `false` turns it off; `maxBatchSize: 'auto'` (default) tunes the size online. */
   batching?:
+    | undefined
     | false
     | {
         /** Largest batch in rows (dim 0), or `'auto'`. Default `'auto'`. */
-        maxBatchSize?: number | 'auto';
+        maxBatchSize?: number | 'auto' | undefined;
         /** Longest wait, in ms, to fill a batch when a runner is free. Default `0`. */
-        maxBatchDelayMs?: number;
+        maxBatchDelayMs?: number | undefined;
       };
   /** Largest number of queued requests before 503. Default `1024`. */
-  maxQueueSize?: number;
+  maxQueueSize?: number | undefined;
   /** Per-request timeout in ms, queue wait included. Default `30000`. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Replicas in worker threads; `0` runs in-process. Default `0`. */
-  workers?: number;
+  workers?: number | undefined;
   /** Run one predict on zeros (or the given request) after load. Default `false`. */
-  warmup?: boolean | InferenceRequest;
+  warmup?: boolean | InferenceRequest | undefined;
 }
 
 /**

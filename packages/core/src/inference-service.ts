@@ -1,0 +1,514 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  BINARY_HEADER,
+  decodeInferenceRequest,
+  encodeInferenceResponse,
+  type InferenceResponse,
+} from '@infer/codecs';
+import type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
+import { asModelV1 } from './as-model-v1';
+import {
+  BadRequestError,
+  errorCodeOf,
+  errorHeadersOf,
+  httpStatusOf,
+  InvalidOptionError,
+  MethodNotAllowedError,
+  ModelNotFoundError,
+  RouteNotFoundError,
+  ShuttingDownError,
+  toErrorBody,
+  UnauthorizedError,
+  UnsupportedMediaTypeError,
+} from './errors';
+import { assertLogger, type Logger, silentLogger } from './logger';
+import type { InferMetrics } from './metrics/infer-metrics';
+import type { AddModelOptions, ModelRepository } from './model-repository';
+import { renderDocsPage } from './service/docs-page';
+import { buildOpenApiDocument } from './service/openapi';
+import { matchRoute, type Route, type RouteId, type RouteMatch } from './service/route-table';
+import type { ModelMetadataV1, ModelV1 } from './spec';
+import { VERSION } from './version';
+
+export type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
+
+/**
+ * Supplies a model the repository API was asked to load but that is not registered (the
+ * settings layer finds it in the configured model directories). Return `undefined` for
+ * "no such model" (404). Never build a model from a URL or path taken from the request.
+ */
+export type RepositoryLoader = (
+  name: string,
+) =>
+  | Promise<ModelV1 | { model: ModelV1; options?: AddModelOptions } | undefined>
+  | ModelV1
+  | undefined;
+
+/** The model repository extension's options. */
+export interface RepositoryApiOptions {
+  /** Serve `/v2/repository/*`. Default `false` (404). */
+  enabled?: boolean;
+  /** Bearer token required on every repository route. Default: none. */
+  token?: string;
+  /** Finds models that are not registered yet. Default: only registered models load. */
+  loader?: RepositoryLoader;
+}
+
+/** Options of {@link InferenceService}. */
+export interface InferenceServiceOptions {
+  /** The models to serve. Required. */
+  repository: ModelRepository;
+  /** pino-compatible logger: one debug line per request, errors with request id. Default: silent. */
+  logger?: Logger | undefined;
+  /** Metrics: request observations, and `GET /metrics` when given. Default: none (404). */
+  metrics?: InferMetrics | undefined;
+  /** Model repository extension (`true` = enabled without token). Default `false`. */
+  repositoryApi?: boolean | RepositoryApiOptions | undefined;
+  /** Serve `GET /v2/docs` and `/v2/docs/openapi.json`. Default `true`. */
+  docs?: boolean | undefined;
+  /** Server name in `GET /v2` and the docs. Default `'infer'`. */
+  name?: string | undefined;
+  /** `servers[0].url` of the OpenAPI document, e.g. the mount prefix. Default: none. */
+  openapiServerUrl?: string | undefined;
+}
+
+/** What {@link InferenceService.request} accepts (a `fetch`-like init). */
+export interface ServiceRequestInit {
+  /** Default `GET`, or `POST` when a body is given. */
+  method?: string;
+  headers?: Record<string, string>;
+  /** A string or bytes as is; any other value is sent as JSON. */
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** A {@link ServiceResponse} with `text()` and `json()` readers. */
+export interface ServiceTestResponse extends ServiceResponse {
+  text(): string;
+  json(): unknown;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
+const ACCEPTED_TYPES = ['application/json', 'application/octet-stream'] as const;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+const jsonResponse = (status: number, value: unknown, headers: Record<string, string> = {}) => ({
+  status,
+  headers: { ...JSON_HEADERS, ...headers },
+  body: JSON.stringify(value),
+});
+
+/**
+ * The transport-agnostic Open Inference Protocol service: `handle({ method, path, headers,
+ * body, signal })` answers every OIP REST route (health, metadata, ready, infer with JSON
+ * and the binary extension), the model repository extension (off by default), the docs
+ * page, the OpenAPI document and `/metrics`. Adapters only convert requests; all protocol
+ * logic is here. `handle()` never rejects: errors become `{"error": "..."}` responses.
+ *
+ * @example
+ * const service = new InferenceService({ repository });
+ * const response = await service.request('/v2/models/doubler/infer', { body: { inputs: [x] } });
+ * response.json(); // { model_name: 'doubler', outputs: [...] }
+ */
+export class InferenceService {
+  readonly repository: ModelRepository;
+  readonly #logger: Logger;
+  readonly #metrics: InferMetrics | undefined;
+  readonly #repositoryApi: RepositoryApiOptions & { enabled: boolean };
+  readonly #docs: boolean;
+  readonly #name: string;
+  readonly #openapiServerUrl: string | undefined;
+  readonly #enabled: (route: Route) => boolean;
+  #draining = false;
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #shutdown: Promise<void> | undefined;
+  #requestSeq = 0;
+  #openapi: string | undefined;
+
+  constructor(options: InferenceServiceOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('options', 'must be an object');
+    }
+    const { repository } = options;
+    if (
+      typeof repository !== 'object' ||
+      repository === null ||
+      typeof (repository as Partial<ModelRepository>).get !== 'function'
+    ) {
+      throw new InvalidOptionError('options.repository', 'must be a ModelRepository');
+    }
+    if (options.logger !== undefined) assertLogger(options.logger, 'options.logger');
+    const metrics = options.metrics;
+    if (
+      metrics !== undefined &&
+      (typeof metrics?.observeRequest !== 'function' || typeof metrics.render !== 'function')
+    ) {
+      throw new InvalidOptionError(
+        'options.metrics',
+        'must be an InferMetrics (see createMetrics())',
+      );
+    }
+    this.#repositoryApi = resolveRepositoryApi(options.repositoryApi);
+    if (options.docs !== undefined && typeof options.docs !== 'boolean') {
+      throw new InvalidOptionError('options.docs', 'must be a boolean');
+    }
+    if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+      throw new InvalidOptionError('options.name', 'must be a non-empty string');
+    }
+    this.repository = repository;
+    this.#logger = options.logger ?? silentLogger;
+    this.#metrics = metrics;
+    this.#docs = options.docs ?? true;
+    this.#name = options.name ?? 'infer';
+    this.#openapiServerUrl = options.openapiServerUrl;
+    this.#enabled = (route) => {
+      if (route.id.startsWith('repository_')) return this.#repositoryApi.enabled;
+      if (route.id === 'docs' || route.id === 'openapi') return this.#docs;
+      if (route.id === 'metrics') return this.#metrics !== undefined;
+      return true;
+    };
+  }
+
+  /** True once `shutdown()` began: readiness is false and new inference gets 503. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Whether the server is ready: not draining and every model that should be loaded is. */
+  get ready(): boolean {
+    return !this.#draining && this.repository.ready;
+  }
+
+  /** Handles one request; never rejects. */
+  async handle(request: ServiceRequest): Promise<ServiceResponse> {
+    const started = performance.now();
+    const method = (request.method ?? 'GET').toUpperCase();
+    const path = request.path ?? '/';
+    const requestId = request.headers?.['x-request-id'] ?? `${++this.#requestSeq}`;
+    let route: RouteId | 'unknown' = 'unknown';
+    let params: Record<string, string> = {};
+    let response: ServiceResponse;
+    let code: string | undefined;
+    try {
+      const lookup = matchRoute(method, path, this.#enabled);
+      if (lookup.kind === 'none') throw new RouteNotFoundError({ method, path });
+      if (lookup.kind === 'method') {
+        throw new MethodNotAllowedError({ method, path, allow: lookup.allow });
+      }
+      route = lookup.match.route.id;
+      params = lookup.match.params;
+      response = await this.#dispatch(lookup.match, request);
+    } catch (error) {
+      code = errorCodeOf(error);
+      response = this.#errorResponse(error, { requestId, method, path, route, code });
+    }
+    if (method === 'HEAD') response = { ...response, body: '' };
+    const durationMs = performance.now() - started;
+    this.#metrics?.observeRequest({
+      model: params.model,
+      version: params.version,
+      route,
+      status: response.status,
+      durationMs,
+    });
+    this.#logger.debug(
+      {
+        requestId,
+        method,
+        path,
+        route,
+        status: response.status,
+        durationMs,
+        ...(code === undefined ? {} : { code }),
+      },
+      'request',
+    );
+    return response;
+  }
+
+  /** The error response; 5xx other than 503 are also logged at error level with the cause. */
+  #errorResponse(
+    error: unknown,
+    context: { requestId: string; method: string; path: string; route: string; code: string },
+  ): ServiceResponse {
+    const status = httpStatusOf(error);
+    if (status >= 500 && status !== 503) {
+      this.#logger.error(
+        { ...context, err: error },
+        `request failed: ${(error as Error)?.message}`,
+      );
+    }
+    return jsonResponse(status, toErrorBody(error), errorHeadersOf(error));
+  }
+
+  #dispatch(
+    match: RouteMatch,
+    request: ServiceRequest,
+  ): Promise<ServiceResponse> | ServiceResponse {
+    const { model, version } = match.params;
+    switch (match.route.id) {
+      case 'health_live':
+        return jsonResponse(200, { live: true });
+      case 'health_ready': {
+        const ready = this.ready;
+        return jsonResponse(ready ? 200 : 503, { ready });
+      }
+      case 'server_metadata':
+        return jsonResponse(200, this.#serverMetadata());
+      case 'model_metadata':
+        return jsonResponse(200, this.repository.metadata(model!, version));
+      case 'model_ready': {
+        const status = this.repository.status(model!, version);
+        const ready = status.state === 'READY' && !this.#draining;
+        return jsonResponse(ready ? 200 : 503, { name: status.name, ready });
+      }
+      case 'infer':
+        return this.#infer(model!, version, request);
+      case 'repository_index':
+        return this.#repositoryIndex(request);
+      case 'repository_load':
+        return this.#repositoryLoad(model!, request);
+      case 'repository_unload':
+        return this.#repositoryUnload(model!, request);
+      case 'docs':
+        return {
+          status: 200,
+          headers: { 'content-type': 'text/html; charset=utf-8' },
+          body: this.#docsPage(),
+        };
+      case 'openapi':
+        return { status: 200, headers: { ...JSON_HEADERS }, body: this.#openapiDocument() };
+      case 'metrics':
+        return this.#renderMetrics();
+    }
+  }
+
+  #serverMetadata() {
+    const extensions = ['binary_tensor_data'];
+    if (this.#repositoryApi.enabled) extensions.push('model_repository');
+    if (this.#metrics) extensions.push('metrics');
+    return { name: this.#name, version: VERSION, extensions };
+  }
+
+  async #infer(
+    model: string,
+    version: string | undefined,
+    request: ServiceRequest,
+  ): Promise<ServiceResponse> {
+    if (this.#draining) throw new ShuttingDownError();
+    this.#inFlight++;
+    try {
+      const served = this.repository.get(model, version);
+      const inference = decodeInferBody(request);
+      // The decoded request is ours alone: its buffers may move to a worker thread.
+      const result = await served.predict(inference, { signal: request.signal, transfer: true });
+      const response: InferenceResponse = {
+        model_name: served.name,
+        ...(served.version === undefined ? {} : { model_version: served.version }),
+        ...(inference.id === undefined ? {} : { id: inference.id }),
+        ...(result.parameters === undefined ? {} : { parameters: result.parameters }),
+        outputs: result.outputs,
+      };
+      const encoded = encodeInferenceResponse(response, inference);
+      return { status: 200, headers: encoded.headers, body: encoded.body };
+    } finally {
+      if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  #authorize(request: ServiceRequest): void {
+    const token = this.#repositoryApi.token;
+    if (token === undefined) return;
+    const header = request.headers['authorization'] ?? '';
+    const match = /^Bearer\s+(.+)$/i.exec(header.trim());
+    const given = encoder.encode(match?.[1] ?? '');
+    const expected = encoder.encode(token);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new UnauthorizedError();
+    }
+  }
+
+  #repositoryIndex(request: ServiceRequest): ServiceResponse {
+    this.#authorize(request);
+    const body = parseOptionalJson(request) as { ready?: unknown } | undefined;
+    const onlyReady = body?.ready === true;
+    const rows = this.repository.list().filter((row) => !onlyReady || row.state === 'READY');
+    return jsonResponse(200, rows);
+  }
+
+  async #repositoryLoad(model: string, request: ServiceRequest): Promise<ServiceResponse> {
+    this.#authorize(request);
+    parseOptionalJson(request);
+    if (this.#draining) throw new ShuttingDownError();
+    if (!this.repository.has(model)) {
+      const loader = this.#repositoryApi.loader;
+      const found = loader ? await loader(model) : undefined;
+      if (found === undefined) throw new ModelNotFoundError({ model });
+      const { model: candidate, options } =
+        typeof (found as { predict?: unknown }).predict === 'function'
+          ? { model: found as ModelV1, options: undefined }
+          : (found as { model: ModelV1; options?: AddModelOptions });
+      const checked = asModelV1(candidate, 'loader result');
+      if (checked.name !== model) {
+        throw new BadRequestError(`the loader returned model "${checked.name}" for "${model}"`);
+      }
+      if (!this.repository.has(model)) this.repository.add(checked, options);
+    }
+    const served = await this.repository.load(model);
+    return jsonResponse(200, this.repository.status(model, served.version));
+  }
+
+  async #repositoryUnload(model: string, request: ServiceRequest): Promise<ServiceResponse> {
+    this.#authorize(request);
+    parseOptionalJson(request);
+    await this.repository.unload(model);
+    return jsonResponse(200, this.repository.status(model));
+  }
+
+  #docsPage(): string {
+    const models = this.repository.list().map((entry) => {
+      let metadata: ModelMetadataV1 | undefined;
+      try {
+        metadata = this.repository.metadata(entry.name, entry.version);
+      } catch {
+        metadata = undefined;
+      }
+      return { entry, metadata };
+    });
+    return renderDocsPage({ title: this.#name, version: VERSION, enabled: this.#enabled, models });
+  }
+
+  #openapiDocument(): string {
+    this.#openapi ??= JSON.stringify(
+      buildOpenApiDocument({
+        title: this.#name,
+        version: VERSION,
+        enabled: this.#enabled,
+        serverUrl: this.#openapiServerUrl,
+      }),
+    );
+    return this.#openapi;
+  }
+
+  async #renderMetrics(): Promise<ServiceResponse> {
+    const metrics = this.#metrics!;
+    return {
+      status: 200,
+      headers: { 'content-type': metrics.contentType },
+      body: await metrics.render(),
+    };
+  }
+
+  /**
+   * Starts draining: readiness turns false and new inference gets 503 at once; resolves
+   * when in-flight inference requests have finished (or after `timeoutMs`), then unloads
+   * every model (draining their queues) unless `closeRepository` is `false`.
+   *
+   * @example
+   * process.on('SIGTERM', () => service.shutdown({ timeoutMs: 10_000 }));
+   */
+  shutdown(options: { timeoutMs?: number; closeRepository?: boolean } = {}): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#draining = true;
+      const idle =
+        this.#inFlight === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+      const timeoutMs = options.timeoutMs ?? 30_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([idle, timeout]);
+      clearTimeout(timer);
+      if (options.closeRepository !== false) await this.repository.close();
+    })();
+    return this.#shutdown;
+  }
+
+  /**
+   * Sends a request in-process, as Hono's `app.request()`: for tests and for calling the
+   * service without HTTP. A non-string, non-bytes body is sent as JSON.
+   *
+   * @example
+   * const response = await service.request('/v2/health/ready');
+   * response.status; // 200
+   */
+  async request(path: string, init: ServiceRequestInit = {}): Promise<ServiceTestResponse> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(init.headers ?? {}))
+      headers[name.toLowerCase()] = value;
+    let body: Uint8Array | undefined;
+    if (typeof init.body === 'string') body = encoder.encode(init.body);
+    else if (init.body instanceof Uint8Array) body = init.body;
+    else if (init.body !== undefined) {
+      body = encoder.encode(JSON.stringify(init.body));
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await this.handle({
+      method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+      path,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...(init.signal === undefined ? {} : { signal: init.signal }),
+    });
+    const text = () =>
+      typeof response.body === 'string' ? response.body : decoder.decode(response.body);
+    return { ...response, text, json: () => JSON.parse(text()) };
+  }
+}
+
+function resolveRepositoryApi(
+  option: InferenceServiceOptions['repositoryApi'],
+): RepositoryApiOptions & { enabled: boolean } {
+  if (option === undefined || typeof option === 'boolean') return { enabled: option ?? false };
+  if (typeof option !== 'object' || option === null) {
+    throw new InvalidOptionError('options.repositoryApi', 'must be a boolean or an object');
+  }
+  if (option.enabled !== undefined && typeof option.enabled !== 'boolean') {
+    throw new InvalidOptionError('options.repositoryApi.enabled', 'must be a boolean');
+  }
+  if (option.token !== undefined && (typeof option.token !== 'string' || option.token === '')) {
+    throw new InvalidOptionError('options.repositoryApi.token', 'must be a non-empty string');
+  }
+  if (option.loader !== undefined && typeof option.loader !== 'function') {
+    throw new InvalidOptionError('options.repositoryApi.loader', 'must be a function');
+  }
+  return { ...option, enabled: option.enabled ?? true };
+}
+
+function mediaTypeOf(request: ServiceRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Checks the Content-Type and decodes an infer body (JSON or the binary extension). */
+function decodeInferBody(request: ServiceRequest) {
+  const type = mediaTypeOf(request);
+  if (type !== '' && !JSON_TYPES.test(type) && type !== 'application/octet-stream') {
+    throw new UnsupportedMediaTypeError({ contentType: type, accepted: ACCEPTED_TYPES });
+  }
+  const body = request.body;
+  if (body === undefined || body.byteLength === 0) {
+    throw new BadRequestError('request body is empty; send an inference request (JSON)');
+  }
+  const headerLength = request.headers[BINARY_HEADER];
+  return decodeInferenceRequest(body, headerLength === undefined ? {} : { headerLength });
+}
+
+/** Parses an optional JSON body of the repository routes (400 when malformed). */
+function parseOptionalJson(request: ServiceRequest): unknown {
+  const body = request.body;
+  if (body === undefined || body.byteLength === 0) return undefined;
+  const type = mediaTypeOf(request);
+  if (type !== '' && !JSON_TYPES.test(type)) {
+    throw new UnsupportedMediaTypeError({ contentType: type, accepted: ['application/json'] });
+  }
+  try {
+    return JSON.parse(decoder.decode(body));
+  } catch (cause) {
+    throw new BadRequestError('request body is not valid JSON', { cause });
+  }
+}

@@ -1,0 +1,404 @@
+import {
+  AdaptiveBatcher,
+  type BatchStats,
+  batchKey,
+  createOipRun,
+  requestRows,
+} from '@infer/batching';
+import { createTypedArray, type InferenceRequest, type Tensor } from '@infer/codecs';
+import { asModelV1 } from './as-model-v1';
+import { type Batchability, batchabilityOf } from './batchability';
+import {
+  InferError,
+  InvalidOptionError,
+  isErrorCode,
+  ModelFailedError,
+  ModelLoadFailedError,
+  ModelNotReadyError,
+  OutputNotFoundError,
+} from './errors';
+import { assertLogger, childLogger, type Logger, silentLogger } from './logger';
+import type { InferMetrics } from './metrics/infer-metrics';
+import { throwIfAborted } from './model';
+import { WorkerPool } from './pool/worker-pool';
+import { type ResolvedServingOptions, resolveServingOptions } from './serving-options';
+import type { ModelMetadataV1, ModelV1, PredictResult, ServingOptionsV1 } from './spec';
+import { validateRequest } from './validate-request';
+
+/** The metric hooks a served model reports to (a subset of `InferMetrics`). */
+export type ServedModelMetrics = Pick<
+  InferMetrics,
+  'observeBatch' | 'setQueueLength' | 'setWorkers' | 'incWorkerRestarts' | 'observeModelLoad'
+>;
+
+/** Options of {@link ServedModel}: serving knobs (they override the model's own) and hooks. */
+export interface ServedModelOptions extends ServingOptionsV1 {
+  /** pino-compatible logger. Default: silent. */
+  logger?: Logger | undefined;
+  /** Metric hooks, e.g. `createMetrics()`. Default: none. */
+  metrics?: ServedModelMetrics | undefined;
+  /** Validate requests against the model's metadata before queueing. Default `true`. */
+  validate?: boolean | undefined;
+}
+
+/** Options of one {@link ServedModel.predict} call. */
+export interface ServedPredictOptions {
+  /** Aborts the call; a request still queued does no work. */
+  signal?: AbortSignal | undefined;
+  /** Timeout in ms, queue wait included; `0` = none. Default: the model's `timeoutMs`. */
+  timeoutMs?: number | undefined;
+  /** Higher is served first. Default `0`. */
+  priority?: number | undefined;
+  /**
+   * With workers: move (detach) the request's input buffers to the worker instead of
+   * copying them. Only for requests nobody reads afterwards (the service sets it for
+   * decoded HTTP bodies). Batches of several requests are always moved (they are new
+   * arrays). Default `false`.
+   */
+  transfer?: boolean | undefined;
+}
+
+type State = 'idle' | 'starting' | 'ready' | 'failed' | 'closing' | 'closed';
+
+/**
+ * A loaded model ready to serve: the model (in-process, or `workers` replicas in a worker
+ * pool) behind an `AdaptiveBatcher`. Both HTTP and in-process `predict()` go through it.
+ *
+ * @example
+ * const served = await new ServedModel(model, { batching: { maxBatchDelayMs: 2 } }).start();
+ * const { outputs } = await served.predict(request, { signal });
+ * await served.close();
+ */
+export class ServedModel {
+  readonly model: ModelV1;
+  readonly name: string;
+  readonly version: string | undefined;
+  /** The serving options in force (call options > model's own > defaults). */
+  readonly options: Readonly<ResolvedServingOptions>;
+  readonly #logger: Logger;
+  readonly #metrics: ServedModelMetrics | undefined;
+  readonly #validate: boolean;
+  #state: State = 'idle';
+  #starting: Promise<this> | undefined;
+  #closing: Promise<void> | undefined;
+  #metadata: ModelMetadataV1 | undefined;
+  #batchability: Batchability = { batchable: false };
+  #batcher: AdaptiveBatcher<InferenceRequest, PredictResult> | undefined;
+  #pool: WorkerPool | undefined;
+  #loadError: Error | undefined;
+  /** Requests whose buffers the caller keeps: copied, not moved, to workers. */
+  readonly #callerOwned = new WeakSet<InferenceRequest>();
+
+  constructor(model: ModelV1, options: ServedModelOptions = {}) {
+    this.model = asModelV1(model);
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('options', 'must be an object');
+    }
+    this.name = this.model.name;
+    this.version = this.model.version;
+    this.options = Object.freeze(resolveServingOptions(this.model.serving, options));
+    if (options.logger !== undefined) assertLogger(options.logger, 'options.logger');
+    if (this.options.workers > 0 && typeof this.model.workerSource !== 'function') {
+      throw new InvalidOptionError(
+        'options.workers',
+        `needs a model with workerSource() (model "${this.name}" has none); use workers: 0`,
+      );
+    }
+    this.#logger = childLogger(options.logger ?? silentLogger, {
+      model: this.name,
+      ...(this.version === undefined ? {} : { version: this.version }),
+    });
+    this.#metrics = options.metrics;
+    this.#validate = options.validate ?? true;
+  }
+
+  /** True once `start()` succeeded and until `close()` begins. */
+  get ready(): boolean {
+    return this.#state === 'ready';
+  }
+
+  /** Lifecycle state: idle, starting, ready, failed, closing, closed. */
+  get state(): State {
+    return this.#state;
+  }
+
+  /** The error of a failed `start()`. */
+  get loadError(): Error | undefined {
+    return this.#loadError;
+  }
+
+  /** Requests waiting in the batcher queue. */
+  get queueLength(): number {
+    return this.#batcher?.queueLength ?? 0;
+  }
+
+  /** Whether requests are batched (false: run one by one; see `metadata().parameters`). */
+  get batchable(): boolean {
+    return this.#batchability.batchable;
+  }
+
+  /** The worker pool when `workers > 0`. */
+  get pool(): WorkerPool | undefined {
+    return this.#pool;
+  }
+
+  /**
+   * Loads the model (or starts its worker pool), decides batchability, runs the warm-up;
+   * concurrent calls share one start. Rejects with `ModelLoadFailedError`.
+   */
+  start(): Promise<this> {
+    if (this.#state === 'ready') return Promise.resolve(this);
+    if (this.#starting) return this.#starting;
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(
+        new ModelNotReadyError({ model: this.name, version: this.version, reason: 'closed' }),
+      );
+    }
+    this.#state = 'starting';
+    const started = performance.now();
+    this.#starting = this.#start().then(
+      () => {
+        this.#state = 'ready';
+        this.#loadError = undefined;
+        this.#metrics?.observeModelLoad(this.name, performance.now() - started, true);
+        return this;
+      },
+      async (cause: unknown) => {
+        await this.#teardown().catch(() => undefined);
+        const error = InferError.isInstance(cause)
+          ? (cause as InferError)
+          : new ModelLoadFailedError({ model: this.name, version: this.version, cause });
+        this.#state = 'failed';
+        this.#loadError = error;
+        this.#metrics?.observeModelLoad(this.name, performance.now() - started, false);
+        this.#logger.error({ err: cause }, `model failed to load: ${error.message}`);
+        throw error;
+      },
+    );
+    this.#starting
+      .catch(() => undefined)
+      .finally(() => {
+        this.#starting = undefined;
+      });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const { workers } = this.options;
+    if (workers > 0) {
+      const source = this.model.workerSource!();
+      this.#pool = new WorkerPool({
+        source,
+        workers,
+        logger: this.#logger,
+        name: this.name,
+        onRestart: () => this.#metrics?.incWorkerRestarts(this.name),
+      });
+      this.#metadata = await this.#pool.start();
+      this.#metrics?.setWorkers(this.name, this.#pool.size);
+    } else {
+      await this.model.load();
+      this.#metadata = this.model.metadata();
+    }
+    const batchability = this.options.batching
+      ? batchabilityOf(this.model, this.#metadata)
+      : { batchable: false, reason: 'batching is off' };
+    this.#batchability = batchability;
+    const maxBatchSize = batchability.batchable ? this.options.maxBatchSize : 1;
+    if (!batchability.batchable) {
+      this.#logger.info(
+        { reason: batchability.reason },
+        `model runs request by request: ${batchability.reason}`,
+      );
+    }
+    this.#batcher = new AdaptiveBatcher<InferenceRequest, PredictResult>({
+      run: createOipRun((request, signal) => this.#runOne(request, signal)),
+      maxBatchSize,
+      maxBatchDelayMs: this.options.maxBatchDelayMs,
+      maxQueueSize: this.options.maxQueueSize,
+      timeoutMs: this.options.timeoutMs,
+      concurrency: Math.max(1, workers),
+      ...(batchability.batchable ? { rows: rowsOf, key: keyOf() } : {}),
+      onStats: (stats) => this.#onStats(stats),
+    });
+    if (this.options.warmup !== false) await this.#warmup();
+  }
+
+  async #warmup(): Promise<void> {
+    const { warmup } = this.options;
+    const request = warmup === true ? zerosRequest(this.#metadata!) : (warmup as InferenceRequest);
+    if (warmup !== true) this.#callerOwned.add(request);
+    const started = performance.now();
+    await this.#runOne(request, new AbortController().signal);
+    this.#logger.debug({ durationMs: performance.now() - started }, 'warm-up done');
+  }
+
+  #onStats(stats: BatchStats): void {
+    const metrics = this.#metrics;
+    if (metrics === undefined) return;
+    metrics.observeBatch({
+      model: this.name,
+      size: stats.size,
+      queueWaitMs: stats.queueWaitMs,
+      runMs: stats.runMs,
+    });
+    metrics.setQueueLength(this.name, stats.queueLength);
+  }
+
+  async #runOne(request: InferenceRequest, signal: AbortSignal): Promise<PredictResult> {
+    try {
+      return this.#pool
+        ? await this.#pool.run(request, { signal, transfer: !this.#callerOwned.has(request) })
+        : await this.model.predict(request, { signal });
+    } catch (cause) {
+      if (isErrorCode((cause as { code?: unknown } | null)?.code)) throw cause;
+      this.#logger.error({ err: cause }, 'model failed to predict');
+      throw new ModelFailedError({ model: this.name, version: this.version, cause });
+    }
+  }
+
+  /**
+   * The model's metadata, with serving facts in `parameters`: `batchable`, `max_batch_size`,
+   * `workers`, and `batching_disabled_reason` when requests run one by one.
+   */
+  metadata(): ModelMetadataV1 {
+    const metadata = this.#metadata;
+    if (metadata === undefined) {
+      throw new ModelNotReadyError({
+        model: this.name,
+        version: this.version,
+        reason: this.#state,
+      });
+    }
+    const { batchable, reason } = this.#batchability;
+    return {
+      ...metadata,
+      name: this.name,
+      parameters: {
+        ...metadata.parameters,
+        batchable,
+        max_batch_size: batchable ? this.options.maxBatchSize : 1,
+        workers: this.options.workers,
+        ...(reason === undefined ? {} : { batching_disabled_reason: reason }),
+      },
+    };
+  }
+
+  /**
+   * Runs one request through the batcher (and pool): validates it against the metadata,
+   * queues it, returns its own outputs (filtered to the requested ones). Rejects with
+   * `ModelNotReadyError`, `InvalidInputError`, `OverloadedError`, `TimeoutError`,
+   * `AbortError` or `ModelFailedError`.
+   *
+   * @example
+   * const { outputs } = await served.predict({ inputs: [x] }, { signal: AbortSignal.timeout(100) });
+   */
+  async predict(
+    request: InferenceRequest,
+    options: ServedPredictOptions = {},
+  ): Promise<PredictResult> {
+    const batcher = this.#batcher;
+    if (this.#state !== 'ready' || batcher === undefined) {
+      if (batcher && (this.#state === 'closing' || this.#state === 'closed')) {
+        // The batcher answers `BatcherClosedError` (503 shutting down).
+        return batcher.submit(request);
+      }
+      throw new ModelNotReadyError({
+        model: this.name,
+        version: this.version,
+        reason: this.#loadError?.message ?? this.#state,
+      });
+    }
+    throwIfAborted(options.signal);
+    if (this.#validate) validateRequest(request, this.#metadata!);
+    if (options.transfer !== true) this.#callerOwned.add(request);
+    const result = await batcher.submit(request, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      priority: options.priority,
+    });
+    return selectOutputs(result, request, this.name);
+  }
+
+  /** Refuses new requests, finishes queued and running ones, then unloads (or stops workers). */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closing = (async () => {
+      if (this.#starting) await this.#starting.catch(() => undefined);
+      this.#state = 'closing';
+      await this.#teardown();
+      this.#state = 'closed';
+    })();
+    return this.#closing;
+  }
+
+  async #teardown(): Promise<void> {
+    await this.#batcher?.close();
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) {
+      await pool.close();
+      this.#metrics?.setWorkers(this.name, 0);
+    } else {
+      await this.model.unload();
+    }
+  }
+}
+
+/** Rows of a request; one whose inputs disagree on dim 0 counts 1 (it runs alone). */
+function rowsOf(request: InferenceRequest): number {
+  return requestRows(request) ?? 1;
+}
+
+/** Batch keys; a request whose inputs disagree on dim 0 gets a key of its own. */
+function keyOf(): (request: InferenceRequest) => string {
+  let solo = 0;
+  return (request) => (requestRows(request) === undefined ? `solo:${solo++}` : batchKey(request));
+}
+
+/** Keeps the requested outputs, in the requested order; all when none were requested. */
+function selectOutputs(
+  result: PredictResult,
+  request: InferenceRequest,
+  model: string,
+): PredictResult {
+  const requested = request.outputs;
+  if (requested === undefined || requested.length === 0) return result;
+  const byName = new Map(result.outputs.map((output) => [output.name, output]));
+  const outputs = requested.map((wanted) => {
+    const output = byName.get(wanted.name);
+    if (output === undefined) throw new OutputNotFoundError({ model, output: wanted.name });
+    return output;
+  });
+  return { ...result, outputs };
+}
+
+/** A request of zeros (dynamic dims = 1) for warm-up. */
+function zerosRequest(metadata: ModelMetadataV1): InferenceRequest {
+  const inputs = metadata.inputs.map((input): Tensor => {
+    const shape = input.shape.map((dim) => (dim < 0 ? 1 : dim));
+    const count = shape.reduce((product, dim) => product * dim, 1);
+    return {
+      name: input.name,
+      datatype: input.datatype,
+      shape,
+      data: createTypedArray(input.datatype, count),
+    };
+  });
+  return { inputs };
+}
+
+/**
+ * Wraps a model in a {@link ServedModel} and starts it.
+ *
+ * @example
+ * const served = await loadModel(defineModel({ ... }), { workers: 0 });
+ * const result = await served.predict(request);
+ */
+export function loadModel(model: ModelV1, options: ServedModelOptions = {}): Promise<ServedModel> {
+  try {
+    return new ServedModel(model, options).start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -1,0 +1,157 @@
+import { BadRequestError } from '../errors';
+
+/** Identifier of a service route; also the `route` label of request metrics. */
+export type RouteId =
+  | 'health_live'
+  | 'health_ready'
+  | 'server_metadata'
+  | 'model_metadata'
+  | 'model_ready'
+  | 'infer'
+  | 'repository_index'
+  | 'repository_load'
+  | 'repository_unload'
+  | 'docs'
+  | 'openapi'
+  | 'metrics';
+
+/** One route: method, path template (`:name` segments are parameters), summary for docs. */
+export interface Route {
+  readonly id: RouteId;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly summary: string;
+}
+
+/**
+ * Every route of the service, in one table (the docs page and the OpenAPI document are
+ * generated from it). Optional segments of the spec (`[/versions/{v}]`) are two rows.
+ *
+ * @internal
+ */
+export const ROUTES: readonly Route[] = [
+  { id: 'health_live', method: 'GET', path: '/v2/health/live', summary: 'Server live' },
+  { id: 'health_ready', method: 'GET', path: '/v2/health/ready', summary: 'Server ready' },
+  { id: 'server_metadata', method: 'GET', path: '/v2', summary: 'Server metadata' },
+  { id: 'model_metadata', method: 'GET', path: '/v2/models/:model', summary: 'Model metadata' },
+  {
+    id: 'model_metadata',
+    method: 'GET',
+    path: '/v2/models/:model/versions/:version',
+    summary: 'Model metadata (one version)',
+  },
+  { id: 'model_ready', method: 'GET', path: '/v2/models/:model/ready', summary: 'Model ready' },
+  {
+    id: 'model_ready',
+    method: 'GET',
+    path: '/v2/models/:model/versions/:version/ready',
+    summary: 'Model ready (one version)',
+  },
+  { id: 'infer', method: 'POST', path: '/v2/models/:model/infer', summary: 'Inference' },
+  {
+    id: 'infer',
+    method: 'POST',
+    path: '/v2/models/:model/versions/:version/infer',
+    summary: 'Inference (one version)',
+  },
+  {
+    id: 'repository_index',
+    method: 'POST',
+    path: '/v2/repository/index',
+    summary: 'Repository index (model repository extension)',
+  },
+  {
+    id: 'repository_load',
+    method: 'POST',
+    path: '/v2/repository/models/:model/load',
+    summary: 'Load a model (model repository extension)',
+  },
+  {
+    id: 'repository_unload',
+    method: 'POST',
+    path: '/v2/repository/models/:model/unload',
+    summary: 'Unload a model (model repository extension)',
+  },
+  { id: 'docs', method: 'GET', path: '/v2/docs', summary: 'This documentation page' },
+  {
+    id: 'openapi',
+    method: 'GET',
+    path: '/v2/docs/openapi.json',
+    summary: 'OpenAPI 3 document of these routes',
+  },
+  { id: 'metrics', method: 'GET', path: '/metrics', summary: 'Prometheus metrics' },
+];
+
+/** A matched route and its decoded path parameters. */
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+/** The outcome of {@link matchRoute}: a match, a path with other methods only, or nothing. */
+export type RouteLookup =
+  | { kind: 'match'; match: RouteMatch }
+  | { kind: 'method'; allow: string[] }
+  | { kind: 'none' };
+
+const split = (path: string) => path.split('/').slice(1);
+const TEMPLATES = ROUTES.map((route) => ({ route, segments: split(route.path) }));
+
+/**
+ * The path part of a request path: query and fragment dropped, trailing `/` removed.
+ *
+ * @internal
+ * @example
+ * pathnameOf('/v2/?x=1'); // '/v2'
+ */
+export function pathnameOf(path: string): string {
+  const end = path.search(/[?#]/);
+  const pathname = end === -1 ? path : path.slice(0, end);
+  return pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequestError(`malformed URL segment "${segment}"`);
+  }
+}
+
+/**
+ * Finds the route for a method and path among `routes` (HEAD matches GET routes); when the
+ * path exists under other methods only, returns them for the `Allow` header.
+ *
+ * @internal
+ * @example
+ * matchRoute('GET', '/v2/models/m%201/ready', (r) => true); // { kind: 'match', match: { params: { model: 'm 1' } } }
+ */
+export function matchRoute(
+  method: string,
+  path: string,
+  enabled: (route: Route) => boolean,
+): RouteLookup {
+  const segments = split(pathnameOf(path));
+  const allow = new Set<string>();
+  for (const { route, segments: template } of TEMPLATES) {
+    if (!enabled(route) || template.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const fits = template.every((part, index) => {
+      const actual = segments[index]!;
+      if (part.startsWith(':')) {
+        if (actual === '') return false;
+        params[part.slice(1)] = actual;
+        return true;
+      }
+      return part === actual;
+    });
+    if (!fits) continue;
+    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
+      for (const key of Object.keys(params)) params[key] = decode(params[key]!);
+      return { kind: 'match', match: { route, params } };
+    }
+    allow.add(route.method);
+    if (route.method === 'GET') allow.add('HEAD');
+  }
+  return allow.size > 0 ? { kind: 'method', allow: [...allow] } : { kind: 'none' };
+}

@@ -1,0 +1,100 @@
+/**
+ * ServedModel with `workers > 0`: batches go to a WorkerPool (threads load the BUILT
+ * `dist/pool/worker.js`: run `pnpm --filter @infer/core build` first; the root `pnpm test`
+ * builds) running the fixture runtime `fixtures/pool-runtime.mjs`.
+ */
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defineModel } from '../src/define-model';
+import { InferenceService } from '../src/inference-service';
+import { ModelRepository } from '../src/model-repository';
+import type { ServedModelMetrics } from '../src/served-model';
+
+const FIXTURE = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta.url));
+
+function pooled(behaviour: string) {
+  let mainThreadLoads = 0;
+  const model = defineModel({
+    name: `pooled-${behaviour}`,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    load: () => {
+      mainThreadLoads++;
+    },
+    predict: () => {
+      throw new Error('must run in a worker');
+    },
+    workerSource: () => ({
+      module: FIXTURE,
+      settings: { name: `pooled-${behaviour}`, parameters: { behaviour } },
+    }),
+  });
+  return { model, loads: () => mainThreadLoads };
+}
+
+const repository = new ModelRepository();
+afterAll(() => repository.close());
+
+describe('ServedModel with a worker pool', () => {
+  it('serves HTTP and in-process predict from worker threads, not the main thread', async () => {
+    const workers: number[] = [];
+    const metrics: ServedModelMetrics = {
+      observeBatch: () => {},
+      setQueueLength: () => {},
+      setWorkers: (_m, n) => workers.push(n),
+      incWorkerRestarts: () => {},
+      observeModelLoad: () => {},
+    };
+    const { model, loads } = pooled('identity');
+    repository.add(model, { workers: 2, metrics });
+    await repository.loadAll();
+    const served = repository.get('pooled-identity');
+    expect(served.pool?.size).toBe(2);
+    expect(served.metadata()).toMatchObject({
+      platform: 'pool-test',
+      parameters: { workers: 2, batchable: true },
+    });
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((v) =>
+        served.predict({
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float32Array([v, -v]) }],
+        }),
+      ),
+    );
+    expect(results.map((r) => [...(r.outputs[0]!.data as Float32Array)])).toEqual([
+      [1, -1],
+      [2, -2],
+      [3, -3],
+      [4, -4],
+    ]);
+    // In-process callers keep their buffers unless they pass transfer: true.
+    const kept = new Float32Array([5, 6]);
+    await served.predict({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: kept }] });
+    expect(kept.length).toBe(2);
+    const moved = new Float32Array([5, 6]);
+    const echoed = await served.predict(
+      { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: moved }] },
+      { transfer: true },
+    );
+    expect(moved.length).toBe(0); // detached: moved to the worker, not copied
+    expect([...(echoed.outputs[0]!.data as Float32Array)]).toEqual([5, 6]);
+    const service = new InferenceService({ repository });
+    const response = await service.request('/v2/models/pooled-identity/infer', {
+      body: { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [7] }] },
+    });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({ outputs: [{ data: [7] }] });
+    expect(loads()).toBe(0);
+    expect(workers).toEqual([2]);
+    await repository.unload('pooled-identity');
+    expect(workers).toEqual([2, 0]);
+  });
+
+  it('reports a worker load failure as the model load error', async () => {
+    const { model } = pooled('load-fails');
+    repository.add(model, { workers: 1 });
+    const failures = await repository.loadAll();
+    expect(failures[0]?.error.message).toContain('fixture load failure');
+    expect(repository.status('pooled-load-fails').state).toBe('UNAVAILABLE');
+  });
+});

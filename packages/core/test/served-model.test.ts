@@ -1,0 +1,330 @@
+import type { InferenceRequest, Tensor } from '@infer/codecs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineModel } from '../src/define-model';
+import type { InferError } from '../src/errors';
+import type { Logger } from '../src/logger';
+import { loadModel, ServedModel, type ServedModelMetrics } from '../src/served-model';
+
+const row = (values: number[]): InferenceRequest => ({
+  inputs: [
+    { name: 'x', datatype: 'FP32', shape: [values.length / 2, 2], data: new Float32Array(values) },
+  ],
+});
+
+/** A batchable identity-ish model (y = x + 1) that records each call's rows and can be held. */
+function gatedModel(options: { batchable?: boolean; serving?: object; fail?: () => boolean } = {}) {
+  const calls: number[] = [];
+  const signals: AbortSignal[] = [];
+  let release: (() => void) | undefined;
+  let hold = false;
+  const model = defineModel({
+    name: 'gated',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+    outputs: [
+      { name: 'y', datatype: 'FP32', shape: [-1, 2] },
+      { name: 'z', datatype: 'FP32', shape: [-1, 2] },
+    ],
+    ...(options.batchable === undefined ? {} : { batchable: options.batchable }),
+    ...(options.serving ? { serving: options.serving } : {}),
+    predict: async (request, { signal }) => {
+      const x = request.input('x').tensor as Tensor<'FP32'>;
+      calls.push(x.shape[0]!);
+      if (signal) signals.push(signal);
+      if (hold) await new Promise<void>((resolve) => (release = resolve));
+      if (options.fail?.()) throw new Error('SECRET failure');
+      return [
+        { name: 'y', datatype: 'FP32', shape: x.shape, data: x.data.map((v) => v + 1) },
+        { name: 'z', datatype: 'FP32', shape: x.shape, data: x.data.map(() => 0) },
+      ];
+    },
+  });
+  return {
+    model,
+    calls,
+    signals,
+    hold: () => {
+      hold = true;
+    },
+    release: () => {
+      hold = false;
+      release?.();
+    },
+  };
+}
+
+const until = async (check: () => boolean) => {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(check()).toBe(true);
+};
+
+const served: ServedModel[] = [];
+afterEach(async () => {
+  await Promise.all(served.splice(0).map((s) => s.close()));
+});
+const start = async (...args: ConstructorParameters<typeof ServedModel>) => {
+  const s = new ServedModel(...args);
+  served.push(s);
+  return s.start();
+};
+
+describe('ServedModel batching', () => {
+  it('runs a request at once when idle, and batches what queued meanwhile into one call', async () => {
+    const g = gatedModel();
+    const s = await start(g.model, { batching: { maxBatchSize: 8 } });
+    g.hold();
+    const first = s.predict(row([1, 1]));
+    await until(() => g.calls.length === 1);
+    const queued = [s.predict(row([2, 2])), s.predict(row([3, 3, 4, 4])), s.predict(row([5, 5]))];
+    await until(() => s.queueLength === 3);
+    g.release();
+    const results = await Promise.all([first, ...queued]);
+    expect(g.calls).toEqual([1, 4]);
+    expect(results.map((r) => [...(r.outputs[0]!.data as Float32Array)])).toEqual([
+      [2, 2],
+      [3, 3],
+      [4, 4, 5, 5],
+      [6, 6],
+    ]);
+    expect(results[2]!.outputs[0]!.shape).toEqual([2, 2]);
+    expect(s.batchable).toBe(true);
+    expect(s.metadata().parameters).toMatchObject({
+      batchable: true,
+      max_batch_size: 8,
+      workers: 0,
+    });
+  });
+
+  it('runs a non-batchable model request by request and says so in metadata and logs', async () => {
+    const lines: string[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: (_o, m) => lines.push(String(m)),
+      warn: () => {},
+      error: () => {},
+    };
+    const g = gatedModel({ batchable: false });
+    const s = await start(g.model, { logger });
+    g.hold();
+    const pending = [s.predict(row([1, 1])), s.predict(row([2, 2])), s.predict(row([3, 3]))];
+    await until(() => g.calls.length === 1);
+    expect(s.queueLength).toBe(2); // not batched with the running one
+    g.release();
+    await Promise.all(pending);
+    expect(g.calls).toEqual([1, 1, 1]);
+    expect(s.metadata().parameters).toMatchObject({
+      batchable: false,
+      max_batch_size: 1,
+      batching_disabled_reason: 'the model is not batchable',
+    });
+    expect(lines.some((line) => line.includes('request by request'))).toBe(true);
+  });
+
+  it('infers batchability from metadata: a fixed first dim runs one by one', async () => {
+    const model = defineModel({
+      name: 'fixed',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [1, 2] }],
+      predict: (request) => [{ ...request.inputs[0]!, name: 'y' }],
+    });
+    const s = await start(model);
+    expect(s.batchable).toBe(false);
+    expect(s.metadata().parameters?.batching_disabled_reason).toBe(
+      'input "x" has a fixed first dim (1)',
+    );
+  });
+
+  it('turns batching off with batching: false', async () => {
+    const s = await start(gatedModel().model, { batching: false });
+    expect(s.batchable).toBe(false);
+    expect(s.metadata().parameters?.batching_disabled_reason).toBe('batching is off');
+  });
+});
+
+describe('ServedModel predict', () => {
+  it('returns only the requested outputs, in the requested order', async () => {
+    const s = await start(gatedModel().model);
+    const result = await s.predict({ ...row([1, 2]), outputs: [{ name: 'z' }] });
+    expect(result.outputs.map((o) => o.name)).toEqual(['z']);
+    await expect(s.predict({ ...row([1, 2]), outputs: [{ name: 'q' }] })).rejects.toMatchObject({
+      code: 'INFER_ERR_OUTPUT_NOT_FOUND',
+    });
+  });
+
+  it('validates requests against the metadata before queueing (400)', async () => {
+    const g = gatedModel();
+    const s = await start(g.model);
+    await expect(
+      s.predict({
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }],
+      }),
+    ).rejects.toMatchObject({ code: 'INFER_ERR_INVALID_INPUT', input: 'x' });
+    expect(g.calls).toEqual([]);
+  });
+
+  it('does no work for a request aborted while queued', async () => {
+    const g = gatedModel();
+    const s = await start(g.model);
+    g.hold();
+    const first = s.predict(row([1, 1]));
+    await until(() => g.calls.length === 1);
+    const controller = new AbortController();
+    const second = s.predict(row([2, 2]), { signal: controller.signal });
+    controller.abort(new Error('client gone'));
+    await expect(second).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED' });
+    g.release();
+    await first;
+    await s.predict(row([9, 9]));
+    expect(g.calls).toEqual([1, 1]); // the first and the last; never the aborted one
+  });
+
+  it('aborts the model call of a running request', async () => {
+    const g = gatedModel();
+    const s = await start(g.model);
+    g.hold();
+    const controller = new AbortController();
+    const pending = s.predict(row([1, 1]), { signal: controller.signal });
+    await until(() => g.signals.length === 1);
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED', status: 499 });
+    expect(g.signals[0]!.aborted).toBe(true);
+    g.release();
+  });
+
+  it('times out with a 504 TimeoutError', async () => {
+    const g = gatedModel();
+    const s = await start(g.model, { timeoutMs: 30_000 });
+    g.hold();
+    await expect(s.predict(row([1, 1]), { timeoutMs: 20 })).rejects.toMatchObject({
+      code: 'INFER_ERR_TIMEOUT',
+      status: 504,
+    });
+    g.release();
+  });
+
+  it('wraps a model exception in ModelFailedError (500), logs the cause, keeps serving', async () => {
+    const errors: unknown[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (o) => errors.push((o as { err: unknown }).err),
+    };
+    let fail = true;
+    const s = await start(gatedModel({ fail: () => fail }).model, { logger });
+    const error = (await s.predict(row([1, 1])).catch((e: unknown) => e)) as InferError;
+    expect(error.code).toBe('INFER_ERR_MODEL_FAILED');
+    expect(error.status).toBe(500);
+    expect(error.message).not.toContain('SECRET');
+    expect((error.cause as Error).message).toBe('SECRET failure');
+    expect((errors[0] as Error).message).toBe('SECRET failure');
+    fail = false;
+    expect((await s.predict(row([1, 1]))).outputs).toHaveLength(2);
+  });
+
+  it('is not ready before start (503)', async () => {
+    const s = new ServedModel(gatedModel().model);
+    expect(s.ready).toBe(false);
+    await expect(s.predict(row([1, 1]))).rejects.toMatchObject({
+      code: 'INFER_ERR_MODEL_NOT_READY',
+    });
+  });
+});
+
+describe('ServedModel lifecycle', () => {
+  it('reports the auto batch size in metadata by default', async () => {
+    const s = await start(gatedModel().model);
+    expect(s.metadata().parameters).toMatchObject({ batchable: true, max_batch_size: 'auto' });
+  });
+
+  it('runs a warm-up of zeros after load', async () => {
+    const g = gatedModel({ serving: { warmup: true } });
+    await start(g.model);
+    expect(g.calls).toEqual([1]);
+  });
+
+  it('reports batches and loads to the metric hooks', async () => {
+    const seen: string[] = [];
+    const metrics: ServedModelMetrics = {
+      observeBatch: (o) => seen.push(`batch:${o.model}:${o.size}`),
+      setQueueLength: (m, n) => seen.push(`queue:${m}:${n}`),
+      setWorkers: () => {},
+      incWorkerRestarts: () => {},
+      observeModelLoad: (m, _ms, ok) => seen.push(`load:${m}:${ok}`),
+    };
+    const s = await start(gatedModel().model, { metrics });
+    await s.predict(row([1, 1, 2, 2]));
+    expect(seen).toEqual(['load:gated:true', 'batch:gated:2', 'queue:gated:0']);
+  });
+
+  it('fails start with ModelLoadFailedError and reports it', async () => {
+    const loads: boolean[] = [];
+    const model = defineModel({
+      name: 'broken',
+      inputs: [],
+      outputs: [],
+      load: () => {
+        throw new Error('weights missing');
+      },
+      predict: () => [],
+    });
+    const s = new ServedModel(model, {
+      metrics: {
+        observeBatch: () => {},
+        setQueueLength: () => {},
+        setWorkers: () => {},
+        incWorkerRestarts: () => {},
+        observeModelLoad: (_m, _ms, ok) => loads.push(ok),
+      },
+    });
+    await expect(s.start()).rejects.toMatchObject({
+      code: 'INFER_ERR_MODEL_LOAD_FAILED',
+      message: 'Model "broken" failed to load: weights missing',
+    });
+    expect(s.state).toBe('failed');
+    expect(s.loadError?.message).toContain('weights missing');
+    expect(loads).toEqual([false]);
+  });
+
+  it('close() finishes queued requests, then refuses new ones (503) and unloads', async () => {
+    const g = gatedModel();
+    const s = await start(g.model);
+    g.hold();
+    const pending = [s.predict(row([1, 1])), s.predict(row([2, 2]))];
+    await until(() => g.calls.length === 1);
+    const closing = s.close();
+    await expect(s.predict(row([3, 3]))).rejects.toMatchObject({ code: 'INFER_ERR_SHUTTING_DOWN' });
+    g.release();
+    await until(() => g.calls.length === 2);
+    g.release();
+    await closing;
+    expect((await Promise.all(pending)).length).toBe(2);
+    expect(g.model.ready).toBe(false);
+    expect(s.state).toBe('closed');
+  });
+
+  it('loadModel() wraps and starts in one call', async () => {
+    const s = await loadModel(gatedModel().model);
+    served.push(s);
+    expect(s.ready).toBe(true);
+  });
+
+  it.each([
+    [{ workers: -1 }, 'options.workers must be a non-negative integer'],
+    [{ workers: 2 }, 'options.workers needs a model with workerSource()'],
+    [
+      { batching: { maxBatchSize: 0 } },
+      "options.batching.maxBatchSize must be a positive integer or 'auto'",
+    ],
+    [
+      { batching: { maxBatchDelayMs: -1 } },
+      'options.batching.maxBatchDelayMs must be a non-negative number',
+    ],
+    [{ batching: 3 }, 'options.batching must be false or an object'],
+    [{ maxQueueSize: 0 }, 'options.maxQueueSize must be a positive integer'],
+    [{ timeoutMs: -5 }, 'options.timeoutMs must be a non-negative number of ms'],
+    [{ warmup: 'yes' }, 'options.warmup must be a boolean or an inference request'],
+    [{ logger: {} }, 'options.logger must have debug, info, warn and error methods'],
+  ])('validates options at construction: %j', (options, message) => {
+    expect(() => new ServedModel(gatedModel().model, options as never)).toThrow(message);
+  });
+});
