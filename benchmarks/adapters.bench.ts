@@ -1,0 +1,231 @@
+/**
+ * Question: what do `serve()` (node:http) and the Fastify adapter cost over a bare route?
+ *
+ * One OIP infer round trip on an in-process identity model (FP32 [1,16], default serving
+ * options, so the adaptive batcher is on) served by `serve()` and by `inferPlugin` on
+ * Fastify, against a bare Fastify route and a bare node:http handler that parse the same
+ * JSON body and echo it back in the OIP response shape; `serve-unbatched` is `serve()` with
+ * `batching: false`, to show the batcher's share; `node-adapter-echo` is `createNodeHandler`
+ * over a stub service doing the bare routes' echo, the adapter's own cost. Each server runs in a child
+ * process (all started, but only one under load at a time); the load generator, autocannon,
+ * runs here with fixed flags: 32 connections, 1 s warm-up, then 2 rounds of 3 s per server
+ * interleaved (best round kept, as the 2 cores are shared with other work), loopback.
+ * Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x. Run: `pnpm bench adapters`.
+ */
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const CONNECTIONS = 32;
+const WARMUP_S = 1;
+const DURATION_S = 3;
+const ROUNDS = 2;
+const PATH = '/v2/models/identity/infer';
+const BODY = JSON.stringify({
+  inputs: [
+    {
+      name: 'x',
+      datatype: 'FP32',
+      shape: [1, 16],
+      data: Array.from({ length: 16 }, (_, i) => i / 16),
+    },
+  ],
+});
+const KINDS = [
+  'fastify-bare',
+  'node-bare',
+  'serve',
+  'fastify-plugin',
+  'serve-unbatched',
+  'node-adapter-echo',
+] as const;
+type Kind = (typeof KINDS)[number];
+
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+/** The little of Fastify used here (its types live with @infer/core's devDependencies). */
+interface FastifyLike {
+  post(path: string, handler: (request: { body: unknown }) => Promise<unknown>): void;
+  register(plugin: unknown, options: object): Promise<unknown>;
+  listen(options: { port: number; host: string }): Promise<string>;
+  server: { address(): unknown };
+}
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
+
+async function identityModel(batching = true) {
+  const { defineModel } = await import('@infer/core');
+  return defineModel({
+    name: 'identity',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 16] }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 16] }],
+    ...(batching ? {} : { serving: { batching: false as const } }),
+    predict: (request) => [{ ...request.inputs[0]!, name: 'y' }],
+  });
+}
+
+const echo = (body: { inputs: unknown[] }) => ({ model_name: 'identity', outputs: body.inputs });
+
+/**
+ * fastify is a devDependency of @infer/core, not of the root: resolve it from there. A
+ * bundled copy of this file (to run on another machine) sets `globalThis.inferBenchFastify`
+ * (and `inferBenchAutocannon`).
+ */
+function loadFastify(): (options?: object) => FastifyLike {
+  const injected = (globalThis as { inferBenchFastify?: unknown }).inferBenchFastify;
+  if (injected !== undefined) return injected as (options?: object) => FastifyLike;
+  const fromCore = createRequire(
+    createRequire(import.meta.url).resolve('@infer/core/package.json'),
+  );
+  return fromCore('fastify') as (options?: object) => FastifyLike;
+}
+
+/** Child: start one server on 127.0.0.1:0 and report its port. */
+async function startServer(kind: Kind): Promise<number> {
+  if (kind === 'serve' || kind === 'serve-unbatched') {
+    const { serve } = await import('@infer/core');
+    const server = await serve({ models: [await identityModel(kind === 'serve')], port: 0 });
+    return (server.server.address() as AddressInfo).port;
+  }
+  if (kind === 'node-adapter-echo') {
+    // createNodeHandler over a service that does what the bare routes do: the adapter's own cost.
+    const { createNodeHandler } = await import('@infer/core/node');
+    const decoder = new TextDecoder();
+    const service = {
+      handle: async (request: { body?: Uint8Array }) => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(echo(JSON.parse(decoder.decode(request.body)))),
+      }),
+    };
+    const server = createServer(createNodeHandler(service));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+  if (kind === 'node-bare') {
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = JSON.stringify(echo(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        response.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        });
+        response.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+  const app = loadFastify()();
+  if (kind === 'fastify-bare') {
+    app.post(PATH, async (request: { body: unknown }) =>
+      echo(request.body as { inputs: unknown[] }),
+    );
+  } else {
+    const { InferenceService, ModelRepository } = await import('@infer/core');
+    const { inferPlugin } = await import('@infer/core/fastify');
+    const repository = new ModelRepository();
+    repository.add(await identityModel());
+    await repository.loadAll();
+    await app.register(inferPlugin, { service: new InferenceService({ repository }) });
+  }
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+interface Row {
+  kind: Kind;
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function startChild(kind: Kind) {
+  const child = fork(fileURLToPath(import.meta.url), ['server', kind], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as number));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { kind, child, url: `http://127.0.0.1:${port}${PATH}` };
+}
+
+async function load(
+  autocannon: Autocannon,
+  kind: Kind,
+  url: string,
+  duration: number,
+): Promise<Row> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+    connections: CONNECTIONS,
+    duration,
+  });
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  }
+  return { kind, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+}
+
+async function main() {
+  const autocannon = ((globalThis as { inferBenchAutocannon?: unknown }).inferBenchAutocannon ??
+    createRequire(import.meta.url)('autocannon')) as Autocannon;
+  console.log(
+    `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]?.toFixed(2)}; ` +
+      `autocannon -c ${CONNECTIONS} -d ${DURATION_S} x ${ROUNDS} rounds (after ${WARMUP_S} s warm-up), ` +
+      `POST ${PATH}, ${BODY.length} B JSON`,
+  );
+  // Every server is up (idle) at once; rounds interleave them so background load on the
+  // shared machine hits all alike, and the best round of each is kept.
+  const servers = await Promise.all(KINDS.map(startChild));
+  try {
+    for (const { kind, url } of servers) await load(autocannon, kind, url, WARMUP_S);
+    const best = new Map<Kind, Row>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const { kind, url } of servers) {
+        const row = await load(autocannon, kind, url, DURATION_S);
+        const previous = best.get(kind);
+        if (previous === undefined || row.rps > previous.rps) best.set(kind, row);
+      }
+    }
+    const rows = KINDS.map((kind) => best.get(kind)!);
+    const base = best.get('fastify-bare')!;
+    console.log(
+      '\n| server | req/s | p50 ms | p99 ms | req/s vs bare Fastify | p99 vs bare Fastify |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      console.log(
+        `| ${row.kind} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ` +
+          `${((100 * row.rps) / base.rps).toFixed(0)}% | ${(row.p99 / base.p99).toFixed(2)}x |`,
+      );
+    }
+    for (const kind of ['serve', 'fastify-plugin'] as const) {
+      const row = best.get(kind)!;
+      const ok = row.rps >= 0.8 * base.rps && row.p99 <= 1.5 * base.p99;
+      console.log(`${kind}: goal (>= 80% req/s, p99 <= 1.5x) ${ok ? 'met' : 'NOT met'}`);
+    }
+  } finally {
+    for (const { child } of servers) child.kill();
+  }
+}
+
+if (process.argv[2] === 'server') {
+  const port = await startServer(process.argv[3] as Kind);
+  process.send?.(port);
+} else {
+  await main();
+}

@@ -1,0 +1,65 @@
+import { InvalidOptionError } from '../errors';
+
+/** Default largest request body: 64 MiB, enough for a batch of 32 FP32 224x224 RGB images. */
+export const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
+
+/** Options every HTTP adapter takes. */
+export interface AdapterOptions {
+  /**
+   * Largest request body in bytes. A larger `Content-Length`, or a streamed body that grows
+   * past it, is answered `413` with `{"error": ...}` at once, without buffering the rest.
+   * Default `67108864` (64 MiB).
+   */
+  maxBodySize?: number;
+  /**
+   * Mount path stripped from the URL before routing, e.g. `'/ml'` serves
+   * `/ml/v2/health/live`. Default `''` (the Next handlers default to `'/api'`).
+   */
+  prefix?: string;
+}
+
+/** Adapter options after validation, with defaults applied. @internal */
+export interface ResolvedAdapterOptions {
+  maxBodySize: number;
+  prefix: string;
+}
+
+/**
+ * Validates adapter options before any side effect; messages name the option path.
+ *
+ * @internal
+ * @example
+ * resolveAdapterOptions({ prefix: '/ml/' }); // { maxBodySize: 67108864, prefix: '/ml' }
+ */
+export function resolveAdapterOptions(
+  options: AdapterOptions | undefined,
+  defaults: Partial<ResolvedAdapterOptions> = {},
+): ResolvedAdapterOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new InvalidOptionError('options', 'must be an object');
+  }
+  const maxBodySize = options?.maxBodySize ?? defaults.maxBodySize ?? DEFAULT_MAX_BODY_SIZE;
+  if (!Number.isSafeInteger(maxBodySize) || maxBodySize <= 0) {
+    throw new InvalidOptionError('options.maxBodySize', 'must be a positive integer (bytes)');
+  }
+  return { maxBodySize, prefix: normalizePrefix(options?.prefix ?? defaults.prefix ?? '') };
+}
+
+/**
+ * `''` or a path that starts with `/` and has no trailing `/`.
+ *
+ * @internal
+ * @example
+ * normalizePrefix('/api/'); // '/api'
+ */
+export function normalizePrefix(prefix: string, path = 'options.prefix'): string {
+  if (typeof prefix !== 'string') throw new InvalidOptionError(path, 'must be a string');
+  const trimmed = prefix.replace(/\/+$/, '');
+  if (trimmed !== '' && !trimmed.startsWith('/')) {
+    throw new InvalidOptionError(path, `must start with "/" (got "${prefix}")`);
+  }
+  if (/[?#\s]/.test(trimmed)) {
+    throw new InvalidOptionError(path, 'must be a plain path without "?", "#" or spaces');
+  }
+  return trimmed;
+}

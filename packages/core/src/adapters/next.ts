@@ -1,0 +1,68 @@
+/**
+ * `@infer/core/next`: Next.js App Router route handlers on Web `Request`/`Response`.
+ *
+ * Note for adapter authors: this file only converts, and is the template for any
+ * fetch-style runtime (Next, Remix, Hono, Bun, Deno, workers). It reads the body stream
+ * under the limit (cancelling it once over), passes `request.signal` through (Next aborts
+ * it when the client disconnects) and wraps the `ServiceResponse` in a `Response`.
+ */
+
+import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
+import { errorResponse, notFoundResponse } from './error-response';
+import { assertService } from './node';
+import { readWebBody } from './read-body';
+import { stripPrefix } from './request-path';
+import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
+
+/** Options of `createNextHandlers`: `prefix` (default `'/api'`), `maxBodySize` (default 64 MiB). */
+export type NextHandlersOptions = AdapterOptions;
+
+/** A route handler of the App Router. */
+export type NextRouteHandler = (request: Request) => Promise<Response>;
+
+/**
+ * Creates `GET` and `POST` route handlers for `app/api/[...infer]/route.ts`.
+ *
+ * @example
+ * // app/api/[...infer]/route.ts
+ * import { createNextHandlers } from '@infer/core/next';
+ * export const { GET, POST } = createNextHandlers(service);
+ */
+export function createNextHandlers(
+  service: InferenceHandler,
+  options: NextHandlersOptions = {},
+): { GET: NextRouteHandler; POST: NextRouteHandler } {
+  assertService(service);
+  const { maxBodySize, prefix } = resolveAdapterOptions(options, { prefix: '/api' });
+  const handle = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const path = stripPrefix(url.pathname + url.search, prefix);
+    if (path === undefined) return toResponse(notFoundResponse(request.method, url.pathname));
+    try {
+      const headers: Record<string, string> = {};
+      request.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
+      const serviceRequest: ServiceRequest = {
+        method: request.method,
+        path,
+        headers,
+        signal: request.signal,
+      };
+      const body = await readWebBody(request, maxBodySize);
+      if (body !== undefined) serviceRequest.body = body;
+      return toResponse(await service.handle(serviceRequest));
+    } catch (error) {
+      return toResponse(errorResponse(error));
+    }
+  };
+  return { GET: handle, POST: handle };
+}
+
+function toResponse(response: ServiceResponse): Response {
+  const { body } = response;
+  return new Response(typeof body === 'string' ? body : (body as Uint8Array<ArrayBuffer>), {
+    status: response.status,
+    headers: response.headers,
+  });
+}

@@ -1,0 +1,187 @@
+/**
+ * `@infer/core/node`: the shared Node conversion every Node-based adapter builds on (as
+ * tRPC's node-http adapter): `IncomingMessage` -> `ServiceRequest` (lower-case headers,
+ * prefix stripped, body read under a size limit, an `AbortSignal` aborted when the client
+ * goes away) and `ServiceResponse` -> `ServerResponse`. No protocol logic lives here.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { BodyTooLargeError, InvalidOptionError } from '../errors';
+import {
+  type AdapterOptions,
+  DEFAULT_MAX_BODY_SIZE,
+  resolveAdapterOptions,
+} from './adapter-options';
+import { errorResponse, notFoundResponse } from './error-response';
+import { readNodeBody } from './read-body';
+import { stripPrefix } from './request-path';
+import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
+
+export type { AdapterOptions } from './adapter-options';
+export type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
+export { DEFAULT_MAX_BODY_SIZE };
+
+/** Options of `createNodeHandler`: `maxBodySize` (bytes, default 64 MiB) and `prefix`. */
+export type NodeHandlerOptions = AdapterOptions;
+
+/** A `node:http` request listener. */
+export type NodeRequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Creates a `node:http` request listener that serves the Open Inference Protocol routes of
+ * `service` under `options.prefix`.
+ *
+ * @example
+ * import { createServer } from 'node:http';
+ * import { createNodeHandler } from '@infer/core/node';
+ * createServer(createNodeHandler(service, { prefix: '/ml' })).listen(8080);
+ */
+export function createNodeHandler(
+  service: InferenceHandler,
+  options: NodeHandlerOptions = {},
+): NodeRequestListener {
+  assertService(service);
+  const { maxBodySize, prefix } = resolveAdapterOptions(options);
+  return (request, response) => {
+    const path = stripPrefix(request.url ?? '/', prefix);
+    if (path === undefined) {
+      sendServiceResponse(response, notFoundResponse(request.method ?? 'GET', request.url ?? '/'));
+      return;
+    }
+    void handleNodeRequest(service, request, response, { path, maxBodySize });
+  };
+}
+
+/**
+ * Reads the body, calls the service and writes its answer: the whole life of one request,
+ * shared by the node:http and Express adapters. `options.body` is a body a framework already
+ * read (still checked against the limit). Never rejects; failures become JSON errors.
+ *
+ * @example
+ * await handleNodeRequest(service, req, res, { path: '/v2/health/live', maxBodySize: 1024 });
+ */
+export async function handleNodeRequest(
+  service: InferenceHandler,
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: { path: string; maxBodySize: number; body?: Uint8Array | undefined },
+): Promise<void> {
+  try {
+    const body = options.body ?? (await readNodeBody(request, options.maxBodySize));
+    if (body !== undefined && body.byteLength > options.maxBodySize) {
+      throw new BodyTooLargeError({
+        limitBytes: options.maxBodySize,
+        receivedBytes: body.byteLength,
+      });
+    }
+    const serviceRequest = toServiceRequest(request, { path: options.path, body });
+    serviceRequest.signal = abortSignalOf(response);
+    sendServiceResponse(response, await service.handle(serviceRequest));
+  } catch (error) {
+    sendServiceResponse(response, errorResponse(error));
+  }
+}
+
+/**
+ * Converts a node request (body already read) into a `ServiceRequest`.
+ *
+ * @example
+ * const serviceRequest = toServiceRequest(req, { path: '/v2', body: undefined });
+ */
+export function toServiceRequest(
+  request: IncomingMessage,
+  options: { path: string; body?: Uint8Array | undefined },
+): ServiceRequest {
+  const serviceRequest: ServiceRequest = {
+    method: request.method ?? 'GET',
+    path: options.path,
+    headers: toHeaderRecord(request.headers),
+  };
+  if (options.body !== undefined) serviceRequest.body = asPlainBytes(options.body);
+  return serviceRequest;
+}
+
+/**
+ * A plain `Uint8Array` view (no copy) of a body that may be a `Buffer`: `Buffer#slice()`
+ * does not copy, so code written for `Uint8Array` (as codecs) must never get a Buffer.
+ *
+ * @example
+ * asPlainBytes(Buffer.from('x')) instanceof Buffer; // false
+ */
+export function asPlainBytes(body: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(body)
+    ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
+    : body;
+}
+
+/**
+ * Node already lower-cases header names; repeated headers are joined with `, `.
+ *
+ * @example
+ * toHeaderRecord({ accept: ['a', 'b'] }); // { accept: 'a, b' }
+ */
+export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const record: Record<string, string | undefined> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    record[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return record;
+}
+
+/**
+ * An `AbortSignal` aborted when the response closes before it finished (the client
+ * disconnected). Listens on the response, not the request: a request emits 'close' as soon
+ * as its body has been read.
+ *
+ * @example
+ * const signal = abortSignalOf(res);
+ */
+export function abortSignalOf(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) {
+      controller.abort(new DOMException('the client closed the connection', 'AbortError'));
+    }
+  });
+  return controller.signal;
+}
+
+/**
+ * Writes a `ServiceResponse` (status, headers, body with `Content-Length`) to a node response.
+ *
+ * @example
+ * sendServiceResponse(res, { status: 200, headers: {}, body: '' });
+ */
+export function sendServiceResponse(
+  response: ServerResponse,
+  serviceResponse: ServiceResponse,
+): void {
+  if (response.headersSent || response.destroyed) {
+    if (!response.writableEnded) response.end();
+    return;
+  }
+  const body =
+    typeof serviceResponse.body === 'string'
+      ? Buffer.from(serviceResponse.body)
+      : serviceResponse.body;
+  response.statusCode = serviceResponse.status;
+  for (const name in serviceResponse.headers) {
+    response.setHeader(name, serviceResponse.headers[name] as string);
+  }
+  response.setHeader('content-length', body.byteLength);
+  response.end(body);
+}
+
+/** @internal */
+export function assertService(service: unknown): asserts service is InferenceHandler {
+  if (
+    typeof service !== 'object' ||
+    service === null ||
+    typeof (service as InferenceHandler).handle !== 'function'
+  ) {
+    throw new InvalidOptionError(
+      'service',
+      'must be an InferenceService (an object with handle())',
+    );
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The service path of a request URL (path and query) under a mount prefix, or `undefined`
+ * when the URL is outside the prefix: `/ml/v2/health/live` under `/ml` is `/v2/health/live`.
+ *
+ * @internal
+ * @example
+ * stripPrefix('/ml/v2?x=1', '/ml'); // '/v2?x=1'
+ */
+export function stripPrefix(url: string, prefix: string): string | undefined {
+  if (prefix === '') return url.startsWith('/') ? url : `/${url}`;
+  if (!url.startsWith(prefix)) return undefined;
+  const rest = url.slice(prefix.length);
+  if (rest === '') return '/';
+  if (rest.startsWith('/')) return rest;
+  if (rest.startsWith('?')) return `/${rest}`;
+  return undefined;
+}
+
+/**
+ * Whether a service path belongs to the OIP surface (`/v2`, `/v2/...`), or is `/metrics`
+ * when `metrics` is on; framework routers hand other paths on to the host app.
+ *
+ * @internal
+ * @example
+ * isServicePath('/v2/health/live', false); // true
+ */
+export function isServicePath(path: string, metrics: boolean): boolean {
+  const end = path.search(/[?#]/);
+  const pathname = end === -1 ? path : path.slice(0, end);
+  return pathname === '/v2' || pathname.startsWith('/v2/') || (metrics && pathname === '/metrics');
+}
+
+/**
+ * Whether the service serves `/metrics`: its `metrics` property, when it has one, is set.
+ *
+ * @internal
+ * @example
+ * exposesMetrics(service); // false
+ */
+export function exposesMetrics(service: object): boolean {
+  return (service as { metrics?: unknown }).metrics != null;
+}

@@ -1,0 +1,25 @@
+/**
+ * The plain request/response pair adapters exchange with `InferenceService.handle()`.
+ * Declared structurally so an adapter accepts any object with a matching `handle()`.
+ */
+
+/** A framework-free HTTP request: path without the mount prefix, header names lower-case. */
+export interface ServiceRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | undefined>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
+}
+
+/** A framework-free HTTP response. */
+export interface ServiceResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+}
+
+/** What adapters need of an `InferenceService`: its `handle()`. */
+export interface InferenceHandler {
+  handle(request: ServiceRequest): Promise<ServiceResponse>;
+}

@@ -1,0 +1,45 @@
+import type { RepositoryLoader } from './inference-service';
+import type { Logger } from './logger';
+import type { InferMetrics } from './metrics/infer-metrics';
+import type { ModelRepository } from './model-repository';
+import type { ServerSettingsInput } from './settings';
+import type { ModelV1 } from './spec';
+
+/**
+ * Options of {@link serve}. An interface (not a closed type) so settings-driven callers
+ * (the CLI, file-based settings) can extend it.
+ */
+export interface ServeOptions {
+  /** Models to register and load (any `ModelV1`: `defineModel`, a runtime's model). Default `[]`. */
+  models?: readonly ModelV1[];
+  /** Serve this repository instead of a new one; `models` are added to it. Default: a new one. */
+  repository?: ModelRepository;
+  /**
+   * Programmatic server settings, the same object `settings.json` holds (`host`, `port`,
+   * `bodyLimit`, `shutdownGraceMs`, `repositoryApi`, ...); explicit options below win.
+   * Default `{}`.
+   */
+  settings?: ServerSettingsInput;
+  /** TCP port; `0` picks a free one. Default `8080`. */
+  port?: number;
+  /** Interface to listen on. Default `'127.0.0.1'` (loopback only; `'0.0.0.0'` for containers). */
+  host?: string;
+  /** Mount path of the routes, e.g. `'/ml'`. Default `''`. */
+  prefix?: string;
+  /** Largest request body in bytes; larger ones get 413 at once. Default `67108864` (64 MiB). */
+  maxBodySize?: number;
+  /** How long `close()` waits for in-flight requests before cutting connections, in ms. Default `10000`. */
+  shutdownGraceMs?: number;
+  /** Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise. Default `false`. */
+  handleSignals?: boolean;
+  /** pino-compatible logger for the server and service. Default: silent. */
+  logger?: Logger;
+  /** Metrics (`createMetrics()`): request observations and `GET /metrics`. Default: none. */
+  metrics?: InferMetrics;
+  /**
+   * Finds models the repository API is asked to load that are not registered (see
+   * `createModelDirectoryLoader()`); only used when `settings.repositoryApi.enabled`.
+   * Default: only registered models load.
+   */
+  repositoryLoader?: RepositoryLoader;
+}

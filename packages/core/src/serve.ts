@@ -1,0 +1,206 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { normalizePrefix } from './adapters/adapter-options';
+import { createNodeHandler } from './adapters/node';
+import { InvalidOptionError } from './errors';
+import { InferenceService } from './inference-service';
+import { assertLogger, type Logger, silentLogger } from './logger';
+import { ModelRepository } from './model-repository';
+import type { ServeOptions } from './serve-options';
+import { type ServerSettings, serverSettingsSchema } from './settings';
+
+export type { ServeOptions } from './serve-options';
+
+/** A running server returned by {@link serve}. */
+export interface InferServer {
+  /** Base URL with the prefix, e.g. `http://127.0.0.1:8080` (IPv6 hosts in brackets). */
+  readonly url: string;
+  readonly service: InferenceService;
+  readonly repository: ModelRepository;
+  /** The underlying `node:http` server. */
+  readonly server: Server;
+  /**
+   * Graceful shutdown: readiness turns false, the server stops accepting, in-flight
+   * requests finish (up to `shutdownGraceMs`, then connections are cut), models unload.
+   * Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+interface ResolvedServeOptions {
+  port: number;
+  host: string;
+  prefix: string;
+  maxBodySize: number;
+  shutdownGraceMs: number;
+  handleSignals: boolean;
+  logger: Logger;
+  settings: ServerSettings;
+}
+
+function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError('options', 'must be an object');
+  }
+  const parsed = serverSettingsSchema.safeParse(options.settings ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidOptionError(
+      `options.settings.${issue?.path.join('.') ?? ''}`,
+      issue?.message ?? 'is invalid',
+    );
+  }
+  const settings = parsed.data;
+  const port = options.port ?? settings.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError('options.port', 'must be an integer from 0 to 65535');
+  }
+  const host = options.host ?? settings.host;
+  if (typeof host !== 'string' || host === '')
+    throw new InvalidOptionError('options.host', 'must be a non-empty string');
+  const maxBodySize = options.maxBodySize ?? settings.bodyLimit;
+  if (!Number.isSafeInteger(maxBodySize) || maxBodySize <= 0) {
+    throw new InvalidOptionError('options.maxBodySize', 'must be a positive integer (bytes)');
+  }
+  const shutdownGraceMs = options.shutdownGraceMs ?? settings.shutdownGraceMs;
+  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) {
+    throw new InvalidOptionError('options.shutdownGraceMs', 'must be a non-negative integer (ms)');
+  }
+  if (options.handleSignals !== undefined && typeof options.handleSignals !== 'boolean') {
+    throw new InvalidOptionError('options.handleSignals', 'must be a boolean');
+  }
+  if (options.models !== undefined && !Array.isArray(options.models)) {
+    throw new InvalidOptionError('options.models', 'must be an array of models');
+  }
+  if (options.repository !== undefined && !(options.repository instanceof ModelRepository)) {
+    throw new InvalidOptionError('options.repository', 'must be a ModelRepository');
+  }
+  if (options.logger !== undefined) assertLogger(options.logger, 'options.logger');
+  return {
+    port,
+    host,
+    prefix: normalizePrefix(options.prefix ?? '', 'options.prefix'),
+    maxBodySize,
+    shutdownGraceMs,
+    handleSignals: options.handleSignals ?? false,
+    logger: options.logger ?? silentLogger,
+    settings,
+  };
+}
+
+/**
+ * Starts a standalone OIP server on `node:http` for `options.models` (loaded before it
+ * listens; a model that fails to load is reported not ready while the others serve).
+ * `node:http` rather than Fastify: the service does its own routing, so a framework adds
+ * only overhead (see the "Adapters" section of docs/benchmarks.md).
+ *
+ * @example
+ * import { defineModel, serve } from '@infer/core';
+ * const server = await serve({ models: [defineModel({ ... })], port: 8080 });
+ * console.log(server.url); // http://127.0.0.1:8080
+ * await server.close();
+ */
+export async function serve(options: ServeOptions = {}): Promise<InferServer> {
+  const resolved = resolveServeOptions(options);
+  const { logger } = resolved;
+  const repository = options.repository ?? new ModelRepository({ logger });
+  for (const model of options.models ?? []) repository.add(model);
+  const failures = await repository.loadAll();
+  for (const failure of failures) {
+    logger.error(
+      { model: failure.name, version: failure.version, err: failure.error },
+      'model failed to load',
+    );
+  }
+  const service = new InferenceService({
+    repository,
+    logger,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    repositoryApi: {
+      enabled: resolved.settings.repositoryApi.enabled,
+      ...(resolved.settings.repositoryApi.token === undefined
+        ? {}
+        : { token: resolved.settings.repositoryApi.token }),
+      ...(options.repositoryLoader === undefined ? {} : { loader: options.repositoryLoader }),
+    },
+  });
+  const handler = createNodeHandler(service, {
+    maxBodySize: resolved.maxBodySize,
+    prefix: resolved.prefix,
+  });
+  let draining = false;
+  const server = createServer((request, response) => {
+    // While draining, answer what is in flight but let no connection stay open after it.
+    if (draining) response.setHeader('connection', 'close');
+    handler(request, response);
+  });
+  try {
+    await listen(server, resolved.port, resolved.host);
+  } catch (error) {
+    await repository.close();
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}${resolved.prefix}`;
+  logger.info({ url }, `listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      uninstallSignals();
+      // Readiness false and new inference 503 first; models stay loaded for what is in flight.
+      const drained = service.shutdown({
+        timeoutMs: resolved.shutdownGraceMs,
+        closeRepository: false,
+      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), resolved.shutdownGraceMs);
+      await Promise.all([drained, closed]);
+      clearTimeout(grace);
+      await repository.close();
+      logger.info({ url }, 'server closed');
+    })();
+    return closing;
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    uninstallSignals();
+    logger.info({ signal }, `${signal}: shutting down`);
+    // A second signal while draining cuts the connections at once.
+    const force = () => server.closeAllConnections();
+    process.on(signal, force);
+    close().then(
+      () => {
+        process.off(signal, force);
+        // Re-raise, so the default action (exit) or the app's own handlers run.
+        process.kill(process.pid, signal);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  const uninstallSignals = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  if (resolved.handleSignals) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { url, service, repository, server, close };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,60 @@
+import { createServer } from 'node:http';
+import { inferRouter } from '@infer/core/express';
+import { runAdapterConformance } from '@infer/core/testing';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen } from './listen';
+
+runAdapterConformance({
+  name: 'express 5 router at /ml',
+  start: async ({ service, maxBodySize }) => {
+    const app = express();
+    app.use('/ml', inferRouter(service, { maxBodySize }));
+    return listen(createServer(app), '/ml');
+  },
+});
+
+const parsedFirst = 'express.json() reads the body before the router, so its own limit applies';
+runAdapterConformance({
+  name: 'express 5 router after express.json()',
+  start: async ({ service, maxBodySize }) => {
+    const app = express();
+    app.use(express.json({ limit: '10mb' }));
+    app.use(inferRouter(service, { maxBodySize }));
+    return listen(createServer(app));
+  },
+  skip: {
+    'a streamed body over the limit is 413': parsedFirst,
+    'a declared Content-Length over the limit is 413': parsedFirst,
+    'malformed JSON is 400 with an error body':
+      'express.json() answers malformed JSON itself (HTML 400)',
+  },
+});
+
+describe('express router in a host app', () => {
+  let server: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    const service = {
+      handle: async () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'oip' }),
+    };
+    const app = express();
+    app.use(express.raw({ type: '*/*' }));
+    app.use(inferRouter(service));
+    app.get('/hello', (_request, response) => {
+      response.send('host');
+    });
+    server = await listen(createServer(app));
+  });
+  afterAll(() => server.close());
+
+  it('hands paths outside /v2 and /metrics on to the host app', async () => {
+    const response = await fetch(`${server.url}/hello`);
+    expect(await response.text()).toBe('host');
+    expect((await fetch(`${server.url}/v2x`)).status).toBe(404);
+  });
+
+  it('serves /v2 paths when mounted at the root, after express.raw()', async () => {
+    const response = await fetch(`${server.url}/v2/models/m/infer`, { method: 'POST', body: 'x' });
+    expect(await response.text()).toBe('oip');
+  });
+});
