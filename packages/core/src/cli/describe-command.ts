@@ -1,0 +1,105 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createModelFromSettings } from '../settings/create-model';
+import { MODEL_SETTINGS_FILE } from '../settings/load-settings';
+import { CliError } from './cli-error';
+import { type CliIO, formatTable } from './output';
+
+export const DESCRIBE_USAGE = `Usage: infer describe <model file> [options]
+
+Loads a model file with the runtime that matches it (.onnx -> @infer/runtime-onnx,
+model.json -> @infer/runtime-tfjs), prints its inputs and outputs, and writes a starter
+model-settings.json next to it (never over an existing one).
+
+Options:
+  --runtime PKG      runtime package or path (default: from the file extension)
+  --name NAME        model name in the starter settings (default: the directory name)
+  --write / --no-write   write the starter model-settings.json (default --write)
+  --json             print the metadata as JSON
+  -h, --help         this help`;
+
+/** The runtime package for a model file, from its name. */
+export function runtimeForFile(file: string): string | undefined {
+  if (extname(file).toLowerCase() === '.onnx') return '@infer/runtime-onnx';
+  if (basename(file) === 'model.json' || extname(file).toLowerCase() === '.json')
+    return '@infer/runtime-tfjs';
+  return undefined;
+}
+
+/**
+ * `infer describe`: prints a model file's inputs/outputs and writes a starter settings file.
+ *
+ * @internal
+ */
+export async function describeCommand(args: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      runtime: { type: 'string' },
+      name: { type: 'string' },
+      write: { type: 'boolean' },
+      'no-write': { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(`${DESCRIBE_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new CliError(`infer describe takes one model file\n\n${DESCRIBE_USAGE}`, 2);
+  const file = resolve(io.cwd, positionals[0]!);
+  if (!existsSync(file)) throw new CliError(`${file}: no such file`);
+  const runtime = values.runtime ?? runtimeForFile(file);
+  if (runtime === undefined) {
+    throw new CliError(`${file}: no runtime known for this file type; pass --runtime <package>`, 2);
+  }
+  const dir = dirname(file);
+  const name =
+    values.name ?? safeName(basename(dir)) ?? safeName(basename(file, extname(file))) ?? 'model';
+  const { model } = await createModelFromSettings(
+    { settings: { name, runtime, uri: file }, source: file, baseDir: dir },
+    { resolveFrom: [io.cwd] },
+  );
+  await model.load();
+  try {
+    const metadata = model.metadata();
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(metadata, null, 2)}\n`);
+    } else {
+      io.stdout.write(`${name} (${runtime}, platform ${metadata.platform})\n\n`);
+      const rows = [
+        ...metadata.inputs.map((t) => ['input', t.name, t.datatype, `[${t.shape.join(', ')}]`]),
+        ...metadata.outputs.map((t) => ['output', t.name, t.datatype, `[${t.shape.join(', ')}]`]),
+      ];
+      io.stdout.write(`${formatTable(['', 'NAME', 'DATATYPE', 'SHAPE'], rows)}\n`);
+      io.stdout.write('\n-1 marks a dynamic dimension.\n');
+    }
+  } finally {
+    await model.unload();
+  }
+  if (values['no-write'] !== true) {
+    const target = resolve(dir, MODEL_SETTINGS_FILE);
+    if (existsSync(target)) {
+      io.stderr.write(`${target} exists; left as it is\n`);
+    } else {
+      const uri = `./${relative(dir, file).split('\\').join('/')}`;
+      writeFileSync(target, `${JSON.stringify({ name, runtime, uri }, null, 2)}\n`);
+      io.stderr.write(
+        `wrote ${target}; serve it with: infer serve ${relative(io.cwd, dir) || '.'}\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+function safeName(candidate: string): string | undefined {
+  const cleaned = candidate
+    .replace(/[^A-Za-z0-9_.-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
+  return cleaned === '' ? undefined : cleaned;
+}

@@ -1,0 +1,2 @@
+export { CliError } from './cli-error';
+export { runCli, USAGE } from './main';

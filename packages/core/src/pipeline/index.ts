@@ -1,0 +1,5 @@
+export { ImageClassifier, type ImageClassifierOptions } from './image-classifier';
+export {
+  type ImageClassifierWorkerSettings,
+  imageClassifierRuntime,
+} from './image-classifier-runtime';

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/** Log levels of pino-compatible loggers, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/**
+ * Parses a byte size: a number of bytes, or a string like `'64MiB'`, `'10mb'`, `'512kb'`.
+ *
+ * @example
+ * parseByteSize('64MiB'); // 67108864
+ */
+export function parseByteSize(value: number | string): number | undefined {
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (match === null) return undefined;
+  const unit = UNITS[(match[2] || 'b').toLowerCase()];
+  if (unit === undefined) return undefined;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
+
+const port = z.number().int().min(0).max(65535);
+
+/**
+ * `settings.json`: the server. Every field is optional; defaults in
+ * {@link DEFAULT_SERVER_SETTINGS}.
+ *
+ * @example
+ * serverSettingsSchema.parse({ port: 9000, metrics: { path: '/prom' } });
+ */
+export const serverSettingsSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** Interface to listen on. Default `'127.0.0.1'` (`0.0.0.0` in the Docker image). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port; `0` picks a free one. Default `8080`. */
+  port: port.default(8080),
+  /** Prometheus metrics. Default `{ enabled: true, path: '/metrics' }` on the main port. */
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Path of the scrape endpoint. Default `'/metrics'`. */
+      path: z
+        .string()
+        .regex(/^\/[^?#\s]*$/, 'must be a path starting with "/"')
+        .default('/metrics'),
+      /** Serve metrics on this separate port instead of the main one. Default: none. */
+      port: port.optional(),
+    })
+    .prefault({}),
+  /** Largest request body: bytes, or a string such as `'64MiB'`. Default 64 MiB. */
+  bodyLimit: z
+    .union([z.number(), z.string()])
+    .transform((value, context) => {
+      const bytes = parseByteSize(value);
+      if (bytes === undefined) {
+        context.addIssue({
+          code: 'custom',
+          message: 'must be a positive number of bytes or a size such as "64MiB" or "10mb"',
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    })
+    .default(64 * 1024 * 1024),
+  /** Log level of the CLI's logger. Default `'info'`. */
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** CORS: allowed origin(s), `true` for any. Default: no CORS headers. */
+  cors: z
+    .strictObject({
+      origin: z.union([z.boolean(), z.string().min(1), z.array(z.string().min(1))]),
+    })
+    .optional(),
+  /** OIP model repository extension (index/load/unload). Default off. */
+  repositoryApi: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Bearer token required on repository routes. Default: none (open when enabled). */
+      token: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */
+  shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+  /** Directories searched for `model-settings.json`, relative to this file. Default `[]`. */
+  modelDirs: z.array(z.string().min(1)).default([]),
+});
+
+/**
+ * Server settings as written in `settings.json` (every field optional).
+ *
+ * @example
+ * const settings: ServerSettingsInput = { port: 9000 };
+ */
+export type ServerSettingsInput = z.input<typeof serverSettingsSchema>;
+
+/**
+ * Server settings after validation, with defaults applied (`bodyLimit` in bytes).
+ *
+ * @example
+ * const { port, host } = (await loadSettings({ paths: ['./models'] })).server;
+ */
+export type ServerSettings = z.output<typeof serverSettingsSchema>;
+
+/**
+ * Defaults of every server setting.
+ *
+ * @example
+ * DEFAULT_SERVER_SETTINGS.port; // 8080
+ */
+export const DEFAULT_SERVER_SETTINGS: ServerSettings = serverSettingsSchema.parse({});

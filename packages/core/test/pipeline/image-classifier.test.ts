@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  defineModel,
+  ImageClassifier,
+  InvalidInputError,
+  InvalidOptionError,
+  type PredictResult,
+} from '../../src/index';
+
+const finch = readFileSync(new URL('../../../../fixtures/finch.jpeg', import.meta.url));
+
+/** A stand-in classifier: the score of class c is the mean of channel c (3 classes). */
+function channelMeans() {
+  const seen: number[][] = [];
+  const model = defineModel({
+    name: 'means',
+    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 3, 8, 8] }],
+    outputs: [{ name: 'scores', datatype: 'FP32', shape: [-1, 3] }],
+    predict(request): PredictResult {
+      const input = request.inputs[0]!;
+      const [n = 0] = input.shape;
+      seen.push(input.shape);
+      const data = input.data as Float32Array;
+      const scores = new Float32Array(n * 3);
+      for (let i = 0; i < n * 3; i++) {
+        let sum = 0;
+        for (let p = 0; p < 64; p++) sum += data[i * 64 + p]!;
+        scores[i] = sum / 64;
+      }
+      return { outputs: [{ name: 'scores', datatype: 'FP32', shape: [n, 3], data: scores }] };
+    },
+  });
+  return { model, seen };
+}
+
+describe('ImageClassifier', () => {
+  it('decodes encoded images, runs the wrapped model once per batch and ranks the classes', async () => {
+    const { model, seen } = channelMeans();
+    const classifier = new ImageClassifier(model, {
+      image: { width: 8, height: 8, layout: 'CHW' },
+      labels: ['red', 'green', 'blue'],
+      topK: 2,
+      softmax: false,
+    });
+    await classifier.load();
+    const base64 = new TextEncoder().encode(finch.toString('base64'));
+    const result = await classifier.predict({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [2], data: [finch, base64] }],
+    });
+    expect(seen).toEqual([[2, 3, 8, 8]]);
+    const [label, probability, index] = result.outputs;
+    expect(label?.shape).toEqual([2, 2]);
+    const labels = (label!.data as Uint8Array[]).map((bytes) => new TextDecoder().decode(bytes));
+    // raw bytes and base64 of the same image give the same answer
+    expect(labels.slice(0, 2)).toEqual(labels.slice(2, 4));
+    expect(['red', 'green', 'blue']).toContain(labels[0]);
+    const p = probability?.data as Float32Array;
+    expect(p[0]).toBeGreaterThanOrEqual(p[1]!);
+    expect(p[0]).toBeGreaterThan(0);
+    expect(p[0]).toBeLessThanOrEqual(1);
+    expect(index?.datatype).toBe('INT32');
+  });
+
+  it('declares a BYTES image input and top-k outputs in its metadata', () => {
+    const classifier = new ImageClassifier(channelMeans().model, { image: { width: 8 }, topK: 3 });
+    const metadata = classifier.metadata();
+    expect(metadata.inputs).toEqual([
+      { name: 'image', datatype: 'BYTES', shape: [-1], parameters: { content_type: 'img' } },
+    ]);
+    expect(metadata.outputs.map((output) => [output.name, output.shape])).toEqual([
+      ['label', [-1, 3]],
+      ['probability', [-1, 3]],
+      ['class_index', [-1, 3]],
+    ]);
+  });
+
+  it('gives softmax probabilities that sum to 1', async () => {
+    const { model } = channelMeans();
+    const classifier = new ImageClassifier(model, {
+      image: { width: 8, height: 8, layout: 'CHW' },
+    });
+    await classifier.load();
+    const result = await classifier.predict({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [finch] }],
+    });
+    const p = result.outputs[1]?.data as Float32Array;
+    expect(p.length).toBe(3);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('rejects a request without the image input, and bytes that are not an image', async () => {
+    const classifier = new ImageClassifier(channelMeans().model, {
+      image: { width: 8, height: 8, layout: 'CHW' },
+    });
+    await classifier.load();
+    await expect(
+      classifier.predict({
+        inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1], data: new Float32Array(1) }],
+      }),
+    ).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(
+      classifier.predict({
+        inputs: [
+          { name: 'image', datatype: 'BYTES', shape: [1], data: [new Uint8Array([1, 2, 3])] },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INFER_ERR_CODEC' });
+  });
+
+  it('validates its options', () => {
+    const { model } = channelMeans();
+    expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(InvalidOptionError);
+    expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(/options.topK/);
+  });
+});
