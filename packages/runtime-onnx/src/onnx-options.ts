@@ -1,0 +1,177 @@
+import { availableParallelism } from 'node:os';
+import { InvalidOptionError, type Logger, type ServingOptionsV1 } from '@infer/core';
+import type { InferenceSession } from 'onnxruntime-node';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from './onnx-providers';
+
+/**
+ * Options of {@link OnnxModel}: where the model comes from (`path` or `bytes`, exactly one),
+ * how ONNX Runtime runs it, and the serving knobs core applies (batching, workers, ...).
+ */
+export interface OnnxModelOptions extends ServingOptionsV1 {
+  /** Model name in URLs (`/v2/models/{name}`). */
+  name: string;
+  /** Model version. Default: none. */
+  version?: string;
+  /** Path of the `.onnx` file, or of a directory holding `model.onnx`. */
+  path?: string;
+  /** The `.onnx` file's bytes. Not usable with `workers > 0` (pass `path` instead). */
+  bytes?: Uint8Array;
+  /**
+   * Extra ONNX Runtime session options (graph optimization, memory arena, logging, ...).
+   * `intraOpThreads`, `interOpThreads` and `executionProviders` below take precedence over
+   * the same settings here. Must be structured-cloneable when `workers > 0`.
+   */
+  sessionOptions?: InferenceSession.SessionOptions;
+  /**
+   * Execution providers by preference: the first that loads runs the model (with `cpu`
+   * behind it for nodes it does not take). Default `['cpu']`.
+   */
+  executionProviders?: ExecutionProvider[];
+  /**
+   * When no requested provider loads: `false` (default) runs on `cpu` and logs a warning;
+   * `true` fails `load()` unless `'cpu'` is in `executionProviders`.
+   */
+  strictProviders?: boolean;
+  /**
+   * Threads one session uses inside an operator. Default
+   * `max(1, floor(cores / max(1, workers)))`, so workers x threads never exceed the cores
+   * (`os.availableParallelism()`); ORT's own default ran ~4x slower on a shared 2-core host.
+   */
+  intraOpThreads?: number;
+  /** Threads across independent graph branches (only used in parallel execution mode). Default `1`. */
+  interOpThreads?: number;
+  /** Where the provider fallback warning goes (pino-compatible). Default: `process.emitWarning`. */
+  logger?: Pick<Logger, 'warn'>;
+}
+
+/**
+ * Defaults of {@link OnnxModelOptions}, in one place (`intraOpThreads`: {@link defaultIntraOpThreads}).
+ *
+ * @example
+ * DEFAULT_ONNX_OPTIONS.executionProviders; // ['cpu']
+ */
+export const DEFAULT_ONNX_OPTIONS = Object.freeze({
+  executionProviders: Object.freeze(['cpu'] as const),
+  strictProviders: false,
+  interOpThreads: 1,
+  workers: 0,
+});
+
+/**
+ * The default intra-op threads for `workers` replicas on `cores` cores:
+ * `max(1, floor(cores / max(1, workers)))`.
+ *
+ * @example
+ * defaultIntraOpThreads(16, 4); // 4
+ * defaultIntraOpThreads(2, 0); // 2
+ */
+export function defaultIntraOpThreads(cores = availableParallelism(), workers = 0): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, workers)));
+}
+
+const KNOWN = new Set<string>([
+  'name',
+  'version',
+  'path',
+  'bytes',
+  'sessionOptions',
+  'executionProviders',
+  'strictProviders',
+  'intraOpThreads',
+  'interOpThreads',
+  'logger',
+  'batching',
+  'maxQueueSize',
+  'timeoutMs',
+  'workers',
+  'warmup',
+]);
+
+function isPositiveInteger(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function validateProviders(value: unknown, path: string): void {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new InvalidOptionError(path, 'must be a non-empty array of provider names');
+  }
+  value.forEach((provider: unknown, index) => {
+    const name = isObject(provider) ? provider.name : provider;
+    if (typeof name !== 'string' || !(EXECUTION_PROVIDERS as readonly string[]).includes(name)) {
+      throw new InvalidOptionError(
+        `${path}[${index}]`,
+        `must be one of ${EXECUTION_PROVIDERS.join(', ')} (or { name, ...options })`,
+      );
+    }
+  });
+}
+
+/**
+ * Validates options before anything is loaded; messages name the path
+ * (`options.intraOpThreads must be a positive integer`). Serving knobs (`batching`,
+ * `timeoutMs`, ...) are checked by core when it serves the model.
+ *
+ * @internal
+ * @example
+ * validateOnnxOptions({ name: 'm', path: 'model.onnx' });
+ */
+export function validateOnnxOptions(
+  options: unknown,
+  prefix = 'options',
+): asserts options is OnnxModelOptions {
+  if (!isObject(options)) throw new InvalidOptionError(prefix, 'must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(`${prefix}.${key}`, 'is not a known option');
+  }
+  const { name, version, path, bytes } = options;
+  if (typeof name !== 'string' || name === '') {
+    throw new InvalidOptionError(`${prefix}.name`, 'must be a non-empty string');
+  }
+  if (version !== undefined && (typeof version !== 'string' || version === '')) {
+    throw new InvalidOptionError(`${prefix}.version`, 'must be a non-empty string');
+  }
+  if ((path === undefined) === (bytes === undefined)) {
+    throw new InvalidOptionError(`${prefix}.path`, 'or options.bytes must be given (exactly one)');
+  }
+  if (path !== undefined && (typeof path !== 'string' || path === '')) {
+    throw new InvalidOptionError(`${prefix}.path`, 'must be a non-empty string');
+  }
+  if (bytes !== undefined && !(bytes instanceof Uint8Array && bytes.byteLength > 0)) {
+    throw new InvalidOptionError(`${prefix}.bytes`, 'must be a non-empty Uint8Array');
+  }
+  if (options.sessionOptions !== undefined && !isObject(options.sessionOptions)) {
+    throw new InvalidOptionError(`${prefix}.sessionOptions`, 'must be an object');
+  }
+  if (options.executionProviders !== undefined) {
+    validateProviders(options.executionProviders, `${prefix}.executionProviders`);
+  }
+  if (options.strictProviders !== undefined && typeof options.strictProviders !== 'boolean') {
+    throw new InvalidOptionError(`${prefix}.strictProviders`, 'must be a boolean');
+  }
+  for (const key of ['intraOpThreads', 'interOpThreads'] as const) {
+    if (options[key] !== undefined && !isPositiveInteger(options[key])) {
+      throw new InvalidOptionError(`${prefix}.${key}`, 'must be a positive integer');
+    }
+  }
+  const { workers } = options;
+  if (
+    workers !== undefined &&
+    !(typeof workers === 'number' && Number.isSafeInteger(workers) && workers >= 0)
+  ) {
+    throw new InvalidOptionError(`${prefix}.workers`, 'must be a non-negative integer');
+  }
+  if (workers !== undefined && workers > 0 && bytes !== undefined) {
+    throw new InvalidOptionError(
+      `${prefix}.bytes`,
+      'cannot be used with workers > 0: worker threads rebuild the model from options.path',
+    );
+  }
+  const { logger } = options;
+  if (logger !== undefined && !(isObject(logger) && typeof logger.warn === 'function')) {
+    throw new InvalidOptionError(`${prefix}.logger`, 'must have a warn method (pino-compatible)');
+  }
+}

@@ -1,0 +1,172 @@
+import { availableParallelism } from 'node:os';
+import onnx, { createOnnxModel, defaultIntraOpThreads, OnnxModel } from '@infer/runtime-onnx';
+import { describe, expect, it } from 'vitest';
+import { MOBILENET } from './__fixtures__/inputs';
+import { ELEM, identityModel } from './__fixtures__/onnx-builder';
+
+const base = { name: 'm', path: MOBILENET };
+
+describe('options are validated at construction, with messages that name the path', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['not an object', null as unknown as Record<string, unknown>, 'options must be an object'],
+    ['unknown key', { ...base, threads: 2 }, 'options.threads is not a known option'],
+    ['no name', { path: MOBILENET }, 'options.name must be a non-empty string'],
+    [
+      'neither path nor bytes',
+      { name: 'm' },
+      'options.path or options.bytes must be given (exactly one)',
+    ],
+    [
+      'both path and bytes',
+      { ...base, bytes: new Uint8Array(1) },
+      'options.path or options.bytes must be given (exactly one)',
+    ],
+    ['empty path', { name: 'm', path: '' }, 'options.path must be a non-empty string'],
+    [
+      'empty bytes',
+      { name: 'm', bytes: new Uint8Array(0) },
+      'options.bytes must be a non-empty Uint8Array',
+    ],
+    [
+      'bytes with workers',
+      { name: 'm', bytes: new Uint8Array(1), workers: 2 },
+      'options.bytes cannot be used with workers > 0',
+    ],
+    ['sessionOptions', { ...base, sessionOptions: 3 }, 'options.sessionOptions must be an object'],
+    [
+      'empty providers',
+      { ...base, executionProviders: [] },
+      'options.executionProviders must be a non-empty array',
+    ],
+    [
+      'unknown provider',
+      { ...base, executionProviders: ['cpu', 'tpu'] },
+      'options.executionProviders[1] must be one of cpu, cuda, tensorrt, webgpu, dml, coreml',
+    ],
+    [
+      'strictProviders',
+      { ...base, strictProviders: 'yes' },
+      'options.strictProviders must be a boolean',
+    ],
+    [
+      'intraOpThreads',
+      { ...base, intraOpThreads: 0 },
+      'options.intraOpThreads must be a positive integer',
+    ],
+    [
+      'interOpThreads',
+      { ...base, interOpThreads: 1.5 },
+      'options.interOpThreads must be a positive integer',
+    ],
+    ['workers', { ...base, workers: -1 }, 'options.workers must be a non-negative integer'],
+    ['logger', { ...base, logger: {} }, 'options.logger must have a warn method (pino-compatible)'],
+  ])('%s', (_label, options, message) => {
+    expect(() => new OnnxModel(options as never)).toThrow(message);
+    try {
+      new OnnxModel(options as never);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'INFER_ERR_INVALID_OPTION' });
+    }
+  });
+});
+
+describe('threads', () => {
+  it('default intra-op threads split the cores among workers, at least one each', () => {
+    expect(defaultIntraOpThreads(16, 0)).toBe(16);
+    expect(defaultIntraOpThreads(16, 1)).toBe(16);
+    expect(defaultIntraOpThreads(16, 4)).toBe(4);
+    expect(defaultIntraOpThreads(16, 5)).toBe(3);
+    expect(defaultIntraOpThreads(2, 8)).toBe(1);
+  });
+
+  it('a model uses them unless told otherwise; explicit options win over sessionOptions', () => {
+    const cores = availableParallelism();
+    expect(new OnnxModel(base).intraOpThreads).toBe(cores);
+    expect(new OnnxModel({ ...base, workers: 2 }).intraOpThreads).toBe(
+      Math.max(1, Math.floor(cores / 2)),
+    );
+    expect(
+      new OnnxModel({ ...base, sessionOptions: { intraOpNumThreads: 3 } }).intraOpThreads,
+    ).toBe(3);
+    const both = new OnnxModel({
+      ...base,
+      intraOpThreads: 2,
+      sessionOptions: { intraOpNumThreads: 3 },
+    });
+    expect(both.intraOpThreads).toBe(2);
+    expect(both.interOpThreads).toBe(1);
+  });
+});
+
+describe('workers and the runtime plugin', () => {
+  it('workerSource() names the package and carries serializable settings with the resolved threads', () => {
+    const model = new OnnxModel({
+      ...base,
+      version: '2',
+      workers: 2,
+      executionProviders: ['cuda', 'cpu'],
+      sessionOptions: { graphOptimizationLevel: 'all' },
+      logger: { warn() {} },
+    });
+    const source = model.workerSource();
+    expect(source).toEqual({
+      module: '@infer/runtime-onnx',
+      settings: {
+        name: 'm',
+        version: '2',
+        uri: MOBILENET,
+        parameters: {
+          executionProviders: ['cuda', 'cpu'],
+          strictProviders: false,
+          intraOpThreads: model.intraOpThreads,
+          interOpThreads: 1,
+          sessionOptions: { graphOptimizationLevel: 'all' },
+        },
+      },
+    });
+    expect(structuredClone(source)).toEqual(source);
+    // The worker side rebuilds an equal model from it.
+    const rebuilt = onnx.create(source.settings as never) as OnnxModel;
+    expect(rebuilt.intraOpThreads).toBe(model.intraOpThreads);
+    expect(rebuilt.workerSource()).toEqual(source);
+  });
+
+  it('workerSource() refuses a model made from bytes', () => {
+    const model = new OnnxModel({ name: 'b', bytes: identityModel(ELEM.FLOAT, ['n']) });
+    expect(() => model.workerSource()).toThrow('options.bytes cannot be used with workers');
+  });
+
+  it('the default export is a v1 runtime plugin mapping settings to options', async () => {
+    expect(onnx).toMatchObject({ specificationVersion: 'v1', name: '@infer/runtime-onnx' });
+    const model = (await onnx.create({
+      name: 'mobilenet',
+      version: '1',
+      uri: MOBILENET,
+      parameters: { intraOpThreads: 1 },
+      workers: 0,
+      batching: { maxBatchSize: 8 },
+    })) as OnnxModel;
+    expect(model).toBeInstanceOf(OnnxModel);
+    expect(model.intraOpThreads).toBe(1);
+    expect(model.serving).toEqual({ workers: 0, batching: { maxBatchSize: 8 } });
+    await model.load();
+    expect(model.metadata().versions).toEqual(['1']);
+    await model.unload();
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['no uri', { name: 'm' }, 'settings.uri must be the path of the .onnx file'],
+    [
+      'unknown parameter',
+      { name: 'm', uri: MOBILENET, parameters: { path: 'x' } },
+      'settings.parameters.path is not an @infer/runtime-onnx parameter',
+    ],
+    [
+      'bad parameter',
+      { name: 'm', uri: MOBILENET, parameters: { intraOpThreads: -1 } },
+      'options.intraOpThreads must be a positive integer',
+    ],
+  ])('create() rejects settings with %s', (_label, settings, message) => {
+    expect(() => createOnnxModel(settings as never)).toThrow(message);
+  });
+});

@@ -1,0 +1,36 @@
+import { availableParallelism } from 'node:os';
+import { loadModel, type ServedModel } from '@infer/core';
+import { OnnxModel } from '@infer/runtime-onnx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argmax, finchPixels, MOBILENET } from './__fixtures__/inputs';
+
+// Worker threads import the BUILT packages (`pnpm build` first; `pnpm test` does it).
+describe('OnnxModel in core worker threads (rebuilt from workerSource())', () => {
+  let served: ServedModel;
+  let pixels: Float32Array;
+
+  beforeAll(async () => {
+    pixels = await finchPixels();
+    served = await loadModel(new OnnxModel({ name: 'mobilenet', path: MOBILENET, workers: 2 }));
+  });
+  afterAll(() => served?.close());
+
+  it('each worker runs one intra-op thread per core share and answers class 12', async () => {
+    expect(served.pool?.size).toBe(2);
+    expect(served.metadata().parameters?.intra_op_threads).toBe(
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        served.predict({
+          inputs: [
+            { name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: pixels.slice() },
+          ],
+        }),
+      ),
+    );
+    for (const { outputs } of results) {
+      expect(argmax(outputs[0]!.data as Float32Array).index).toBe(12);
+    }
+  });
+});
