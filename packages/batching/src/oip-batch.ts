@@ -1,0 +1,250 @@
+/**
+ * Batch assembly for Open Inference Protocol requests, on structural tensor types (no
+ * import of @infer/codecs): requests that agree on every input's datatype and trailing
+ * dims (all but dim 0), input names, requested outputs and request parameters share a
+ * batch key; their inputs are concatenated along dim 0 with one allocation per input, and
+ * the model's outputs are split back with `subarray` views (no copy).
+ */
+import { BatchAssemblyError } from './errors';
+
+/** Typed storage of a non-BYTES tensor (FP16 as raw `Uint16Array`, BOOL as `Uint8Array`). */
+export type BatchTypedArray =
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** Tensor data: a typed array, or one `Uint8Array` per element for BYTES. */
+export type BatchTensorData = BatchTypedArray | Uint8Array[];
+
+/** OIP parameters (`$parameters`). */
+export type BatchParameters = Record<string, string | number | boolean>;
+
+/** The structural tensor the batcher assembles (`Tensor` of @infer/codecs fits it). */
+export interface BatchTensor {
+  name: string;
+  datatype: string;
+  shape: number[];
+  data: BatchTensorData;
+  parameters?: BatchParameters | undefined;
+}
+
+/** The structural request (`InferenceRequest` of @infer/codecs fits it). */
+export interface BatchRequest {
+  id?: string | undefined;
+  parameters?: BatchParameters | undefined;
+  inputs: BatchTensor[];
+  outputs?: Array<{ name: string; parameters?: BatchParameters | undefined }> | undefined;
+}
+
+/** The structural result of a model (`PredictResult` of @infer/core fits it). */
+export interface BatchResult {
+  outputs: BatchTensor[];
+  parameters?: BatchParameters | undefined;
+}
+
+/** Request parameters that only shape the encoding of the response, not the computation. */
+const ENCODING_PARAMETERS = new Set(['binary_data_output']);
+
+type TypedArrayConstructor = new (length: number) => BatchTypedArray;
+
+/** Typed array constructors by `Symbol.toStringTag` (a Node `Buffer` counts as Uint8Array). */
+const TYPED_ARRAYS: Record<string, TypedArrayConstructor> = {
+  Uint8Array,
+  Int8Array,
+  Uint16Array,
+  Int16Array,
+  Uint32Array,
+  Int32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+/**
+ * Rows of a request: dim 0 of its inputs, or `undefined` when it is not batchable (no
+ * inputs, a scalar input, or inputs that disagree on dim 0).
+ *
+ * @example
+ * requestRows({ inputs: [{ name: 'x', datatype: 'FP32', shape: [2, 3], data: new Float32Array(6) }] }); // 2
+ */
+export function requestRows(request: BatchRequest): number | undefined {
+  let rows: number | undefined;
+  for (const input of request.inputs) {
+    const first = input.shape[0];
+    if (first === undefined) return undefined;
+    if (rows === undefined) rows = first;
+    else if (rows !== first) return undefined;
+  }
+  return rows;
+}
+
+/**
+ * The batch key of a request: requests with different keys never share a batch. It covers
+ * each input's name, datatype and dims after the first (inputs sorted by name), the
+ * requested output names, and the request parameters other than `binary_data_output`.
+ *
+ * @example
+ * const a = batchKey({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }] });
+ * const b = batchKey({ inputs: [{ name: 'x', datatype: 'FP32', shape: [5, 3], data: new Float32Array(15) }] });
+ * a === b; // true
+ */
+export function batchKey(request: BatchRequest): string {
+  const inputs = request.inputs
+    .map((input) => [input.name, input.datatype, ...input.shape.slice(1)])
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
+  const outputs = request.outputs?.map((output) => output.name).sort() ?? null;
+  const parameters = Object.entries(request.parameters ?? {})
+    .filter(([name]) => !ENCODING_PARAMETERS.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([inputs, outputs, parameters]);
+}
+
+/**
+ * Concatenates requests of one batch key along dim 0: one new array per input, each part
+ * copied in with `.set()`; a single request passes through untouched (no copy). The
+ * result keeps the first request's outputs and parameters, without its id.
+ *
+ * @example
+ * const x = (n: number) => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [n, 2], data: new Float32Array(2 * n) }] });
+ * concatRequests([x(1), x(3)]).inputs[0]!.shape; // [4, 2]
+ */
+export function concatRequests<R extends BatchRequest>(requests: readonly R[]): R {
+  const first = requests[0];
+  if (first === undefined) throw new BatchAssemblyError('cannot concatenate zero requests');
+  if (requests.length === 1) return first;
+  const key = batchKey(first);
+  for (let index = 0; index < requests.length; index++) {
+    const request = requests[index]!;
+    if (requestRows(request) === undefined) {
+      throw new BatchAssemblyError(`request ${index} is not batchable (inputs disagree on dim 0)`);
+    }
+    if (index > 0 && batchKey(request) !== key) {
+      throw new BatchAssemblyError(`request ${index} does not share the batch key of request 0`);
+    }
+  }
+  const inputs = first.inputs.map((input) => concatInput(input, requests));
+  const { id: _id, ...rest } = first;
+  return { ...rest, inputs } as R;
+}
+
+function concatInput(input: BatchTensor, requests: readonly BatchRequest[]): BatchTensor {
+  const rowSize = product(input.shape, 1);
+  const parts = requests.map((request) => request.inputs.find((t) => t.name === input.name)!);
+  let rows = 0;
+  for (const part of parts) {
+    const partRows = part.shape[0]!;
+    if (part.data.length !== partRows * rowSize) {
+      throw new BatchAssemblyError(
+        `input "${input.name}" holds ${part.data.length} elements, shape [${part.shape}] needs ${partRows * rowSize}`,
+      );
+    }
+    rows += partRows;
+  }
+  const shape = [rows, ...input.shape.slice(1)];
+  if (Array.isArray(input.data)) {
+    const data = new Array<Uint8Array>(rows * rowSize);
+    let offset = 0;
+    for (const part of parts) {
+      if (!Array.isArray(part.data)) throw mixedData(input.name);
+      for (const element of part.data) data[offset++] = element;
+    }
+    return { ...input, shape, data };
+  }
+  const tag = input.data[Symbol.toStringTag];
+  const Constructor = TYPED_ARRAYS[tag];
+  if (Constructor === undefined) throw mixedData(input.name);
+  const data = new Constructor(rows * rowSize);
+  let offset = 0;
+  for (const part of parts) {
+    if (Array.isArray(part.data) || part.data[Symbol.toStringTag] !== tag) {
+      throw mixedData(input.name);
+    }
+    // Same kind checked above; the union of .set() signatures needs the cast.
+    (data as Uint8Array).set(part.data as Uint8Array, offset);
+    offset += part.data.length;
+  }
+  return { ...input, shape, data };
+}
+
+/**
+ * Splits a batch result back into one result per request, along dim 0 of every output,
+ * with `subarray` views (no copy; BYTES element lists are sliced). Throws a
+ * `BatchAssemblyError` when an output's dim 0 is not the summed rows.
+ *
+ * @example
+ * const result = { outputs: [{ name: 'y', datatype: 'FP32', shape: [3, 2], data: new Float32Array(6) }] };
+ * splitResult(result, [1, 2]).map((r) => r.outputs[0]!.shape); // [[1, 2], [2, 2]]
+ */
+export function splitResult<R extends BatchResult>(result: R, rows: readonly number[]): R[] {
+  const total = rows.reduce((sum, count) => sum + count, 0);
+  for (const output of result.outputs) checkOutput(output, total);
+  if (rows.length === 1) return [result];
+  const parts = rows.map(() => new Array<BatchTensor>(result.outputs.length));
+  result.outputs.forEach((output, outputIndex) => {
+    const rowSize = product(output.shape, 1);
+    const rest = output.shape.slice(1);
+    let offset = 0;
+    rows.forEach((count, index) => {
+      const end = offset + count * rowSize;
+      const data = view(output.data, offset, end);
+      parts[index]![outputIndex] = { ...output, shape: [count, ...rest], data };
+      offset = end;
+    });
+  });
+  return parts.map((outputs) => ({ ...result, outputs }));
+}
+
+function view(data: BatchTensorData, start: number, end: number): BatchTensorData {
+  return Array.isArray(data) ? data.slice(start, end) : data.subarray(start, end);
+}
+
+function checkOutput(output: BatchTensor, total: number): void {
+  const first = output.shape[0];
+  if (first !== total) {
+    const got = first === undefined ? 'is a scalar' : `has dim 0 = ${first}`;
+    throw new BatchAssemblyError(
+      `output "${output.name}" ${got}, expected ${total} (the summed rows of the batch)`,
+    );
+  }
+  const expected = product(output.shape, 0);
+  if (output.data.length !== expected) {
+    throw new BatchAssemblyError(
+      `output "${output.name}" holds ${output.data.length} elements, shape [${output.shape}] needs ${expected}`,
+    );
+  }
+}
+
+/**
+ * Wraps a single-request `predict` into a batch `run` for `AdaptiveBatcher`: concatenates
+ * the batch, predicts once, splits the result (a batch of one passes straight through).
+ *
+ * @example
+ * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
+ */
+export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
+  predict: (request: Q, signal: AbortSignal) => Promise<R>,
+): (requests: Q[], signal: AbortSignal) => Promise<R[]> {
+  return async (requests, signal) => {
+    if (requests.length === 1) return [await predict(requests[0]!, signal)];
+    const rows = requests.map((request) => requestRows(request) ?? 0);
+    return splitResult(await predict(concatRequests(requests), signal), rows);
+  };
+}
+
+function product(shape: readonly number[], from: number): number {
+  let size = 1;
+  for (let index = from; index < shape.length; index++) size *= shape[index]!;
+  return size;
+}
+
+function mixedData(name: string): BatchAssemblyError {
+  return new BatchAssemblyError(`input "${name}" mixes data kinds across requests`);
+}

@@ -1,0 +1,2 @@
+/** The version of @infer/batching. */
+export const VERSION = '0.1.0';

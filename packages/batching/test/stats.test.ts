@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AdaptiveBatcher, type BatchStats } from '../src/index';
+import { flush, manualRunner } from './helpers';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('stats hook', () => {
+  it('reports size in rows, items, queue waits, run time and queue length per batch', async () => {
+    const { run, batches } = manualRunner<number>();
+    const stats: BatchStats[] = [];
+    const batcher = new AdaptiveBatcher<number, number>({
+      run,
+      maxBatchSize: 8,
+      rows: (n) => n,
+      onStats: (s) => stats.push(s),
+    });
+    batcher.submit(1);
+    await flush();
+    const failing = [batcher.submit(2), batcher.submit(3)].map((p) => p.catch(() => 'failed'));
+    await vi.advanceTimersByTimeAsync(3);
+    batcher.submit(9);
+    await vi.advanceTimersByTimeAsync(2);
+    batches[0]!.resolve([1]);
+    await flush();
+    expect(stats[0]).toEqual({
+      key: '',
+      size: 1,
+      items: 1,
+      queueWaitMs: 0,
+      queueWaitsMs: [0],
+      runMs: 5,
+      queueLength: 3, // items 2, 3 and 9 wait; the next batch leaves in a microtask
+      maxBatchSize: 8,
+      ok: true,
+    });
+    await vi.advanceTimersByTimeAsync(4);
+    batches[1]!.reject(new Error('x'));
+    await flush();
+    expect(stats[1]).toMatchObject({
+      size: 5,
+      items: 2,
+      queueWaitMs: 5,
+      queueWaitsMs: [5, 5],
+      runMs: 4,
+      ok: false,
+    });
+    expect(await Promise.all(failing)).toEqual(['failed', 'failed']);
+  });
+
+  it('ignores a throwing hook', async () => {
+    const batcher = new AdaptiveBatcher<number, number>({
+      run: async (xs) => xs,
+      onStats: () => {
+        throw new Error('metrics down');
+      },
+    });
+    await expect(batcher.submit(1)).resolves.toBe(1);
+    await expect(batcher.submit(2)).resolves.toBe(2);
+  });
+
+  it('exposes the measured throughput', async () => {
+    const batcher = new AdaptiveBatcher<number, number>({
+      maxBatchSize: 4,
+      run: (xs) => new Promise((resolve) => setTimeout(() => resolve(xs), 10)),
+    });
+    expect(batcher.rowsPerSecond).toBeUndefined();
+    const done = Promise.all([1, 2, 3, 4].map((x) => batcher.submit(x)));
+    await vi.advanceTimersByTimeAsync(10);
+    await done;
+    expect(batcher.rowsPerSecond).toBeCloseTo(400);
+  });
+});

@@ -1,0 +1,75 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AdaptiveBatcher, TimeoutError } from '../src/index';
+import { flush, manualRunner, track } from './helpers';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('timeouts', () => {
+  it('drops an item that times out while queued: it never runs', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 4, timeoutMs: 100 });
+    batcher.submit(0, { timeoutMs: 0 }); // occupies the runner, no timeout
+    await flush();
+    const late = track(batcher.submit(1));
+    const kept = batcher.submit(2, { timeoutMs: 500 });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(late.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(late.error).toBeInstanceOf(TimeoutError);
+    expect(late.error).toMatchObject({ code: 'INFER_ERR_TIMEOUT', status: 504, timeoutMs: 100 });
+    expect(batcher.queueLength).toBe(1);
+    batches[0]!.resolve([0]);
+    await flush();
+    expect(batches[1]!.items).toEqual([2]); // item 1 is gone
+    batches[1]!.resolve([20]);
+    expect(await kept).toBe(20);
+  });
+
+  it('rejects an item that times out while running; its result is discarded on return', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 4 });
+    const short = track(batcher.submit(1, { timeoutMs: 50 }));
+    const long = track(batcher.submit(2, { timeoutMs: 500 }));
+    await flush();
+    expect(batches[0]!.items).toEqual([1, 2]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(short.error).toBeInstanceOf(TimeoutError);
+    expect(batches[0]!.signal.aborted).toBe(false); // item 2 still wants the result
+    batches[0]!.resolve([10, 20]);
+    await flush();
+    expect(long.value).toBe(20);
+    expect(short.count).toBe(1);
+  });
+
+  it('aborts the batch signal once every item of the batch has timed out', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 4, timeoutMs: 30 });
+    const results = [track(batcher.submit(1)), track(batcher.submit(2))];
+    await flush();
+    await vi.advanceTimersByTimeAsync(30);
+    expect(results.every((r) => r.error instanceof TimeoutError)).toBe(true);
+    expect(batches[0]!.signal.aborted).toBe(true);
+    expect(batches[0]!.signal.reason).toBeInstanceOf(TimeoutError);
+    expect(batcher.running).toBe(1); // the runner is still busy until run() returns
+    batches[0]!.resolve([1, 2]);
+    await flush();
+    expect(batcher.running).toBe(0);
+  });
+
+  it('timeoutMs 0 means no timeout', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 0 });
+    const result = track(batcher.submit(1));
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(result.settled).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    batches[0]!.resolve([1]);
+    await flush();
+    expect(result.value).toBe(1);
+  });
+});
