@@ -1,0 +1,88 @@
+/**
+ * One `pool.run()` call: its message for the worker, its caller's promise, and what an
+ * abort does to it. The pool keeps tasks in its own queue and hands one to Piscina only
+ * when a worker is free, so "queued" and "running" are known exactly: an abort removes a
+ * queued task, and never kills a thread by mistake.
+ *
+ * @internal
+ */
+import { AbortError } from '@infer/batching';
+import type { PredictResult } from '../spec';
+import type { PredictTask } from './worker-protocol';
+
+/** What the pool does when a task's caller aborts or the task settles. */
+export interface PoolTaskHooks {
+  /** The caller aborted before the task was handed to a worker: drop it from the queue. */
+  onAbortQueued(task: PoolTask): void;
+  /** The caller's promise settled (any way). */
+  onSettled(task: PoolTask): void;
+}
+
+/**
+ * A task of the pool. `promise` settles once: with the result, an error, or an
+ * `AbortError` (cause: the signal's reason) the moment the signal aborts.
+ *
+ * @example
+ * const task = new PoolTask(message, transferList, signal, false, hooks);
+ * queue.add(task); return task.promise;
+ */
+export class PoolTask {
+  readonly promise: Promise<PredictResult>;
+  /** Set for `abortRunning: 'terminate'`: aborting it makes Piscina kill the thread. */
+  readonly controller: AbortController | undefined;
+  /** Handed to Piscina (a worker runs it, or runs it next). */
+  dispatched = false;
+  #settled = false;
+  #resolve!: (result: PredictResult) => void;
+  #reject!: (error: unknown) => void;
+  readonly #signal: AbortSignal | undefined;
+  readonly #hooks: PoolTaskHooks;
+  readonly #onAbort = (): void => this.#aborted();
+
+  constructor(
+    readonly message: PredictTask,
+    readonly transferList: ArrayBuffer[],
+    signal: AbortSignal | undefined,
+    terminateOnAbort: boolean,
+    hooks: PoolTaskHooks,
+  ) {
+    this.promise = new Promise<PredictResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#signal = signal;
+    this.#hooks = hooks;
+    this.controller = signal !== undefined && terminateOnAbort ? new AbortController() : undefined;
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** The caller's promise has settled; a result that comes later is dropped. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  resolve(result: PredictResult): void {
+    if (this.#settle()) this.#resolve(result);
+  }
+
+  reject(error: unknown): void {
+    if (this.#settle()) this.#reject(error);
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#hooks.onSettled(this);
+    return true;
+  }
+
+  #aborted(): void {
+    const reason = this.#signal?.reason;
+    this.reject(new AbortError(reason));
+    // Queued: removed, never runs. Running: its result is dropped when it comes, unless
+    // the policy is to kill the thread (Piscina terminates it and starts a replacement).
+    if (!this.dispatched) this.#hooks.onAbortQueued(this);
+    else this.controller?.abort(reason);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The worker-thread entry of `WorkerPool` (built to `dist/pool/worker.js`; Piscina loads it
+ * in each thread). At thread start it imports the runtime module named in `workerData`,
+ * creates the model and loads it once; Piscina awaits the default export (a promise of the
+ * task handler) before it marks the thread ready, so a replacement thread takes no task
+ * before its model is loaded. A load failure does not kill the thread: every task answers
+ * with the load error instead, so the pool reports it and Piscina does not respawn forever.
+ *
+ * @internal
+ */
+import { threadId, workerData } from 'node:worker_threads';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { asModelV1 } from '../as-model-v1';
+import { RuntimeNotFoundError, UnsupportedSpecVersionError } from '../errors';
+import type { ModelMetadataV1, ModelV1, PredictResult, RuntimePluginV1 } from '../spec';
+import { packTensors } from './tensor-transfer';
+import {
+  type ErrorReply,
+  type PredictTask,
+  serializeError,
+  type WorkerBootData,
+  type WorkerReply,
+  type WorkerTask,
+} from './worker-protocol';
+
+interface Loaded {
+  model: ModelV1;
+  metadata: ModelMetadataV1;
+}
+
+const boot = workerData as WorkerBootData;
+const loading: Promise<Loaded> = load(boot);
+// Handled by every task; keeps an early failure from being an unhandled rejection.
+loading.catch(() => {});
+
+async function load(data: WorkerBootData): Promise<Loaded> {
+  const plugin = await importPlugin(data);
+  const model = asModelV1(await plugin.create(data.settings as never), 'plugin.create()');
+  await model.load();
+  return { model, metadata: model.metadata() };
+}
+
+async function importPlugin({ moduleUrl, exportName }: WorkerBootData): Promise<RuntimePluginV1> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(moduleUrl)) as Record<string, unknown>;
+  } catch (error) {
+    throw new RuntimeNotFoundError({
+      runtime: moduleUrl,
+      tried: [{ name: moduleUrl, reason: messageOf(error) }],
+      cause: error,
+    });
+  }
+  const exported = namespace[exportName];
+  // A CommonJS module imported from ESM nests its `default` export one level down.
+  const nested = (exported as { default?: unknown } | undefined)?.default;
+  for (const candidate of exportName === 'default' ? [exported, nested] : [exported]) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const version = (candidate as { specificationVersion?: unknown }).specificationVersion;
+    if (version === undefined) continue;
+    if (version !== 'v1') {
+      throw new UnsupportedSpecVersionError({ specificationVersion: version, what: 'runtime' });
+    }
+    if (typeof (candidate as { create?: unknown }).create === 'function') {
+      return candidate as RuntimePluginV1;
+    }
+  }
+  throw new RuntimeNotFoundError({
+    runtime: moduleUrl,
+    tried: [
+      {
+        name: `${moduleUrl}#${exportName}`,
+        reason: `export "${exportName}" is not a RuntimePluginV1 ({ specificationVersion: "v1", create })`,
+      },
+    ],
+  });
+}
+
+async function handle(task: WorkerTask): Promise<unknown> {
+  let loaded: Loaded;
+  try {
+    loaded = await loading;
+  } catch (error) {
+    return errorReply('load', error);
+  }
+  if (task.kind === 'load') {
+    return { kind: 'loaded', threadId, metadata: loaded.metadata } satisfies WorkerReply;
+  }
+  return predict(loaded.model, task);
+}
+
+async function predict(model: ModelV1, task: PredictTask): Promise<unknown> {
+  let result: PredictResult;
+  try {
+    result = await model.predict(task.request);
+    if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
+      throw new TypeError('predict() must return { outputs: Tensor[] }');
+    }
+  } catch (error) {
+    return errorReply('predict', error);
+  }
+  const { tensors, transferList } = packTensors(result.outputs, boot.transferOutputs);
+  const reply: WorkerReply = { kind: 'result', outputs: tensors };
+  if (result.parameters !== undefined) reply.parameters = result.parameters;
+  return move({ [transferableSymbol]: transferList, [valueSymbol]: reply } as never);
+}
+
+function errorReply(phase: ErrorReply['phase'], error: unknown): ErrorReply {
+  return { kind: 'error', phase, error: serializeError(error) };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Piscina awaits this before the thread takes tasks: the model is loaded (or failed) by then. */
+export default loading.then(
+  () => handle,
+  () => handle,
+);

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ModelLoadFailedError } from '../../src/errors';
+import { WorkerPool } from '../../src/pool';
+import { FIXTURE, fixturePool, requestOf } from './pool-fixture';
+
+describe('start() when the model cannot load', () => {
+  it('rejects with the worker error message when load() throws, and leaves no thread', async () => {
+    const pool = fixturePool('load-fails');
+    const error = await pool.start().catch((e: unknown) => e);
+    expect(ModelLoadFailedError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('cannot read weights.bin: fixture load failure');
+    expect((error as ModelLoadFailedError).model).toBe('fixture-load-fails');
+    expect(pool.alive).toBe(0);
+    expect(pool.restarts).toBe(0);
+    await expect(pool.run(requestOf([1]))).rejects.toMatchObject({
+      code: 'INFER_ERR_MODEL_NOT_READY',
+    });
+    await pool.close();
+  });
+
+  it('rejects when load() kills its thread', async () => {
+    const pool = fixturePool('load-exits');
+    const error = await pool.start().catch((e: unknown) => e);
+    expect(ModelLoadFailedError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('exited with code: 4');
+    expect(pool.alive).toBe(0);
+    await pool.close();
+  });
+
+  it('rejects when the module cannot be resolved, naming where it looked', async () => {
+    const pool = new WorkerPool({
+      source: { module: 'infer-runtime-does-not-exist', settings: { name: 'm' } },
+      workers: 1,
+    });
+    const error = await pool.start().catch((e: unknown) => e);
+    expect(ModelLoadFailedError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('infer-runtime-does-not-exist');
+    expect((error as Error).message).toContain('not installed');
+  });
+
+  it('rejects when the export is not a RuntimePluginV1', async () => {
+    const pool = new WorkerPool({
+      source: { module: FIXTURE, export: 'notAPlugin', settings: { name: 'm' } },
+      workers: 1,
+    });
+    const error = await pool.start().catch((e: unknown) => e);
+    expect((error as Error).message).toContain('export "notAPlugin" is not a RuntimePluginV1');
+    expect(pool.alive).toBe(0);
+  });
+
+  it('rejects when the export is missing', async () => {
+    const pool = new WorkerPool({
+      source: { module: FIXTURE, export: 'nothingHere', settings: { name: 'm' } },
+      workers: 1,
+    });
+    await expect(pool.start()).rejects.toMatchObject({ code: 'INFER_ERR_MODEL_LOAD_FAILED' });
+  });
+});
