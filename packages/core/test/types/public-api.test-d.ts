@@ -49,11 +49,11 @@ const ok: Tensor<'INT64'> = {
   shape: [1],
   data: new BigInt64Array(1),
 };
-// @ts-expect-error: INT64 data is a BigInt64Array, not an Int32Array
 const wrong: Tensor<'INT64'> = {
   name: 'i',
   datatype: 'INT64',
   shape: [1],
+  // @ts-expect-error: INT64 data is a BigInt64Array, not an Int32Array
   data: new Int32Array(1),
 };
 void ok;
