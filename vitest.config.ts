@@ -12,10 +12,12 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@infer\/codecs$/, replacement: src('codecs/src/index.ts') },
+      { find: /^@infer\/client$/, replacement: src('client/src/index.ts') },
       { find: /^@infer\/batching$/, replacement: src('batching/src/index.ts') },
       { find: /^@infer\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@infer\/core\/spec$/, replacement: src('core/src/spec/index.ts') },
       { find: /^@infer\/core\/testing$/, replacement: src('core/src/testing/index.ts') },
+      { find: /^@infer\/core\/grpc$/, replacement: src('core/src/grpc/index.ts') },
       {
         find: /^@infer\/core\/(node|express|fastify|next)$/,
         replacement: src('core/src/adapters/$1.ts'),

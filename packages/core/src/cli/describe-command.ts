@@ -3,6 +3,7 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createModelFromSettings } from '../settings/create-model';
 import { MODEL_SETTINGS_FILE } from '../settings/load-settings';
+import type { TensorMetadata } from '../spec';
 import { CliError } from './cli-error';
 import { type CliIO, formatTable } from './output';
 
@@ -17,6 +18,7 @@ Options:
   --name NAME        model name in the starter settings (default: the directory name)
   --write / --no-write   write the starter model-settings.json (default --write)
   --json             print the metadata as JSON
+  --ts               print a defineSchema(...) literal for @infer/client typed models
   -h, --help         this help`;
 
 /** The runtime package for a model file, from its name. */
@@ -42,6 +44,7 @@ export async function describeCommand(args: string[], io: CliIO): Promise<number
       write: { type: 'boolean' },
       'no-write': { type: 'boolean' },
       json: { type: 'boolean' },
+      ts: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -69,6 +72,8 @@ export async function describeCommand(args: string[], io: CliIO): Promise<number
     const metadata = model.metadata();
     if (values.json) {
       io.stdout.write(`${JSON.stringify(metadata, null, 2)}\n`);
+    } else if (values.ts) {
+      io.stdout.write(schemaSource(metadata, name));
     } else {
       io.stdout.write(`${name} (${runtime}, platform ${metadata.platform})\n\n`);
       const rows = [
@@ -102,4 +107,34 @@ function safeName(candidate: string): string | undefined {
     .replace(/^[^A-Za-z0-9]+/, '')
     .slice(0, 128);
   return cleaned === '' ? undefined : cleaned;
+}
+
+/**
+ * A `defineSchema(...)` literal for `@infer/client` typed models (what `--ts` prints); the
+ * same text as the client's `schemaToTypeScript()`, written here because core does not
+ * depend on the client.
+ */
+export function schemaSource(
+  metadata: { inputs: TensorMetadata[]; outputs: TensorMetadata[] },
+  name: string,
+): string {
+  const side = (tensors: TensorMetadata[]) =>
+    tensors.length === 0
+      ? '{}'
+      : `{\n${tensors
+          .map((t) => {
+            const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(t.name) ? t.name : JSON.stringify(t.name);
+            return `    ${key}: { datatype: '${t.datatype}', shape: [${t.shape.join(', ')}] },`;
+          })
+          .join('\n')}\n  }`;
+  const constName = `${name.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase()).replace(/^[^A-Za-z_$]+/, '') || 'model'}Schema`;
+  return [
+    "import { defineSchema } from '@infer/client';",
+    '',
+    `export const ${constName} = defineSchema({`,
+    `  inputs: ${side(metadata.inputs)},`,
+    `  outputs: ${side(metadata.outputs)},`,
+    '} as const);',
+    '',
+  ].join('\n');
 }

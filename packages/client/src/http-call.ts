@@ -1,0 +1,201 @@
+import { backoffDelay, sleep } from './backoff';
+import type { ResolvedClientOptions } from './client-options';
+import { InferClientError } from './errors';
+
+/** One HTTP call the client makes. @internal */
+export interface HttpCall {
+  method: 'GET' | 'POST';
+  /** Path after the base URL, e.g. `/v2/models/m/infer`. */
+  path: string;
+  body?: Uint8Array;
+  headers?: Record<string, string> | undefined;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+  /** Retry a 503 answer (not for readiness probes, where 503 is the answer). Default `true`. */
+  retry503?: boolean;
+  /** Statuses returned instead of rejected (readiness probes). Default: 2xx only. */
+  accept?: (status: number) => boolean;
+}
+
+/** A finished HTTP answer, body read. @internal */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/**
+ * Runs one call with the client's deadline, the caller's signal and the retry policy: a
+ * network failure or a 503 is retried after a backoff (or the server's `Retry-After`) while
+ * retries are left and the wait ends before the deadline; every failure becomes an
+ * `InferClientError`.
+ *
+ * @internal
+ */
+export async function httpCall(
+  options: ResolvedClientOptions,
+  call: HttpCall,
+): Promise<HttpAnswer> {
+  const url = `${options.baseUrl}${call.path}`;
+  const context = { method: call.method, url };
+  const { signal } = call;
+  if (signal?.aborted) throw aborted(signal, context, 0);
+  const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer =
+    timeoutMs > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, timeoutMs)
+      : undefined;
+  const retry = options.retry;
+  let attempts = 0;
+  try {
+    for (;;) {
+      if (controller.signal.aborted) {
+        throw timedOut
+          ? timeout(timeoutMs, context, attempts)
+          : aborted(signal!, context, attempts);
+      }
+      attempts += 1;
+      let answer: HttpAnswer | undefined;
+      let failure: unknown;
+      try {
+        answer = await attempt(options, call, url, controller.signal);
+      } catch (error) {
+        failure = error;
+      }
+      if (answer === undefined && controller.signal.aborted) {
+        throw timedOut
+          ? timeout(timeoutMs, context, attempts)
+          : aborted(signal!, context, attempts);
+      }
+      const left = retry !== undefined && attempts <= retry.retries;
+      if (answer === undefined) {
+        const error = new InferClientError(
+          'INFER_CLIENT_ERR_NETWORK',
+          `${call.method} ${url} failed: ${(failure as Error)?.message ?? String(failure)}${describeCause(failure)}`,
+          { ...context, attempts, cause: failure },
+        );
+        const delay = left ? backoffDelay(retry, attempts) : undefined;
+        if (delay === undefined || Date.now() + delay >= deadline) throw error;
+        await sleep(delay, controller.signal).catch(() => undefined);
+        continue;
+      }
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      if (call.accept?.(answer.status)) return answer;
+      const error = httpError(answer, context, attempts);
+      if (answer.status === 503 && call.retry503 !== false && left) {
+        const delay =
+          error.retryAfter !== undefined ? error.retryAfter * 1000 : backoffDelay(retry, attempts);
+        if (Date.now() + delay < deadline) {
+          await sleep(delay, controller.signal).catch(() => undefined);
+          continue;
+        }
+      }
+      throw error;
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function attempt(
+  options: ResolvedClientOptions,
+  call: HttpCall,
+  url: string,
+  signal: AbortSignal,
+): Promise<HttpAnswer> {
+  const base = typeof options.headers === 'function' ? await options.headers() : options.headers;
+  const headers = {
+    accept: 'application/json, application/octet-stream',
+    ...base,
+    ...call.headers,
+  };
+  // Called as a plain function: some browsers throw "Illegal invocation" for fetch with another `this`.
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const init: RequestInit = { method: call.method, headers, signal };
+  if (call.body !== undefined) init.body = call.body as NonNullable<RequestInit['body']>;
+  const response = await fetchImpl(url, init);
+  const body = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, headers: response.headers, body };
+}
+
+const decoder = new TextDecoder();
+
+function httpError(
+  answer: HttpAnswer,
+  context: { method: string; url: string },
+  attempts: number,
+): InferClientError {
+  let serverMessage: string | undefined;
+  const text = decoder.decode(answer.body);
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (typeof parsed?.error === 'string') serverMessage = parsed.error;
+  } catch {
+    // Not OIP JSON (a proxy's HTML page, say): keep a short excerpt of the text.
+    if (text.trim() !== '') serverMessage = text.trim().slice(0, 200);
+  }
+  const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
+  const message = `${context.method} ${context.url} answered ${answer.status}${serverMessage === undefined ? '' : `: ${serverMessage}`}`;
+  return new InferClientError('INFER_CLIENT_ERR_HTTP', message, {
+    ...context,
+    status: answer.status,
+    retryAfter,
+    serverMessage,
+    attempts,
+  });
+}
+
+/** `Retry-After` in seconds: delta-seconds or an HTTP date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function aborted(
+  signal: AbortSignal,
+  context: { method: string; url: string },
+  attempts: number,
+): InferClientError {
+  return new InferClientError(
+    'INFER_CLIENT_ERR_ABORTED',
+    `${context.method} ${context.url} was aborted`,
+    {
+      ...context,
+      attempts,
+      cause: signal.reason,
+    },
+  );
+}
+
+function timeout(
+  timeoutMs: number,
+  context: { method: string; url: string },
+  attempts: number,
+): InferClientError {
+  return new InferClientError(
+    'INFER_CLIENT_ERR_TIMEOUT',
+    `${context.method} ${context.url} timed out after ${timeoutMs} ms`,
+    { ...context, attempts },
+  );
+}
+
+/** Node's fetch hides the reason ("fetch failed") in `cause`; show it. */
+function describeCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause === undefined || cause === null) return '';
+  const code = typeof cause.code === 'string' ? cause.code : undefined;
+  const message = typeof cause.message === 'string' ? cause.message : undefined;
+  const text = code ?? message;
+  return text === undefined ? '' : ` (${text})`;
+}

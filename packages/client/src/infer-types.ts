@@ -1,0 +1,102 @@
+import type { Datatype, DatatypeArrayMap, Parameters, Tensor } from '@infer/codecs';
+import type { ModelSchema } from './model-schema';
+
+/**
+ * Plain (non-typed-array) elements accepted for a datatype: numbers (FP16 as floats, which
+ * are converted to halves), booleans for BOOL, numbers or bigints for 64-bit integers,
+ * strings or byte arrays for BYTES.
+ */
+export type PlainElements<D extends Datatype> = D extends 'BOOL'
+  ? readonly (boolean | number)[]
+  : D extends 'INT64' | 'UINT64'
+    ? readonly (bigint | number)[]
+    : D extends 'BYTES'
+      ? readonly (string | Uint8Array)[]
+      : readonly number[];
+
+/**
+ * The data of one input of datatype `D`: its typed array (`Float32Array` for FP32,
+ * `BigInt64Array` for INT64, `Uint16Array` halves for FP16, `Uint8Array` 0/1 for BOOL), plain
+ * elements, or for BYTES one string or one `Uint8Array` (an encoded image, say).
+ */
+export type InputData<D extends Datatype> =
+  | DatatypeArrayMap[D]
+  | PlainElements<D>
+  | (D extends 'BYTES' ? string | Uint8Array : never);
+
+/**
+ * One input with its details spelled out. `shape` defaults to the schema's shape with its
+ * one `-1` filled in, else `[elements]`; `datatype` defaults to the schema's, else is
+ * inferred from the data (`Float32Array` -> FP32, strings -> BYTES...).
+ *
+ * @example
+ * const x: TensorInput<'FP32'> = { data: new Float32Array(6), shape: [2, 3] };
+ */
+export interface TensorInput<D extends Datatype = Datatype> {
+  data: InputData<D>;
+  shape?: readonly number[];
+  datatype?: D;
+  /** Per-input OIP parameters, e.g. `{ content_type: 'str' }`. */
+  parameters?: Parameters;
+}
+
+/** One input value: its data alone, or a {@link TensorInput}. */
+export type InputValue<D extends Datatype = Datatype> = InputData<D> | TensorInput<D>;
+
+/** Input names of a schema. */
+export type InputName<S extends ModelSchema> = keyof S['inputs'] & string;
+
+/** Output names of a schema. */
+export type OutputName<S extends ModelSchema> = keyof S['outputs'] & string;
+
+/** What `infer()` takes for a schema: every input by name, data typed by its datatype. */
+export type InferInputs<S extends ModelSchema> = {
+  [K in InputName<S>]: InputValue<S['inputs'][K]['datatype']>;
+};
+
+/** The outputs `infer()` returns for a schema: typed tensors by name. */
+export type InferOutputs<S extends ModelSchema, O extends string = OutputName<S>> = {
+  [K in O & OutputName<S>]: Tensor<S['outputs'][K]['datatype']>;
+};
+
+/** Options of one `infer()` call. */
+export interface InferOptions<O extends string = string> {
+  /** Ask for these outputs only. Default: every output the model returns. */
+  outputs?: readonly O[];
+  /** Request-level OIP parameters. Default: none. */
+  parameters?: Parameters;
+  /** Request id, echoed back in the response. Default: none. */
+  id?: string;
+  /**
+   * `true` forces the binary tensor extension (request and outputs), `false` forces JSON.
+   * Default: binary when the inputs hold at least `binaryThreshold` bytes, or hold what JSON
+   * cannot carry (non-UTF-8 BYTES such as images, NaN or Infinity).
+   */
+  binary?: boolean;
+  /** Gives up the call (including retries); rejects with `INFER_CLIENT_ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Deadline of this call in ms, retries included. Default: the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Extra HTTP headers for this call. */
+  headers?: Record<string, string>;
+}
+
+/** The result of `infer()`: the response fields and the outputs by name. */
+export interface InferResult<Outputs> {
+  model_name: string;
+  model_version?: string;
+  id?: string;
+  parameters?: Parameters;
+  /** Output tensors by name, e.g. `result.outputs.probability.data`. */
+  outputs: Outputs;
+}
+
+/** Options of the calls that only read (`live`, `ready`, `metadata`, `schema`). */
+export interface CallOptions {
+  /** Gives up the call; rejects with `INFER_CLIENT_ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Deadline in ms, retries included. Default: the client's `timeoutMs`. */
+  timeoutMs?: number;
+  /** Extra HTTP headers for this call. */
+  headers?: Record<string, string>;
+}

@@ -1,0 +1,218 @@
+import {
+  type Datatype,
+  datatypeOf,
+  type FixedSizeDatatype,
+  float32ToHalves,
+  isDatatype,
+  type Parameters,
+  type Tensor,
+  type TensorData,
+  typedArrayConstructor,
+} from '@infer/codecs';
+import { InferClientError } from './errors';
+import type { TensorSchema } from './model-schema';
+
+const encoder = new TextEncoder();
+
+/** Integer ranges of the integer datatypes that plain numbers are checked against. */
+const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
+  UINT8: [0, 0xff],
+  UINT16: [0, 0xffff],
+  UINT32: [0, 0xffffffff],
+  INT8: [-0x80, 0x7f],
+  INT16: [-0x8000, 0x7fff],
+  INT32: [-0x80000000, 0x7fffffff],
+};
+
+function invalid(name: string, what: string, cause?: unknown): InferClientError {
+  return new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `inputs.${name}: ${what}`, {
+    cause,
+  });
+}
+
+function isTensorInput(value: unknown): value is { data: unknown } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !ArrayBuffer.isView(value) &&
+    'data' in value
+  );
+}
+
+/**
+ * Turns one input value (typed array, plain array, string, bytes or `{ data, shape?,
+ * datatype?, parameters? }`) into a tensor, using the schema's datatype and shape when given.
+ *
+ * @internal
+ */
+export function toTensor(name: string, value: unknown, schema?: TensorSchema): Tensor {
+  let data: unknown = value;
+  let shape: unknown;
+  let datatype: unknown = schema?.datatype;
+  let parameters: Parameters | undefined;
+  if (isTensorInput(value)) {
+    const input = value as {
+      data: unknown;
+      shape?: unknown;
+      datatype?: unknown;
+      parameters?: Parameters;
+    };
+    data = input.data;
+    shape = input.shape;
+    if (input.datatype !== undefined) datatype = input.datatype;
+    parameters = input.parameters;
+  }
+  if (datatype === undefined) datatype = inferDatatype(name, data);
+  if (!isDatatype(datatype)) {
+    throw invalid(name, `datatype must be an OIP datatype, got ${String(datatype)}`);
+  }
+  const typed = toData(name, datatype, data);
+  const tensor: Tensor = {
+    name,
+    datatype,
+    shape: toShape(name, shape, schema?.shape, typed.length),
+    data: typed,
+  };
+  if (parameters !== undefined) tensor.parameters = parameters;
+  return tensor;
+}
+
+function inferDatatype(name: string, data: unknown): Datatype {
+  if (typeof data === 'string') return 'BYTES';
+  const known = datatypeOf(data);
+  if (known !== undefined) return known;
+  if (Array.isArray(data) && data.length > 0) {
+    if (data.every((item) => typeof item === 'string' || item instanceof Uint8Array))
+      return 'BYTES';
+    if (data.every((item) => typeof item === 'boolean')) return 'BOOL';
+    if (data.every((item) => typeof item === 'bigint')) return 'INT64';
+  }
+  throw invalid(
+    name,
+    Array.isArray(data)
+      ? 'a plain array of numbers needs a datatype ({ data, datatype: "FP32" }) or a typed array'
+      : `cannot infer a datatype from ${describe(data)}; pass { data, datatype }`,
+  );
+}
+
+function toData(name: string, datatype: Datatype, data: unknown): TensorData {
+  if (datatype === 'BYTES') return toBytes(name, data);
+  const Constructor = typedArrayConstructor(datatype);
+  if (ArrayBuffer.isView(data)) {
+    if (data instanceof Constructor) return data as TensorData;
+    throw invalid(
+      name,
+      `${data.constructor.name} does not hold ${datatype} (pass a ${Constructor.name} or an array of numbers)`,
+    );
+  }
+  if (!Array.isArray(data)) {
+    throw invalid(
+      name,
+      `${datatype} data must be a ${Constructor.name} or an array, got ${describe(data)}`,
+    );
+  }
+  return fromPlain(name, datatype, data);
+}
+
+function fromPlain(name: string, datatype: FixedSizeDatatype, data: unknown[]): TensorData {
+  const bad = (index: number, expected: string) =>
+    invalid(name, `element ${index} must be ${expected}, got ${describe(data[index])}`);
+  switch (datatype) {
+    case 'BOOL':
+      return Uint8Array.from(data, (item, index) => {
+        if (typeof item === 'boolean') return item ? 1 : 0;
+        if (item === 0 || item === 1) return item;
+        throw bad(index, 'a boolean or 0/1');
+      });
+    case 'INT64':
+    case 'UINT64': {
+      const [min, max] =
+        datatype === 'INT64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
+      const values = data.map((item, index) => {
+        const value =
+          typeof item === 'bigint'
+            ? item
+            : Number.isInteger(item)
+              ? BigInt(item as number)
+              : undefined;
+        if (value === undefined || value < min || value > max)
+          throw bad(index, `an ${datatype} integer`);
+        return value;
+      });
+      return datatype === 'INT64' ? BigInt64Array.from(values) : BigUint64Array.from(values);
+    }
+    default: {
+      data.forEach((item, index) => {
+        if (typeof item !== 'number') throw bad(index, 'a number');
+      });
+      const numbers = data as number[];
+      if (datatype === 'FP16') return float32ToHalves(numbers);
+      const range = INTEGER_RANGES[datatype];
+      if (range !== undefined) {
+        numbers.forEach((item, index) => {
+          if (!Number.isInteger(item) || item < range[0] || item > range[1]) {
+            throw bad(index, `an ${datatype} integer`);
+          }
+        });
+      }
+      const Constructor = typedArrayConstructor(datatype) as unknown as {
+        from(values: readonly number[]): TensorData;
+      };
+      return Constructor.from(numbers);
+    }
+  }
+}
+
+function toBytes(name: string, data: unknown): Uint8Array[] {
+  if (typeof data === 'string') return [encoder.encode(data)];
+  if (data instanceof Uint8Array) return [data];
+  if (!Array.isArray(data)) {
+    throw invalid(name, `BYTES data must be strings or Uint8Arrays, got ${describe(data)}`);
+  }
+  return data.map((item, index) => {
+    if (typeof item === 'string') return encoder.encode(item);
+    if (item instanceof Uint8Array) return item;
+    throw invalid(
+      name,
+      `BYTES element ${index} must be a string or a Uint8Array, got ${describe(item)}`,
+    );
+  });
+}
+
+/** The explicit shape; else the schema's with its one `-1` filled in; else `[elements]`. */
+function toShape(
+  name: string,
+  shape: unknown,
+  declared: readonly number[] | undefined,
+  count: number,
+): number[] {
+  if (shape !== undefined) {
+    if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
+      throw invalid(
+        name,
+        `shape must be an array of non-negative integers, got ${describe(shape)}`,
+      );
+    }
+    return [...shape];
+  }
+  if (declared !== undefined && declared.length > 0) {
+    const dynamic = declared.filter((dim) => dim === -1).length;
+    const known = declared.reduce((product, dim) => (dim === -1 ? product : product * dim), 1);
+    if (dynamic === 0 && known === count) return [...declared];
+    if (dynamic === 1 && known > 0 && count % known === 0) {
+      return declared.map((dim) => (dim === -1 ? count / known : dim));
+    }
+  }
+  return [count];
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  return `${typeof value} ${String(value)}`;
+}
