@@ -8,7 +8,9 @@
  * though a runner is free. A batch holds items of one key only, taken from the key group
  * whose head (highest priority, then oldest) comes first.
  */
+
 import { getEventListeners } from 'node:events';
+import { BatchItemFailure } from './batch-item-failure';
 import { type BatchSizeBucketStats, BatchSizeTuner } from './batch-size-tuner';
 import {
   type AdaptiveBatcherOptions,
@@ -41,9 +43,27 @@ interface Entry<I, O> extends QueueEntry {
   readonly reject: (error: unknown) => void;
   state: 'queued' | 'running' | 'settled';
   batch: RunningBatch | undefined;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its timeout in ms; `0` = none. */
+  readonly timeoutMs: number;
+  /** `enqueuedAt + timeoutMs` (performance.now() ms). */
+  readonly deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+}
+
+/**
+ * The entries of one timeout length, in submit order (so in deadline order), behind one
+ * timer armed for the oldest live entry. One timer per timeout length instead of one per
+ * item: `setTimeout` + `clearTimeout` cost more than the rest of a submit.
+ */
+interface DeadlineList<I, O> {
+  readonly timeoutMs: number;
+  entries: Entry<I, O>[];
+  /** Index of the first entry not yet dropped. */
+  head: number;
+  /** Entries not settled. */
+  live: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface RunningBatch {
@@ -81,6 +101,8 @@ export class AdaptiveBatcher<I, O> {
   private throughputRows = 0;
   private throughputMs = 0;
   private readonly pumpNow = () => this.pump();
+  /** Items with a timeout, by timeout length. */
+  private readonly deadlines = new Map<number, DeadlineList<I, O>>();
 
   constructor(options: AdaptiveBatcherOptions<I, O>) {
     this.options = resolveBatcherOptions(options);
@@ -160,24 +182,24 @@ export class AdaptiveBatcher<I, O> {
       );
     }
     return new Promise<O>((resolve, reject) => {
+      const enqueuedAt = performance.now();
       const entry: Entry<I, O> = {
         item,
         key,
         rows,
         priority,
         seq: this.seq++,
-        enqueuedAt: performance.now(),
+        enqueuedAt,
         resolve,
         reject,
         state: 'queued',
         batch: undefined,
-        timer: undefined,
+        timeoutMs,
+        deadline: enqueuedAt + timeoutMs,
         signal,
         onAbort: undefined,
       };
-      if (timeoutMs > 0) {
-        entry.timer = setTimeout(() => this.abandon(entry, new TimeoutError(timeoutMs)), timeoutMs);
-      }
+      if (timeoutMs > 0) this.watchDeadline(entry);
       if (signal !== undefined) {
         entry.onAbort = () => this.abandon(entry, new AbortError(signal.reason));
         signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -189,7 +211,10 @@ export class AdaptiveBatcher<I, O> {
 
   /** Resolves once the queue is empty and no batch runs (partial batches are not held back). */
   drain(): Promise<void> {
-    if (this.idle()) return Promise.resolve();
+    if (this.idle()) {
+      this.clearDeadlineTimers();
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       this.drainWaiters.push(resolve);
       this.pump();
@@ -267,7 +292,7 @@ export class AdaptiveBatcher<I, O> {
       entry.batch = batch;
       items[index] = entry.item;
     }
-    let result: Promise<O[]>;
+    let result: Promise<(O | BatchItemFailure)[]>;
     try {
       result = Promise.resolve(this.options.run(items, batch.controller.signal));
     } catch (error) {
@@ -284,7 +309,7 @@ export class AdaptiveBatcher<I, O> {
     batch: RunningBatch,
     limit: number,
     startedAt: number,
-    outputs: O[] | undefined,
+    outputs: (O | BatchItemFailure)[] | undefined,
     error: unknown,
   ): void {
     const finishedAt = performance.now();
@@ -302,8 +327,12 @@ export class AdaptiveBatcher<I, O> {
       const entry = entries[index]!;
       rows += entry.rows;
       if (entry.state !== 'running') continue;
-      if (failure === undefined) this.settle(entry, true, outputs![index]);
-      else this.settle(entry, false, failure);
+      if (failure !== undefined) this.settle(entry, false, failure);
+      else {
+        const output = outputs![index];
+        if (output instanceof BatchItemFailure) this.settle(entry, false, output.error);
+        else this.settle(entry, true, output);
+      }
     }
     const signal = batch.controller.signal;
     if (failure === undefined && !signal.aborted) {
@@ -367,10 +396,72 @@ export class AdaptiveBatcher<I, O> {
     this.checkDrained();
   }
 
+  /** Puts an entry with a timeout on its deadline list, arming (or re-refing) its timer. */
+  private watchDeadline(entry: Entry<I, O>): void {
+    let list = this.deadlines.get(entry.timeoutMs);
+    if (list === undefined) {
+      list = { timeoutMs: entry.timeoutMs, entries: [], head: 0, live: 0, timer: undefined };
+      this.deadlines.set(entry.timeoutMs, list);
+    }
+    list.entries.push(entry);
+    list.live += 1;
+    if (list.timer === undefined) this.armDeadline(list, entry.timeoutMs);
+    else if (list.live === 1) list.timer.ref();
+  }
+
+  private armDeadline(list: DeadlineList<I, O>, delayMs: number): void {
+    if (list.timer !== undefined) clearTimeout(list.timer);
+    list.timer = setTimeout(() => this.expire(list), delayMs);
+  }
+
+  /** The timer of a list fired: times out every entry whose deadline has come, re-arms. */
+  private expire(list: DeadlineList<I, O>): void {
+    list.timer = undefined;
+    const now = performance.now();
+    while (list.head < list.entries.length) {
+      const entry = list.entries[list.head]!;
+      if (entry.state !== 'settled' && entry.deadline > now) {
+        this.armDeadline(list, Math.max(1, Math.ceil(entry.deadline - now)));
+        return;
+      }
+      list.head += 1;
+      if (entry.state !== 'settled') this.abandon(entry, new TimeoutError(list.timeoutMs));
+    }
+    list.entries = [];
+    list.head = 0;
+  }
+
+  /** A settled entry leaves its deadline list: at once from the head, else in a compaction. */
+  private unwatchDeadline(entry: Entry<I, O>): void {
+    const list = this.deadlines.get(entry.timeoutMs)!;
+    list.live -= 1;
+    const { entries } = list;
+    while (list.head < entries.length && entries[list.head]!.state === 'settled') list.head += 1;
+    if (list.head === entries.length) {
+      list.entries = [];
+      list.head = 0;
+      // Left armed but unref'd: the next item re-refs it instead of a new setTimeout. It
+      // fires at most once more, finds nothing due, and stops; drain() clears it.
+      list.timer?.unref();
+    } else if (entries.length - list.head > 2 * list.live + 32) {
+      list.entries = entries.filter((item, index) => index >= list.head && item.state !== 'settled');
+      list.head = 0;
+    }
+  }
+
+  /** Clears the deadline timers of lists with no live entry (the batcher is idle). */
+  private clearDeadlineTimers(): void {
+    for (const list of this.deadlines.values()) {
+      if (list.live > 0 || list.timer === undefined) continue;
+      clearTimeout(list.timer);
+      list.timer = undefined;
+    }
+  }
+
   private settle(entry: Entry<I, O>, ok: boolean, value: unknown): void {
     entry.state = 'settled';
     entry.batch = undefined;
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry.timeoutMs > 0) this.unwatchDeadline(entry);
     if (entry.onAbort !== undefined) entry.signal!.removeEventListener('abort', entry.onAbort);
     if (ok) entry.resolve(value as O);
     else entry.reject(value);
@@ -380,6 +471,7 @@ export class AdaptiveBatcher<I, O> {
     if (this.drainWaiters.length === 0 || !this.idle()) return;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
+    this.clearDeadlineTimers();
     if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     this.delayDeadline = Number.POSITIVE_INFINITY;

@@ -1,3 +1,4 @@
+import type { BatchItemFailure } from './batch-item-failure';
 /**
  * Options of `AdaptiveBatcher`, their defaults in one constant, and their validation
  * (one message per bad option, naming its path).
@@ -34,7 +35,7 @@ export interface AdaptiveBatcherOptions<I, O> {
    * and has no listener left once the batch settled may be handed to a later batch (remove
    * your listeners when `run` settles; a signal that keeps one is never reused). Required.
    */
-  run(items: I[], signal: AbortSignal): Promise<O[]>;
+  run(items: I[], signal: AbortSignal): Promise<(O | BatchItemFailure)[]>;
   /** Largest batch in rows, or `'auto'` to tune it online (see the README). Default `'auto'`. */
   maxBatchSize?: number | 'auto' | undefined;
   /** Longest wait, in ms, for a partial batch to fill while a runner is free. Default `0`. */
@@ -66,7 +67,7 @@ export const DEFAULT_BATCHER_OPTIONS = {
 
 /** @internal The options once validated and defaulted. */
 export interface ResolvedBatcherOptions<I, O> {
-  run: (items: I[], signal: AbortSignal) => Promise<O[]>;
+  run: (items: I[], signal: AbortSignal) => Promise<(O | BatchItemFailure)[]>;
   maxBatchSize: number | 'auto';
   maxBatchDelayMs: number;
   maxQueueSize: number;

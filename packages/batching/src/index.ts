@@ -1,4 +1,5 @@
 export { AdaptiveBatcher, type SubmitOptions } from './adaptive-batcher';
+export { BatchItemFailure } from './batch-item-failure';
 export {
   type BatchSizeBucketStats,
   BatchSizeTuner,
@@ -30,6 +31,7 @@ export {
   batchKey,
   concatRequests,
   createOipRun,
+  type OipRunOptions,
   requestRows,
   splitResult,
 } from './oip-batch';

@@ -5,6 +5,7 @@
  * batch key; their inputs are concatenated along dim 0 with one allocation per input, and
  * the model's outputs are split back with `subarray` views (no copy).
  */
+import { BatchItemFailure } from './batch-item-failure';
 import { BatchAssemblyError } from './errors';
 
 /** Typed storage of a non-BYTES tensor (FP16 as raw `Uint16Array`, BOOL as `Uint8Array`). */
@@ -222,20 +223,44 @@ function checkOutput(output: BatchTensor, total: number): void {
   }
 }
 
+/** Options of {@link createOipRun}. */
+export interface OipRunOptions {
+  /**
+   * Decides whether a batch's error belongs to one request rather than the batch (e.g. bad
+   * input: an HTTP 4xx). Then each request of the failed batch is re-run alone, so only the
+   * request at fault fails and the others get their answers. Default: never (the whole
+   * batch fails with the error).
+   */
+  isolate?: (error: unknown) => boolean;
+}
+
 /**
  * Wraps a single-request `predict` into a batch `run` for `AdaptiveBatcher`: concatenates
  * the batch, predicts once, splits the result (a batch of one passes straight through).
+ * With `isolate`, a batch that fails with a per-request error is re-run request by request,
+ * and only the failing requests reject (as `BatchItemFailure`s).
  *
  * @example
  * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
  */
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
   predict: (request: Q, signal: AbortSignal) => Promise<R>,
-): (requests: Q[], signal: AbortSignal) => Promise<R[]> {
+  options: OipRunOptions = {},
+): (requests: Q[], signal: AbortSignal) => Promise<(R | BatchItemFailure)[]> {
+  const { isolate } = options;
   return async (requests, signal) => {
     if (requests.length === 1) return [await predict(requests[0]!, signal)];
     const rows = requests.map((request) => requestRows(request) ?? 0);
-    return splitResult(await predict(concatRequests(requests), signal), rows);
+    try {
+      return splitResult(await predict(concatRequests(requests), signal), rows);
+    } catch (error) {
+      if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
+      return Promise.all(
+        requests.map((request) =>
+          predict(request, signal).catch((cause: unknown) => new BatchItemFailure(cause)),
+        ),
+      );
+    }
   };
 }
 

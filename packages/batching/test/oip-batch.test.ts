@@ -250,4 +250,61 @@ describe('createOipRun with AdaptiveBatcher', () => {
       [8],
     ]);
   });
+
+  describe('isolate', () => {
+    class BadInput extends Error {}
+    const doubleUnlessNegative = vi.fn(async (request: BatchRequest) => {
+      const data = request.inputs[0]!.data as Float32Array;
+      if (data.some((v) => v < 0)) throw new BadInput('negative input');
+      return {
+        outputs: [
+          {
+            name: 'y',
+            datatype: 'FP32',
+            shape: [data.length, 1],
+            data: data.map((v) => v * 2),
+          },
+        ],
+      };
+    });
+    const x = (values: number[]) => ({
+      inputs: [tensor('FP32', [values.length, 1], Float32Array.from(values))],
+    });
+    const batcherWith = (isolate?: (error: unknown) => boolean) =>
+      new AdaptiveBatcher({
+        run: createOipRun(doubleUnlessNegative, isolate ? { isolate } : {}),
+        key: batchKey,
+        rows: (r: BatchRequest) => requestRows(r) ?? 1,
+        maxBatchSize: 8,
+      });
+
+    it('re-runs a failed batch request by request, so only the request at fault fails', async () => {
+      doubleUnlessNegative.mockClear();
+      const batcher = batcherWith((error) => error instanceof BadInput);
+      const results = await Promise.allSettled([
+        batcher.submit(x([1])),
+        batcher.submit(x([-1])),
+        batcher.submit(x([3])),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(results[1]).toMatchObject({ reason: expect.any(BadInput) });
+      const values = results.map((r) =>
+        r.status === 'fulfilled' ? Array.from(r.value.outputs[0]!.data as Float32Array) : null,
+      );
+      expect(values).toEqual([[2], null, [6]]);
+      expect(doubleUnlessNegative).toHaveBeenCalledTimes(4); // the batch, then each alone
+    });
+
+    it('fails the whole batch when the error is not isolated', async () => {
+      const batcher = batcherWith((error) => !(error instanceof BadInput));
+      const results = await Promise.allSettled([batcher.submit(x([1])), batcher.submit(x([-1]))]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    });
+
+    it('fails the whole batch without the option', async () => {
+      const batcher = batcherWith();
+      const results = await Promise.allSettled([batcher.submit(x([1])), batcher.submit(x([-1]))]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { createTypedArray, type InferenceRequest, type Tensor } from '@infer/cod
 import { asModelV1 } from './as-model-v1';
 import { type Batchability, batchabilityOf } from './batchability';
 import {
+  httpStatusOf,
   InferError,
   InvalidOptionError,
   isErrorCode,
@@ -24,6 +25,15 @@ import { WorkerPool } from './pool/worker-pool';
 import { type ResolvedServingOptions, resolveServingOptions } from './serving-options';
 import type { ModelMetadataV1, ModelV1, PredictResult, ServingOptionsV1 } from './spec';
 import { validateRequest } from './validate-request';
+
+/**
+ * A batch that fails with a client error (4xx, not an abort) was failed by one request's
+ * input: re-run its requests one by one so the others still get their answers.
+ */
+function isRequestError(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  return status >= 400 && status < 500 && status !== 499;
+}
 
 /** The metric hooks a served model reports to (a subset of `InferMetrics`). */
 export type ServedModelMetrics = Pick<
@@ -192,6 +202,9 @@ export class ServedModel {
         workers,
         logger: this.#logger,
         name: this.name,
+        // A request that timed out may be stuck in a hung model: replace that worker so the
+        // requests behind it are not blocked. A client that merely left costs no reload.
+        abortRunning: 'terminate-on-timeout',
         onRestart: () => this.#metrics?.incWorkerRestarts(this.name),
       });
       this.#metadata = await this.#pool.start();
@@ -212,14 +225,17 @@ export class ServedModel {
       );
     }
     this.#batcher = new AdaptiveBatcher<InferenceRequest, PredictResult>({
-      run: createOipRun((request, signal) => this.#runOne(request, signal)),
+      run: createOipRun((request, signal) => this.#runOne(request, signal), {
+        isolate: isRequestError,
+      }),
       maxBatchSize,
       maxBatchDelayMs: this.options.maxBatchDelayMs,
       maxQueueSize: this.options.maxQueueSize,
       timeoutMs: this.options.timeoutMs,
       concurrency: Math.max(1, workers),
       ...(batchability.batchable ? { rows: rowsOf, key: keyOf() } : {}),
-      onStats: (stats) => this.#onStats(stats),
+      // No hook without metrics: the batcher then skips assembling stats after every batch.
+      ...(this.#metrics === undefined ? {} : { onStats: (stats) => this.#onStats(stats) }),
     });
     if (this.options.warmup !== false) await this.#warmup();
   }
@@ -353,7 +369,36 @@ function rowsOf(request: InferenceRequest): number {
 /** Batch keys; a request whose inputs disagree on dim 0 gets a key of its own. */
 function keyOf(): (request: InferenceRequest) => string {
   let solo = 0;
-  return (request) => (requestRows(request) === undefined ? `solo:${solo++}` : batchKey(request));
+  // The key of the last one-input request without outputs or parameters, and the input it
+  // was made of: the next such request with the same name, datatype and trailing dims has
+  // the same `batchKey` (it depends on nothing else), so it is not rebuilt per request.
+  let last: { name: string; datatype: string; shape: number[]; key: string } | undefined;
+  return (request) => {
+    if (requestRows(request) === undefined) return `solo:${solo++}`;
+    const { inputs } = request;
+    if (inputs.length !== 1 || request.outputs !== undefined || request.parameters !== undefined) {
+      return batchKey(request);
+    }
+    const input = inputs[0]!;
+    if (
+      last !== undefined &&
+      last.name === input.name &&
+      last.datatype === input.datatype &&
+      sameTrailingDims(last.shape, input.shape)
+    ) {
+      return last.key;
+    }
+    const key = batchKey(request);
+    last = { name: input.name, datatype: input.datatype, shape: [...input.shape], key };
+    return key;
+  };
+}
+
+/** Whether two shapes agree on every dim after the first. */
+function sameTrailingDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 1; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 /** Keeps the requested outputs, in the requested order; all when none were requested. */

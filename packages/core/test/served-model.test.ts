@@ -1,7 +1,7 @@
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
-import type { InferError } from '../src/errors';
+import { type InferError, InvalidInputError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import { loadModel, ServedModel, type ServedModelMetrics } from '../src/served-model';
 
@@ -159,6 +159,31 @@ describe('ServedModel predict', () => {
       }),
     ).rejects.toMatchObject({ code: 'INFER_ERR_INVALID_INPUT', input: 'x' });
     expect(g.calls).toEqual([]);
+  });
+
+  it('a bad request batched with good ones fails alone (400); the others get their answers', async () => {
+    const model = defineModel({
+      name: 'picky',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+      outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 2] }],
+      predict: (request) => {
+        const x = request.input('x').tensor as Tensor<'FP32'>;
+        if (x.data.some((v) => v < 0)) throw new InvalidInputError('x must not be negative');
+        return [{ name: 'y', datatype: 'FP32', shape: x.shape, data: x.data.map((v) => v * 2) }];
+      },
+    });
+    const s = await start(model);
+    const results = await Promise.allSettled([
+      s.predict(row([1, 2])),
+      s.predict(row([-1, 0])),
+      s.predict(row([3, 4])),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(results[1]).toMatchObject({ reason: { code: 'INFER_ERR_INVALID_INPUT' } });
+    const ys = results.map((r) =>
+      r.status === 'fulfilled' ? Array.from(r.value.outputs[0]!.data as Float32Array) : null,
+    );
+    expect(ys).toEqual([[2, 4], null, [6, 8]]);
   });
 
   it('does no work for a request aborted while queued', async () => {
