@@ -8,6 +8,7 @@
  */
 import { AbortError } from '@infer/batching';
 import type { PredictResult } from '../spec';
+import type { AbortRunningPolicy } from './worker-pool-options';
 import type { PredictTask } from './worker-protocol';
 
 /** What the pool does when a task's caller aborts or the task settles. */
@@ -23,12 +24,12 @@ export interface PoolTaskHooks {
  * `AbortError` (cause: the signal's reason) the moment the signal aborts.
  *
  * @example
- * const task = new PoolTask(message, transferList, signal, false, hooks);
+ * const task = new PoolTask(message, transferList, signal, 'discard', hooks);
  * queue.add(task); return task.promise;
  */
 export class PoolTask {
   readonly promise: Promise<PredictResult>;
-  /** Set for `abortRunning: 'terminate'`: aborting it makes Piscina kill the thread. */
+  /** Set unless the policy is `'discard'`: aborting it makes Piscina kill the thread. */
   readonly controller: AbortController | undefined;
   /** Handed to Piscina (a worker runs it, or runs it next). */
   dispatched = false;
@@ -38,12 +39,13 @@ export class PoolTask {
   readonly #signal: AbortSignal | undefined;
   readonly #hooks: PoolTaskHooks;
   readonly #onAbort = (): void => this.#aborted();
+  readonly #policy: AbortRunningPolicy;
 
   constructor(
     readonly message: PredictTask,
     readonly transferList: ArrayBuffer[],
     signal: AbortSignal | undefined,
-    terminateOnAbort: boolean,
+    terminateOnAbort: AbortRunningPolicy,
     hooks: PoolTaskHooks,
   ) {
     this.promise = new Promise<PredictResult>((resolve, reject) => {
@@ -52,7 +54,9 @@ export class PoolTask {
     });
     this.#signal = signal;
     this.#hooks = hooks;
-    this.controller = signal !== undefined && terminateOnAbort ? new AbortController() : undefined;
+    this.#policy = terminateOnAbort;
+    this.controller =
+      signal !== undefined && terminateOnAbort !== 'discard' ? new AbortController() : undefined;
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
@@ -81,8 +85,13 @@ export class PoolTask {
     const reason = this.#signal?.reason;
     this.reject(new AbortError(reason));
     // Queued: removed, never runs. Running: its result is dropped when it comes, unless
-    // the policy is to kill the thread (Piscina terminates it and starts a replacement).
+    // the policy is to kill the thread (Piscina terminates it and starts a replacement):
+    // always, or only when the caller timed out (the model may hang and block the worker).
     if (!this.dispatched) this.#hooks.onAbortQueued(this);
-    else this.controller?.abort(reason);
+    else if (this.#policy === 'terminate' || isTimeout(reason)) this.controller?.abort(reason);
   }
+}
+
+function isTimeout(reason: unknown): boolean {
+  return (reason as { code?: unknown } | null)?.code === 'INFER_ERR_TIMEOUT';
 }

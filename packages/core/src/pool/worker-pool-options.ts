@@ -3,7 +3,9 @@ import { assertLogger, type Logger } from '../logger';
 import type { WorkerSourceV1 } from '../spec';
 
 /** What happens to a task whose caller aborts while a worker is running it. */
-export type AbortRunningPolicy = 'discard' | 'terminate';
+export type AbortRunningPolicy = 'discard' | 'terminate' | 'terminate-on-timeout';
+
+const ABORT_RUNNING_POLICIES: readonly unknown[] = ['discard', 'terminate', 'terminate-on-timeout'];
 
 /** Options of `new WorkerPool(options)`. */
 export interface WorkerPoolOptions {
@@ -33,7 +35,9 @@ export interface WorkerPoolOptions {
   /**
    * A caller aborting a task that a worker already runs: `'discard'` rejects the caller at
    * once and drops the result when it comes (the worker keeps its loaded model);
-   * `'terminate'` also kills the thread (Piscina's behaviour), which then reloads the model.
+   * `'terminate'` also kills the thread (Piscina's behaviour), which then reloads the model;
+   * `'terminate-on-timeout'` kills it only when the abort reason is a timeout
+   * (`INFER_ERR_TIMEOUT`: the model may hang), and discards otherwise (a client that left).
    * A queued task is always just removed. Default `'discard'`.
    */
   abortRunning?: AbortRunningPolicy | undefined;
@@ -126,10 +130,12 @@ export function resolveWorkerPoolOptions(options: WorkerPoolOptions): ResolvedWo
   }
   if (
     options.abortRunning !== undefined &&
-    options.abortRunning !== 'discard' &&
-    options.abortRunning !== 'terminate'
+    !ABORT_RUNNING_POLICIES.includes(options.abortRunning)
   ) {
-    throw new InvalidOptionError('options.abortRunning', "must be 'discard' or 'terminate'");
+    throw new InvalidOptionError(
+      'options.abortRunning',
+      "must be 'discard', 'terminate' or 'terminate-on-timeout'",
+    );
   }
   const { closeTimeoutMs } = options;
   if (

@@ -213,8 +213,13 @@ export class WorkerPool {
         id: this.#nextId++,
         request: { ...request, inputs: packed.tensors },
       };
-      const terminate = this.#options.abortRunning === 'terminate';
-      task = new PoolTask(message, packed.transferList, signal, terminate, this.#hooks);
+      task = new PoolTask(
+        message,
+        packed.transferList,
+        signal,
+        this.#options.abortRunning,
+        this.#hooks,
+      );
     } catch (error) {
       return Promise.reject(error);
     }

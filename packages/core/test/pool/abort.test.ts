@@ -65,6 +65,28 @@ describe('abort', () => {
     await pool.close();
   });
 
+  it("'terminate-on-timeout' kills the thread of a timed-out task, but not of an aborted one", async () => {
+    const pool = fixturePool('slow', {
+      workers: 1,
+      abortRunning: 'terminate-on-timeout',
+      parameters: { delayMs: 1000 },
+    });
+    await pool.start();
+    const left = new AbortController();
+    const first = pool.run(requestOf([1]), { signal: left.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left.abort(new Error('client left'));
+    await expect(first).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED' });
+    expect(pool.restarts).toBe(0);
+    const timedOut = new AbortController();
+    const second = pool.run(requestOf([2]), { signal: timedOut.signal });
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // second is running now
+    timedOut.abort(Object.assign(new Error('timed out'), { code: 'INFER_ERR_TIMEOUT' }));
+    await expect(second).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED' });
+    await expect.poll(() => pool.restarts).toBe(1);
+    await pool.close();
+  });
+
   it('an abort storm leaves nothing pending and kills no thread', async () => {
     const pool = fixturePool('slow', { parameters: { delayMs: 2 } });
     await pool.start();

@@ -60,7 +60,7 @@ describe('WorkerPool options are validated at construction', () => {
     [
       'options.abortRunning',
       (o) => ({ ...o, abortRunning: 'kill' }),
-      "options.abortRunning must be 'discard' or 'terminate'",
+      "options.abortRunning must be 'discard', 'terminate' or 'terminate-on-timeout'",
     ],
     [
       'options.closeTimeoutMs',
