@@ -19,12 +19,16 @@ const INPUT_ERRORS = [
 /** Strips ORT's source locations and status prefixes, keeps the innermost status message. */
 function cleanMessage(message: string): string {
   const innermost = message.split('Status Message: ').pop() ?? message;
-  return innermost
-    .replace(/\/onnxruntime_src\/\S+:\d+\s+\S*\s*/g, '')
-    .replace(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/g, '')
-    .replace(/\s*Please fix either the inputs\/outputs or the model\.?/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    innermost
+      // "/onnxruntime_src/<file>:<line> <C++ signature>(<params>) <message>": keep the message.
+      .replace(/\/onnxruntime_src\/\S+:\d+\s+[^(\s]*\([^)]*\)\s*/g, '')
+      .replace(/\/onnxruntime_src\/\S+:\d+\s+\S*\s*/g, '')
+      .replace(/\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/g, '')
+      .replace(/\s*Please fix either the inputs\/outputs or the model\.?/g, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
 
 /**

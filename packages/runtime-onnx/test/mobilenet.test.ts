@@ -30,6 +30,20 @@ describe('MobileNetV2 (real ONNX Model Zoo model) on the finch photo', () => {
     expect(top.value).toBeLessThan(17.4);
   });
 
+  it('answers a batch of zero rows with a 400 that leaks no ORT internals', async () => {
+    const error = await model
+      .predict({
+        inputs: [
+          { name: 'input', datatype: 'FP32', shape: [0, 3, 224, 224], data: new Float32Array(0) },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INFER_ERR_INVALID_INPUT' });
+    const message = (error as Error).message;
+    expect(message).toMatch(/cannot be reshaped/);
+    expect(message).not.toMatch(/onnxruntime_src|onnxruntime::/);
+  });
+
   it('answers each row of a batch of two identical images alike', async () => {
     const batch = new Float32Array(pixels.length * 2);
     batch.set(pixels, 0);
