@@ -9,6 +9,7 @@ export default defineConfig({
     'src/adapters/fastify.ts',
     'src/adapters/next.ts',
     'src/testing/index.ts',
+    'src/grpc/index.ts',
     'src/pool/worker.ts',
     'src/cli.ts',
   ],

@@ -5,6 +5,16 @@ import type { ModelRepository } from './model-repository';
 import type { ServerSettingsInput } from './settings';
 import type { ModelV1 } from './spec';
 
+/** Where {@link serve} also serves OIP over gRPC (`options.grpc`). */
+export interface ServeGrpcEndpoint {
+  /** gRPC port; `0` picks a free one. Default `settings.grpc.port` (`8081`). */
+  port?: number;
+  /** Interface to listen on. Default: the REST `host`. */
+  host?: string;
+  /** Largest gRPC message received or sent, in bytes. Default `67108864` (64 MiB). */
+  maxMessageBytes?: number;
+}
+
 /**
  * Options of {@link serve}. An interface (not a closed type) so settings-driven callers
  * (the CLI, file-based settings) can extend it.
@@ -32,6 +42,13 @@ export interface ServeOptions {
   shutdownGraceMs?: number;
   /** Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise. Default `false`. */
   handleSignals?: boolean;
+  /**
+   * Also serve OIP over gRPC on the same service, repository and batchers (needs the
+   * optional packages `@grpc/grpc-js` and `@grpc/proto-loader`; `@grpc/reflection` and
+   * `grpc-health-check` add reflection and health): `true` or `{ port, host }`; `false` off.
+   * Default: `settings.grpc.enabled` (off).
+   */
+  grpc?: boolean | ServeGrpcEndpoint;
   /** pino-compatible logger for the server and service. Default: silent. */
   logger?: Logger;
   /** Metrics (`createMetrics()`): request observations and `GET /metrics`. Default: none. */

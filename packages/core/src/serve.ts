@@ -1,15 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
+import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
 import { assertLogger, type Logger, silentLogger } from './logger';
 import { ModelRepository } from './model-repository';
 import type { ServeOptions } from './serve-options';
 import { type ServerSettings, serverSettingsSchema } from './settings';
 
-export type { ServeOptions } from './serve-options';
+export type { ServeGrpcEndpoint, ServeOptions } from './serve-options';
 
 /** A running server returned by {@link serve}. */
 export interface InferServer {
@@ -19,6 +20,8 @@ export interface InferServer {
   readonly repository: ModelRepository;
   /** The underlying `node:http` server. */
   readonly server: Server;
+  /** The gRPC endpoint when `options.grpc` (or `settings.grpc.enabled`) is on. */
+  readonly grpc: { readonly port: number; readonly address: string } | undefined;
   /**
    * Graceful shutdown: readiness turns false, the server stops accepting, in-flight
    * requests finish (up to `shutdownGraceMs`, then connections are cut), models unload.
@@ -36,6 +39,7 @@ interface ResolvedServeOptions {
   handleSignals: boolean;
   logger: Logger;
   settings: ServerSettings;
+  grpc: { port: number; host: string; maxMessageBytes: number | undefined } | undefined;
 }
 
 function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
@@ -76,6 +80,7 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
     throw new InvalidOptionError('options.repository', 'must be a ModelRepository');
   }
   if (options.logger !== undefined) assertLogger(options.logger, 'options.logger');
+  const grpc = resolveGrpcEndpoint(options.grpc, settings, host);
   return {
     port,
     host,
@@ -85,7 +90,44 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
     handleSignals: options.handleSignals ?? false,
     logger: options.logger ?? silentLogger,
     settings,
+    grpc,
   };
+}
+
+function resolveGrpcEndpoint(
+  option: ServeOptions['grpc'],
+  settings: ServerSettings,
+  host: string,
+): ResolvedServeOptions['grpc'] {
+  const enabled = option === undefined ? settings.grpc.enabled : option !== false;
+  if (!enabled) return undefined;
+  if (
+    option !== undefined &&
+    typeof option !== 'boolean' &&
+    (typeof option !== 'object' || option === null)
+  ) {
+    throw new InvalidOptionError('options.grpc', 'must be a boolean or { port, host }');
+  }
+  const endpoint = typeof option === 'object' ? option : {};
+  const port = endpoint.port ?? settings.grpc.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError('options.grpc.port', 'must be an integer from 0 to 65535');
+  }
+  const grpcHost = endpoint.host ?? host;
+  if (typeof grpcHost !== 'string' || grpcHost === '') {
+    throw new InvalidOptionError('options.grpc.host', 'must be a non-empty string');
+  }
+  const { maxMessageBytes } = endpoint;
+  if (
+    maxMessageBytes !== undefined &&
+    (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0)
+  ) {
+    throw new InvalidOptionError(
+      'options.grpc.maxMessageBytes',
+      'must be a positive integer (bytes)',
+    );
+  }
+  return { port, host: grpcHost, maxMessageBytes };
 }
 
 /**
@@ -103,7 +145,13 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
 export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const resolved = resolveServeOptions(options);
   const { logger } = resolved;
-  const repository = options.repository ?? new ModelRepository({ logger });
+  const repository =
+    options.repository ??
+    new ModelRepository({
+      logger,
+      // Batch sizes, queue length, worker restarts and load times go to /metrics too.
+      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    });
   for (const model of options.models ?? []) repository.add(model);
   const failures = await repository.loadAll();
   for (const failure of failures) {
@@ -129,9 +177,14 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     prefix: resolved.prefix,
   });
   let draining = false;
+  const inFlight = new Set<ServerResponse>();
   const server = createServer((request, response) => {
     // While draining, answer what is in flight but let no connection stay open after it.
     if (draining) response.setHeader('connection', 'close');
+    else {
+      inFlight.add(response);
+      response.once('close', () => inFlight.delete(response));
+    }
     handler(request, response);
   });
   try {
@@ -144,11 +197,35 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}${resolved.prefix}`;
   logger.info({ url }, `listening on ${url}`);
+  let grpcServer: GrpcInferServer | undefined;
+  if (resolved.grpc !== undefined) {
+    try {
+      // Loaded only when asked for: REST-only users need no gRPC packages.
+      const { serveGrpc } = await import('./grpc/serve-grpc');
+      grpcServer = await serveGrpc(service, {
+        port: resolved.grpc.port,
+        host: resolved.grpc.host,
+        shutdownGraceMs: resolved.shutdownGraceMs,
+        logger,
+        ...(resolved.grpc.maxMessageBytes === undefined
+          ? {}
+          : { maxMessageBytes: resolved.grpc.maxMessageBytes }),
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await repository.close();
+      throw error;
+    }
+  }
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
+      // Requests accepted before close() must not keep their keep-alive connection open.
+      for (const response of inFlight) {
+        if (!response.headersSent) response.setHeader('connection', 'close');
+      }
       uninstallSignals();
       // Readiness false and new inference 503 first; models stay loaded for what is in flight.
       const drained = service.shutdown({
@@ -158,7 +235,9 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), resolved.shutdownGraceMs);
-      await Promise.all([drained, closed]);
+      // Connections that went idle while draining (their last answer sent) close now.
+      const idle = drained.then(() => server.closeIdleConnections());
+      await Promise.all([idle, closed, grpcServer?.close()]);
       clearTimeout(grace);
       await repository.close();
       logger.info({ url }, 'server closed');
@@ -192,7 +271,9 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
-  return { url, service, repository, server, close };
+  const grpc =
+    grpcServer === undefined ? undefined : { port: grpcServer.port, address: grpcServer.address };
+  return { url, service, repository, server, grpc, close };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

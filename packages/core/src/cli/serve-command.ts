@@ -19,6 +19,8 @@ Protocol over HTTP until SIGTERM/SIGINT (then drains and exits 0).
 Options:
   --port N           TCP port (default 8080; INFER_PORT)
   --host H           interface (default 127.0.0.1; INFER_HOST)
+  --grpc-port N      also serve OIP over gRPC on port N (INFER_GRPC_PORT; needs @grpc/grpc-js
+                     and @grpc/proto-loader installed)
   --settings FILE    settings.json to read (default: one at the top of a directory)
   --log-level L      fatal|error|warn|info|debug|trace|silent (default info; logs go to stderr)
   --workers N        worker threads per model, over each model's own setting
@@ -38,6 +40,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
+      'grpc-port': { type: 'string' },
       settings: { type: 'string' },
       'log-level': { type: 'string' },
       workers: { type: 'string' },
@@ -51,6 +54,9 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   const overrides: ServerSettingsInput = {};
   if (values.port !== undefined) overrides.port = integerFlag('--port', values.port);
   if (values.host !== undefined) overrides.host = values.host;
+  if (values['grpc-port'] !== undefined) {
+    overrides.grpc = { enabled: true, port: integerFlag('--grpc-port', values['grpc-port']) };
+  }
   if (values['log-level'] !== undefined) {
     overrides.logLevel = values['log-level'] as NonNullable<ServerSettingsInput['logLevel']>;
   }
@@ -103,6 +109,8 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     out();
   }
   out(`Listening on ${server.url}`);
+  if (server.grpc !== undefined)
+    out(`  gRPC     ${server.grpc.address} (inference.GRPCInferenceService)`);
   out(`  ready    ${server.url}/v2/health/ready`);
   out(`  docs     ${server.url}/v2/docs`);
   if (server.metricsUrl !== undefined) out(`  metrics  ${server.metricsUrl}`);

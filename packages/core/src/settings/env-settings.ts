@@ -19,6 +19,8 @@ export const ENV_SETTINGS: Readonly<Record<string, { path: readonly string[]; ki
   INFER_CORS_ORIGIN: { path: ['cors', 'origin'], kind: 'origin' },
   INFER_REPOSITORY_API_ENABLED: { path: ['repositoryApi', 'enabled'], kind: 'bool' },
   INFER_REPOSITORY_API_TOKEN: { path: ['repositoryApi', 'token'], kind: 'string' },
+  INFER_GRPC_ENABLED: { path: ['grpc', 'enabled'], kind: 'bool' },
+  INFER_GRPC_PORT: { path: ['grpc', 'port'], kind: 'int' },
   INFER_SHUTDOWN_GRACE_MS: { path: ['shutdownGraceMs'], kind: 'int' },
   INFER_MODEL_DIRS: { path: ['modelDirs'], kind: 'list' },
 };

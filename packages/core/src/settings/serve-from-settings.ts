@@ -216,6 +216,7 @@ export async function serveFromSettings(
     service: server.service,
     repository: server.repository,
     server: server.server,
+    grpc: server.grpc,
     settings: loaded,
     metricsUrl,
     models,

@@ -89,6 +89,17 @@ export const serverSettingsSchema = z.strictObject({
       token: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .prefault({}),
+  /**
+   * OIP over gRPC beside REST (needs the optional packages `@grpc/grpc-js` and
+   * `@grpc/proto-loader`). Default `{ enabled: false, port: 8081 }`.
+   */
+  grpc: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** gRPC port; `0` picks a free one. Default `8081`. */
+      port: port.default(8081),
+    })
+    .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),
   /** Directories searched for `model-settings.json`, relative to this file. Default `[]`. */

@@ -48,14 +48,15 @@ describe('serve() close()', () => {
   it('turns readiness off first, finishes in-flight requests, then unloads models', async () => {
     const events: string[] = [];
     const server = await serve({ models: [sleepyModel(events)], port: 0 });
+    // The server's side of the answer: written in full (the client reads it a little later).
+    server.server.on('request', (_request, response) => {
+      response.once('finish', () => events.push(`response ${response.statusCode} written`));
+    });
     const inFlight = fetch(`${server.url}/v2/models/sleepy/infer`, {
       method: 'POST',
       headers: jsonType,
       body: inferBody,
-    }).then(async (response) => {
-      events.push(`response ${response.status}`);
-      return response.json();
-    });
+    }).then((response) => response.json());
     while (!events.includes('predict started'))
       await new Promise((resolve) => setTimeout(resolve, 5));
     const closed = server.close();
@@ -68,7 +69,12 @@ describe('serve() close()', () => {
     await expect(fetch(`${server.url}/v2/health/live`)).rejects.toThrow();
     await closed;
     expect(await inFlight).toMatchObject({ model_name: 'sleepy', outputs: [{ data: [1] }] });
-    expect(events).toEqual(['predict started', 'predict finished', 'response 200', 'unloaded']);
+    expect(events).toEqual([
+      'predict started',
+      'predict finished',
+      'response 200 written',
+      'unloaded',
+    ]);
     expect(server.close()).toBe(closed);
   });
 

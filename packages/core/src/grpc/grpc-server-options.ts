@@ -1,0 +1,125 @@
+import type * as GrpcJs from '@grpc/grpc-js';
+import { InvalidOptionError } from '../errors';
+import { assertLogger, type Logger, silentLogger } from '../logger';
+
+/** Options of {@link createGrpcServer}. */
+export interface GrpcServerOptions {
+  /**
+   * Largest message received or sent, in bytes. Default `67108864` (64 MiB, as the REST body
+   * limit): a batch of 8 224x224x3 FP32 images is 4.6 MiB raw. grpc-js's own default is 4 MiB.
+   */
+  maxMessageBytes?: number | undefined;
+  /** Serve `grpc.health.v1.Health` (needs `grpc-health-check`). Default `true` when installed. */
+  health?: boolean | undefined;
+  /** Serve gRPC server reflection (needs `@grpc/reflection`). Default `true` when installed. */
+  reflection?: boolean | undefined;
+  /** pino-compatible logger (what was left out for a missing package). Default: silent. */
+  logger?: Logger | undefined;
+  /** Extra grpc-js server (channel) options, e.g. keepalive. Default `{}`. */
+  serverOptions?: GrpcJs.ServerOptions | undefined;
+}
+
+/** Options of {@link serveGrpc}: the server's, plus where to listen and how to stop. */
+export interface ServeGrpcOptions extends GrpcServerOptions {
+  /** TCP port; `0` picks a free one. Default `8081` (KServe's and MLServer's gRPC port). */
+  port?: number | undefined;
+  /** Interface to listen on. Default `'127.0.0.1'` (`'0.0.0.0'` in containers). */
+  host?: string | undefined;
+  /** How long `close()` waits for in-flight calls before cutting them, in ms. Default `10000`. */
+  shutdownGraceMs?: number | undefined;
+  /** TLS credentials. Default: insecure (h2c, what KServe's `ServingRuntime` expects). */
+  credentials?: GrpcJs.ServerCredentials | undefined;
+}
+
+/**
+ * Defaults of the gRPC options.
+ *
+ * @example
+ * DEFAULT_GRPC_OPTIONS.port; // 8081
+ */
+export const DEFAULT_GRPC_OPTIONS = Object.freeze({
+  maxMessageBytes: 64 * 1024 * 1024,
+  port: 8081,
+  host: '127.0.0.1',
+  shutdownGraceMs: 10_000,
+});
+
+/** @internal Checked {@link GrpcServerOptions} with defaults. */
+export interface ResolvedGrpcServerOptions {
+  maxMessageBytes: number;
+  health: boolean | undefined;
+  reflection: boolean | undefined;
+  logger: Logger;
+  serverOptions: GrpcJs.ServerOptions;
+}
+
+function checkBoolean(value: unknown, path: string): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidOptionError(path, 'must be a boolean');
+  }
+}
+
+/**
+ * Validates server options; `path` prefixes the names in messages.
+ *
+ * @internal
+ */
+export function resolveGrpcServerOptions(
+  options: GrpcServerOptions,
+  path = 'options',
+): ResolvedGrpcServerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(path, 'must be an object');
+  }
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_GRPC_OPTIONS.maxMessageBytes;
+  if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
+    throw new InvalidOptionError(`${path}.maxMessageBytes`, 'must be a positive integer (bytes)');
+  }
+  checkBoolean(options.health, `${path}.health`);
+  checkBoolean(options.reflection, `${path}.reflection`);
+  if (options.logger !== undefined) assertLogger(options.logger, `${path}.logger`);
+  const serverOptions = options.serverOptions ?? {};
+  if (typeof serverOptions !== 'object' || serverOptions === null) {
+    throw new InvalidOptionError(`${path}.serverOptions`, 'must be an object');
+  }
+  return {
+    maxMessageBytes,
+    health: options.health,
+    reflection: options.reflection,
+    logger: options.logger ?? silentLogger,
+    serverOptions,
+  };
+}
+
+/** @internal Checked {@link ServeGrpcOptions} with defaults. */
+export interface ResolvedServeGrpcOptions extends ResolvedGrpcServerOptions {
+  port: number;
+  host: string;
+  shutdownGraceMs: number;
+  credentials: GrpcJs.ServerCredentials | undefined;
+}
+
+/**
+ * Validates `serveGrpc()` options; `path` prefixes the names in messages.
+ *
+ * @internal
+ */
+export function resolveServeGrpcOptions(
+  options: ServeGrpcOptions,
+  path = 'options',
+): ResolvedServeGrpcOptions {
+  const server = resolveGrpcServerOptions(options, path);
+  const port = options.port ?? DEFAULT_GRPC_OPTIONS.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidOptionError(`${path}.port`, 'must be an integer from 0 to 65535');
+  }
+  const host = options.host ?? DEFAULT_GRPC_OPTIONS.host;
+  if (typeof host !== 'string' || host === '') {
+    throw new InvalidOptionError(`${path}.host`, 'must be a non-empty string');
+  }
+  const shutdownGraceMs = options.shutdownGraceMs ?? DEFAULT_GRPC_OPTIONS.shutdownGraceMs;
+  if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) {
+    throw new InvalidOptionError(`${path}.shutdownGraceMs`, 'must be a non-negative integer (ms)');
+  }
+  return { ...server, port, host, shutdownGraceMs, credentials: options.credentials };
+}

@@ -1,0 +1,157 @@
+import { fileURLToPath } from 'node:url';
+import { OnnxModel } from '@infer/runtime-onnx';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineModel } from '../../src/define-model';
+import { type InferServer, serve } from '../../src/serve';
+import { serveFromSettings } from '../../src/settings/serve-from-settings';
+import { call, createClient, plain, rawBytes, responseTensors, statusOf } from './grpc-client';
+
+const MOBILENET = fileURLToPath(
+  new URL('../../../../models/mobilenet/model.onnx', import.meta.url),
+);
+
+const doubler = () =>
+  defineModel({
+    name: 'doubler',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 2] }],
+    predict: (request) => {
+      const x = request.input('x');
+      return [
+        { name: 'y', datatype: 'FP32', shape: x.shape, data: x.typed('FP32').map((v) => v * 2) },
+      ];
+    },
+  });
+
+describe('serve({ grpc })', () => {
+  let server: InferServer;
+  beforeAll(async () => {
+    server = await serve({
+      models: [doubler(), new OnnxModel({ name: 'mobilenet', path: MOBILENET, intraOpThreads: 1 })],
+      port: 0,
+      grpc: { port: 0 },
+      shutdownGraceMs: 1000,
+    });
+  }, 60_000);
+  afterAll(() => server?.close());
+
+  it('serves gRPC beside REST on the same service', async () => {
+    expect(server.grpc?.port).toBeGreaterThan(0);
+    const client = createClient(server.grpc!.address);
+    try {
+      const answer = await call(client, 'ModelInfer', {
+        model_name: 'doubler',
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } },
+        ],
+      });
+      expect(responseTensors(answer).map(plain)).toEqual([
+        { name: 'y', datatype: 'FP32', shape: [1, 2], data: [2, 4] },
+      ]);
+      const rest = await fetch(`${server.url}/v2/models/doubler/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] }],
+        }),
+      });
+      expect(((await rest.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data).toEqual([
+        2, 4,
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('runs MobileNet (ONNX) on a raw FP32 [1,3,224,224] input: FP32 [1,1000] out', async () => {
+    const client = createClient(server.grpc!.address);
+    try {
+      const answer = await call(client, 'ModelInfer', {
+        model_name: 'mobilenet',
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224] }],
+        raw_input_contents: [rawBytes(new Float32Array(3 * 224 * 224))],
+      });
+      expect(answer.outputs[0]).toMatchObject({
+        name: 'output',
+        datatype: 'FP32',
+        shape: ['1', '1000'],
+      });
+      expect(answer.raw_output_contents[0]?.byteLength).toBe(1000 * 4);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('serve() gRPC options and shutdown', () => {
+  it('rejects a bad grpc port with a message naming the option', async () => {
+    await expect(serve({ port: 0, grpc: { port: 70_000 } })).rejects.toThrow(
+      'options.grpc.port must be an integer from 0 to 65535',
+    );
+    await expect(serve({ port: 0, grpc: { port: 0, maxMessageBytes: -1 } })).rejects.toThrow(
+      'options.grpc.maxMessageBytes must be a positive integer (bytes)',
+    );
+  });
+
+  it('close() stops the gRPC server too: new calls fail UNAVAILABLE', async () => {
+    const server = await serve({ models: [doubler()], port: 0, grpc: { port: 0 } });
+    const client = createClient(server.grpc!.address);
+    try {
+      expect(await call(client, 'ServerLive', {})).toEqual({ live: true });
+      await server.close();
+      const error = await statusOf(call(client, 'ServerLive', {}, { timeoutMs: 2000 }));
+      expect(error.code).toBe(14);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a message over maxMessageBytes is RESOURCE_EXHAUSTED', async () => {
+    const server = await serve({
+      models: [doubler()],
+      port: 0,
+      grpc: { port: 0, maxMessageBytes: 1024 },
+    });
+    const client = createClient(server.grpc!.address);
+    try {
+      const error = await statusOf(
+        call(client, 'ModelInfer', {
+          model_name: 'doubler',
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [512, 2] }],
+          raw_input_contents: [rawBytes(new Float32Array(1024))],
+        }),
+      );
+      expect(error.code).toBe(8);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('settings: grpc.enabled', () => {
+  it('serveFromSettings starts gRPC when settings.grpc.enabled', async () => {
+    const server = await serveFromSettings({
+      paths: [],
+      env: {},
+      overrides: { port: 0, grpc: { enabled: true, port: 0 }, metrics: { enabled: false } },
+    });
+    try {
+      expect(server.grpc).toBeDefined();
+      const client = createClient(server.grpc!.address);
+      expect(await call(client, 'ServerReady', {})).toEqual({ ready: true });
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gRPC is off by default', async () => {
+    const server = await serveFromSettings({ paths: [], env: {}, overrides: { port: 0 } });
+    try {
+      expect(server.grpc).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
