@@ -1,6 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
+import { applyCors } from './adapters/cors';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
 import type { GrpcInferServer } from './grpc/serve-grpc';
@@ -176,9 +177,11 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     maxBodySize: resolved.maxBodySize,
     prefix: resolved.prefix,
   });
+  const cors = resolved.settings.cors?.origin;
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   const server = createServer((request, response) => {
+    if (cors !== undefined && applyCors(request, response, cors)) return;
     // While draining, answer what is in flight but let no connection stay open after it.
     if (draining) response.setHeader('connection', 'close');
     else {
