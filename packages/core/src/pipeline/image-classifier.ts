@@ -122,7 +122,7 @@ export class ImageClassifier extends Model {
     options: PredictOptions,
   ): Promise<PredictResult> {
     const images = request.inputs.find((input) => input.name === this.#imageInput);
-    if (!images || images.datatype !== 'BYTES') {
+    if (images?.datatype !== 'BYTES') {
       throw new InvalidInputError(
         `input "${this.#imageInput}" must be BYTES [n] of encoded images (raw or base64)`,
         { input: this.#imageInput, expected: 'BYTES [-1]' },

@@ -1,0 +1,78 @@
+/**
+ * The @infer servers of `serving.bench.ts`, one per child process, on the built packages:
+ *
+ * - `serve-default`: `serve()` with an `OnnxModel` and no options (in-process session,
+ *   intra-op threads = cores, batching `auto`).
+ * - `express-default` / `fastify-default`: the Express router / Fastify plugin over an
+ *   `InferenceService` with the same default model.
+ * - `serve-tuned`: `serve()` with `workers: 2` (each worker one intra-op thread, the
+ *   default for 2 workers on 2 cores), batching `auto`, warm-up on.
+ * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
+ *
+ * Run: `node benchmarks/infer-server.mjs <kind>` as a child of the bench (IPC, see
+ * `lib/server-child.mjs`).
+ */
+import { fileURLToPath } from 'node:url';
+import { defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
+import { OnnxModel } from '@infer/runtime-onnx';
+import { reportReady, requireFrom } from './lib/server-child.mjs';
+
+const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
+const kind = process.argv[2];
+
+function mobilenet(options = {}) {
+  return new OnnxModel({ name: 'mobilenet', path: MODEL, ...options });
+}
+
+function identity() {
+  return defineModel({
+    name: 'identity',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 16] }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 16] }],
+    predict: (request) => [{ ...request.inputs[0], name: 'y' }],
+  });
+}
+
+async function serviceOf(model) {
+  const repository = new ModelRepository();
+  repository.add(model);
+  await repository.loadAll();
+  return new InferenceService({ repository });
+}
+
+async function start() {
+  switch (kind) {
+    case 'serve-default':
+      return (await serve({ models: [mobilenet()], port: 0 })).server;
+    case 'serve-tuned':
+      return (
+        await serve({
+          models: [mobilenet({ workers: 2, batching: { maxBatchSize: 'auto' }, warmup: true })],
+          port: 0,
+        })
+      ).server;
+    case 'identity':
+      return (await serve({ models: [identity()], port: 0 })).server;
+    case 'express-default': {
+      const express = requireFrom('@infer/core', 'express');
+      const { inferRouter } = await import('@infer/core/express');
+      const app = express();
+      app.use(inferRouter(await serviceOf(mobilenet())));
+      return await new Promise((resolve) => {
+        const server = app.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }
+    case 'fastify-default': {
+      const Fastify = requireFrom('@infer/core', 'fastify');
+      const { inferPlugin } = await import('@infer/core/fastify');
+      const app = Fastify();
+      await app.register(inferPlugin, { service: await serviceOf(mobilenet()) });
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      return app.server;
+    }
+    default:
+      throw new Error(`unknown server kind ${kind}`);
+  }
+}
+
+reportReady(await start());

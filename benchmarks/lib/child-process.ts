@@ -1,0 +1,112 @@
+/**
+ * Benchmark servers run in child processes started with plain `node` (no tsx: the built
+ * `dist` of the packages, as an app would run them) and `--expose-gc`, so the parent's
+ * load generator and the server never share an event loop. Protocol over IPC (see
+ * `server-child.mjs`): the child sends `{ type: 'ready', port }`; the parent may ask
+ * `{ type: 'memory' }` and gets `{ type: 'memory', ... }` back (after two full GCs).
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+
+/** Memory of a child after GC, and the requests it has answered so far. */
+export interface ChildMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  requests: number;
+}
+
+/** A running child server. */
+export interface ChildServer {
+  readonly name: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Memory after GC (`process.memoryUsage()` of the whole process, worker threads included in RSS). */
+  memory(): Promise<ChildMemory>;
+  /**
+   * Waits until the child uses under 10% of a core (a server still finishing requests
+   * abandoned by the last run would steal CPU from the next one); at most `maxMs`.
+   */
+  settle(maxMs?: number): Promise<void>;
+  /** Sends a command and waits for the reply of the same `type`. */
+  request<T>(message: { type: string } & Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `script` (a `.mjs` file) with `node --expose-gc` and waits for its `ready` message.
+ *
+ * @example
+ * const server = await startChild('naive', new URL('../naive-express-server.mjs', import.meta.url));
+ */
+export function startChild(
+  name: string,
+  script: URL,
+  args: string[] = [],
+  timeoutMs = 120_000,
+): Promise<ChildServer> {
+  const child = fork(script, args, {
+    execArgv: ['--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const request = <T>(
+    message: { type: string } & Record<string, unknown>,
+    replyTimeoutMs = 600_000,
+  ) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name}: no answer to ${message.type}`)),
+        replyTimeoutMs,
+      );
+      const onMessage = (reply: { type?: string }) => {
+        if (reply?.type !== message.type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        if ((reply as { error?: string }).error)
+          reject(new Error((reply as { error: string }).error));
+        else resolve(reply as T);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`${name} did not start in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready`));
+    };
+    child.once('exit', onExit);
+    child.on('message', (message: { type?: string; port?: number }) => {
+      if (message?.type !== 'ready') return;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      resolve({
+        name,
+        port: message.port ?? 0,
+        child,
+        memory: () => request<ChildMemory>({ type: 'memory' }, 60_000),
+        settle: async (maxMs = 30_000) => {
+          const until = performance.now() + maxMs;
+          while (performance.now() < until) {
+            const { fraction } = await request<{ fraction: number }>({ type: 'cpu', ms: 300 });
+            if (fraction < 0.1) return;
+          }
+        },
+        request,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              done();
+              return;
+            }
+            child.once('exit', () => done());
+            child.kill();
+          }),
+      });
+    });
+  });
+}
