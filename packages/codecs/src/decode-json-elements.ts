@@ -14,6 +14,38 @@ export interface ElementContext {
   input: string;
 }
 
+/** @internal `list[index]`, or `list` alone when `index` is -1 (a bare path). */
+export function placePath(list: string, index: number): string {
+  return index < 0 ? list : `${list}[${index}]`;
+}
+
+/**
+ * @internal The {@link ElementContext} of tensor `index` of `list` (e.g. `inputs`, 0), whose
+ * texts are built only when an error message reads them: every tensor gets a context on the
+ * hot path, almost none an error.
+ */
+export class TensorPlace implements ElementContext {
+  readonly #list: string;
+  readonly #index: number;
+  readonly input: string;
+
+  constructor(list: string, index: number, input: string) {
+    this.#list = list;
+    this.#index = index;
+    this.input = input;
+  }
+
+  /** `inputs[0]`. */
+  get path(): string {
+    return placePath(this.#list, this.#index);
+  }
+
+  /** `inputs[0] "x"`. */
+  get where(): string {
+    return `${this.path} ${JSON.stringify(this.input)}`;
+  }
+}
+
 /** @internal */
 export function elementError(
   context: ElementContext,

@@ -129,10 +129,10 @@ export function encodeInferenceRequest(
   const binary = options.binary === true;
   const chunks: Uint8Array[] = [];
   const inputs = request.inputs.map((tensor, i) => {
-    if (!binary) return tensorJsonText(tensor, `inputs[${i}]`);
+    if (!binary) return tensorJsonText(tensor, 'inputs', i);
     const bytes = tensorBytes(tensor);
     chunks.push(bytes);
-    return tensorJsonText(tensor, `inputs[${i}]`, bytes.byteLength);
+    return tensorJsonText(tensor, 'inputs', i, bytes.byteLength);
   });
   const text = envelopeJsonText(
     { id: request.id, parameters: request.parameters, outputs: request.outputs },

@@ -39,10 +39,10 @@ export function encodeInferenceResponse(
 ): EncodedBody {
   const chunks: Uint8Array[] = [];
   const outputs = response.outputs.map((tensor, i) => {
-    if (!wantsBinary(tensor.name, request)) return tensorJsonText(tensor, `outputs[${i}]`);
+    if (!wantsBinary(tensor.name, request)) return tensorJsonText(tensor, 'outputs', i);
     const bytes = tensorBytes(tensor);
     chunks.push(bytes);
-    return tensorJsonText(tensor, `outputs[${i}]`, bytes.byteLength);
+    return tensorJsonText(tensor, 'outputs', i, bytes.byteLength);
   });
   const text = envelopeJsonText(
     {
@@ -99,11 +99,10 @@ export function decodeInferenceResponse(
 /** Whether an output goes binary: per-output `binary_data`, else the request's `binary_data_output`. */
 function wantsBinary(name: string, request: ResponseEncodingRequest | undefined): boolean {
   const requested = request?.outputs?.find((output) => output.name === name);
-  const own = booleanParameter(
-    requested?.parameters,
-    'binary_data',
-    `outputs "${name}" parameters`,
-  );
+  const own =
+    requested?.parameters === undefined
+      ? undefined
+      : booleanParameter(requested.parameters, 'binary_data', `outputs "${name}" parameters`);
   if (own !== undefined) return own;
   return booleanParameter(request?.parameters, 'binary_data_output', 'parameters') ?? false;
 }

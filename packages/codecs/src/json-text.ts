@@ -8,8 +8,13 @@ import type { Parameters, Tensor } from './types';
  *
  * @internal
  */
-export function tensorJsonText(tensor: Tensor, path: string, binarySize?: number): string {
-  const context = checkTensor(tensor, path);
+export function tensorJsonText(
+  tensor: Tensor,
+  list: string,
+  index: number,
+  binarySize?: number,
+): string {
+  const context = checkTensor(tensor, list, index);
   let parameters: Parameters | undefined = tensor.parameters;
   if (parameters !== undefined && 'binary_data_size' in parameters) {
     const { binary_data_size: _dropped, ...rest } = parameters;

@@ -1,6 +1,6 @@
 import { withoutParameter } from './check-parameters';
 import { isDatatype, typedArrayConstructor } from './datatypes';
-import { decodeJsonElements, type ElementContext } from './decode-json-elements';
+import { decodeJsonElements, type ElementContext, TensorPlace } from './decode-json-elements';
 import { describeValue } from './describe-value';
 import { elementCount } from './element-count';
 import { jsonElementsArray } from './encode-json-elements';
@@ -74,11 +74,11 @@ export function encodeTensor(
  *
  * @internal
  */
-export function checkTensor(tensor: Tensor, path: string): ElementContext {
-  const where = `${path} ${JSON.stringify(tensor.name)}`;
-  const context = { where, input: tensor.name };
+export function checkTensor(tensor: Tensor, list: string, index = -1): ElementContext {
+  // Error texts only: built when one is thrown.
+  const context = new TensorPlace(list, index, tensor.name);
   if (!isDatatype(tensor.datatype)) {
-    throw new CodecError(`${where}: unknown datatype ${describeValue(tensor.datatype)}`, {
+    throw new CodecError(`${context.where}: unknown datatype ${describeValue(tensor.datatype)}`, {
       input: tensor.name,
     });
   }
@@ -91,17 +91,36 @@ export function checkTensor(tensor: Tensor, path: string): ElementContext {
       tensor.datatype === 'BYTES'
         ? 'an array of Uint8Array'
         : typedArrayConstructor(tensor.datatype).name;
-    throw new CodecError(`${where}: data of a ${tensor.datatype} tensor must be ${expected}`, {
-      input: tensor.name,
-    });
+    throw new CodecError(
+      `${context.where}: data of a ${tensor.datatype} tensor must be ${expected}`,
+      {
+        input: tensor.name,
+      },
+    );
   }
-  const count = elementCount(tensor.shape, `${where}: shape`);
+  const count = shapeCount(tensor.shape, context);
   const length = (tensor.data as { length?: unknown } | undefined)?.length;
   if (length !== count) {
     throw new CodecError(
-      `${where}: data has ${String(length)} elements but shape [${tensor.shape.join(',')}] needs ${count}`,
+      `${context.where}: data has ${String(length)} elements but shape [${tensor.shape.join(',')}] needs ${count}`,
       { input: tensor.name },
     );
   }
   return context;
+}
+
+/**
+ * `elementCount(shape)` with errors naming the tensor (`outputs[0] "y": shape[1] must be
+ * ...`); the name is only put together for a bad shape.
+ */
+function shapeCount(shape: readonly number[], context: ElementContext): number {
+  let count = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const dim = shape[i];
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
+      return elementCount(shape, `${context.where}: shape`);
+    }
+    count *= dim;
+  }
+  return Number.isSafeInteger(count) ? count : elementCount(shape, `${context.where}: shape`);
 }

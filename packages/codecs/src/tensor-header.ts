@@ -1,6 +1,6 @@
 import { checkParameters, withoutParameter } from './check-parameters';
 import { isDatatype } from './datatypes';
-import type { ElementContext } from './decode-json-elements';
+import { type ElementContext, placePath, TensorPlace } from './decode-json-elements';
 import { describeValue } from './describe-value';
 import { elementCount } from './element-count';
 import { CodecError } from './errors';
@@ -25,27 +25,30 @@ export interface TensorHeader {
  *
  * @internal
  */
-export function readTensorHeader(json: unknown, path: string): TensorHeader {
+export function readTensorHeader(json: unknown, list: string, index = -1): TensorHeader {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new CodecError(`${path} must be an object, got ${describeValue(json)}`);
+    throw new CodecError(`${placePath(list, index)} must be an object, got ${describeValue(json)}`);
   }
   const record = json as Record<string, unknown>;
   const name = record['name'];
   if (typeof name !== 'string' || name.length === 0) {
-    throw new CodecError(`${path}.name must be a non-empty string, got ${describeValue(name)}`);
+    throw new CodecError(
+      `${placePath(list, index)}.name must be a non-empty string, got ${describeValue(name)}`,
+    );
   }
-  const where = `${path} ${JSON.stringify(name)}`;
+  // Error texts only: built when one is thrown.
+  const context = new TensorPlace(list, index, name);
   const datatype = record['datatype'];
   if (!isDatatype(datatype)) {
     throw new CodecError(
-      `${where}: datatype must be one of ${DATATYPES.join(', ')}, got ${describeValue(datatype)}`,
+      `${context.where}: datatype must be one of ${DATATYPES.join(', ')}, got ${describeValue(datatype)}`,
       { input: name },
     );
   }
   const shape = record['shape'];
   if (!Array.isArray(shape)) {
     throw new CodecError(
-      `${where}: shape must be an array of integers, got ${describeValue(shape)}`,
+      `${context.where}: shape must be an array of integers, got ${describeValue(shape)}`,
       {
         input: name,
       },
@@ -55,20 +58,30 @@ export function readTensorHeader(json: unknown, path: string): TensorHeader {
   try {
     count = elementCount(shape, 'shape');
   } catch (error) {
-    throw new CodecError(`${where}: ${(error as Error).message}`, { input: name, cause: error });
+    throw new CodecError(`${context.where}: ${(error as Error).message}`, {
+      input: name,
+      cause: error,
+    });
   }
-  const parameters = checkParameters(record['parameters'], `${where}: parameters`, name);
+  const rawParameters = record['parameters'];
+  const parameters =
+    rawParameters === undefined
+      ? undefined
+      : checkParameters(rawParameters, `${context.where}: parameters`, name);
   const size = parameters?.['binary_data_size'];
   if (size !== undefined && (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)) {
     throw new CodecError(
-      `${where}: parameters.binary_data_size must be a non-negative integer, got ${describeValue(size)}`,
+      `${context.where}: parameters.binary_data_size must be a non-negative integer, got ${describeValue(size)}`,
       { input: name },
     );
   }
   if (size !== undefined && record['data'] !== undefined) {
-    throw new CodecError(`${where}: has both data and parameters.binary_data_size; send one`, {
-      input: name,
-    });
+    throw new CodecError(
+      `${context.where}: has both data and parameters.binary_data_size; send one`,
+      {
+        input: name,
+      },
+    );
   }
   return {
     name,
@@ -78,7 +91,7 @@ export function readTensorHeader(json: unknown, path: string): TensorHeader {
     parameters,
     binarySize: size,
     data: record['data'],
-    context: { where, input: name },
+    context,
   };
 }
 

@@ -24,17 +24,18 @@ export function decodeTensorList(
         : `${path} must be an array, got ${describeValue(value)}`,
     );
   }
-  const names = new Set<string>();
+  // A few tensors (the usual case) are checked for repeated names without a Set.
+  const names = value.length > 8 ? new Set<string>() : undefined;
   const tensors = new Array<Tensor>(value.length);
   let offset = 0;
   for (let i = 0; i < value.length; i++) {
-    const header = readTensorHeader(value[i], `${path}[${i}]`);
-    if (names.has(header.name)) {
+    const header = readTensorHeader(value[i], path, i);
+    if (names === undefined ? nameBefore(tensors, i, header.name) : names.has(header.name)) {
       throw new CodecError(`${path}[${i}]: duplicate name ${JSON.stringify(header.name)}`, {
         input: header.name,
       });
     }
-    names.add(header.name);
+    names?.add(header.name);
     const size = header.binarySize;
     if (size === undefined) {
       tensors[i] = decodeTensorJson(header);
@@ -65,4 +66,10 @@ export function decodeTensorList(
     );
   }
   return tensors;
+}
+
+/** Whether one of `tensors[0..end)` is named `name`. */
+function nameBefore(tensors: readonly Tensor[], end: number, name: string): boolean {
+  for (let i = 0; i < end; i++) if (tensors[i]!.name === name) return true;
+  return false;
 }

@@ -3,8 +3,10 @@ import {
   BINARY_HEADER,
   decodeInferenceRequest,
   encodeInferenceResponse,
+  type InferenceRequest,
   type InferenceResponse,
 } from '@infer/codecs';
+import { clientSignalOf } from './adapters/client-signal';
 import type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
 import { asModelV1 } from './as-model-v1';
 import {
@@ -80,6 +82,44 @@ export interface ServiceRequestInit {
   /** A string or bytes as is; any other value is sent as JSON. */
   body?: unknown;
   signal?: AbortSignal;
+}
+
+/** Options of {@link InferenceService.infer}. */
+export interface ServiceInferOptions {
+  /** Aborts the call; a request still queued does no work. Default: none. */
+  signal?: AbortSignal | undefined;
+  /** Timeout in ms, queue wait included; `0` = none. Default: the model's `timeoutMs`. */
+  timeoutMs?: number | undefined;
+  /**
+   * Let a worker pool move (detach) input buffers the request owns whole, instead of
+   * copying them; only for requests nobody reads afterwards. Default `false`.
+   */
+  transfer?: boolean | undefined;
+}
+
+/** What {@link InferenceService.serverMetadata} returns (OIP server metadata). */
+export interface ServerMetadata {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+/**
+ * A finished request of another transport (gRPC), for the service's metrics and logs.
+ *
+ * @internal
+ */
+export interface TransportRequestRecord {
+  /** Route label, e.g. `grpc.ModelInfer`. */
+  route: string;
+  model?: string | undefined;
+  version?: string | undefined;
+  /** The HTTP status the same outcome has over REST (metrics label). */
+  status: number;
+  durationMs: number;
+  requestId: string;
+  /** The error, when it failed: 5xx (other than 503) are logged with their cause. */
+  error?: unknown;
 }
 
 /** A {@link ServiceResponse} with `text()` and `json()` readers. */
@@ -182,6 +222,89 @@ export class InferenceService {
     return !this.#draining && this.repository.ready;
   }
 
+  /** Whether the server is live: always `true` while the process answers. */
+  get live(): boolean {
+    return true;
+  }
+
+  /**
+   * The server metadata: name, version and the protocol extensions served.
+   *
+   * @example
+   * service.serverMetadata(); // { name: 'infer', version: '0.1.0', extensions: ['binary_tensor_data'] }
+   */
+  serverMetadata(): ServerMetadata {
+    const extensions = ['binary_tensor_data'];
+    if (this.#repositoryApi.enabled) extensions.push('model_repository');
+    if (this.#metrics) extensions.push('metrics');
+    return { name: this.#name, version: VERSION, extensions };
+  }
+
+  /**
+   * A model version's metadata (latest version when none is given). Throws
+   * `ModelNotFoundError` or `VersionNotFoundError`.
+   *
+   * @example
+   * service.modelMetadata('doubler').inputs; // [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]
+   */
+  modelMetadata(name: string, version?: string): ModelMetadataV1 {
+    return this.repository.metadata(name, version);
+  }
+
+  /**
+   * Whether a model version is ready for inference (false while draining). Throws
+   * `ModelNotFoundError` or `VersionNotFoundError` for an unknown model.
+   *
+   * @example
+   * service.modelReady('doubler'); // { name: 'doubler', ready: true }
+   */
+  modelReady(name: string, version?: string): { name: string; ready: boolean } {
+    const status = this.repository.status(name, version);
+    return { name: status.name, ready: status.state === 'READY' && !this.#draining };
+  }
+
+  /**
+   * Runs one decoded inference request on a model version (latest when none is given), the
+   * path every transport takes: draining check, model lookup, validation, batching, output
+   * selection, response assembly. Rejects with the same errors the REST route answers.
+   *
+   * @example
+   * const response = await service.infer('doubler', undefined, { inputs: [x] }, { timeoutMs: 500 });
+   * response.outputs[0].data; // Float32Array [...]
+   */
+  async infer(
+    name: string,
+    version: string | undefined,
+    request: InferenceRequest,
+    options: ServiceInferOptions = {},
+  ): Promise<InferenceResponse> {
+    return this.#tracked(
+      async () => (await this.#runInfer(name, version, () => request, options)).response,
+    );
+  }
+
+  /**
+   * Records a request served by another transport (gRPC): the request metric, one debug
+   * line, and an error line for 5xx other than 503.
+   *
+   * @internal
+   */
+  recordTransportRequest(record: TransportRequestRecord): void {
+    const { route, model, version, status, durationMs, requestId, error } = record;
+    this.#metrics?.observeRequest({ model, version, route, status, durationMs });
+    const code = error === undefined ? undefined : errorCodeOf(error);
+    if (error !== undefined && status >= 500 && status !== 503) {
+      this.#logger.error(
+        { requestId, route, model, code, err: error },
+        `request failed: ${(error as Error)?.message}`,
+      );
+    }
+    this.#logger.debug(
+      { requestId, route, model, status, durationMs, ...(code === undefined ? {} : { code }) },
+      'request',
+    );
+  }
+
   /** Handles one request; never rejects. */
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
     const started = performance.now();
@@ -206,6 +329,8 @@ export class InferenceService {
       response = this.#errorResponse(error, { requestId, method, path, route, code });
     }
     if (method === 'HEAD') response = { ...response, body: '' };
+    // The default silent logger and no metrics: nothing to observe (no record per request).
+    if (this.#metrics === undefined && this.#logger === silentLogger) return response;
     const durationMs = performance.now() - started;
     this.#metrics?.observeRequest({
       model: params.model,
@@ -257,13 +382,12 @@ export class InferenceService {
         return jsonResponse(ready ? 200 : 503, { ready });
       }
       case 'server_metadata':
-        return jsonResponse(200, this.#serverMetadata());
+        return jsonResponse(200, this.serverMetadata());
       case 'model_metadata':
-        return jsonResponse(200, this.repository.metadata(model!, version));
+        return jsonResponse(200, this.modelMetadata(model!, version));
       case 'model_ready': {
-        const status = this.repository.status(model!, version);
-        const ready = status.state === 'READY' && !this.#draining;
-        return jsonResponse(ready ? 200 : 503, { name: status.name, ready });
+        const ready = this.modelReady(model!, version);
+        return jsonResponse(ready.ready ? 200 : 503, ready);
       }
       case 'infer':
         return this.#infer(model!, version, request);
@@ -286,37 +410,61 @@ export class InferenceService {
     }
   }
 
-  #serverMetadata() {
-    const extensions = ['binary_tensor_data'];
-    if (this.#repositoryApi.enabled) extensions.push('model_repository');
-    if (this.#metrics) extensions.push('metrics');
-    return { name: this.#name, version: VERSION, extensions };
-  }
-
   async #infer(
     model: string,
     version: string | undefined,
     request: ServiceRequest,
   ): Promise<ServiceResponse> {
+    return this.#tracked(async () => {
+      // The decoded request is ours alone: its buffers may move to a worker thread.
+      const { request: inference, response } = await this.#runInfer(
+        model,
+        version,
+        () => decodeInferBody(request),
+        // The adapter's client signal when there is one: no AbortSignal made per request.
+        { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
+      );
+      const encoded = encodeInferenceResponse(response, inference);
+      return { status: 200, headers: encoded.headers, body: encoded.body };
+    });
+  }
+
+  /** Counts an inference request in flight (shutdown waits for them); refused while draining. */
+  async #tracked<T>(run: () => Promise<T>): Promise<T> {
     if (this.#draining) throw new ShuttingDownError();
     this.#inFlight++;
     try {
-      const served = this.repository.get(model, version);
-      const inference = decodeInferBody(request);
-      // The decoded request is ours alone: its buffers may move to a worker thread.
-      const result = await served.predict(inference, { signal: request.signal, transfer: true });
-      const response: InferenceResponse = {
-        model_name: served.name,
-        ...(served.version === undefined ? {} : { model_version: served.version }),
-        ...(inference.id === undefined ? {} : { id: inference.id }),
-        ...(result.parameters === undefined ? {} : { parameters: result.parameters }),
-        outputs: result.outputs,
-      };
-      const encoded = encodeInferenceResponse(response, inference);
-      return { status: 200, headers: encoded.headers, body: encoded.body };
+      return await run();
     } finally {
       if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     }
+  }
+
+  /**
+   * The one inference path of every transport. `decode` runs after the model lookup, so an
+   * unknown model is 404 before a malformed body is 400.
+   */
+  async #runInfer(
+    model: string,
+    version: string | undefined,
+    decode: () => InferenceRequest,
+    options: ServiceInferOptions,
+  ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
+    const served = this.repository.get(model, version);
+    const inference = decode();
+    const result = await served.predict(inference, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      transfer: options.transfer ?? false,
+    });
+    const response: InferenceResponse = {
+      model_name: served.name,
+      ...(served.version === undefined ? {} : { model_version: served.version }),
+      ...(inference.id === undefined ? {} : { id: inference.id }),
+      ...(result.parameters === undefined ? {} : { parameters: result.parameters }),
+      outputs: result.outputs,
+    };
+    return { request: inference, response };
   }
 
   #authorize(request: ServiceRequest): void {
@@ -481,13 +629,21 @@ function resolveRepositoryApi(
 }
 
 function mediaTypeOf(request: ServiceRequest): string {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const header = request.headers['content-type'];
+  if (header === undefined) return '';
+  if (header === 'application/json') return header; // the common case, already normal
+  return header.split(';')[0]!.trim().toLowerCase();
 }
 
 /** Checks the Content-Type and decodes an infer body (JSON or the binary extension). */
 function decodeInferBody(request: ServiceRequest) {
   const type = mediaTypeOf(request);
-  if (type !== '' && !JSON_TYPES.test(type) && type !== 'application/octet-stream') {
+  if (
+    type !== '' &&
+    type !== 'application/json' &&
+    !JSON_TYPES.test(type) &&
+    type !== 'application/octet-stream'
+  ) {
     throw new UnsupportedMediaTypeError({ contentType: type, accepted: ACCEPTED_TYPES });
   }
   const body = request.body;

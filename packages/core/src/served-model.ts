@@ -309,10 +309,17 @@ export class ServedModel {
    * @example
    * const { outputs } = await served.predict({ inputs: [x] }, { signal: AbortSignal.timeout(100) });
    */
-  async predict(
-    request: InferenceRequest,
-    options: ServedPredictOptions = {},
-  ): Promise<PredictResult> {
+  predict(request: InferenceRequest, options: ServedPredictOptions = {}): Promise<PredictResult> {
+    // Not an async function: the batcher's promise is returned as is when no output is
+    // selected (one promise and its microtask turns less per request); throws reject.
+    try {
+      return this.#predict(request, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #predict(request: InferenceRequest, options: ServedPredictOptions): Promise<PredictResult> {
     const batcher = this.#batcher;
     if (this.#state !== 'ready' || batcher === undefined) {
       if (batcher && (this.#state === 'closing' || this.#state === 'closed')) {
@@ -328,12 +335,14 @@ export class ServedModel {
     throwIfAborted(options.signal);
     if (this.#validate) validateRequest(request, this.#metadata!);
     if (options.transfer !== true) this.#callerOwned.add(request);
-    const result = await batcher.submit(request, {
+    const submitted = batcher.submit(request, {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       priority: options.priority,
     });
-    return selectOutputs(result, request, this.name);
+    const requested = request.outputs;
+    if (requested === undefined || requested.length === 0) return submitted;
+    return submitted.then((result) => selectOutputs(result, request, this.name));
   }
 
   /** Refuses new requests, finishes queued and running ones, then unloads (or stops workers). */

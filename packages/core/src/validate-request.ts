@@ -15,30 +15,65 @@ export function describeTensor(tensor: { datatype: string; shape: readonly numbe
 
 function shapeFits(declared: readonly number[], actual: readonly number[]): boolean {
   if (declared.length !== actual.length) return false;
-  return declared.every((dim, index) => dim === -1 || dim === actual[index]);
+  for (let index = 0; index < declared.length; index++) {
+    const dim = declared[index];
+    if (dim !== -1 && dim !== actual[index]) return false;
+  }
+  return true;
 }
 
 function dataLength(tensor: Tensor): number {
   return (tensor.data as ArrayLike<unknown>).length;
 }
 
+function elements(shape: readonly number[]): number {
+  let count = 1;
+  for (let index = 0; index < shape.length; index++) count *= shape[index]!;
+  return count;
+}
+
+// Messages (and their strings) are built only on failure: this runs on every request.
 function checkInput(tensor: Tensor, declared: TensorMetadata): void {
-  const expected = describeTensor(declared);
-  const received = describeTensor(tensor);
-  const context = { input: tensor.name, expected, received };
   if (tensor.datatype !== declared.datatype || !shapeFits(declared.shape, tensor.shape)) {
+    const expected = describeTensor(declared);
+    const received = describeTensor(tensor);
     throw new InvalidInputError(
       `input "${tensor.name}" must be ${expected} (-1: any size), got ${received}`,
-      context,
+      { input: tensor.name, expected, received },
     );
   }
-  const count = tensor.shape.reduce((product, dim) => product * dim, 1);
+  const count = elements(tensor.shape);
   if (dataLength(tensor) !== count) {
+    const expected = describeTensor(declared);
+    const received = describeTensor(tensor);
     throw new InvalidInputError(
       `input "${tensor.name}" has ${dataLength(tensor)} elements but shape [${tensor.shape.join(',')}] needs ${count}`,
-      context,
+      { input: tensor.name, expected, received },
     );
   }
+}
+
+/** The declared input named `name`, the first one when names repeat (as a Map built from the list). */
+function declaredInput(
+  inputs: readonly TensorMetadata[],
+  name: string,
+): TensorMetadata | undefined {
+  let found: TensorMetadata | undefined;
+  for (let index = 0; index < inputs.length; index++) {
+    const input = inputs[index]!;
+    // A Map built from the list keeps the last entry of a repeated name.
+    if (input.name === name) found = input;
+  }
+  return found;
+}
+
+/** Up to this many inputs, lookups scan the lists (no Map or Set per request). */
+const SMALL = 16;
+
+/** Whether `name` appears among the names of `tensors[0..end)`. */
+function seenBefore(tensors: readonly Tensor[], end: number, name: string): boolean {
+  for (let index = 0; index < end; index++) if (tensors[index]!.name === name) return true;
+  return false;
 }
 
 /**
@@ -51,6 +86,68 @@ function checkInput(tensor: Tensor, declared: TensorMetadata): void {
  * validateRequest(request, model.metadata()); // throws InvalidInputError: input "x" must be FP32 [-1,3] ...
  */
 export function validateRequest(
+  request: InferenceRequest,
+  metadata: Pick<ModelMetadataV1, 'name' | 'inputs' | 'outputs'>,
+): void {
+  const declared = metadata.inputs;
+  const tensors = request.inputs;
+  if (declared.length > SMALL || tensors.length > SMALL) {
+    validateMany(request, metadata);
+    return;
+  }
+  for (let index = 0; index < tensors.length; index++) {
+    const tensor = tensors[index]!;
+    const spec = declaredInput(declared, tensor.name);
+    if (spec === undefined) {
+      const names = [...new Set(declared.map((input) => input.name))]
+        .map((name) => `"${name}"`)
+        .join(', ');
+      throw new InvalidInputError(
+        `unknown input "${tensor.name}"; model "${metadata.name}" takes ${names || 'no inputs'}`,
+        { input: tensor.name },
+      );
+    }
+    if (seenBefore(tensors, index, tensor.name)) {
+      throw new InvalidInputError(`input "${tensor.name}" is given more than once`, {
+        input: tensor.name,
+      });
+    }
+    checkInput(tensor, spec);
+  }
+  for (let index = 0; index < declared.length; index++) {
+    const spec = declared[index]!;
+    if (!seenBefore(tensors, tensors.length, spec.name)) {
+      throw new InvalidInputError(`missing input "${spec.name}" (${describeTensor(spec)})`, {
+        input: spec.name,
+        expected: describeTensor(spec),
+      });
+    }
+  }
+  checkOutputs(request, metadata);
+}
+
+/** Every requested output must be declared (when the model declares any). */
+function checkOutputs(
+  request: InferenceRequest,
+  metadata: Pick<ModelMetadataV1, 'name' | 'outputs'>,
+): void {
+  const requested = request.outputs;
+  if (!requested || metadata.outputs.length === 0) return;
+  const outputs = metadata.outputs;
+  for (const wanted of requested) {
+    let known = false;
+    for (let index = 0; index < outputs.length; index++) {
+      if (outputs[index]!.name === wanted.name) {
+        known = true;
+        break;
+      }
+    }
+    if (!known) throw new OutputNotFoundError({ model: metadata.name, output: wanted.name });
+  }
+}
+
+/** {@link validateRequest} for many inputs: the same checks and messages, with a Map and a Set. */
+function validateMany(
   request: InferenceRequest,
   metadata: Pick<ModelMetadataV1, 'name' | 'inputs' | 'outputs'>,
 ): void {
@@ -81,12 +178,5 @@ export function validateRequest(
       });
     }
   }
-  if (request.outputs && metadata.outputs.length > 0) {
-    const outputs = new Set(metadata.outputs.map((output) => output.name));
-    for (const requested of request.outputs) {
-      if (!outputs.has(requested.name)) {
-        throw new OutputNotFoundError({ model: metadata.name, output: requested.name });
-      }
-    }
-  }
+  checkOutputs(request, metadata);
 }

@@ -11,10 +11,11 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, BodyTooLargeError } from '../errors';
 import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
+import { attachClientSignal } from './client-signal';
 import { errorResponse } from './error-response';
-import { abortSignalOf, asPlainBytes, assertService, toHeaderRecord } from './node';
+import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
 import { exposesMetrics, stripPrefix } from './request-path';
-import type { InferenceHandler, ServiceResponse } from './service-contract';
+import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
 /** Options of `inferPlugin`: the service, `maxBodySize` (bytes, default 64 MiB), `prefix`. */
 export interface InferPluginOptions extends Omit<AdapterOptions, 'prefix'> {
@@ -63,13 +64,15 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   });
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const body = request.body instanceof Uint8Array ? asPlainBytes(request.body) : undefined;
-    const response = await service.handle({
+    const serviceRequest: ServiceRequest = {
       method: request.method,
       path: stripPrefix(request.url, app.prefix) ?? request.url,
       headers: toHeaderRecord(request.headers),
       ...(body === undefined ? {} : { body }),
-      signal: abortSignalOf(reply.raw),
-    });
+    };
+    // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
+    attachClientSignal(serviceRequest, watchClient(reply.raw));
+    const response = await service.handle(serviceRequest);
     return send(reply, response);
   };
   const routeOptions = { bodyLimit: maxBodySize, exposeHeadRoute: false };

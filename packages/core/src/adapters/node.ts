@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_BODY_SIZE,
   resolveAdapterOptions,
 } from './adapter-options';
+import { attachClientSignal, ClientSignal } from './client-signal';
 import { errorResponse, notFoundResponse } from './error-response';
 import { readNodeBody } from './read-body';
 import { stripPrefix } from './request-path';
@@ -74,7 +75,7 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
-    serviceRequest.signal = abortSignalOf(response);
+    attachClientSignal(serviceRequest, watchClient(response));
     sendServiceResponse(response, await service.handle(serviceRequest));
   } catch (error) {
     sendServiceResponse(response, errorResponse(error));
@@ -144,6 +145,23 @@ export function abortSignalOf(response: ServerResponse): AbortSignal {
     }
   });
   return controller.signal;
+}
+
+/**
+ * What {@link abortSignalOf} does, without making an `AbortSignal` up front (they are costly
+ * on Node 20): a client signal aborted when the response closes before it finished; the
+ * request's `signal` is made from it only when read.
+ *
+ * @internal
+ */
+export function watchClient(response: ServerResponse): ClientSignal {
+  const client = new ClientSignal();
+  response.once('close', () => {
+    if (!response.writableFinished) {
+      client.abort(new DOMException('the client closed the connection', 'AbortError'));
+    }
+  });
+  return client;
 }
 
 /**

@@ -94,8 +94,30 @@ export type RouteLookup =
   | { kind: 'method'; allow: string[] }
   | { kind: 'none' };
 
-const split = (path: string) => path.split('/').slice(1);
-const TEMPLATES = ROUTES.map((route) => ({ route, segments: split(route.path) }));
+/** A route's path template: its segments (after the leading `/`), `:name` ones by name. */
+interface Template {
+  readonly route: Route;
+  /** Literal segments; `undefined` where the segment is a parameter. */
+  readonly literals: readonly (string | undefined)[];
+  /** `[segment index, parameter name]` of each parameter. */
+  readonly params: readonly (readonly [number, string])[];
+}
+
+/** Templates by segment count, each list in table order (a path only fits its own count). */
+const TEMPLATES_BY_LENGTH = new Map<number, Template[]>();
+for (const route of ROUTES) {
+  const segments = route.path.split('/').slice(1);
+  const template: Template = {
+    route,
+    literals: segments.map((part) => (part.startsWith(':') ? undefined : part)),
+    params: segments.flatMap((part, index) =>
+      part.startsWith(':') ? [[index, part.slice(1)] as const] : [],
+    ),
+  };
+  const list = TEMPLATES_BY_LENGTH.get(segments.length) ?? [];
+  list.push(template);
+  TEMPLATES_BY_LENGTH.set(segments.length, list);
+}
 
 /**
  * The path part of a request path: query and fragment dropped, trailing `/` removed.
@@ -105,9 +127,14 @@ const TEMPLATES = ROUTES.map((route) => ({ route, segments: split(route.path) })
  * pathnameOf('/v2/?x=1'); // '/v2'
  */
 export function pathnameOf(path: string): string {
-  const end = path.search(/[?#]/);
+  const query = path.indexOf('?');
+  const fragment = path.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
   const pathname = end === -1 ? path : path.slice(0, end);
-  return pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  if (pathname.length <= 1) return pathname;
+  let length = pathname.length;
+  while (length > 0 && pathname.charCodeAt(length - 1) === 47 /* / */) length -= 1;
+  return length === pathname.length ? pathname : pathname.slice(0, length);
 }
 
 function decode(segment: string): string {
@@ -131,27 +158,36 @@ export function matchRoute(
   path: string,
   enabled: (route: Route) => boolean,
 ): RouteLookup {
-  const segments = split(pathnameOf(path));
-  const allow = new Set<string>();
-  for (const { route, segments: template } of TEMPLATES) {
-    if (!enabled(route) || template.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    const fits = template.every((part, index) => {
-      const actual = segments[index]!;
-      if (part.startsWith(':')) {
-        if (actual === '') return false;
-        params[part.slice(1)] = actual;
-        return true;
-      }
-      return part === actual;
-    });
-    if (!fits) continue;
+  // Segments after the leading `/` (the path of a request always starts with one).
+  const segments = pathnameOf(path).split('/');
+  segments.shift();
+  const templates = TEMPLATES_BY_LENGTH.get(segments.length);
+  if (templates === undefined) return { kind: 'none' };
+  let allow: Set<string> | undefined;
+  for (const template of templates) {
+    if (!fits(template, segments)) continue;
+    const { route } = template;
+    if (!enabled(route)) continue;
     if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
-      for (const key of Object.keys(params)) params[key] = decode(params[key]!);
+      const params: Record<string, string> = {};
+      for (const [index, name] of template.params) params[name] = segments[index]!;
+      for (const [, name] of template.params) params[name] = decode(params[name]!);
       return { kind: 'match', match: { route, params } };
     }
+    allow ??= new Set<string>();
     allow.add(route.method);
     if (route.method === 'GET') allow.add('HEAD');
   }
-  return allow.size > 0 ? { kind: 'method', allow: [...allow] } : { kind: 'none' };
+  return allow !== undefined ? { kind: 'method', allow: [...allow] } : { kind: 'none' };
+}
+
+/** Whether path segments fit a template: literals equal, parameters not empty. */
+function fits(template: Template, segments: readonly string[]): boolean {
+  const { literals } = template;
+  for (let index = 0; index < literals.length; index++) {
+    const literal = literals[index];
+    const actual = segments[index]!;
+    if (literal === undefined ? actual === '' : literal !== actual) return false;
+  }
+  return true;
 }
