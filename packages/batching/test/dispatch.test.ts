@@ -67,6 +67,28 @@ describe('dispatch policy', () => {
     expect(await again).toBe(4);
   });
 
+  it('keeps closed-loop callers together when they await a few times before resubmitting', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 8 });
+    // Eight clients, each going through a few awaits of its own (as ServedModel and the
+    // service do; 0 to 14 here) between a result and its next request.
+    const client = async (id: number) => {
+      for (let round = 0; round < 3; round++) {
+        await batcher.submit(id);
+        for (let hop = 0; hop < id * 2; hop++) await null;
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, id) => client(id));
+    for (let index = 0; index < 3; index++) {
+      await flush();
+      const batch = batches[index]!;
+      expect(batch.items).toHaveLength(8); // not split into a half-empty batch and the rest
+      batch.resolve(batch.items);
+    }
+    await Promise.all(clients);
+    expect(batches).toHaveLength(3);
+  });
+
   it('maxBatchDelayMs holds a partial batch while a runner is free, until full or the delay', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({

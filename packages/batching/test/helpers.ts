@@ -19,9 +19,9 @@ export function manualRunner<I, O = I>() {
   return { run, batches };
 }
 
-/** Lets pending promise callbacks and microtasks run. */
+/** Lets pending promise callbacks and microtasks run (more than the batcher's RESUBMIT_HOPS). */
 export async function flush(): Promise<void> {
-  for (let index = 0; index < 20; index++) await Promise.resolve();
+  for (let index = 0; index < 100; index++) await Promise.resolve();
 }
 
 /** A promise's state without awaiting it. */
