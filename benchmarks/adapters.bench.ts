@@ -9,10 +9,12 @@
  * over a stub service doing the bare routes' echo, the adapter's own cost. Each server runs in a child
  * process (all started, but only one under load at a time); the load generator, autocannon,
  * runs here with fixed flags: 32 connections, 1 s warm-up, then 2 rounds of 3 s per server
- * interleaved (best round kept, as the 2 cores are shared with other work), loopback.
+ * interleaved (best round kept, as the 2 cores are shared with other work), loopback. Each
+ * row also gives the server process's CPU time per request (user + system, least of the
+ * rounds): on a shared box req/s follow whatever else runs, CPU per request much less.
  * Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x. Run: `pnpm bench adapters`.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -45,7 +47,7 @@ const KINDS = [
 type Kind = (typeof KINDS)[number];
 
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   non2xx: number;
   errors: number;
@@ -147,6 +149,16 @@ interface Row {
   rps: number;
   p50: number;
   p99: number;
+  /** Server process CPU time (user + system) per request, µs: steadier than req/s on a busy box. */
+  cpuUs: number;
+}
+
+/** The CPU time (µs, user + system) a server child has used so far. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve(message as number));
+    child.send('cpu');
+  });
 }
 
 async function startChild(kind: Kind) {
@@ -162,10 +174,10 @@ async function startChild(kind: Kind) {
 
 async function load(
   autocannon: Autocannon,
-  kind: Kind,
-  url: string,
+  { kind, url, child }: { kind: Kind; url: string; child: ChildProcess },
   duration: number,
 ): Promise<Row> {
+  const cpuBefore = await cpuOf(child);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -177,7 +189,14 @@ async function load(
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   }
-  return { kind, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+  const cpuUs = (await cpuOf(child)) - cpuBefore;
+  return {
+    kind,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs: cpuUs / Math.max(1, result.requests.total),
+  };
 }
 
 async function main() {
@@ -192,25 +211,30 @@ async function main() {
   // shared machine hits all alike, and the best round of each is kept.
   const servers = await Promise.all(KINDS.map(startChild));
   try {
-    for (const { kind, url } of servers) await load(autocannon, kind, url, WARMUP_S);
+    for (const server of servers) await load(autocannon, server, WARMUP_S);
     const best = new Map<Kind, Row>();
+    const leastCpu = new Map<Kind, number>();
     for (let round = 0; round < ROUNDS; round++) {
-      for (const { kind, url } of servers) {
-        const row = await load(autocannon, kind, url, DURATION_S);
-        const previous = best.get(kind);
-        if (previous === undefined || row.rps > previous.rps) best.set(kind, row);
+      for (const server of servers) {
+        const row = await load(autocannon, server, DURATION_S);
+        const previous = best.get(server.kind);
+        if (previous === undefined || row.rps > previous.rps) best.set(server.kind, row);
+        leastCpu.set(server.kind, Math.min(leastCpu.get(server.kind) ?? Infinity, row.cpuUs));
       }
     }
     const rows = KINDS.map((kind) => best.get(kind)!);
     const base = best.get('fastify-bare')!;
+    const baseCpu = leastCpu.get('fastify-bare')!;
     console.log(
-      '\n| server | req/s | p50 ms | p99 ms | req/s vs bare Fastify | p99 vs bare Fastify |',
+      '\n| server | req/s | p50 ms | p99 ms | req/s vs bare Fastify | p99 vs bare Fastify | server CPU us/req | CPU vs bare Fastify |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of rows) {
+      const cpu = leastCpu.get(row.kind)!;
       console.log(
         `| ${row.kind} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ` +
-          `${((100 * row.rps) / base.rps).toFixed(0)}% | ${(row.p99 / base.p99).toFixed(2)}x |`,
+          `${((100 * row.rps) / base.rps).toFixed(0)}% | ${(row.p99 / base.p99).toFixed(2)}x | ` +
+          `${cpu.toFixed(1)} | ${(cpu / baseCpu).toFixed(2)}x |`,
       );
     }
     for (const kind of ['serve', 'fastify-plugin'] as const) {
@@ -225,6 +249,11 @@ async function main() {
 
 if (process.argv[2] === 'server') {
   const port = await startServer(process.argv[3] as Kind);
+  // The parent asks for this process's CPU time around each load run.
+  process.on('message', () => {
+    const { user, system } = process.cpuUsage();
+    process.send?.(user + system);
+  });
   process.send?.(port);
 } else {
   await main();

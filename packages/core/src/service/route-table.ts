@@ -138,6 +138,7 @@ export function pathnameOf(path: string): string {
 }
 
 function decode(segment: string): string {
+  if (!segment.includes('%')) return segment; // nothing to decode (the usual case)
   try {
     return decodeURIComponent(segment);
   } catch {

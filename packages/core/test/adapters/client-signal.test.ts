@@ -1,0 +1,93 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attachClientSignal, ClientSignal, clientSignalOf } from '../../src/adapters/client-signal';
+import { createNodeHandler } from '../../src/adapters/node';
+import type { ServiceRequest } from '../../src/adapters/service-contract';
+
+const serviceRequest = (): ServiceRequest => ({ method: 'POST', path: '/v2', headers: {} });
+
+describe('client signal of an adapter request', () => {
+  it('reads as a real AbortSignal that aborts with the client, listeners called once', () => {
+    const client = new ClientSignal();
+    const request = serviceRequest();
+    attachClientSignal(request, client);
+    const calls: string[] = [];
+    const gone = () => calls.push('gone');
+    const removed = () => calls.push('removed');
+    clientSignalOf(request)!.addEventListener('abort', gone);
+    clientSignalOf(request)!.addEventListener('abort', removed);
+    clientSignalOf(request)!.removeEventListener('abort', removed);
+    const { signal } = request;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal!.aborted).toBe(false);
+    const reason = new DOMException('left', 'AbortError');
+    client.abort(reason);
+    client.abort(new Error('twice'));
+    expect(signal!.aborted).toBe(true);
+    expect(signal!.reason).toBe(reason);
+    expect(calls).toEqual(['gone']);
+    expect(clientSignalOf(request)!.reason).toBe(reason);
+  });
+
+  it('made after the client left, the signal is already aborted', () => {
+    const client = new ClientSignal();
+    const request = serviceRequest();
+    attachClientSignal(request, client);
+    client.abort('gone');
+    expect(request.signal!.aborted).toBe(true);
+    expect(request.signal!.reason).toBe('gone');
+  });
+
+  it('a signal assigned by a handler, or carried by a copy, is the one honoured', () => {
+    const client = new ClientSignal();
+    const request = serviceRequest();
+    attachClientSignal(request, client);
+    expect(clientSignalOf(request)).toBe(client);
+    const copy = { ...request };
+    expect(copy.signal).toBeInstanceOf(AbortSignal);
+    expect(clientSignalOf(copy)).toBe(copy.signal);
+    const own = new AbortController().signal;
+    request.signal = own;
+    expect(request.signal).toBe(own);
+    expect(clientSignalOf(request)).toBe(own);
+    client.abort('gone');
+    expect(own.aborted).toBe(false);
+    expect(copy.signal!.aborted).toBe(true);
+  });
+});
+
+describe('node adapter: request.signal for a custom handler', () => {
+  const seen: AbortSignal[] = [];
+  let aborted: () => void = () => {};
+  const abortedOnce = new Promise<void>((resolve) => {
+    aborted = resolve;
+  });
+  const server = createServer(
+    createNodeHandler({
+      handle: async (request) => {
+        const signal = request.signal!;
+        seen.push(signal);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        aborted();
+        return { status: 200, headers: {}, body: '' };
+      },
+    }),
+  );
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('is a real AbortSignal, aborted when the client disconnects', async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const client = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/v2' });
+    client.on('error', () => {});
+    client.end('{}');
+    while (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(seen[0]).toBeInstanceOf(AbortSignal);
+    expect(seen[0]!.aborted).toBe(false);
+    client.destroy();
+    await abortedOnce;
+    expect(seen[0]!.aborted).toBe(true);
+    expect((seen[0]!.reason as DOMException).name).toBe('AbortError');
+  });
+});
