@@ -8,7 +8,7 @@
  * `{"error"}` body: never a 5xx, never a crash, never a hang (each request has a deadline),
  * and a valid request right after each case still succeeds.
  */
-import { encodeInferenceRequest } from '@infer/codecs';
+import { DATATYPES, encodeInferenceRequest } from '@infer/codecs';
 import type { InferServer } from '@infer/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,22 +56,6 @@ const INFER_PATHS = [
   '/v2/models/mobilenet/infer',
   '/v2/models/echo/versions/1/infer',
   '/v2/models/nope/infer',
-] as const;
-
-const DATATYPES = [
-  'BOOL',
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'FP32',
-  'FP64',
-  'BYTES',
 ] as const;
 
 /** Dims that break naive code: overflow, negative, fractional, non-numbers, zero. */

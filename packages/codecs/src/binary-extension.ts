@@ -79,15 +79,26 @@ export function readBinaryTensor(
       if (bytes[i]! > 1) throw elementError(context, i, '0 or 1 (BOOL)', bytes[i]);
     }
   }
-  return typedView(datatype, bytes, count);
+  return typedArrayView(datatype, bytes, count);
 }
 
-function typedView(datatype: FixedSizeDatatype, bytes: Uint8Array, count: number): TensorData {
+/**
+ * A typed array of `count` elements of `datatype` over `bytes` (little-endian): a view, no
+ * copy, when `bytes` is aligned for the element size; else one copy into a fresh buffer.
+ * Shared by the binary extension and gRPC's raw contents.
+ *
+ * @example
+ * typedArrayView('FP32', body.subarray(16, 32), 4); // Float32Array(4) over the body
+ */
+export function typedArrayView(
+  datatype: FixedSizeDatatype,
+  bytes: Uint8Array,
+  count: number,
+): TensorData {
   const Constructor = typedArrayConstructor(datatype);
   if (bytes.byteOffset % DATATYPE_SIZES[datatype] === 0) {
     return new Constructor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count) as TensorData;
   }
-  // Misaligned (the JSON header length is rarely a multiple of 8): copy into a fresh buffer.
   // Misaligned: copy into a fresh buffer. `Uint8Array.prototype.slice` because a Node
   // `Buffer`'s own `slice()` returns a view over the same memory, not a copy.
   const copy = Uint8Array.prototype.slice.call(bytes);

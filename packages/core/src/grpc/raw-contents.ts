@@ -8,10 +8,9 @@ import {
   CodecError,
   DATATYPE_SIZES,
   type Datatype,
-  type FixedSizeDatatype,
   type Tensor,
   type TensorData,
-  typedArrayConstructor,
+  typedArrayView,
 } from '@infer/codecs';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -57,18 +56,7 @@ export function rawToData(
       }
     }
   }
-  return typedView(datatype, bytes, count);
-}
-
-function typedView(datatype: FixedSizeDatatype, bytes: Uint8Array, count: number): TensorData {
-  const Constructor = typedArrayConstructor(datatype);
-  if (bytes.byteOffset % DATATYPE_SIZES[datatype] === 0) {
-    return new Constructor(bytes.buffer as ArrayBuffer, bytes.byteOffset, count) as TensorData;
-  }
-  // Misaligned inside the message: one copy into a fresh buffer (`Uint8Array.prototype.slice`
-  // because a Node Buffer's own `slice()` is a view).
-  const copy = Uint8Array.prototype.slice.call(bytes);
-  return new Constructor(copy.buffer, 0, count) as TensorData;
+  return typedArrayView(datatype, bytes, count);
 }
 
 function readStrings(
