@@ -1,6 +1,6 @@
 export { decodeBase64, encodeBase64 } from './base64';
 export { base64Codec } from './base64-codec';
-export { BINARY_CONTENT_TYPE, BINARY_HEADER, typedArrayView } from './binary-extension';
+export { BINARY_CONTENT_TYPE, BINARY_HEADER } from './binary-extension';
 export { getCodec, listCodecs, registerCodec } from './codec-registry';
 export type { ContentTypeCodec } from './content-type-codec';
 export {
@@ -35,6 +35,12 @@ export { jsonCodec } from './json-codec';
 export { type NpValue, npCodec } from './np-codec';
 export * from './schemas';
 export { strCodec } from './str-codec';
+export {
+  type BytesPlace,
+  tensorBytes,
+  tensorDataFromBytes,
+  typedArrayView,
+} from './tensor-bytes';
 export { decodeTensor, encodeTensor } from './tensor-codec';
 export * from './types';
 export { VERSION } from './version';

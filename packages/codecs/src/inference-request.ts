@@ -3,13 +3,13 @@ import {
   BINARY_HEADER,
   joinBinaryBody,
   parseHeaderLength,
-  tensorBytes,
 } from './binary-extension';
 import { booleanParameter, checkParameters } from './check-parameters';
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
 import { asObject, parseJsonBody } from './json-body';
 import { envelopeJsonText, tensorJsonText } from './json-text';
+import { tensorBytes } from './tensor-bytes';
 import { decodeTensorList } from './tensor-list';
 import type { InferenceRequest, RequestedOutput } from './types';
 import { encodeUtf8 } from './utf8';

@@ -1,9 +1,4 @@
-import {
-  BINARY_CONTENT_TYPE,
-  BINARY_HEADER,
-  joinBinaryBody,
-  tensorBytes,
-} from './binary-extension';
+import { BINARY_CONTENT_TYPE, BINARY_HEADER, joinBinaryBody } from './binary-extension';
 import { booleanParameter, checkParameters } from './check-parameters';
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
@@ -11,6 +6,7 @@ import type { DecodeBodyOptions, EncodedBody } from './inference-request';
 import { splitBody } from './inference-request';
 import { asObject } from './json-body';
 import { envelopeJsonText, tensorJsonText } from './json-text';
+import { tensorBytes } from './tensor-bytes';
 import { decodeTensorList } from './tensor-list';
 import type { InferenceResponse, Parameters, RequestedOutput } from './types';
 import { encodeUtf8 } from './utf8';

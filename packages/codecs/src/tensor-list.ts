@@ -1,6 +1,6 @@
-import { readBinaryTensor } from './binary-extension';
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
+import { tensorDataFromBytes } from './tensor-bytes';
 import { decodeTensorJson } from './tensor-codec';
 import { makeTensor, readTensorHeader } from './tensor-header';
 import type { Tensor } from './types';
@@ -57,7 +57,13 @@ export function decodeTensorList(
     offset += size;
     tensors[i] = makeTensor(
       header,
-      readBinaryTensor(header.datatype, bytes, header.count, header.context),
+      tensorDataFromBytes(
+        header.datatype,
+        bytes,
+        header.count,
+        header.context,
+        'parameters.binary_data_size',
+      ),
     );
   }
   if (binary !== undefined && offset !== binary.byteLength) {

@@ -329,8 +329,7 @@ const CASES: Record<string, Case> = {
       u32(100),
       [1, 2],
     ),
-    message:
-      'inputs[0] "s": BYTES element 0 declares 100 bytes but only 2 are left in its binary data',
+    message: 'inputs[0] "s": BYTES element 0 declares 100 bytes but only 2 are left',
     input: 's',
     index: 0,
   },

@@ -54,7 +54,7 @@ describe('raw tensor contents', () => {
   });
 
   it.each([
-    ['FP32', Buffer.alloc(6), 2, 'has 6 bytes but 2 FP32 elements need 8'],
+    ['FP32', Buffer.alloc(6), 2, 'raw: its data is 6 bytes but 2 FP32 elements need 8'],
     ['BYTES', Buffer.alloc(3), 1, 'need at least 4 bytes'],
     ['BYTES', Buffer.from([0, 0, 0, 0, 9]), 1, '1 bytes are left after the last'],
   ] as const)('%s of the wrong size is a CodecError: %s', (datatype, bytes, count, message) => {
