@@ -20,6 +20,7 @@ export const DATATYPE_SIZES: Readonly<Record<FixedSizeDatatype, number>> = Objec
   INT32: 4,
   INT64: 8,
   FP16: 2,
+  BF16: 2,
   FP32: 4,
   FP64: 8,
 });
@@ -48,6 +49,7 @@ const CONSTRUCTORS: Readonly<Record<FixedSizeDatatype, TypedArrayConstructor>> =
   INT32: Int32Array,
   INT64: BigInt64Array,
   FP16: Uint16Array,
+  BF16: Uint16Array,
   FP32: Float32Array,
   FP64: Float64Array,
 });
@@ -59,7 +61,7 @@ const DATATYPE_SET: ReadonlySet<string> = new Set(DATATYPES);
  *
  * @example
  * isDatatype('FP32'); // true
- * isDatatype('BF16'); // false
+ * isDatatype('FP8'); // false
  */
 export function isDatatype(value: unknown): value is Datatype {
   return typeof value === 'string' && DATATYPE_SET.has(value);
@@ -106,7 +108,7 @@ export function createTypedArray<D extends Datatype>(
 
 /**
  * The datatype whose storage is this typed array, for the unambiguous ones
- * (`Uint8Array` gives UINT8 and `Uint16Array` UINT16; BOOL and FP16 must be named).
+ * (`Uint8Array` gives UINT8 and `Uint16Array` UINT16; BOOL, FP16 and BF16 must be named).
  *
  * @example
  * datatypeOf(new Float32Array(2)); // 'FP32'

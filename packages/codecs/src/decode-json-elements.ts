@@ -4,7 +4,7 @@
  */
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
-import { float32ToFloat16 } from './float16';
+import { float32ToBfloat16, float32ToFloat16 } from './float16';
 import type { Datatype, TensorData } from './types';
 import { encodeUtf8 } from './utf8';
 
@@ -83,6 +83,8 @@ export function decodeJsonElements(
       return decodeFloat64(values, context);
     case 'FP16':
       return decodeFloat16(values, context);
+    case 'BF16':
+      return decodeBfloat16(values, context);
     case 'BOOL':
       return decodeBool(values, context);
     case 'UINT8':
@@ -153,6 +155,21 @@ function decodeFloat16(values: readonly unknown[], context: ElementContext): Uin
       throw elementError(context, i, 'a finite number within FP16 range (|x| < 65520)', value);
     }
     out[i] = half;
+  }
+  return out;
+}
+
+function decodeBfloat16(values: readonly unknown[], context: ElementContext): Uint16Array {
+  const n = values.length;
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (typeof value !== 'number') throw elementError(context, i, 'a number (BF16)', value);
+    const bits = float32ToBfloat16(value);
+    if ((bits & 0x7f80) === 0x7f80) {
+      throw elementError(context, i, 'a finite number within BF16 range', value);
+    }
+    out[i] = bits;
   }
   return out;
 }

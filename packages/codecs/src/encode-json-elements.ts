@@ -1,7 +1,7 @@
 /** JSON elements of typed tensor data, for encoding (flat, row-major). */
 import type { ElementContext } from './decode-json-elements';
 import { CodecError } from './errors';
-import { halvesToFloat32 } from './float16';
+import { bfloat16sToFloat32, halvesToFloat32 } from './float16';
 import type { Datatype, TensorData } from './types';
 import { decodeUtf8 } from './utf8';
 
@@ -33,6 +33,8 @@ export function jsonElementsText(
       return floatText(data as Float32Array | Float64Array, context);
     case 'FP16':
       return floatText(halvesToFloat32(data as Uint16Array), context);
+    case 'BF16':
+      return floatText(bfloat16sToFloat32(data as Uint16Array), context);
     case 'BOOL':
     case 'BYTES':
     case 'INT64':
@@ -117,6 +119,8 @@ export function jsonElementsArray(
       );
     case 'FP16':
       return checkFinite(plainArray(halvesToFloat32(data as Uint16Array)), context);
+    case 'BF16':
+      return checkFinite(plainArray(bfloat16sToFloat32(data as Uint16Array)), context);
     case 'FP32':
     case 'FP64':
       return checkFinite(plainArray(data as Float32Array | Float64Array), context);

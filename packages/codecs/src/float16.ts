@@ -78,3 +78,56 @@ export function float32ToHalves(values: ArrayLike<number>): Uint16Array {
   for (let i = 0; i < values.length; i++) out[i] = float32ToFloat16(values[i]!);
   return out;
 }
+
+/**
+ * Converts a number to the bits of the nearest bfloat16 (the upper 16 bits of its float32,
+ * rounded to nearest even). Values past the float32 range become ±Infinity, NaN stays NaN.
+ *
+ * @example
+ * float32ToBfloat16(1); // 0x3f80
+ */
+export function float32ToBfloat16(value: number): number {
+  scratch[0] = value;
+  const bits = scratchBits[0]!;
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) {
+    return ((bits >>> 16) | 0x40) & 0xffff; // NaN: keep it quiet and non-zero
+  }
+  // Round to nearest even; a carry into the exponent correctly rounds up to Infinity.
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/**
+ * Converts the bits of a bfloat16 to a number (exact).
+ *
+ * @example
+ * bfloat16ToFloat32(0x3f80); // 1
+ */
+export function bfloat16ToFloat32(bits: number): number {
+  scratchBits[0] = (bits & 0xffff) << 16;
+  return scratch[0]!;
+}
+
+/**
+ * Converts raw bfloat16 bits (how `Tensor<'BF16'>` stores data) to a `Float32Array`.
+ *
+ * @example
+ * bfloat16sToFloat32(new Uint16Array([0x3f80, 0xc000])); // Float32Array [1, -2]
+ */
+export function bfloat16sToFloat32(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  const outBits = new Uint32Array(out.buffer);
+  for (let i = 0; i < bits.length; i++) outBits[i] = bits[i]! << 16;
+  return out;
+}
+
+/**
+ * Converts numbers to raw bfloat16 bits, ready to be the data of a `Tensor<'BF16'>`.
+ *
+ * @example
+ * float32ToBfloat16s([1, -2]); // Uint16Array [0x3f80, 0xc000]
+ */
+export function float32ToBfloat16s(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float32ToBfloat16(values[i]!);
+  return out;
+}

@@ -18,7 +18,16 @@ export { type DecodeRequestOptions, decodeRequest } from './decode-request';
 export { elementCount } from './element-count';
 export { type EncodeResponseOptions, encodeResponse } from './encode-response';
 export { CodecError, type CodecErrorOptions } from './errors';
-export { float16ToFloat32, float32ToFloat16, float32ToHalves, halvesToFloat32 } from './float16';
+export {
+  bfloat16sToFloat32,
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToBfloat16s,
+  float32ToFloat16,
+  float32ToHalves,
+  halvesToFloat32,
+} from './float16';
 export { createImageCodec, imgCodec } from './img-codec';
 export {
   type DecodeBodyOptions,

@@ -3,7 +3,10 @@
  * service pass around. The JSON wire forms and their zod schemas live in `schemas.ts`.
  */
 
-/** Every OIP tensor datatype (REST spec "Tensor Data Types"; BF16 is gRPC raw only). */
+/**
+ * Every OIP tensor datatype (REST spec "Tensor Data Types"). BF16 (bfloat16, the upper half
+ * of an FP32) is in the gRPC proto and Triton's binary extension; JSON carries it as numbers.
+ */
 export const DATATYPES = [
   'BOOL',
   'UINT8',
@@ -15,6 +18,7 @@ export const DATATYPES = [
   'INT32',
   'INT64',
   'FP16',
+  'BF16',
   'FP32',
   'FP64',
   'BYTES',
@@ -24,7 +28,8 @@ export const DATATYPES = [
 export type Datatype = (typeof DATATYPES)[number];
 
 /**
- * The typed storage of one datatype: BOOL as 0/1 bytes, FP16 as raw IEEE-754 halves,
+ * The typed storage of one datatype: BOOL as 0/1 bytes, FP16 as raw IEEE-754 halves, BF16
+ * as raw bfloat16 bits (the upper 16 bits of an FP32),
  * 64-bit integers as BigInt arrays, BYTES as one `Uint8Array` per element.
  */
 export interface DatatypeArrayMap {
@@ -38,6 +43,7 @@ export interface DatatypeArrayMap {
   INT32: Int32Array;
   INT64: BigInt64Array;
   FP16: Uint16Array;
+  BF16: Uint16Array;
   FP32: Float32Array;
   FP64: Float64Array;
   BYTES: Uint8Array[];

@@ -8,6 +8,7 @@ export const shapeArbitrary = fc
   .filter((shape) => shape.reduce((a, b) => a * b, 1) <= 64);
 
 const half = fc.integer({ min: 0, max: 0xffff }).filter((bits) => (bits & 0x7c00) !== 0x7c00); // no NaN/Infinity: JSON cannot carry them
+const bfloat = fc.integer({ min: 0, max: 0xffff }).filter((bits) => (bits & 0x7f80) !== 0x7f80);
 
 /** A generator of the typed data of `count` elements of `datatype`. */
 export function dataArbitrary(
@@ -42,6 +43,10 @@ export function dataArbitrary(
     case 'FP16':
       return fc
         .array(json ? half : fc.integer({ min: 0, max: 0xffff }), n)
+        .map((v) => Uint16Array.from(v));
+    case 'BF16':
+      return fc
+        .array(json ? bfloat : fc.integer({ min: 0, max: 0xffff }), n)
         .map((v) => Uint16Array.from(v));
     case 'FP32':
       return fc

@@ -79,7 +79,16 @@ const CASES: Record<string, Case> = {
     message: /^inputs\[0\] "x": datatype must be one of BOOL, UINT8, .*, BYTES, got "FLOAT32"$/,
     input: 'x',
   },
-  'BF16 (gRPC raw only)': { body: input({ datatype: 'BF16' }), message: /got "BF16"$/, input: 'x' },
+  'a datatype OIP does not have': {
+    body: input({ datatype: 'FP8' }),
+    message: /got "FP8"$/,
+    input: 'x',
+  },
+  'BF16 out of range': {
+    body: input({ datatype: 'BF16', shape: [1], data: [1e39] }),
+    message: 'inputs[0] "x": data element 0 must be a finite number within BF16 range, got 1e+39',
+    input: 'x',
+  },
   'shape not an array': {
     body: input({ shape: 3 }),
     message: 'inputs[0] "x": shape must be an array of integers, got 3',

@@ -1,4 +1,6 @@
 import {
+  bfloat16sToFloat32,
+  bfloat16ToFloat32,
   CodecError,
   createTypedArray,
   DATATYPE_SIZES,
@@ -9,6 +11,8 @@ import {
   elementSize,
   encodeTensor,
   float16ToFloat32,
+  float32ToBfloat16,
+  float32ToBfloat16s,
   float32ToFloat16,
   float32ToHalves,
   halvesToFloat32,
@@ -205,7 +209,7 @@ describe('encodeTensor', () => {
 
 describe('datatypes', () => {
   it('knows every element size and storage', () => {
-    expect(DATATYPES).toHaveLength(13);
+    expect(DATATYPES).toHaveLength(14);
     for (const datatype of DATATYPES) {
       const array = createTypedArray(datatype, 3);
       expect(array).toHaveLength(3);
@@ -217,7 +221,8 @@ describe('datatypes', () => {
       }
     }
     expect(isDatatype('FP32')).toBe(true);
-    expect(isDatatype('BF16')).toBe(false);
+    expect(isDatatype('BF16')).toBe(true);
+    expect(isDatatype('FP8')).toBe(false);
     expect(datatypeOf(new BigInt64Array(1))).toBe('INT64');
   });
 
@@ -269,5 +274,41 @@ describe('FP16 <-> FP32', () => {
     expect(halves.length).toBe(65536 - 2 * 1023);
     for (const h of halves) expect(float32ToFloat16(float16ToFloat32(h))).toBe(h);
     expect(float32ToHalves(halvesToFloat32(halves))).toEqual(halves);
+  });
+});
+
+describe('BF16 <-> FP32', () => {
+  it('converts known values and rounds to nearest even', () => {
+    const cases: [number, number][] = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [1, 0x3f80],
+      [-2, 0xc000],
+      [3.3895313892515355e38, 0x7f7f], // the largest finite bfloat16
+      [Number.POSITIVE_INFINITY, 0x7f80],
+      [Number.NEGATIVE_INFINITY, 0xff80],
+    ];
+    for (const [value, bits] of cases) {
+      expect(float32ToBfloat16(value)).toBe(bits);
+      expect(Object.is(bfloat16ToFloat32(bits), value)).toBe(true);
+    }
+    expect(float32ToBfloat16(1 + 2 ** -8)).toBe(0x3f80); // tie -> even (down)
+    expect(float32ToBfloat16(1 + 3 * 2 ** -8)).toBe(0x3f82); // tie -> even (up)
+    expect(float32ToBfloat16(3.4e38)).toBe(0x7f80); // past the largest finite: Infinity
+    expect(Number.isNaN(bfloat16ToFloat32(float32ToBfloat16(Number.NaN)))).toBe(true);
+  });
+
+  it('round-trips every non-NaN bfloat16, in bulk too', () => {
+    const all = new Uint16Array(65536)
+      .map((_, i) => i)
+      .filter((b) => (b & 0x7f80) !== 0x7f80 || (b & 0x7f) === 0);
+    for (const b of all) expect(float32ToBfloat16(bfloat16ToFloat32(b))).toBe(b);
+    expect(float32ToBfloat16s(bfloat16sToFloat32(all))).toEqual(all);
+  });
+
+  it('decodes and encodes BF16 JSON as numbers', () => {
+    const tensor = decodeTensor({ name: 'x', datatype: 'BF16', shape: [3], data: [1, -2, 0.1] });
+    expect(tensor.data).toEqual(new Uint16Array([0x3f80, 0xc000, 0x3dcd]));
+    expect(encodeTensor(tensor).data).toEqual([1, -2, 0.10009765625]);
   });
 });

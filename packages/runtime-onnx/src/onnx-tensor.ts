@@ -21,11 +21,12 @@ export type OrtTensorType =
 /**
  * OIP datatype -> ONNX Runtime tensor type. BOOL travels as 0/1 bytes (`Uint8Array`, which ORT
  * takes for `bool`), FP16 as raw IEEE-754 halves (`Uint16Array`), BYTES as UTF-8 strings.
+ * BF16 has no entry: onnxruntime's JavaScript API has no bfloat16 tensors.
  *
  * @example
  * ORT_TYPES.INT64; // 'int64'
  */
-export const ORT_TYPES: Readonly<Record<Datatype, OrtTensorType>> = Object.freeze({
+export const ORT_TYPES: Readonly<Record<Exclude<Datatype, 'BF16'>, OrtTensorType>> = Object.freeze({
   BOOL: 'bool',
   UINT8: 'uint8',
   UINT16: 'uint16',
@@ -78,6 +79,12 @@ const utf8Encoder = new TextEncoder();
  */
 export function toOrtTensor(tensor: Tensor): ort.Tensor {
   const dims = tensor.shape;
+  if (tensor.datatype === 'BF16') {
+    throw new InvalidInputError(
+      `input "${tensor.name}" is BF16, which onnxruntime's JavaScript API cannot pass; send FP32 or FP16`,
+      { input: tensor.name, expected: 'FP32 or FP16' },
+    );
+  }
   if (!hasStorageOf(tensor.datatype, tensor.data)) {
     // In-process callers build tensors by hand; ORT would fail with its own wording.
     throw new InvalidInputError(

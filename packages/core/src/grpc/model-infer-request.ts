@@ -57,12 +57,7 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
     if (name === '') throw new CodecError(`${where}.name is required`);
     const datatype = input.datatype ?? '';
     if (!isDatatype(datatype)) {
-      throw new CodecError(
-        datatype === 'BF16'
-          ? `${where}: datatype BF16 is not supported by @infer (no BF16 tensor type); send FP32 or FP16`
-          : `${where}: unknown datatype "${datatype}"`,
-        { input: name },
-      );
+      throw new CodecError(`${where}: unknown datatype "${datatype}"`, { input: name });
     }
     const shape = shapeOf(input.shape ?? [], where);
     const count = elementCount(shape);

@@ -8,7 +8,7 @@ import { dataToContents, hasTypedField } from './tensor-contents';
  * Whether to answer with `raw_output_contents` (as Triton): the request parameter
  * `binary_data_output` decides when given; else raw when a requested output has
  * `binary_data: true` or the inputs came raw; typed `contents` otherwise. A response with an
- * FP16 output is always raw (FP16 has no typed field), and raw is all-or-nothing.
+ * FP16 and BF16 outputs are always raw (no typed field), and raw is all-or-nothing.
  *
  * @internal
  * @example

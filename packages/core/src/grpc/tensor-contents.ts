@@ -1,6 +1,6 @@
 /**
  * `InferTensorContents`: tensor data as the typed repeated field of its datatype
- * (`fp32_contents`, `int64_contents`, ...). FP16 has no typed field: it travels raw only.
+ * (`fp32_contents`, `int64_contents`, ...). FP16 and BF16 have no typed field: raw only.
  */
 import { CodecError, type Datatype, type Tensor, type TensorData } from '@infer/codecs';
 import type {
@@ -10,7 +10,7 @@ import type {
 
 type ContentsField = Exclude<keyof InferTensorContents__Output, never>;
 
-/** The `contents` field that carries each datatype (FP16: none, raw only). */
+/** The `contents` field that carries each datatype (FP16 and BF16: none, raw only). */
 const FIELD: Readonly<Record<Datatype, ContentsField | undefined>> = Object.freeze({
   BOOL: 'bool_contents',
   UINT8: 'uint_contents',
@@ -22,6 +22,7 @@ const FIELD: Readonly<Record<Datatype, ContentsField | undefined>> = Object.free
   INT32: 'int_contents',
   INT64: 'int64_contents',
   FP16: undefined,
+  BF16: undefined,
   FP32: 'fp32_contents',
   FP64: 'fp64_contents',
   BYTES: 'bytes_contents',
@@ -137,7 +138,7 @@ function constructorOf(datatype: 'UINT8' | 'UINT16' | 'INT8' | 'INT16') {
 
 /**
  * The typed `contents` of a tensor, or `undefined` for datatypes without a typed field
- * (FP16): the caller then answers with raw contents. 64-bit integers go as decimal strings
+ * (FP16, BF16): the caller then answers with raw contents. 64-bit integers go as decimal strings
  * (protobufjs turns them into int64 without precision loss).
  *
  * @internal
@@ -168,7 +169,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Whether a datatype can travel as typed contents (all but FP16).
+ * Whether a datatype can travel as typed contents (all but FP16 and BF16).
  *
  * @internal
  */
