@@ -146,6 +146,20 @@ export class AdaptiveBatcher<I, O> {
     return this.tuner?.snapshot(performance.now());
   }
 
+  /**
+   * The `OverloadedError` a `submit()` would reject with now because the queue is full, or
+   * `undefined` while there is room. Queues nothing: lets a caller shed load before costly
+   * work (decoding a large request body) instead of after it.
+   *
+   * @example
+   * const refusal = batcher.overloadedError();
+   * if (refusal) throw refusal; // 503 + Retry-After before the body is parsed
+   */
+  overloadedError(): OverloadedError | undefined {
+    if (this.queue.size < this.options.maxQueueSize) return undefined;
+    return new OverloadedError(this.options.maxQueueSize, this.retryAfterSeconds());
+  }
+
   /** True once `close()` was called. */
   get closed(): boolean {
     return this.isClosed;
@@ -465,7 +479,9 @@ export class AdaptiveBatcher<I, O> {
       // Left armed but unref'd: the next item re-refs it instead of a new setTimeout. It
       // fires at most once more, finds nothing due, and stops; drain() clears it.
       list.timer?.unref();
-    } else if (entries.length - list.head > 2 * list.live + 32) {
+    } else if (entries.length > 2 * list.live + 32) {
+      // Counts the dropped prefix too: under continuous load the list never empties, and
+      // settled entries before `head` would keep their items (input tensors) alive.
       list.entries = entries.filter(
         (item, index) => index >= list.head && item.state !== 'settled',
       );

@@ -52,4 +52,23 @@ describe('full queue', () => {
     await vi.advanceTimersByTimeAsync(20_000);
     await Promise.all(pending);
   });
+
+  it('overloadedError() says, without queueing, whether a submit() would be refused now', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 1, maxQueueSize: 1 });
+    expect(batcher.overloadedError()).toBeUndefined();
+    const running = batcher.submit(0);
+    await flush();
+    expect(batcher.overloadedError()).toBeUndefined(); // the running item is out of the queue
+    const queued = batcher.submit(1);
+    const refusal = batcher.overloadedError();
+    expect(refusal).toBeInstanceOf(OverloadedError);
+    expect(refusal).toMatchObject({ maxQueueSize: 1, retryAfterSeconds: 1 });
+    expect(batcher.queueLength).toBe(1); // asking queued nothing
+    batches[0]!.resolve([0]);
+    await flush();
+    expect(batcher.overloadedError()).toBeUndefined();
+    batches[1]!.resolve([1]);
+    await expect(Promise.all([running, queued])).resolves.toEqual([0, 1]);
+  });
 });

@@ -74,6 +74,11 @@ export const ERROR_CODES = {
     grpc: 'INTERNAL',
     message: 'Batch could not be assembled or split',
   },
+  INFER_ERR_OUTPUT_ENCODING: {
+    status: 500,
+    grpc: 'INTERNAL',
+    message: 'Model output cannot be encoded',
+  },
   INFER_ERR_INVALID_OPTION: { status: 500, grpc: 'INTERNAL', message: 'Invalid option' },
   INFER_ERR_INVALID_SETTINGS: { status: 500, grpc: 'INTERNAL', message: 'Invalid settings' },
   INFER_ERR_UNSUPPORTED_SPEC_VERSION: {
@@ -227,22 +232,37 @@ export class OutputNotFoundError extends InferError {
   }
 }
 
+/** Options of {@link UnauthorizedError}. */
+export interface UnauthorizedErrorOptions extends InferErrorOptions {
+  /** A token was given but is not valid: `WWW-Authenticate` adds `error="invalid_token"`. */
+  invalidToken?: boolean | undefined;
+}
+
 /**
- * Missing or wrong credentials (repository API token). HTTP 401.
+ * No valid credentials on the repository API (RFC 6750): no `Authorization: Bearer <token>`,
+ * or a token that is not the configured one (`invalidToken`). HTTP 401 with
+ * `WWW-Authenticate: Bearer realm="infer"` (plus `error="invalid_token"` for a wrong token).
  *
  * @example
- * throw new UnauthorizedError();
+ * throw new UnauthorizedError('The bearer token is not valid', { invalidToken: true });
  */
 export class UnauthorizedError extends InferError {
   static readonly code = 'INFER_ERR_UNAUTHORIZED';
-  constructor(message = 'A valid bearer token is required', options: InferErrorOptions = {}) {
+  /** A token was given but is not valid. */
+  readonly invalidToken: boolean;
+  constructor(
+    message = 'A valid bearer token is required',
+    options: UnauthorizedErrorOptions = {},
+  ) {
     super('INFER_ERR_UNAUTHORIZED', message, options);
     this.name = 'UnauthorizedError';
+    this.invalidToken = options.invalidToken === true;
   }
 }
 
 /**
- * Authenticated but not allowed. HTTP 403.
+ * Valid credentials that do not allow the action (for permission checks a host app adds;
+ * a wrong repository API token is an {@link UnauthorizedError}). HTTP 403.
  *
  * @example
  * throw new ForbiddenError('loading models is disabled');
@@ -417,6 +437,42 @@ export class ModelFailedError extends InferError {
     this.name = 'ModelFailedError';
     this.model = context.model;
     this.version = context.version;
+  }
+}
+
+/** Context of an {@link OutputEncodingError}. */
+export interface OutputEncodingContext extends ModelErrorContext {
+  /** Name of the output that cannot be encoded, when the encoder named one. */
+  output?: string | undefined;
+  /** Why, in words a client may read (e.g. the codec's message about a NaN element). */
+  reason: string;
+}
+
+/**
+ * The model produced an output the response cannot carry: NaN or ±Infinity in a JSON
+ * response (JSON has no such numbers; the binary tensor extension carries them), non-UTF-8
+ * BYTES in JSON, data that does not match the output's shape. The model's fault, not the
+ * client's: HTTP 500, logged with the cause.
+ *
+ * @example
+ * throw new OutputEncodingError({ model: 'm', output: 'y', reason: 'data element 0 is NaN' });
+ */
+export class OutputEncodingError extends InferError {
+  static readonly code = 'INFER_ERR_OUTPUT_ENCODING';
+  readonly model: string;
+  readonly version: string | undefined;
+  readonly output: string | undefined;
+  constructor(context: OutputEncodingContext) {
+    const output = context.output === undefined ? '' : ` output "${context.output}"`;
+    super(
+      'INFER_ERR_OUTPUT_ENCODING',
+      `Model ${modelLabel(context)}${output} cannot be encoded in the response: ${context.reason}`,
+      context,
+    );
+    this.name = 'OutputEncodingError';
+    this.model = context.model;
+    this.version = context.version;
+    this.output = context.output;
   }
 }
 
@@ -647,7 +703,7 @@ export function toErrorBody(error: unknown): { error: string } {
 
 /**
  * Extra response headers an error calls for: `Retry-After` on 503 overloaded (from the
- * error's `retryAfterSeconds`, default 1), `Allow` on 405.
+ * error's `retryAfterSeconds`, default 1), `Allow` on 405, `WWW-Authenticate` on 401.
  *
  * @example
  * errorHeadersOf(new MethodNotAllowedError({ method: 'PUT', path: '/v2', allow: ['GET'] })); // { allow: 'GET' }
@@ -658,6 +714,14 @@ export function errorHeadersOf(error: unknown): Record<string, string> {
     const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     const value = typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : 1;
     return { 'retry-after': String(value) };
+  }
+  if (code === 'INFER_ERR_UNAUTHORIZED') {
+    const invalid = (error as { invalidToken?: unknown }).invalidToken === true;
+    return {
+      'www-authenticate': invalid
+        ? 'Bearer realm="infer", error="invalid_token"'
+        : 'Bearer realm="infer"',
+    };
   }
   if (code === 'INFER_ERR_METHOD_NOT_ALLOWED') {
     const allow = (error as { allow?: unknown }).allow;

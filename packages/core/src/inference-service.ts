@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import {
   BINARY_HEADER,
+  CodecError,
   decodeInferenceRequest,
   encodeInferenceResponse,
   type InferenceRequest,
@@ -17,6 +18,7 @@ import {
   InvalidOptionError,
   MethodNotAllowedError,
   ModelNotFoundError,
+  OutputEncodingError,
   RouteNotFoundError,
   ShuttingDownError,
   toErrorBody,
@@ -64,6 +66,12 @@ export interface InferenceServiceOptions {
   logger?: Logger | undefined;
   /** Metrics: request observations, and `GET /metrics` when given. Default: none (404). */
   metrics?: InferMetrics | undefined;
+  /**
+   * Serve `GET /metrics` (needs `metrics`). `false` keeps observing requests but answers
+   * `/metrics` 404, for metrics scraped on a separate port (`serve()` with
+   * `settings.metrics.port`). Default `true`.
+   */
+  metricsRoute?: boolean | undefined;
   /** Model repository extension (`true` = enabled without token). Default `false`. */
   repositoryApi?: boolean | RepositoryApiOptions | undefined;
   /** Serve `GET /v2/docs` and `/v2/docs/openapi.json`. Default `true`. */
@@ -156,6 +164,7 @@ export class InferenceService {
   readonly repository: ModelRepository;
   readonly #logger: Logger;
   readonly #metrics: InferMetrics | undefined;
+  readonly #metricsRoute: boolean;
   readonly #repositoryApi: RepositoryApiOptions & { enabled: boolean };
   readonly #docs: boolean;
   readonly #name: string;
@@ -191,6 +200,9 @@ export class InferenceService {
         'must be an InferMetrics (see createMetrics())',
       );
     }
+    if (options.metricsRoute !== undefined && typeof options.metricsRoute !== 'boolean') {
+      throw new InvalidOptionError('options.metricsRoute', 'must be a boolean');
+    }
     this.#repositoryApi = resolveRepositoryApi(options.repositoryApi);
     if (options.docs !== undefined && typeof options.docs !== 'boolean') {
       throw new InvalidOptionError('options.docs', 'must be a boolean');
@@ -201,15 +213,24 @@ export class InferenceService {
     this.repository = repository;
     this.#logger = options.logger ?? silentLogger;
     this.#metrics = metrics;
+    this.#metricsRoute = metrics !== undefined && options.metricsRoute !== false;
     this.#docs = options.docs ?? true;
     this.#name = options.name ?? 'infer';
     this.#openapiServerUrl = options.openapiServerUrl;
     this.#enabled = (route) => {
       if (route.id.startsWith('repository_')) return this.#repositoryApi.enabled;
       if (route.id === 'docs' || route.id === 'openapi') return this.#docs;
-      if (route.id === 'metrics') return this.#metrics !== undefined;
+      if (route.id === 'metrics') return this.#metricsRoute;
       return true;
     };
+  }
+
+  /**
+   * Whether this service answers `GET /metrics` (metrics given, `metricsRoute` not off);
+   * framework adapters route `/metrics` to it by default when true.
+   */
+  get servesMetrics(): boolean {
+    return this.#metricsRoute;
   }
 
   /** True once `shutdown()` began: readiness is false and new inference gets 503. */
@@ -236,7 +257,7 @@ export class InferenceService {
   serverMetadata(): ServerMetadata {
     const extensions = ['binary_tensor_data'];
     if (this.#repositoryApi.enabled) extensions.push('model_repository');
-    if (this.#metrics) extensions.push('metrics');
+    if (this.#metricsRoute) extensions.push('metrics');
     return { name: this.#name, version: VERSION, extensions };
   }
 
@@ -424,7 +445,7 @@ export class InferenceService {
         // The adapter's client signal when there is one: no AbortSignal made per request.
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
       );
-      const encoded = encodeInferenceResponse(response, inference);
+      const encoded = encodeOutputs(response, inference);
       return { status: 200, headers: encoded.headers, body: encoded.body };
     });
   }
@@ -441,8 +462,9 @@ export class InferenceService {
   }
 
   /**
-   * The one inference path of every transport. `decode` runs after the model lookup, so an
-   * unknown model is 404 before a malformed body is 400.
+   * The one inference path of every transport. `decode` runs after the model lookup and the
+   * queue check, so an unknown model is 404 and a full queue 503 (load shedding: no CPU
+   * spent decoding a body that would be refused) before a malformed body is 400.
    */
   async #runInfer(
     model: string,
@@ -451,6 +473,7 @@ export class InferenceService {
     options: ServiceInferOptions,
   ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
     const served = this.repository.get(model, version);
+    served.throwIfOverloaded();
     const inference = decode();
     const result = await served.predict(inference, {
       signal: options.signal,
@@ -467,15 +490,21 @@ export class InferenceService {
     return { request: inference, response };
   }
 
+  /**
+   * The repository API's bearer token check (RFC 6750): no `Authorization: Bearer <token>`
+   * (missing, another scheme, no token) is 401 with `WWW-Authenticate: Bearer realm="infer"`;
+   * a token that is not the configured one is 401 with `error="invalid_token"` added.
+   */
   #authorize(request: ServiceRequest): void {
     const token = this.#repositoryApi.token;
     if (token === undefined) return;
     const header = request.headers['authorization'] ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    const given = encoder.encode(match?.[1] ?? '');
+    if (match === null) throw new UnauthorizedError();
+    const given = encoder.encode(match[1]);
     const expected = encoder.encode(token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new UnauthorizedError();
+      throw new UnauthorizedError('The bearer token is not valid', { invalidToken: true });
     }
   }
 
@@ -652,6 +681,26 @@ function decodeInferBody(request: ServiceRequest) {
   }
   const headerLength = request.headers[BINARY_HEADER];
   return decodeInferenceRequest(body, headerLength === undefined ? {} : { headerLength });
+}
+
+/**
+ * Encodes an inference response. The codec refuses outputs JSON cannot carry (NaN, ±Infinity,
+ * non-UTF-8 BYTES) or that do not match their shape: the model's fault, so 500
+ * `OutputEncodingError` naming the output, not the codec's 400.
+ */
+function encodeOutputs(response: InferenceResponse, request: InferenceRequest) {
+  try {
+    return encodeInferenceResponse(response, request);
+  } catch (cause) {
+    if (!CodecError.isInstance(cause)) throw cause;
+    throw new OutputEncodingError({
+      model: response.model_name,
+      version: response.model_version,
+      output: cause.input,
+      reason: cause.message,
+      cause,
+    });
+  }
 }
 
 /** Parses an optional JSON body of the repository routes (400 when malformed). */

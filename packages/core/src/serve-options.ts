@@ -51,7 +51,11 @@ export interface ServeOptions {
   grpc?: boolean | ServeGrpcEndpoint;
   /** pino-compatible logger for the server and service. Default: silent. */
   logger?: Logger;
-  /** Metrics (`createMetrics()`): request observations and `GET /metrics`. Default: none. */
+  /**
+   * Metrics (`createMetrics()`): request observations and `GET /metrics` on the main port,
+   * or, with `settings.metrics.port`, `GET settings.metrics.path` on that port only (the
+   * main port then answers `/metrics` 404). Default: none.
+   */
   metrics?: InferMetrics;
   /**
    * Finds models the repository API is asked to load that are not registered (see

@@ -1,12 +1,14 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
+import { handleClientErrors } from './adapters/client-error';
 import { applyCors } from './adapters/cors';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
 import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
 import { assertLogger, type Logger, silentLogger } from './logger';
+import { closeMetricsServer, startMetricsServer } from './metrics/metrics-server';
 import { ModelRepository } from './model-repository';
 import type { ServeOptions } from './serve-options';
 import { type ServerSettings, serverSettingsSchema } from './settings';
@@ -21,6 +23,12 @@ export interface InferServer {
   readonly repository: ModelRepository;
   /** The underlying `node:http` server. */
   readonly server: Server;
+  /**
+   * The metrics scrape URL: `${url}/metrics`, or on its own port with
+   * `settings.metrics.port` (then the main port answers `/metrics` 404); `undefined`
+   * without `options.metrics`.
+   */
+  readonly metricsUrl: string | undefined;
   /** The gRPC endpoint when `options.grpc` (or `settings.grpc.enabled`) is on. */
   readonly grpc: { readonly port: number; readonly address: string } | undefined;
   /**
@@ -41,6 +49,8 @@ interface ResolvedServeOptions {
   logger: Logger;
   settings: ServerSettings;
   grpc: { port: number; host: string; maxMessageBytes: number | undefined } | undefined;
+  /** Where metrics are scraped when not on the main port. */
+  metricsEndpoint: { port: number; path: string } | undefined;
 }
 
 function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
@@ -82,6 +92,13 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   }
   if (options.logger !== undefined) assertLogger(options.logger, 'options.logger');
   const grpc = resolveGrpcEndpoint(options.grpc, settings, host);
+  const { port: metricsPort, path: metricsPath } = settings.metrics;
+  if (options.metrics !== undefined && metricsPort === undefined && metricsPath !== '/metrics') {
+    throw new InvalidOptionError(
+      'options.settings.metrics.path',
+      'needs settings.metrics.port: the main port serves /metrics only',
+    );
+  }
   return {
     port,
     host,
@@ -92,6 +109,10 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
     logger: options.logger ?? silentLogger,
     settings,
     grpc,
+    metricsEndpoint:
+      options.metrics === undefined || metricsPort === undefined
+        ? undefined
+        : { port: metricsPort, path: metricsPath },
   };
 }
 
@@ -165,6 +186,8 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     repository,
     logger,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    // Metrics on their own port: the main port observes requests but answers /metrics 404.
+    metricsRoute: resolved.metricsEndpoint === undefined,
     repositoryApi: {
       enabled: resolved.settings.repositoryApi.enabled,
       ...(resolved.settings.repositoryApi.token === undefined
@@ -190,16 +213,32 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     }
     handler(request, response);
   });
+  // Requests node:http cannot parse get JSON answers too (not its bare text ones).
+  handleClientErrors(server);
   try {
     await listen(server, resolved.port, resolved.host);
   } catch (error) {
     await repository.close();
     throw error;
   }
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}${resolved.prefix}`;
+  const url = `${baseUrl(server)}${resolved.prefix}`;
   logger.info({ url }, `listening on ${url}`);
+  let metricsServer: Server | undefined;
+  let metricsUrl = options.metrics === undefined ? undefined : `${url}/metrics`;
+  if (resolved.metricsEndpoint !== undefined) {
+    try {
+      metricsServer = await startMetricsServer(options.metrics!, {
+        host: resolved.host,
+        ...resolved.metricsEndpoint,
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await repository.close();
+      throw error;
+    }
+    metricsUrl = `${baseUrl(metricsServer)}${resolved.metricsEndpoint.path}`;
+    logger.info({ metricsUrl }, `metrics on ${metricsUrl}`);
+  }
   let grpcServer: GrpcInferServer | undefined;
   if (resolved.grpc !== undefined) {
     try {
@@ -216,6 +255,7 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
       });
     } catch (error) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (metricsServer !== undefined) await closeMetricsServer(metricsServer);
       await repository.close();
       throw error;
     }
@@ -240,7 +280,12 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
       const grace = setTimeout(() => server.closeAllConnections(), resolved.shutdownGraceMs);
       // Connections that went idle while draining (their last answer sent) close now.
       const idle = drained.then(() => server.closeIdleConnections());
-      await Promise.all([idle, closed, grpcServer?.close()]);
+      await Promise.all([
+        idle,
+        closed,
+        grpcServer?.close(),
+        metricsServer === undefined ? undefined : closeMetricsServer(metricsServer),
+      ]);
       clearTimeout(grace);
       await repository.close();
       logger.info({ url }, 'server closed');
@@ -276,7 +321,14 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   }
   const grpc =
     grpcServer === undefined ? undefined : { port: grpcServer.port, address: grpcServer.address };
-  return { url, service, repository, server, grpc, close };
+  return { url, service, repository, server, metricsUrl, grpc, close };
+}
+
+/** `http://host:port` of a listening server (IPv6 hosts in brackets). */
+function baseUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -142,6 +142,20 @@ export class ServedModel {
     return this.#batcher?.queueLength ?? 0;
   }
 
+  /**
+   * Throws the `OverloadedError` (503 + Retry-After) a `predict()` would reject with now
+   * because the queue is full; does nothing while there is room or the model is not ready
+   * (`predict()` answers that). The service calls it before decoding a request body, so a
+   * full model sheds load without spending CPU on bodies it would refuse anyway.
+   *
+   * @example
+   * served.throwIfOverloaded(); // then decode the body and predict()
+   */
+  throwIfOverloaded(): void {
+    const refusal = this.#state === 'ready' ? this.#batcher?.overloadedError() : undefined;
+    if (refusal !== undefined) throw refusal;
+  }
+
   /** Whether requests are batched (false: run one by one; see `metadata().parameters`). */
   get batchable(): boolean {
     return this.#batchability.batchable;

@@ -22,6 +22,7 @@ import {
   ModelLoadFailedError,
   ModelNotFoundError,
   ModelNotReadyError,
+  OutputEncodingError,
   OutputNotFoundError,
   publicMessageOf,
   RouteNotFoundError,
@@ -42,7 +43,7 @@ const docs = readFileSync(
 
 describe('error code table', () => {
   it('pins the number of codes (never reuse or drop one)', () => {
-    expect(Object.keys(ERROR_CODES)).toHaveLength(27);
+    expect(Object.keys(ERROR_CODES)).toHaveLength(28);
   });
 
   it('documents every code in docs/errors.md with its HTTP and gRPC status', () => {
@@ -84,6 +85,7 @@ describe('error code table', () => {
       INFER_ERR_MODEL_FAILED: 500,
       INFER_ERR_MODEL_LOAD_FAILED: 500,
       INFER_ERR_WORKER_CRASHED: 500,
+      INFER_ERR_OUTPUT_ENCODING: 500,
       INFER_ERR_MODEL_NOT_READY: 503,
       INFER_ERR_OVERLOADED: 503,
       INFER_ERR_SHUTTING_DOWN: 503,
@@ -121,6 +123,11 @@ describe('error classes', () => {
     [new ModelFailedError({ model: 'm', cause }), 'INFER_ERR_MODEL_FAILED', 500],
     [new ModelLoadFailedError({ model: 'm', cause }), 'INFER_ERR_MODEL_LOAD_FAILED', 500],
     [new WorkerCrashedError({ model: 'm', cause }), 'INFER_ERR_WORKER_CRASHED', 500],
+    [
+      new OutputEncodingError({ model: 'm', output: 'y', reason: 'NaN' }),
+      'INFER_ERR_OUTPUT_ENCODING',
+      500,
+    ],
     [new InvalidOptionError('options.x', 'must be 1'), 'INFER_ERR_INVALID_OPTION', 500],
     [new InvalidSettingsError({ reason: 'bad' }), 'INFER_ERR_INVALID_SETTINGS', 500],
     [
@@ -207,12 +214,32 @@ describe('httpStatusOf and the public body', () => {
     ]);
   });
 
+  it('names the model and output of an output that cannot be encoded', () => {
+    const error = new OutputEncodingError({
+      model: 'm',
+      version: '2',
+      output: 'y',
+      reason: 'data element 3 is NaN',
+    });
+    expect(error.message).toBe(
+      'Model "m" version "2" output "y" cannot be encoded in the response: data element 3 is NaN',
+    );
+    expect(error).toMatchObject({ model: 'm', version: '2', output: 'y' });
+  });
+
   it('does not put the cause of a model failure in the body', () => {
     const error = new ModelFailedError({ model: 'm', cause: new Error('SECRET') });
     expect(JSON.stringify(toErrorBody(error))).not.toContain('SECRET');
   });
 
-  it('adds Retry-After to overloaded and Allow to method-not-allowed', () => {
+  it('adds Retry-After to overloaded, Allow to method-not-allowed, WWW-Authenticate to 401', () => {
+    expect(errorHeadersOf(new UnauthorizedError())).toEqual({
+      'www-authenticate': 'Bearer realm="infer"',
+    });
+    expect(errorHeadersOf(new UnauthorizedError('wrong', { invalidToken: true }))).toEqual({
+      'www-authenticate': 'Bearer realm="infer", error="invalid_token"',
+    });
+    expect(errorHeadersOf(new ForbiddenError())).toEqual({});
     expect(errorHeadersOf(new OverloadedError(10, 2.2))).toEqual({ 'retry-after': '3' });
     expect(errorHeadersOf(Object.assign(new Error('x'), { code: 'INFER_ERR_OVERLOADED' }))).toEqual(
       { 'retry-after': '1' },

@@ -543,18 +543,26 @@ describe('model repository extension', () => {
     expect(extensions.extensions).toContain('model_repository');
   });
 
-  it('requires the bearer token when one is set (401)', async () => {
+  it('requires the bearer token when one is set (401 missing or wrong, RFC 6750)', async () => {
     const { service } = await setup({ repositoryApi: { enabled: true, token: 's3cret' } });
     const missing = await service.request('/v2/repository/index', { method: 'POST' });
     expect(missing.status).toBe(401);
+    expect(missing.headers['www-authenticate']).toBe('Bearer realm="infer"');
+    const otherScheme = await service.request('/v2/repository/index', {
+      method: 'POST',
+      headers: { authorization: 'Basic czNjcmV0' },
+    });
+    expect(otherScheme.status).toBe(401);
     const wrong = await service.request('/v2/repository/index', {
       method: 'POST',
       headers: { authorization: 'Bearer nope' },
     });
     expect(wrong.status).toBe(401);
+    expect(wrong.headers['www-authenticate']).toBe('Bearer realm="infer", error="invalid_token"');
+    expect(wrong.json()).toEqual({ error: 'The bearer token is not valid' });
     const right = await service.request('/v2/repository/index', {
       method: 'POST',
-      headers: { authorization: 'Bearer s3cret' },
+      headers: { authorization: 'bearer  s3cret' },
     });
     expect(right.status).toBe(200);
   });
@@ -761,6 +769,9 @@ describe('logging and shutdown', () => {
     );
     expect(() => new InferenceService({ repository, docs: 1 as never })).toThrow(
       'options.docs must be a boolean',
+    );
+    expect(() => new InferenceService({ repository, metricsRoute: 'no' as never })).toThrow(
+      'options.metricsRoute must be a boolean',
     );
   });
 });

@@ -3,9 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Allowed origins: `true` for any, one origin, or a list. */
 export type CorsOrigin = boolean | string | readonly string[];
 
-/** What a preflight may ask for: the OIP routes only use these. */
+/**
+ * What a preflight may ask for: the OIP routes use these methods and headers, plus the
+ * request id and W3C trace context headers a browser app may forward.
+ */
 const ALLOW_METHODS = 'GET, HEAD, POST, OPTIONS';
-const ALLOW_HEADERS = 'content-type, authorization, inference-header-content-length';
+const ALLOW_HEADERS =
+  'content-type, authorization, inference-header-content-length, x-request-id, traceparent, tracestate';
 const EXPOSE_HEADERS = 'inference-header-content-length, retry-after';
 
 /**

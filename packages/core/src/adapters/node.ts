@@ -3,6 +3,8 @@
  * tRPC's node-http adapter): `IncomingMessage` -> `ServiceRequest` (lower-case headers,
  * prefix stripped, body read under a size limit, an `AbortSignal` aborted when the client
  * goes away) and `ServiceResponse` -> `ServerResponse`. No protocol logic lives here.
+ * Requests node:http cannot parse never reach a handler: `handleClientErrors(server)` makes
+ * their answers JSON too.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, InvalidOptionError } from '../errors';
@@ -18,6 +20,7 @@ import { stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
 export type { AdapterOptions } from './adapter-options';
+export { handleClientErrors } from './client-error';
 export type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 export { DEFAULT_MAX_BODY_SIZE };
 

@@ -31,12 +31,15 @@ export function isServicePath(path: string, metrics: boolean): boolean {
 }
 
 /**
- * Whether the service serves `/metrics`: its `metrics` property, when it has one, is set.
+ * Whether the service serves `/metrics`: its `servesMetrics` flag (`InferenceService`), or
+ * for another handler, whether its `metrics` property is set.
  *
  * @internal
  * @example
  * exposesMetrics(service); // false
  */
 export function exposesMetrics(service: object): boolean {
+  const flag = (service as { servesMetrics?: unknown }).servesMetrics;
+  if (typeof flag === 'boolean') return flag;
   return (service as { metrics?: unknown }).metrics != null;
 }

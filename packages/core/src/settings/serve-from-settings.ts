@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { type Logger, silentLogger } from '../logger';
 import { createMetrics } from '../metrics/create-metrics';
 import type { InferMetrics } from '../metrics/infer-metrics';
@@ -67,8 +65,6 @@ export interface SettingsServer extends InferServer {
   readonly settings: LoadedSettings;
   /** Every model from the settings, with its state after startup. */
   models(): ServedModelInfo[];
-  /** The metrics scrape URL, or `undefined` when metrics are off. */
-  readonly metricsUrl: string | undefined;
 }
 
 /**
@@ -161,26 +157,6 @@ export async function serveFromSettings(
     ...(options.handleSignals === undefined ? {} : { handleSignals: options.handleSignals }),
   });
 
-  let metricsServer: Server | undefined;
-  let metricsUrl: string | undefined;
-  if (metrics !== undefined && settings.metrics.port !== undefined) {
-    try {
-      metricsServer = await startMetricsServer(
-        metrics,
-        settings.host,
-        settings.metrics.port,
-        settings.metrics.path,
-      );
-    } catch (error) {
-      await server.close();
-      throw error;
-    }
-    const address = metricsServer.address() as AddressInfo;
-    metricsUrl = `http://${hostOf(address)}:${address.port}${settings.metrics.path}`;
-  } else if (metrics !== undefined) {
-    metricsUrl = `${server.url}/metrics`;
-  }
-
   const sources = new Map(
     created.map(({ model, entry }) => [`${model.name}\u0000${model.version ?? ''}`, entry]),
   );
@@ -210,7 +186,6 @@ export async function serveFromSettings(
       };
     });
 
-  let closing: Promise<void> | undefined;
   return {
     url: server.url,
     service: server.service,
@@ -218,55 +193,8 @@ export async function serveFromSettings(
     server: server.server,
     grpc: server.grpc,
     settings: loaded,
-    metricsUrl,
+    metricsUrl: server.metricsUrl,
     models,
-    close() {
-      closing ??= (async () => {
-        if (metricsServer !== undefined) {
-          const closed = new Promise<void>((resolve) => metricsServer!.close(() => resolve()));
-          metricsServer.closeAllConnections();
-          await closed;
-        }
-        await server.close();
-      })();
-      return closing;
-    },
+    close: server.close,
   };
-}
-
-function startMetricsServer(
-  metrics: InferMetrics,
-  host: string,
-  port: number,
-  path: string,
-): Promise<Server> {
-  const server = createServer((request, response) => {
-    const pathname = (request.url ?? '/').split('?')[0];
-    if ((request.method === 'GET' || request.method === 'HEAD') && pathname === path) {
-      metrics.render().then(
-        (text) => {
-          response.writeHead(200, { 'content-type': metrics.contentType });
-          response.end(request.method === 'HEAD' ? undefined : text);
-        },
-        () => {
-          response.writeHead(500, { 'content-type': 'application/json' });
-          response.end('{"error":"metrics failed"}');
-        },
-      );
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'application/json' });
-    response.end(JSON.stringify({ error: `Not found; metrics are at ${path}` }));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}
-
-function hostOf(address: AddressInfo): string {
-  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
 }

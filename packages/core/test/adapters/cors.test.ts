@@ -36,6 +36,8 @@ describe('serve() CORS (settings.cors.origin)', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://admin.example');
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
     expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('x-request-id');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('traceparent');
   });
 
   it('sends no CORS headers to an origin that is not listed', async () => {

@@ -155,19 +155,32 @@ describe('repository API: path safety', () => {
 });
 
 describe('repository API: bearer token', () => {
-  it('answers 401 without a token, with a wrong one, or another scheme', async () => {
+  it('answers 401 + WWW-Authenticate without a token or with another scheme', async () => {
     for (const headers of [
       {},
-      { authorization: 'Bearer wrong-token-0123456789abc' },
       { authorization: `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}` },
       { authorization: TOKEN },
+      { authorization: 'Bearer' },
     ]) {
       const index = await raw('POST', '/v2/repository/index', headers);
       expect(index.status).toBe(401);
+      expect(index.headers['www-authenticate']).toMatch(/^Bearer realm="infer"/);
       const load = await raw('POST', '/v2/repository/models/echo/unload', headers);
       expect(load.status).toBe(401);
     }
     // Nothing was unloaded by the refused calls.
+    expect((await raw('GET', '/v2/models/echo/ready')).status).toBe(200);
+  });
+
+  it('answers 401 invalid_token to a well-formed bearer token that is wrong (RFC 6750)', async () => {
+    for (const token of ['wrong-token-0123456789abc', `${TOKEN}x`, TOKEN.toUpperCase()]) {
+      const headers = { authorization: `Bearer ${token}` };
+      const index = await raw('POST', '/v2/repository/index', headers);
+      expect(index.status).toBe(401);
+      expect(index.headers['www-authenticate']).toBe('Bearer realm="infer", error="invalid_token"');
+      expect(JSON.parse(index.body)).toEqual({ error: 'The bearer token is not valid' });
+      expect((await raw('POST', '/v2/repository/models/echo/unload', headers)).status).toBe(401);
+    }
     expect((await raw('GET', '/v2/models/echo/ready')).status).toBe(200);
   });
 
