@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import AjvModule from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { SERVE_USAGE } from '../../src/cli/serve-command';
+import { ENV_SETTINGS } from '../../src/settings/env-settings';
 
 /**
  * Static checks of deploy/: the KServe manifests against JSON schemas of the subset we rely
@@ -23,6 +25,15 @@ function loadYaml(file: string): Manifest[] {
   return docs.map((doc) => doc.toJS() as Manifest);
 }
 
+/** The `--flags` of `infer serve` (from its usage text, which its tests keep in step with parseArgs). */
+const SERVE_FLAGS = new Set(SERVE_USAGE.match(/^\s+(--[a-z-]+)/gm)!.map((line) => line.trim()));
+
+function envOf(container: Manifest): Record<string, string> {
+  return Object.fromEntries(
+    container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+  );
+}
+
 function validator(schemaFile: string) {
   const schema = JSON.parse(readFileSync(join(DEPLOY, 'kserve', 'schemas', schemaFile), 'utf8'));
   return new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
@@ -31,6 +42,7 @@ function validator(schemaFile: string) {
 describe('deploy/kserve', () => {
   const [runtime] = loadYaml('kserve/serving-runtime.yaml');
   const [service] = loadYaml('kserve/inference-service.yaml');
+  const [grpcService] = loadYaml('kserve/inference-service-grpc.yaml');
   const validateRuntime = validator('serving-runtime.schema.json');
   const validateService = validator('inference-service.schema.json');
 
@@ -38,8 +50,9 @@ describe('deploy/kserve', () => {
     expect(validateRuntime(runtime), JSON.stringify(validateRuntime.errors)).toBe(true);
   });
 
-  it('has an InferenceService that fits the schema', () => {
+  it('has InferenceServices (REST and gRPC) that fit the schema', () => {
     expect(validateService(service), JSON.stringify(validateService.errors)).toBe(true);
+    expect(validateService(grpcService), JSON.stringify(validateService.errors)).toBe(true);
   });
 
   it('the schemas reject what they must (a v1-only runtime, a root container, a probe elsewhere)', () => {
@@ -63,12 +76,10 @@ describe('deploy/kserve', () => {
     const port = container.ports[0].containerPort;
     expect(container.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port });
-    const env = Object.fromEntries(
-      container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
-    );
+    const env = envOf(container);
     expect(Number(env.INFER_PORT)).toBe(port);
     expect(env.INFER_HOST).toBe('0.0.0.0');
-    expect(container.args).toEqual(['serve', '/mnt/models']);
+    expect(container.args.slice(0, 2)).toEqual(['serve', '/mnt/models']);
     expect(runtime!.spec.annotations['prometheus.kserve.io/port']).toBe(String(port));
   });
 
@@ -87,6 +98,57 @@ describe('deploy/kserve', () => {
     );
     expect(grace).toBeLessThan(service!.spec.predictor.terminationGracePeriodSeconds * 1000);
   });
+
+  it('runs only flags and INFER_* variables that `infer serve` has', () => {
+    const container = runtime!.spec.containers[0];
+    const flags = (container.args as string[]).filter((arg) => arg.startsWith('--'));
+    expect(flags.length).toBeGreaterThan(0);
+    for (const flag of flags) expect(SERVE_FLAGS, flag).toContain(flag.split('=')[0]);
+    for (const name of Object.keys(envOf(container)))
+      expect(ENV_SETTINGS, name).toHaveProperty(name);
+  });
+
+  it('serves gRPC on a second port named h2c (TCP), the port --grpc-port gives', () => {
+    const container = runtime!.spec.containers[0];
+    const [rest, grpc, ...more] = container.ports;
+    expect(more).toEqual([]);
+    // KServe's raw Service: the first port (REST) on 80, a port named *h2c*/*grpc* on its own
+    // number with appProtocol kubernetes.io/h2c.
+    expect(rest.containerPort).toBe(container.readinessProbe.httpGet.port);
+    expect(grpc).toEqual({ name: 'h2c', containerPort: 8081, protocol: 'TCP' });
+    const args = container.args as string[];
+    expect(args[args.indexOf('--grpc-port') + 1]).toBe(String(grpc.containerPort));
+    expect(runtime!.spec.protocolVersions).toEqual(['v2', 'grpc-v2']);
+  });
+
+  it('the gRPC InferenceService asks for grpc-v2 from that runtime, in RawDeployment mode', () => {
+    const model = grpcService!.spec.predictor.model;
+    expect(model.protocolVersion).toBe('grpc-v2');
+    expect(model.runtime).toBe(runtime!.metadata.name);
+    // KServe refuses a runtime that does not list the InferenceService's protocolVersion.
+    expect(runtime!.spec.protocolVersions).toContain(model.protocolVersion);
+    expect(runtime!.spec.supportedModelFormats.map((f: { name: string }) => f.name)).toContain(
+      model.modelFormat.name,
+    );
+    // Knative (Serverless mode) allows one container port; the runtime has two.
+    for (const isvc of [service!, grpcService!]) {
+      expect(['RawDeployment', 'Standard']).toContain(
+        isvc.metadata.annotations['serving.kserve.io/deploymentMode'],
+      );
+    }
+  });
+
+  it('the schemas reject grpc-v2 without an h2c port, and an unknown protocolVersion', () => {
+    const noH2c = structuredClone(runtime!);
+    noH2c.spec.containers[0].ports = [{ name: 'grpc', containerPort: 8081, protocol: 'TCP' }];
+    expect(validateRuntime(noH2c)).toBe(false);
+    const restOnly = structuredClone(noH2c);
+    restOnly.spec.protocolVersions = ['v2'];
+    expect(validateRuntime(restOnly), JSON.stringify(validateRuntime.errors)).toBe(true);
+    const v1 = structuredClone(grpcService!);
+    v1.spec.predictor.model.protocolVersion = 'grpc-v1';
+    expect(validateService(v1)).toBe(false);
+  });
 });
 
 describe('deploy/Dockerfile', () => {
@@ -99,9 +161,26 @@ describe('deploy/Dockerfile', () => {
     expect(users.at(-1)).toMatch(/^USER\s+(node|\d{3,})\s*$/);
     expect(text).toContain('ENTRYPOINT ["node", "/app/node_modules/@infer/core/dist/cli.js"]');
     expect(text).toContain('CMD ["serve", "/models"]');
-    expect(text).toMatch(/^EXPOSE 8080$/m);
+    expect(text).toMatch(/^EXPOSE 8080 8081$/m);
     expect(text).toMatch(/INFER_PORT=8080/);
     expect(text).toMatch(/INFER_HOST=0\.0\.0\.0/);
+  });
+
+  it('turns gRPC on at 8081 (the h2c port of the ServingRuntime) and installs its packages', () => {
+    expect(text).toMatch(/INFER_GRPC_ENABLED=true/);
+    expect(text).toMatch(/INFER_GRPC_PORT=8081\b/);
+    for (const name of ['INFER_GRPC_ENABLED', 'INFER_GRPC_PORT']) {
+      expect(ENV_SETTINGS).toHaveProperty(name);
+    }
+    // core's optional peers for gRPC, pinned in the install stage.
+    for (const pkg of [
+      '@grpc/grpc-js',
+      '@grpc/proto-loader',
+      'grpc-health-check',
+      '@grpc/reflection',
+    ]) {
+      expect(text).toMatch(new RegExp(`${pkg.replace('/', '\\/')}@\\d+\\.\\d+\\.\\d+`));
+    }
   });
 
   it('packs the packages the bin needs, and .dockerignore keeps host builds out', () => {
