@@ -285,9 +285,11 @@ export class InferenceService {
   }
 
   /**
-   * Runs one decoded inference request on a model version (latest when none is given), the
-   * path every transport takes: draining check, model lookup, validation, batching, output
-   * selection, response assembly. Rejects with the same errors the REST route answers.
+   * Runs one inference request on a model version (latest when none is given), the path
+   * every transport takes: draining check, model lookup, queue check, validation, batching,
+   * output selection, response assembly. Rejects with the same errors the REST route
+   * answers. `request` may be a function that decodes it: it is called only after the model
+   * was found and its queue has room, so a refused request costs no decoding.
    *
    * @example
    * const response = await service.infer('doubler', undefined, { inputs: [x] }, { timeoutMs: 500 });
@@ -296,11 +298,12 @@ export class InferenceService {
   async infer(
     name: string,
     version: string | undefined,
-    request: InferenceRequest,
+    request: InferenceRequest | (() => InferenceRequest),
     options: ServiceInferOptions = {},
   ): Promise<InferenceResponse> {
+    const decode = typeof request === 'function' ? request : () => request;
     return this.#tracked(
-      async () => (await this.#runInfer(name, version, () => request, options)).response,
+      async () => (await this.#runInfer(name, version, decode, options)).response,
     );
   }
 

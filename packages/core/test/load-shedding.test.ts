@@ -1,8 +1,10 @@
 import type { Tensor } from '@infer/codecs';
+import { serveGrpc } from '@infer/core/grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
 import { InferenceService } from '../src/inference-service';
 import { ModelRepository } from '../src/model-repository';
+import { call, createClient, statusOf } from './grpc/grpc-client';
 
 /** Holds every call until its signal aborts; one at a time, queue of one. */
 function heldModel(started: AbortSignal[]) {
@@ -77,6 +79,31 @@ describe('load shedding: a full queue refuses before the body is decoded', () =>
       expect((await service.request('/v2/models/nope/infer', { body: valid })).status).toBe(404);
     } finally {
       await release();
+    }
+  });
+
+  it('sheds gRPC ModelInfer the same way: UNAVAILABLE before the contents are decoded', async () => {
+    const { service, release } = await fullService();
+    const server = await serveGrpc(service, { port: 0, shutdownGraceMs: 1000 });
+    const client = createClient(`127.0.0.1:${server.port}`);
+    // Raw contents of the wrong length: INVALID_ARGUMENT once decoded.
+    const malformed = {
+      model_name: 'held',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [4] }],
+      raw_input_contents: [Buffer.alloc(3)],
+    };
+    try {
+      const refused = await statusOf(call(client, 'ModelInfer', malformed));
+      expect(refused.code).toBe(14); // UNAVAILABLE
+      expect(refused.metadata.get('retry-after')[0]).toMatch(/^\d+$/);
+    } finally {
+      await release();
+    }
+    try {
+      expect((await statusOf(call(client, 'ModelInfer', malformed))).code).toBe(3);
+    } finally {
+      client.close();
+      await server.close();
     }
   });
 });

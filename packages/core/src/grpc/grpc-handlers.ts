@@ -1,10 +1,11 @@
 import type * as GrpcJs from '@grpc/grpc-js';
+import { CodecError } from '@infer/codecs';
 import { BadRequestError } from '../errors';
 import type { InferenceService } from '../inference-service';
 import type { GRPCInferenceServiceHandlers } from './generated/inference/GRPCInferenceService';
 import type { ModelMetadataResponse } from './generated/inference/ModelMetadataResponse';
 import { toGrpcStatus } from './grpc-status';
-import { decodeModelInferRequest } from './model-infer-request';
+import { type DecodedModelInfer, decodeModelInferRequest } from './model-infer-request';
 import { encodeModelInferResponse, wantsRawOutput } from './model-infer-response';
 
 /** What a handler body learns about its call for metrics and logs. */
@@ -127,17 +128,22 @@ export function createGrpcHandlers(
       try {
         record.model = call.request.model_name;
         record.version = versionOf(call.request.model_version);
-        const decoded = decodeModelInferRequest(call.request);
-        const response = await service.infer(decoded.model, decoded.version, decoded.request, {
+        if (!record.model) throw new CodecError('model_name is required');
+        // Decoded only once the model is found and its queue has room (load shedding).
+        let decoded: DecodedModelInfer | undefined;
+        const decode = () => {
+          decoded = decodeModelInferRequest(call.request);
+          return decoded.request;
+        };
+        const response = await service.infer(record.model, record.version, decode, {
           signal: controller.signal,
           timeoutMs: timeoutFromDeadline(call.getDeadline()),
           // The decoded request is ours: typed contents may move to a worker thread
           // (views over the message are copied, never detached).
           transfer: true,
         });
-        return encodeModelInferResponse(response, {
-          raw: wantsRawOutput(decoded.request, decoded.raw),
-        });
+        const { request, raw } = decoded as DecodedModelInfer;
+        return encodeModelInferResponse(response, { raw: wantsRawOutput(request, raw) });
       } finally {
         call.off('cancelled', onCancelled);
       }
