@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient, defineSchema, InferClientError } from '@infer/client';
 import { loadRuntime } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -68,20 +69,20 @@ async function stop(server: Server | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-function infer(url: string, data: number[], rows: number, columns = 3) {
-  return fetch(`${url}/v2/models/linear/infer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      inputs: [{ name: 'x', datatype: 'FP32', shape: [rows, columns], data }],
-    }),
-  });
+/** The plugin's model: x FP32 [n, 3] in, y FP32 [n, 2] out. */
+const linearSchema = defineSchema({
+  inputs: { x: { datatype: 'FP32', shape: [-1, 3] } },
+  outputs: { y: { datatype: 'FP32', shape: [-1, 2] } },
+} as const);
+
+function linear(url: string) {
+  return createClient({ baseUrl: url, timeoutMs: 10_000 }).model('linear', linearSchema);
 }
 
-type InferBody = {
-  model_name: string;
-  outputs: { name: string; shape: number[]; data: number[] }[];
-};
+/** `rows` x `columns` of x; the shape is spelled out so a wrong one reaches the server. */
+function infer(url: string, data: number[], rows: number, columns = 3) {
+  return linear(url).infer({ x: { data, shape: [rows, columns] } });
+}
 
 let cwd: string;
 beforeAll(() => {
@@ -106,9 +107,7 @@ describe('custom-runtime example: infer serve loads infer-runtime-linear by pack
   });
 
   it('describes the model from the plugin: FP32 [-1, 3] in, FP32 [-1, 2] out', async () => {
-    const response = await fetch(`${server!.url}/v2/models/linear`);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    expect(await linear(server!.url).metadata()).toMatchObject({
       name: 'linear',
       platform: 'infer-runtime-linear',
       inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 3] }],
@@ -118,28 +117,33 @@ describe('custom-runtime example: infer serve loads infer-runtime-linear by pack
   });
 
   it('computes y = xW + b exactly', async () => {
-    const response = await infer(server!.url, X, 3);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as InferBody;
-    expect(body.model_name).toBe('linear');
-    expect(body.outputs).toEqual([{ name: 'y', datatype: 'FP32', shape: [3, 2], data: Y }]);
+    const { model_name, outputs } = await infer(server!.url, X, 3);
+    expect(model_name).toBe('linear');
+    expect(Object.keys(outputs)).toEqual(['y']);
+    expect(outputs.y).toEqual({
+      name: 'y',
+      datatype: 'FP32',
+      shape: [3, 2],
+      data: Float32Array.from(Y),
+    });
   });
 
   it('gives each of many concurrent requests its own rows back', async () => {
     const rows = Array.from({ length: 12 }, (_, i) => [i, -i, i / 2]);
-    const responses = await Promise.all(rows.map((x) => infer(server!.url, x, 1)));
-    const bodies = (await Promise.all(responses.map((r) => r.json()))) as InferBody[];
-    bodies.forEach((body, i) => {
-      expect(body.outputs[0]!.data).toEqual([0.25 + i - i / 2 + 1.5 * i, -2 + 2 * i + i]);
+    const results = await Promise.all(rows.map((x) => infer(server!.url, x, 1)));
+    results.forEach(({ outputs }, i) => {
+      expect(Array.from(outputs.y.data)).toEqual([0.25 + i - i / 2 + 1.5 * i, -2 + 2 * i + i]);
     });
   });
 
   it('answers 400 for a request that does not fit the model (wrong shape)', async () => {
-    const response = await infer(server!.url, [1, 2, 3, 4], 2, 2);
-    expect(response.status).toBe(400);
+    const error = await infer(server!.url, [1, 2, 3, 4], 2, 2).catch((e: unknown) => e);
+    expect(InferClientError.isInstance(error)).toBe(true);
     // Core checks requests against the plugin's metadata before they reach predict().
-    expect(await response.json()).toEqual({
-      error: 'input "x" must be FP32 [-1,3] (-1: any size), got FP32 [2,2]',
+    expect(error).toMatchObject({
+      code: 'INFER_CLIENT_ERR_HTTP',
+      status: 400,
+      serverMessage: 'input "x" must be FP32 [-1,3] (-1: any size), got FP32 [2,2]',
     });
   });
 
@@ -158,12 +162,15 @@ describe('custom-runtime example with --workers 1: the plugin rebuilt in a worke
   afterAll(() => stop(server));
 
   it('serves from one worker and computes y = xW + b exactly', async () => {
-    const metadata = (await (await fetch(`${server!.url}/v2/models/linear`)).json()) as {
-      parameters: Record<string, unknown>;
-    };
+    const metadata = await linear(server!.url).metadata();
     expect(metadata.parameters).toMatchObject({ workers: 1 });
-    const body = (await (await infer(server!.url, X, 3)).json()) as InferBody;
-    expect(body.outputs[0]).toEqual({ name: 'y', datatype: 'FP32', shape: [3, 2], data: Y });
+    const { outputs } = await infer(server!.url, X, 3);
+    expect(outputs.y).toEqual({
+      name: 'y',
+      datatype: 'FP32',
+      shape: [3, 2],
+      data: Float32Array.from(Y),
+    });
   });
 });
 

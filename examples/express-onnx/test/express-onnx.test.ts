@@ -1,14 +1,35 @@
 import { readFileSync } from 'node:fs';
+import { createClient, defineSchema, textOf } from '@infer/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../app.js';
 
 const FINCH = readFileSync(new URL('../../../fixtures/finch.jpeg', import.meta.url));
 const FINCH_LABEL = 'house finch, linnet, Carpodacus mexicanus';
 
+/** What the ImageClassifier serves: one encoded image in, the top 5 out. */
+const mobilenetSchema = defineSchema({
+  inputs: { image: { datatype: 'BYTES', shape: [-1] } },
+  outputs: {
+    label: { datatype: 'BYTES', shape: [-1, 5] },
+    probability: { datatype: 'FP32', shape: [-1, 5] },
+    class_index: { datatype: 'INT32', shape: [-1, 5] },
+  },
+} as const);
+
 let app: Awaited<ReturnType<typeof start>>;
+let mobilenet: ReturnType<typeof mobilenetOf>;
+
+/** The OIP routes are mounted under /ml, so the client's base URL carries the prefix. */
+function mobilenetOf(url: string) {
+  return createClient({ baseUrl: `${url}/ml`, timeoutMs: 20_000 }).model(
+    'mobilenet',
+    mobilenetSchema,
+  );
+}
 
 beforeAll(async () => {
   app = await start({ port: 0 });
+  mobilenet = mobilenetOf(app.url);
 });
 afterAll(async () => {
   await app?.close();
@@ -20,21 +41,9 @@ function upload(bytes: Uint8Array, filename: string, field = 'image_file') {
   return fetch(`${app.url}/classify`, { method: 'POST', body: form });
 }
 
+/** The raw JPEG as one BYTES element: the client sends it with the binary extension. */
 function oipInfer(bytes: Uint8Array) {
-  return fetch(`${app.url}/ml/v2/models/mobilenet/infer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      inputs: [
-        {
-          name: 'image',
-          datatype: 'BYTES',
-          shape: [1],
-          data: [Buffer.from(bytes).toString('base64')],
-        },
-      ],
-    }),
-  });
+  return mobilenet.infer({ image: bytes });
 }
 
 describe('express-onnx example', () => {
@@ -45,19 +54,22 @@ describe('express-onnx example', () => {
     expect(await response.text()).toContain('action="/classify"');
   });
 
-  it('serves OIP under /ml: an infer with a base64 BYTES image says house finch first', async () => {
-    const response = await oipInfer(FINCH);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      model_name: string;
-      outputs: { name: string; shape: number[]; data: unknown[] }[];
-    };
-    expect(body.model_name).toBe('mobilenet');
-    const label = body.outputs.find((output) => output.name === 'label');
-    expect(label?.shape).toEqual([1, 5]);
-    expect(label?.data[0]).toBe(FINCH_LABEL);
-    const index = body.outputs.find((output) => output.name === 'class_index');
-    expect(index?.data[0]).toBe(12);
+  it('serves OIP under /ml: an infer with the JPEG as a BYTES element says house finch first', async () => {
+    const { model_name, outputs } = await oipInfer(FINCH);
+    expect(model_name).toBe('mobilenet');
+    expect(outputs.label.shape).toEqual([1, 5]);
+    expect(textOf(outputs.label)[0]).toBe(FINCH_LABEL);
+    expect(outputs.class_index.data[0]).toBe(12);
+    expect(outputs.probability.data[0]).toBeGreaterThan(0.9);
+  });
+
+  it('also takes the image as base64 text in an OIP JSON request', async () => {
+    const base64 = Buffer.from(FINCH).toString('base64');
+    const { outputs } = await mobilenet.infer(
+      { image: base64 },
+      { binary: false, outputs: ['label'] },
+    );
+    expect(textOf(outputs.label)[0]).toBe(FINCH_LABEL);
   });
 
   it('POST /classify takes a multipart upload and answers the top-5 labels, house finch first', async () => {
@@ -86,9 +98,8 @@ describe('express-onnx example', () => {
       const body = (await response!.json()) as { predictions: { label: string }[] };
       expect(body.predictions[0]!.label).toBe(FINCH_LABEL);
     }
-    for (const response of [b, d]) {
-      const body = (await response!.json()) as { outputs: { name: string; data: unknown[] }[] };
-      expect(body.outputs.find((output) => output.name === 'label')!.data[0]).toBe(FINCH_LABEL);
+    for (const result of [b, d]) {
+      expect(textOf(result!.outputs.label)[0]).toBe(FINCH_LABEL);
     }
   });
 

@@ -1,41 +1,41 @@
+import { createClient, defineSchema, type ModelClient } from '@infer/client';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start } from '../app.js';
 
+/** ESRGAN-slim x2: an NHWC RGB image (0..1) in, the same image at twice the size out. */
+const esrganSchema = defineSchema({
+  inputs: { LR: { datatype: 'FP32', shape: [-1, -1, -1, 3] } },
+  outputs: { SR: { datatype: 'FP32', shape: [-1, -1, -1, 3] } },
+} as const);
+
 // Worker threads load the built packages: `pnpm build` first (`pnpm test` does it).
 let app: Awaited<ReturnType<typeof start>>;
+let esrgan: ModelClient<typeof esrganSchema>;
 
 beforeAll(async () => {
   app = await start({ port: 0 });
+  // The OIP routes are mounted under /ml: the prefix is part of the base URL.
+  esrgan = createClient({ baseUrl: `${app.url}/ml`, timeoutMs: 20_000 }).model(
+    'esrgan',
+    esrganSchema,
+  );
 });
 afterAll(async () => {
   await app?.close();
 });
 
+/** One flat grey `size` x `size` image (3 KiB at 16x16: the client sends it binary). */
 function infer(size: number, fill: number) {
-  return fetch(`${app.url}/ml/v2/models/esrgan/infer`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      inputs: [
-        {
-          name: 'LR',
-          datatype: 'FP32',
-          shape: [1, size, size, 3],
-          data: new Array(size * size * 3).fill(fill),
-        },
-      ],
-    }),
-  });
+  const pixels = new Float32Array(size * size * 3).fill(fill);
+  return esrgan.infer({ LR: { data: pixels, shape: [1, size, size, 3] } });
 }
 
 describe('fastify-tfjs example', () => {
   it('serves ESRGAN with batching on and two worker threads', async () => {
     const served = app.repository.get('esrgan');
     expect(served.pool?.size).toBe(2);
-    const response = await fetch(`${app.url}/ml/v2/models/esrgan`);
-    expect(response.status).toBe(200);
-    const metadata = (await response.json()) as { parameters: Record<string, unknown> };
+    const metadata = await esrgan.metadata();
     expect(metadata.parameters).toMatchObject({
       format: 'layers',
       batchable: true,
@@ -45,29 +45,22 @@ describe('fastify-tfjs example', () => {
   });
 
   it('OIP infer on a 16x16 image returns a [1, 32, 32, 3] upscale', async () => {
-    const response = await infer(16, 0.5);
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      model_name: string;
-      outputs: { name: string; datatype: string; shape: number[]; data: number[] }[];
-    };
-    expect(body.model_name).toBe('esrgan');
-    const [sr] = body.outputs;
+    const { model_name, outputs } = await infer(16, 0.5);
+    expect(model_name).toBe('esrgan');
+    const { SR: sr } = outputs;
     expect(sr).toMatchObject({ name: 'SR', datatype: 'FP32', shape: [1, 32, 32, 3] });
-    expect(sr!.data).toHaveLength(32 * 32 * 3);
+    expect(sr.data).toBeInstanceOf(Float32Array);
+    expect(sr.data).toHaveLength(32 * 32 * 3);
     // A flat grey stays grey away from the border.
-    expect(sr!.data[(16 * 32 + 16) * 3]).toBeCloseTo(0.5, 1);
+    expect(sr.data[(16 * 32 + 16) * 3]).toBeCloseTo(0.5, 1);
   });
 
   it('answers concurrent OIP requests, each caller getting its own image back', async () => {
-    const responses = await Promise.all([0.2, 0.4, 0.6, 0.8].map((fill) => infer(16, fill)));
-    const bodies = await Promise.all(
-      responses.map((r) => r.json() as Promise<{ outputs: { shape: number[]; data: number[] }[] }>),
-    );
-    bodies.forEach((body, index) => {
-      expect(body.outputs[0]!.shape).toEqual([1, 32, 32, 3]);
+    const results = await Promise.all([0.2, 0.4, 0.6, 0.8].map((fill) => infer(16, fill)));
+    results.forEach(({ outputs }, index) => {
+      expect(outputs.SR.shape).toEqual([1, 32, 32, 3]);
       // Each caller gets its own image back, not a neighbour's from the batch.
-      expect(body.outputs[0]!.data[(16 * 32 + 16) * 3]).toBeCloseTo(0.2 * (index + 1), 1);
+      expect(outputs.SR.data[(16 * 32 + 16) * 3]).toBeCloseTo(0.2 * (index + 1), 1);
     });
   });
 

@@ -4,7 +4,9 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createClient, type InferClient, textOf } from '@infer/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mobilenetSchema } from '../lib/mobilenet-schema';
 
 // End to end: `next build` (when stale), `next start` on 127.0.0.1, then the OIP routes over
 // HTTP and the page in headless Debian Chromium through playwright-core.
@@ -84,16 +86,17 @@ function freePort(): Promise<number> {
 let server: ChildProcess | undefined;
 let serverLog = '';
 let baseUrl = '';
+/** The OIP client of the app's routes, mounted under /api. */
+let client: InferClient;
 
-async function waitForServer(url: string, timeoutMs: number): Promise<void> {
+async function waitForServer(timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server?.exitCode !== null) {
       throw new Error(`next start exited with ${server?.exitCode}:\n${serverLog.slice(-4000)}`);
     }
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      if (response.ok) return;
+      if (await client.ready({ timeoutMs: 5_000 })) return;
     } catch {
       // not listening yet
     }
@@ -115,17 +118,12 @@ function stopServer(): Promise<void> {
   });
 }
 
-interface OutputJSON {
-  name: string;
-  shape: number[];
-  data: unknown[];
-}
-
 describe('examples/next-app', () => {
   beforeAll(async () => {
     if (!buildIsFresh()) await nextBuild();
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
+    client = createClient({ baseUrl: `${baseUrl}/api`, timeoutMs: 30_000 });
     server = spawn(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
       cwd: APP_DIR,
       env: ENV,
@@ -138,7 +136,7 @@ describe('examples/next-app', () => {
       serverLog += chunk;
     });
     // The first API request creates the service and loads the model; it answers once loaded.
-    await waitForServer(`${baseUrl}/api/v2/health/ready`, 60_000);
+    await waitForServer(60_000);
   }, 240_000);
 
   afterAll(async () => {
@@ -146,27 +144,20 @@ describe('examples/next-app', () => {
   }, 15_000);
 
   it('serves the OIP routes and classifies the finch photo', async () => {
-    const ready = await fetch(`${baseUrl}/api/v2/health/ready`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true });
+    expect(await client.ready()).toBe(true);
+    const mobilenet = client.model('mobilenet', mobilenetSchema);
+    expect(await mobilenet.ready()).toBe(true);
 
-    const image = readFileSync(FINCH).toString('base64');
-    const response = await fetch(`${baseUrl}/api/v2/models/mobilenet/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        id: 'finch',
-        inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [image] }],
-      }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { id?: string; outputs: OutputJSON[] };
-    expect(body.id).toBe('finch');
-    const label = body.outputs.find((output) => output.name === 'label');
-    const probability = body.outputs.find((output) => output.name === 'probability');
-    expect(label?.shape).toEqual([1, 5]);
-    expect(label?.data[0]).toBe(FINCH_LABEL);
-    expect(Number(probability?.data[0])).toBeGreaterThan(0.5);
+    // The same call as the page's: the JPEG's bytes as one BYTES element (binary extension).
+    const { id, outputs } = await mobilenet.infer(
+      { image: new Uint8Array(readFileSync(FINCH)) },
+      { id: 'finch' },
+    );
+    expect(id).toBe('finch');
+    expect(outputs.label.shape).toEqual([1, 5]);
+    expect(textOf(outputs.label)[0]).toBe(FINCH_LABEL);
+    expect(outputs.probability.data[0]).toBeGreaterThan(0.5);
+    expect(outputs.class_index.data[0]).toBe(12);
   }, 60_000);
 
   // CI installs Debian's chromium with apt; without it only this part is skipped.
