@@ -1,0 +1,210 @@
+/**
+ * Question (issue 11): what does `@infer/client` cost over a hand-written `fetch` +
+ * `JSON.stringify` call for the same request? Goals: within 5% for small tensors, faster for
+ * 1 MiB (where the client goes binary on its own).
+ *
+ * One server in a child process (`client-overhead-server.mjs`: built `serve()` on
+ * 127.0.0.1 port 0, FP32 identity model, batching off), so this process holds the client
+ * side only and its CPU time per request is the client's own cost (fetch/undici included).
+ * Variants, all on the built packages and the same `globalThis.fetch`:
+ *
+ * - `hand`: `fetch(url, { body: JSON.stringify({ inputs: [{ name, shape, datatype, data:
+ *   Array.from(f32) }] }) })`, `response.json()`, output taken as `new Float32Array(data)`.
+ * - `client`: `createClient({ baseUrl }).model('identity').infer({ x: { data: f32, shape } })`,
+ *   its automatic choice (JSON under 1 KiB of input, binary from there on).
+ * - `client-json`: the same with `binary: false` (1 MiB only, where auto goes binary).
+ *
+ * Cases: FP32 [1, 16] (64 B, JSON for both) at 1 and 8 in flight, FP32 [1, 512] (2 KiB: the
+ * client goes binary) at 1, FP32 [1, 262144] (1 MiB) at 1. Each case runs in rounds; in a
+ * round every variant runs its share of calls (closed loop at the given concurrency), the
+ * order rotating per round, so load drifts on the shared machine hit all variants alike.
+ * Printed per variant: req/s (calls / the variant's own wall time), mean and p50 latency,
+ * this process's CPU per call, and the ratios client / hand.
+ * Run: `pnpm bench client-overhead` (~40 s).
+ */
+import { createClient } from '@infer/client';
+import { startChild } from './lib/child-process';
+import { percentile, round } from './lib/latency';
+import { describeMachine, machineInfo, watchLoad } from './lib/machine';
+import { writeResults } from './lib/results';
+
+type Variant = 'hand' | 'client' | 'client-json';
+
+interface Case {
+  name: string;
+  floats: number;
+  concurrency: number;
+  rounds: number;
+  /** Calls per variant per round. */
+  calls: Partial<Record<Variant, number>>;
+}
+
+const CASES: Case[] = [
+  { name: 'FP32 [1,16]', floats: 16, concurrency: 1, rounds: 8, calls: { hand: 150, client: 150 } },
+  { name: 'FP32 [1,16]', floats: 16, concurrency: 8, rounds: 8, calls: { hand: 300, client: 300 } },
+  { name: 'FP32 [1,512]', floats: 512, concurrency: 1, rounds: 6, calls: { hand: 80, client: 80 } },
+  {
+    name: 'FP32 [1,262144] (1 MiB)',
+    floats: 262_144,
+    concurrency: 1,
+    rounds: 3,
+    calls: { hand: 2, client: 8, 'client-json': 2 },
+  },
+];
+
+const machine = machineInfo();
+console.log(describeMachine(machine));
+const load = watchLoad();
+
+const server = await startChild(
+  'identity',
+  new URL('./client-overhead-server.mjs', import.meta.url),
+);
+const baseUrl = `http://127.0.0.1:${server.port}`;
+const url = `${baseUrl}/v2/models/identity/infer`;
+const model = createClient({ baseUrl }).model('identity');
+
+/** The hand-written call: what an app would write without the client. */
+async function hand(x: Float32Array, shape: number[]): Promise<Float32Array> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ inputs: [{ name: 'x', shape, datatype: 'FP32', data: Array.from(x) }] }),
+  });
+  if (!response.ok) throw new Error(`server answered ${response.status}`);
+  const body = (await response.json()) as { outputs: Array<{ data: number[] }> };
+  return new Float32Array(body.outputs[0]!.data);
+}
+
+async function viaClient(
+  x: Float32Array,
+  shape: number[],
+  binary?: boolean,
+): Promise<Float32Array> {
+  const result = await model.infer(
+    { x: { data: x, shape } },
+    binary === undefined ? {} : { binary },
+  );
+  return result.outputs['y']!.data as Float32Array;
+}
+
+function call(variant: Variant, x: Float32Array, shape: number[]): Promise<Float32Array> {
+  if (variant === 'hand') return hand(x, shape);
+  return viaClient(x, shape, variant === 'client-json' ? false : undefined);
+}
+
+interface Totals {
+  latencies: number[];
+  wallMs: number;
+  cpuMs: number;
+}
+
+/** `calls` calls of `variant`, `concurrency` at a time; adds latencies, wall and CPU time. */
+async function runRound(
+  variant: Variant,
+  x: Float32Array,
+  shape: number[],
+  calls: number,
+  concurrency: number,
+  totals: Totals,
+): Promise<void> {
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const loop = async () => {
+    while (next < calls) {
+      next += 1;
+      const t0 = performance.now();
+      const y = await call(variant, x, shape);
+      totals.latencies.push(performance.now() - t0);
+      if (y.length !== x.length || y[x.length - 1] !== x[x.length - 1]) {
+        throw new Error(`${variant}: the identity model's answer differs from the input`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, loop));
+  totals.wallMs += performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  totals.cpuMs += (used.user + used.system) / 1000;
+}
+
+interface Row {
+  case: string;
+  concurrency: number;
+  variant: Variant;
+  calls: number;
+  reqPerS: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuMsPerCall: number;
+}
+
+const rows: Row[] = [];
+for (const testCase of CASES) {
+  const x = Float32Array.from({ length: testCase.floats }, (_, i) => Math.sin(i) * 100);
+  const shape = [1, testCase.floats];
+  const variants = Object.keys(testCase.calls) as Variant[];
+  // Warm-up (JIT, connections): not counted.
+  for (const variant of variants) {
+    const totals: Totals = { latencies: [], wallMs: 0, cpuMs: 0 };
+    const warm = Math.min(testCase.calls[variant]!, 50);
+    await runRound(variant, x, shape, warm, testCase.concurrency, totals);
+  }
+  const totals = new Map<Variant, Totals>(
+    variants.map((variant) => [variant, { latencies: [], wallMs: 0, cpuMs: 0 }]),
+  );
+  for (let r = 0; r < testCase.rounds; r++) {
+    const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
+    for (const variant of order) {
+      await runRound(
+        variant,
+        x,
+        shape,
+        testCase.calls[variant]!,
+        testCase.concurrency,
+        totals.get(variant)!,
+      );
+    }
+  }
+  console.log(`\n${testCase.name}, ${testCase.concurrency} in flight`);
+  console.log('variant       calls    req/s  mean ms   p50 ms   p99 ms  client CPU ms/call');
+  for (const variant of variants) {
+    const t = totals.get(variant)!;
+    const row: Row = {
+      case: testCase.name,
+      concurrency: testCase.concurrency,
+      variant,
+      calls: t.latencies.length,
+      reqPerS: round((t.latencies.length / t.wallMs) * 1000, 1),
+      meanMs: round(t.latencies.reduce((s, v) => s + v, 0) / t.latencies.length, 3),
+      p50Ms: round(percentile(t.latencies, 50), 3),
+      p99Ms: round(percentile(t.latencies, 99), 3),
+      cpuMsPerCall: round(t.cpuMs / t.latencies.length, 3),
+    };
+    rows.push(row);
+    console.log(
+      `${variant.padEnd(12)} ${String(row.calls).padStart(6)} ${String(row.reqPerS).padStart(8)} ${row.meanMs.toFixed(3).padStart(8)} ${row.p50Ms.toFixed(3).padStart(8)} ${row.p99Ms.toFixed(3).padStart(8)} ${row.cpuMsPerCall.toFixed(3).padStart(19)}`,
+    );
+  }
+  const handRow = rows.find(
+    (r) =>
+      r.case === testCase.name && r.concurrency === testCase.concurrency && r.variant === 'hand',
+  )!;
+  for (const variant of variants.filter((v) => v !== 'hand')) {
+    const row = rows.find(
+      (r) =>
+        r.case === testCase.name && r.concurrency === testCase.concurrency && r.variant === variant,
+    )!;
+    console.log(
+      `${variant} / hand: req/s ${(row.reqPerS / handRow.reqPerS).toFixed(3)}, mean ${(row.meanMs / handRow.meanMs).toFixed(3)}, p50 ${(row.p50Ms / handRow.p50Ms).toFixed(3)}, CPU/call ${(row.cpuMsPerCall / handRow.cpuMsPerCall).toFixed(3)}`,
+    );
+  }
+}
+
+await server.stop();
+const loadDuring = load();
+console.log(
+  `\nload average during the run: min ${loadDuring.min}, mean ${loadDuring.mean}, max ${loadDuring.max}`,
+);
+writeResults('client-overhead', { machine, load: loadDuring, rows });
