@@ -13,6 +13,7 @@ export default defineConfig({
     alias: [
       { find: /^@infer\/codecs$/, replacement: src('codecs/src/index.ts') },
       { find: /^@infer\/client$/, replacement: src('client/src/index.ts') },
+      { find: /^@infer\/client\/grpc$/, replacement: src('client/src/grpc/index.ts') },
       { find: /^@infer\/batching$/, replacement: src('batching/src/index.ts') },
       { find: /^@infer\/core$/, replacement: src('core/src/index.ts') },
       { find: /^@infer\/core\/spec$/, replacement: src('core/src/spec/index.ts') },

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The gRPC entry is Node-only; the main entry never imports it (see test/grpc-entry.test.ts).
+  entry: ['src/index.ts', 'src/grpc/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -40,6 +40,8 @@ function needsBinary(tensor: Tensor): boolean {
     case 'FP16':
       // Exponent bits all ones: Infinity or NaN.
       return (tensor.data as Uint16Array).some((half) => (half & 0x7c00) === 0x7c00);
+    case 'BF16':
+      return (tensor.data as Uint16Array).some((bits) => (bits & 0x7f80) === 0x7f80);
     default:
       return false;
   }

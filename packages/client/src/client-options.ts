@@ -125,7 +125,8 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   };
 }
 
-function resolveRetry(retry: ClientOptions['retry']): Required<RetryOptions> | undefined {
+/** @internal Validates the `retry` option (`true`: the defaults, `false`: none). */
+export function resolveRetry(retry: ClientOptions['retry']): Required<RetryOptions> | undefined {
   if (retry === undefined || retry === false) return undefined;
   if (retry === true) return { ...CLIENT_DEFAULTS.retry };
   if (typeof retry !== 'object' || retry === null)

@@ -1,36 +1,15 @@
-import type { ServerMetadataJSON } from '@infer/codecs';
 import {
   type ClientOptions,
   type ResolvedClientOptions,
   resolveClientOptions,
 } from './client-options';
-import { InferClientError } from './errors';
-import { httpCall } from './http-call';
-import type { CallOptions } from './infer-types';
-import { jsonAnswer } from './json-answer';
-import { HttpModelClient, type ModelClient } from './model-client';
-import { type AnySchema, checkSchema, type ModelSchema } from './model-schema';
+import { HttpTransport } from './http-transport';
+import { type OipClient, TransportClient } from './oip-client';
 
-/** A client of one OIP server, from {@link createClient}. */
-export interface InferClient {
+/** A client of one OIP server over REST, from {@link createClient}. */
+export interface InferClient extends OipClient {
   /** The base URL every path is appended to (no trailing slash). */
   readonly baseUrl: string;
-  /** `GET /v2/health/live`: `true` when the server answers 200, `false` for any other status. */
-  live(options?: CallOptions): Promise<boolean>;
-  /** `GET /v2/health/ready`: `true` when every model is ready (200), `false` for any other status. */
-  ready(options?: CallOptions): Promise<boolean>;
-  /** `GET /v2`: the server's name, version and extensions. */
-  metadata(options?: CallOptions): Promise<ServerMetadataJSON>;
-  /** A model, untyped: any input and output names. */
-  model(name: string, version?: string): ModelClient<AnySchema>;
-  /** A model checked at compile time against a schema from `defineSchema()`. */
-  model<const S extends ModelSchema>(name: string, schema: S): ModelClient<S>;
-  /** A model version checked at compile time against a schema from `defineSchema()`. */
-  model<const S extends ModelSchema>(
-    name: string,
-    version: string | undefined,
-    schema: S,
-  ): ModelClient<S>;
 }
 
 /**
@@ -48,64 +27,11 @@ export function createClient(options: ClientOptions): InferClient {
   return new HttpInferClient(resolveClientOptions(options));
 }
 
-class HttpInferClient implements InferClient {
-  readonly #options: ResolvedClientOptions;
+class HttpInferClient extends TransportClient implements InferClient {
+  readonly baseUrl: string;
 
   constructor(options: ResolvedClientOptions) {
-    this.#options = options;
-  }
-
-  get baseUrl(): string {
-    return this.#options.baseUrl;
-  }
-
-  live(options: CallOptions = {}): Promise<boolean> {
-    return this.#probe('/v2/health/live', options);
-  }
-
-  ready(options: CallOptions = {}): Promise<boolean> {
-    return this.#probe('/v2/health/ready', options);
-  }
-
-  async metadata(options: CallOptions = {}): Promise<ServerMetadataJSON> {
-    const answer = await httpCall(this.#options, { method: 'GET', path: '/v2', ...options });
-    return jsonAnswer<ServerMetadataJSON>(answer, 'server metadata', {
-      strings: ['name', 'version'],
-      arrays: ['extensions'],
-    });
-  }
-
-  model<S extends ModelSchema>(
-    name: string,
-    versionOrSchema?: string | S,
-    maybeSchema?: S,
-  ): ModelClient<S> {
-    if (typeof name !== 'string' || name === '') {
-      throw new InferClientError(
-        'INFER_CLIENT_ERR_INVALID_OPTION',
-        'name must be a non-empty string',
-      );
-    }
-    const version = typeof versionOrSchema === 'string' ? versionOrSchema : undefined;
-    const schema = typeof versionOrSchema === 'object' ? versionOrSchema : maybeSchema;
-    if (versionOrSchema === '') {
-      throw new InferClientError(
-        'INFER_CLIENT_ERR_INVALID_OPTION',
-        'version must be a non-empty string',
-      );
-    }
-    if (schema !== undefined) checkSchema(schema, 'schema');
-    return new HttpModelClient<S>(this.#options, name, version, schema);
-  }
-
-  async #probe(path: string, options: CallOptions): Promise<boolean> {
-    const answer = await httpCall(this.#options, {
-      method: 'GET',
-      path,
-      ...options,
-      retry503: false,
-      accept: () => true,
-    });
-    return answer.status >= 200 && answer.status < 300;
+    super(new HttpTransport(options));
+    this.baseUrl = options.baseUrl;
   }
 }

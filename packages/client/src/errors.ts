@@ -7,7 +7,12 @@ const MARKER = Symbol.for('infer.error');
 export const CLIENT_ERROR_CODES = {
   /** The server answered with an HTTP error status; `status` and the server's message are set. */
   INFER_CLIENT_ERR_HTTP: 'the server answered with an HTTP error status',
-  /** No HTTP answer: connection refused or reset, DNS failure, body cut off. */
+  /**
+   * The gRPC server answered with a status other than OK (`@infer/client/grpc`); `grpcCode`,
+   * `grpcStatus` and the server's message are set.
+   */
+  INFER_CLIENT_ERR_GRPC: 'the gRPC server answered with an error status',
+  /** No answer: connection refused or reset, DNS failure, body cut off. */
   INFER_CLIENT_ERR_NETWORK: 'the request did not reach the server or its answer was cut off',
   /** `timeoutMs` passed before an answer (retries included). */
   INFER_CLIENT_ERR_TIMEOUT: 'the call took longer than timeoutMs',
@@ -19,6 +24,8 @@ export const CLIENT_ERROR_CODES = {
   INFER_CLIENT_ERR_INVALID_INPUT: 'an input could not be encoded as an OIP tensor',
   /** `createClient()` or `model()` got an invalid option. */
   INFER_CLIENT_ERR_INVALID_OPTION: 'an option is invalid',
+  /** A call on a gRPC client after its `close()`. */
+  INFER_CLIENT_ERR_CLOSED: 'the client was closed',
 } as const;
 
 /** A stable code of an {@link InferClientError}, e.g. `'INFER_CLIENT_ERR_HTTP'`. */
@@ -30,21 +37,25 @@ export interface InferClientErrorOptions {
   status?: number | undefined;
   /** The server's `Retry-After`, in seconds, when it sent one. */
   retryAfter?: number | undefined;
+  /** gRPC status code of the answer (`INFER_CLIENT_ERR_GRPC`), e.g. `5`. */
+  grpcCode?: number | undefined;
+  /** gRPC status name of the answer (`INFER_CLIENT_ERR_GRPC`), e.g. `'NOT_FOUND'`. */
+  grpcStatus?: string | undefined;
   /** The server's OIP error message (`{"error": "..."}`), when it sent one. */
   serverMessage?: string | undefined;
-  /** Method and URL of the call. */
+  /** Method and URL of the call; over gRPC the RPC name (`ModelInfer`) and the address. */
   method?: string | undefined;
   url?: string | undefined;
-  /** How many HTTP attempts were made (1 without retries). */
+  /** How many attempts were made (1 without retries). */
   attempts?: number | undefined;
   /** The underlying error: a fetch `TypeError`, a `CodecError`, the abort reason. */
   cause?: unknown;
 }
 
 /**
- * The one error every `@infer/client` call rejects with: a stable `code`, the HTTP
- * `status` and the server's message when the server answered, and `retryAfter` when it
- * asked for a pause.
+ * The one error every `@infer/client` call rejects with, REST or gRPC: a stable `code`,
+ * the HTTP `status` (or the gRPC `grpcCode` and `grpcStatus`) and the server's message
+ * when the server answered, and `retryAfter` when it asked for a pause.
  *
  * @example
  * try {
@@ -60,11 +71,15 @@ export class InferClientError extends Error {
   declare readonly status?: number;
   /** `Retry-After` of the answer in seconds, when there was one. */
   declare readonly retryAfter?: number;
+  /** gRPC status code of the answer (`@infer/client/grpc`), e.g. `5` for NOT_FOUND. */
+  declare readonly grpcCode?: number;
+  /** gRPC status name of the answer (`@infer/client/grpc`), e.g. `'NOT_FOUND'`. */
+  declare readonly grpcStatus?: string;
   /** The server's OIP error message, when it sent one. */
   declare readonly serverMessage?: string;
   declare readonly method?: string;
   declare readonly url?: string;
-  /** HTTP attempts made, retries included. */
+  /** Attempts made, retries included. */
   declare readonly attempts?: number;
   /** @internal marker shared by every @infer error, so checks work across package copies. */
   readonly [MARKER] = true;
@@ -76,6 +91,8 @@ export class InferClientError extends Error {
     for (const key of [
       'status',
       'retryAfter',
+      'grpcCode',
+      'grpcStatus',
       'serverMessage',
       'method',
       'url',

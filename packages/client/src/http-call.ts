@@ -1,6 +1,6 @@
-import { backoffDelay, sleep } from './backoff';
 import type { ResolvedClientOptions } from './client-options';
 import { InferClientError } from './errors';
+import { retryingCall } from './retrying-call';
 
 /** One HTTP call the client makes. @internal */
 export interface HttpCall {
@@ -25,85 +25,34 @@ export interface HttpAnswer {
 }
 
 /**
- * Runs one call with the client's deadline, the caller's signal and the retry policy: a
- * network failure or a 503 is retried after a backoff (or the server's `Retry-After`) while
- * retries are left and the wait ends before the deadline; every failure becomes an
- * `InferClientError`.
+ * Runs one call with the client's deadline, the caller's signal and the retry policy
+ * ({@link retryingCall}): a network failure or a 503 is retried after a backoff (or the
+ * server's `Retry-After`) while retries are left and the wait ends before the deadline;
+ * every failure becomes an `InferClientError`.
  *
  * @internal
  */
-export async function httpCall(
-  options: ResolvedClientOptions,
-  call: HttpCall,
-): Promise<HttpAnswer> {
+export function httpCall(options: ResolvedClientOptions, call: HttpCall): Promise<HttpAnswer> {
   const url = `${options.baseUrl}${call.path}`;
   const context = { method: call.method, url };
-  const { signal } = call;
-  if (signal?.aborted) throw aborted(signal, context, 0);
-  const timeoutMs = call.timeoutMs ?? options.timeoutMs;
-  const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
-  const controller = new AbortController();
-  let timedOut = false;
-  const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const timer =
-    timeoutMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          controller.abort();
-        }, timeoutMs)
-      : undefined;
-  const retry = options.retry;
-  let attempts = 0;
-  try {
-    for (;;) {
-      if (controller.signal.aborted) {
-        throw timedOut
-          ? timeout(timeoutMs, context, attempts)
-          : aborted(signal!, context, attempts);
-      }
-      attempts += 1;
-      let answer: HttpAnswer | undefined;
-      let failure: unknown;
-      try {
-        answer = await attempt(options, call, url, controller.signal);
-      } catch (error) {
-        failure = error;
-      }
-      if (answer === undefined && controller.signal.aborted) {
-        throw timedOut
-          ? timeout(timeoutMs, context, attempts)
-          : aborted(signal!, context, attempts);
-      }
-      const left = retry !== undefined && attempts <= retry.retries;
-      if (answer === undefined) {
-        const error = new InferClientError(
-          'INFER_CLIENT_ERR_NETWORK',
-          `${call.method} ${url} failed: ${(failure as Error)?.message ?? String(failure)}${describeCause(failure)}`,
-          { ...context, attempts, cause: failure },
-        );
-        const delay = left ? backoffDelay(retry, attempts) : undefined;
-        if (delay === undefined || Date.now() + delay >= deadline) throw error;
-        await sleep(delay, controller.signal).catch(() => undefined);
-        continue;
-      }
-      if (answer.status >= 200 && answer.status < 300) return answer;
-      if (call.accept?.(answer.status)) return answer;
-      const error = httpError(answer, context, attempts);
-      if (answer.status === 503 && call.retry503 !== false && left) {
-        const delay =
-          error.retryAfter !== undefined ? error.retryAfter * 1000 : backoffDelay(retry, attempts);
-        if (Date.now() + delay < deadline) {
-          await sleep(delay, controller.signal).catch(() => undefined);
-          continue;
-        }
-      }
-      throw error;
+  return retryingCall(options, context, call, async ({ signal, attempts }) => {
+    let answer: HttpAnswer;
+    try {
+      answer = await attempt(options, call, url, signal);
+    } catch (failure) {
+      const error = new InferClientError(
+        'INFER_CLIENT_ERR_NETWORK',
+        `${call.method} ${url} failed: ${(failure as Error)?.message ?? String(failure)}${describeCause(failure)}`,
+        { ...context, attempts, cause: failure },
+      );
+      return { failure: { error, transport: true, retryable: true } };
     }
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
+    if (answer.status >= 200 && answer.status < 300) return { value: answer };
+    if (call.accept?.(answer.status)) return { value: answer };
+    const error = httpError(answer, context, attempts);
+    const retryable = answer.status === 503 && call.retry503 !== false;
+    return { failure: { error, retryable, retryAfterSeconds: error.retryAfter } };
+  });
 }
 
 async function attempt(
@@ -160,34 +109,6 @@ function parseRetryAfter(value: string | null): number | undefined {
   if (/^\d+$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
-function aborted(
-  signal: AbortSignal,
-  context: { method: string; url: string },
-  attempts: number,
-): InferClientError {
-  return new InferClientError(
-    'INFER_CLIENT_ERR_ABORTED',
-    `${context.method} ${context.url} was aborted`,
-    {
-      ...context,
-      attempts,
-      cause: signal.reason,
-    },
-  );
-}
-
-function timeout(
-  timeoutMs: number,
-  context: { method: string; url: string },
-  attempts: number,
-): InferClientError {
-  return new InferClientError(
-    'INFER_CLIENT_ERR_TIMEOUT',
-    `${context.method} ${context.url} timed out after ${timeoutMs} ms`,
-    { ...context, attempts },
-  );
 }
 
 /** Node's fetch hides the reason ("fetch failed") in `cause`; show it. */

@@ -43,4 +43,5 @@ export {
   schemaToTypeScript,
   type TensorSchema,
 } from './model-schema';
+export type { OipClient } from './oip-client';
 export { VERSION } from './version';

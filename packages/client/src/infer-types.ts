@@ -2,8 +2,8 @@ import type { Datatype, DatatypeArrayMap, Parameters, Tensor } from '@infer/code
 import type { ModelSchema } from './model-schema';
 
 /**
- * Plain (non-typed-array) elements accepted for a datatype: numbers (FP16 as floats, which
- * are converted to halves), booleans for BOOL, numbers or bigints for 64-bit integers,
+ * Plain (non-typed-array) elements accepted for a datatype: numbers (FP16 and BF16 as
+ * floats, which are converted to their 16-bit forms), booleans for BOOL, numbers or bigints for 64-bit integers,
  * strings or byte arrays for BYTES.
  */
 export type PlainElements<D extends Datatype> = D extends 'BOOL'
@@ -16,7 +16,7 @@ export type PlainElements<D extends Datatype> = D extends 'BOOL'
 
 /**
  * The data of one input of datatype `D`: its typed array (`Float32Array` for FP32,
- * `BigInt64Array` for INT64, `Uint16Array` halves for FP16, `Uint8Array` 0/1 for BOOL), plain
+ * `BigInt64Array` for INT64, `Uint16Array` bits for FP16 and BF16, `Uint8Array` 0/1 for BOOL), plain
  * elements, or for BYTES one string or one `Uint8Array` (an encoded image, say).
  */
 export type InputData<D extends Datatype> =
@@ -70,14 +70,15 @@ export interface InferOptions<O extends string = string> {
   /**
    * `true` forces the binary tensor extension (request and outputs), `false` forces JSON.
    * Default: binary when the inputs hold at least `binaryThreshold` bytes, or hold what JSON
-   * cannot carry (non-UTF-8 BYTES such as images, NaN or Infinity).
+   * cannot carry (non-UTF-8 BYTES such as images, NaN or Infinity). Over gRPC: `true` sends
+   * `raw_input_contents`, `false` typed `contents`; default the client's `contents`.
    */
   binary?: boolean;
   /** Gives up the call (including retries); rejects with `INFER_CLIENT_ERR_ABORTED`. */
   signal?: AbortSignal;
   /** Deadline of this call in ms, retries included. Default: the client's `timeoutMs`. */
   timeoutMs?: number;
-  /** Extra HTTP headers for this call. */
+  /** Extra HTTP headers for this call (gRPC metadata over gRPC). */
   headers?: Record<string, string>;
 }
 
@@ -97,6 +98,6 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Deadline in ms, retries included. Default: the client's `timeoutMs`. */
   timeoutMs?: number;
-  /** Extra HTTP headers for this call. */
+  /** Extra HTTP headers for this call (gRPC metadata over gRPC). */
   headers?: Record<string, string>;
 }

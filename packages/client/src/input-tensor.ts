@@ -2,6 +2,7 @@ import {
   type Datatype,
   datatypeOf,
   type FixedSizeDatatype,
+  float32ToBfloat16s,
   float32ToHalves,
   isDatatype,
   type Parameters,
@@ -148,6 +149,7 @@ function fromPlain(name: string, datatype: FixedSizeDatatype, data: unknown[]): 
       });
       const numbers = data as number[];
       if (datatype === 'FP16') return float32ToHalves(numbers);
+      if (datatype === 'BF16') return float32ToBfloat16s(numbers);
       const range = INTEGER_RANGES[datatype];
       if (range !== undefined) {
         numbers.forEach((item, index) => {

@@ -1,9 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type InferServer, serve } from '@infer/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClient, type FetchLike, InferClientError } from '../src/index';
-import { overloadedCalls, startTestServer, testModels } from './test-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, type FetchLike } from '../src/index';
+import { retrySuite } from './suites/retry.suite';
+import { nodeHost, startTestServer, testModels } from './test-server';
 
 let server: InferServer;
 
@@ -11,9 +12,12 @@ beforeAll(async () => {
   server = await startTestServer();
 });
 afterAll(() => server.close());
-beforeEach(() => {
-  overloadedCalls.count = 0;
-});
+
+// The suite body is shared with the headless Chromium run (test/browser/).
+retrySuite(
+  { describe, it, expect },
+  nodeHost(() => ({ test: server })),
+);
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -34,45 +38,6 @@ function countingFetch(): { fetch: FetchLike; calls: () => number } {
     calls: () => calls,
   };
 }
-
-describe('503 with Retry-After', () => {
-  it('without retry, rejects with status 503 and retryAfter', async () => {
-    const client = createClient({ baseUrl: server.url });
-    const error = await client
-      .model('overloaded-once')
-      .infer({ x: new Float32Array(1) })
-      .catch((caught: unknown) => caught);
-    expect(InferClientError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({
-      code: 'INFER_CLIENT_ERR_HTTP',
-      status: 503,
-      retryAfter: 1,
-      attempts: 1,
-    });
-    expect((error as InferClientError).serverMessage).toMatch(/retry after/);
-  });
-
-  it('with retry, waits Retry-After and succeeds', async () => {
-    const counter = countingFetch();
-    const client = createClient({ baseUrl: server.url, retry: true, fetch: counter.fetch });
-    const started = Date.now();
-    const result = await client.model('overloaded-once').infer({ x: new Float32Array([4]) });
-    expect(Array.from(result.outputs['y']!.data as Float32Array)).toEqual([4]);
-    expect(counter.calls()).toBe(2);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-  });
-
-  it('does not wait past the deadline: rejects at once when Retry-After exceeds timeoutMs', async () => {
-    const client = createClient({ baseUrl: server.url, retry: true, timeoutMs: 500 });
-    const started = Date.now();
-    const error = await client
-      .model('overloaded-once')
-      .infer({ x: new Float32Array(1) })
-      .catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_HTTP', status: 503 });
-    expect(Date.now() - started).toBeLessThan(500);
-  });
-});
 
 describe('network failures', () => {
   it('rejects INFER_CLIENT_ERR_NETWORK for a closed port after retries + 1 attempts', async () => {

@@ -1,6 +1,8 @@
 /** A real `serve()` on 127.0.0.1 port 0 with small defineModel models for the client tests. */
+import { readFileSync } from 'node:fs';
 import { DATATYPES, type Datatype, type Tensor } from '@infer/codecs';
 import { defineModel, type InferServer, OverloadedError, serve } from '@infer/core';
+import type { SuiteHost } from './suites/suite-api';
 
 /** Request headers the server saw on the last infer call, by model (lower-case names). */
 export const seenHeaders = new Map<string, Record<string, string | undefined>>();
@@ -17,6 +19,9 @@ function echoModel(datatype: Datatype) {
     },
   });
 }
+
+/** Calls of `slow` so far: started, and those whose signal aborted (the client went away). */
+export const slowCalls = { started: 0, aborted: 0 };
 
 /** Calls of `overloaded-once` so far; it answers 503 (Retry-After 1) on the first call of each pair. */
 export const overloadedCalls = { count: 0 };
@@ -56,9 +61,11 @@ export function testModels() {
       outputs: [{ name: 'y', datatype: 'FP32', shape: [-1] }],
       predict: async (request, { signal }) => {
         const ms = Number(request.parameters?.['ms'] ?? 2000);
+        slowCalls.started += 1;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, ms);
           signal?.addEventListener('abort', () => {
+            slowCalls.aborted += 1;
             clearTimeout(timer);
             resolve();
           });
@@ -81,10 +88,19 @@ export function testModels() {
   ];
 }
 
-/** Starts the test server; remembers the request headers of every call. */
-export async function startTestServer(): Promise<InferServer> {
-  const server = await serve({ models: testModels(), port: 0, host: '127.0.0.1' });
+/**
+ * Starts the test server; remembers the request headers of every call (CORS preflights
+ * aside). `corsOrigin`: the origin allowed to call it from a browser. Default: no CORS.
+ */
+export async function startTestServer(corsOrigin?: string): Promise<InferServer> {
+  const server = await serve({
+    models: testModels(),
+    port: 0,
+    host: '127.0.0.1',
+    ...(corsOrigin === undefined ? {} : { settings: { cors: { origin: corsOrigin } } }),
+  });
   server.server.prependListener('request', (request) => {
+    if (request.method === 'OPTIONS') return;
     const match = /\/v2\/models\/([^/]+)/.exec(request.url ?? '');
     if (match)
       seenHeaders.set(decodeURIComponent(match[1]!), { ...request.headers } as Record<
@@ -93,4 +109,35 @@ export async function startTestServer(): Promise<InferServer> {
       >);
   });
   return server;
+}
+
+/** `fixtures/finch.jpeg` (a house finch, MobileNet class 12). */
+export const FINCH_PATH = new URL('../../../fixtures/finch.jpeg', import.meta.url);
+
+/**
+ * The shared suites' host in Node: the servers `current()` returns when a test runs (they
+ * start in `beforeAll`, after the suites are defined) and this module's counters.
+ */
+export function nodeHost(
+  current: () => { test?: InferServer; mobilenet?: InferServer },
+): SuiteHost {
+  const urlOf = (which: 'test' | 'mobilenet') => {
+    const server = current()[which];
+    if (server === undefined) throw new Error(`no ${which} server started for this test file`);
+    return server.url;
+  };
+  return {
+    get url() {
+      return urlOf('test');
+    },
+    get mobilenetUrl() {
+      return urlOf('mobilenet');
+    },
+    seenHeaders: async (model) => seenHeaders.get(model),
+    resetOverloaded: async () => {
+      overloadedCalls.count = 0;
+    },
+    slowCalls: async () => ({ ...slowCalls }),
+    finch: async () => new Uint8Array(readFileSync(FINCH_PATH)),
+  };
 }

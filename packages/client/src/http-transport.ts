@@ -1,0 +1,157 @@
+import {
+  BINARY_HEADER,
+  CodecError,
+  decodeInferenceResponse,
+  encodeInferenceRequest,
+  type InferenceRequest,
+  type InferenceResponse,
+  type ModelMetadataJSON,
+  type ServerMetadataJSON,
+  type Tensor,
+} from '@infer/codecs';
+import { chooseBinary } from './binary-choice';
+import type { ResolvedClientOptions } from './client-options';
+import { InferClientError } from './errors';
+import { httpCall } from './http-call';
+import type { CallOptions, InferOptions } from './infer-types';
+import { jsonAnswer } from './json-answer';
+import type { ModelRef, Transport } from './transport';
+
+/**
+ * The REST transport: OIP over `fetch`, JSON or the binary tensor extension.
+ *
+ * @internal
+ */
+export class HttpTransport implements Transport {
+  readonly #options: ResolvedClientOptions;
+
+  constructor(options: ResolvedClientOptions) {
+    this.#options = options;
+  }
+
+  live(options: CallOptions): Promise<boolean> {
+    return this.#probe('/v2/health/live', options);
+  }
+
+  ready(options: CallOptions): Promise<boolean> {
+    return this.#probe('/v2/health/ready', options);
+  }
+
+  serverMetadata(options: CallOptions): Promise<ServerMetadataJSON> {
+    return this.#json('/v2', options, 'server metadata', ['name', 'version'], ['extensions']);
+  }
+
+  modelMetadata(model: ModelRef, options: CallOptions): Promise<ModelMetadataJSON> {
+    return this.#json(
+      modelPath(model),
+      options,
+      `metadata of model "${model.name}"`,
+      ['name'],
+      ['inputs', 'outputs'],
+    );
+  }
+
+  modelReady(model: ModelRef, options: CallOptions): Promise<boolean> {
+    return this.#probe(`${modelPath(model)}/ready`, options, (status) => status !== 404);
+  }
+
+  async infer(
+    model: ModelRef,
+    tensors: Tensor[],
+    options: InferOptions,
+  ): Promise<InferenceResponse> {
+    const binary = chooseBinary(tensors, options.binary, this.#options.binaryThreshold);
+    const { body, headers } = encode(requestOf(tensors, options, binary), binary);
+    const answer = await httpCall(this.#options, {
+      method: 'POST',
+      path: `${modelPath(model)}/infer`,
+      body,
+      headers: { ...options.headers, ...headers },
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
+    return decode(answer.body, answer.headers.get(BINARY_HEADER) ?? undefined, model.name);
+  }
+
+  /** A GET whose answer is a JSON object with these string and array fields. */
+  async #json<T>(
+    path: string,
+    options: CallOptions,
+    what: string,
+    strings: string[],
+    arrays: string[],
+  ): Promise<T> {
+    const answer = await httpCall(this.#options, { method: 'GET', path, ...options });
+    return jsonAnswer<T>(answer, what, { strings, arrays });
+  }
+
+  /** A readiness or liveness probe: any status in `accept` is an answer (2xx: yes), never retried. */
+  async #probe(
+    path: string,
+    options: CallOptions,
+    accept: (status: number) => boolean = () => true,
+  ): Promise<boolean> {
+    const answer = await httpCall(this.#options, {
+      method: 'GET',
+      path,
+      ...options,
+      retry503: false,
+      accept,
+    });
+    return answer.status >= 200 && answer.status < 300;
+  }
+}
+
+function modelPath({ name, version }: ModelRef): string {
+  return (
+    `/v2/models/${encodeURIComponent(name)}` +
+    (version === undefined ? '' : `/versions/${encodeURIComponent(version)}`)
+  );
+}
+
+function requestOf(tensors: Tensor[], options: InferOptions, binary: boolean): InferenceRequest {
+  const request: InferenceRequest = { inputs: tensors };
+  if (options.id !== undefined) request.id = options.id;
+  // Triton applies binary_data_output only to outputs not listed; listed ones need their own flag.
+  const parameters = binary
+    ? { ...options.parameters, binary_data_output: true }
+    : options.parameters;
+  if (parameters !== undefined) request.parameters = parameters;
+  if (options.outputs !== undefined) {
+    request.outputs = options.outputs.map((name) =>
+      binary ? { name, parameters: { binary_data: true } } : { name },
+    );
+  }
+  return request;
+}
+
+function encode(
+  request: InferenceRequest,
+  binary: boolean,
+): { body: Uint8Array; headers: Record<string, string> } {
+  try {
+    return encodeInferenceRequest(request, { binary });
+  } catch (error) {
+    if (!CodecError.isInstance(error)) throw error;
+    const where = error.input === undefined ? '' : `inputs.${error.input}: `;
+    throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `${where}${error.message}`, {
+      cause: error,
+    });
+  }
+}
+
+function decode(
+  body: Uint8Array,
+  headerLength: string | undefined,
+  model: string,
+): InferenceResponse {
+  try {
+    return decodeInferenceResponse(body, { headerLength });
+  } catch (error) {
+    throw new InferClientError(
+      'INFER_CLIENT_ERR_DECODE',
+      `the response of model "${model}" is not a valid OIP inference response: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
