@@ -3,7 +3,8 @@
  * which resolves `@infer/*` to the sources through tsconfig paths): serve() with the echo model
  * and the real MobileNet, a warm-up, then thousands of requests; heap (after full GCs), RSS,
  * live input tensors (a FinalizationRegistry over every tensor the echo model received) and
- * active handles are measured along the way. Prints one JSON line.
+ * active handles are measured along the way, and what stays reachable while MobileNet
+ * requests are in flight. Prints one JSON line.
  *
  * Usage: node --expose-gc --import tsx test/hardening/soak.ts <echoRequests> <mobilenetRequests>
  */
@@ -48,14 +49,18 @@ async function run(
   body: (k: number) => unknown,
   count: number,
   lanes: number,
+  /** Called once, after `probe.at` answers, while the other lanes' requests are in flight. */
+  probe?: { at: number; call: () => void },
 ) {
   let next = 0;
+  let answered = 0;
   await Promise.all(
     Array.from({ length: lanes }, async () => {
       while (next < count) {
         const k = next++;
         const answer = await client.post(path, body(k));
         if (answer.status !== 200) throw new Error(`${path} -> ${answer.status} ${answer.body}`);
+        if (++answered === probe?.at) probe.call();
       }
     }),
   );
@@ -63,7 +68,12 @@ async function run(
 
 function memory() {
   const usage = process.memoryUsage();
-  return { heapUsed: usage.heapUsed, rss: usage.rss, external: usage.external };
+  return {
+    heapUsed: usage.heapUsed,
+    rss: usage.rss,
+    external: usage.external,
+    arrayBuffers: usage.arrayBuffers,
+  };
 }
 
 await settle();
@@ -101,7 +111,22 @@ for (let part = 0; part < 3; part++) {
 }
 const afterEcho = memory();
 const echoSeconds = (performance.now() - started) / 1000;
-await run(client, '/v2/models/mobilenet/infer', mobilenet, mobilenetRequests, 4);
+// MobileNet in two halves of continuous load. Late in each half, one full GC while requests
+// are in flight: what stays reachable then is what the server keeps per request (issue 8:
+// settled batcher entries kept every input tensor alive until the load stopped).
+const half = Math.ceil(mobilenetRequests / 2);
+const underLoad: ReturnType<typeof memory>[] = [];
+const probe = {
+  at: Math.max(1, half - 8),
+  call: () => {
+    gc!();
+    underLoad.push(memory());
+  },
+};
+await run(client, '/v2/models/mobilenet/infer', mobilenet, half, 4, probe);
+await settle();
+const afterMobilenetHalf = memory();
+await run(client, '/v2/models/mobilenet/infer', mobilenet, half, 4, probe);
 await settle();
 const afterMobilenet = memory();
 
@@ -117,12 +142,14 @@ const handlesAfter = handles();
 process.stdout.write(
   `${JSON.stringify({
     echoRequests: third * 3,
-    mobilenetRequests,
+    mobilenetRequests: half * 2,
     seconds: (performance.now() - started) / 1000,
     echoSeconds,
     warm,
     echoSamples,
     afterEcho,
+    underLoad,
+    afterMobilenetHalf,
     afterMobilenet,
     tensorsCreated,
     liveTensors,
