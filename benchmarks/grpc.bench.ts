@@ -1,16 +1,21 @@
 /**
- * Question: what does OIP over gRPC buy over REST for an image-sized tensor?
+ * Question (issue 10): what does OIP over gRPC buy over REST, for a small and a large tensor,
+ * with one caller and with many?
  *
- * One identity model on FP32 [1, 224, 224, 3] (588 KiB of data), served by `serve()` with
- * REST and gRPC in a child process (built packages, batching off). The parent sends the same
- * tensor as REST JSON, REST binary extension (binary output asked), gRPC raw contents and
- * gRPC typed `fp32_contents`; each client reads the whole answer (JSON.parse for JSON, the
- * protobuf decode for gRPC). A fixed count of requests, first one at a time (sequential),
- * then 8 in flight (concurrent), after a warm-up (REST JSON and gRPC typed, which handle the
- * 150k numbers one by one, an eighth of the count); transports interleaved round by round
- * and the best round kept. Prints req/s and the ratio to REST binary.
+ * One identity model on FP32 [-1, -1], served by `serve()` with REST and gRPC in a child
+ * process (built packages, batching off). The parent sends the same tensor as REST JSON, the
+ * REST binary extension (binary output asked), gRPC `raw_input_contents` and gRPC typed
+ * `fp32_contents` (and gRPC raw once more with grpc-js's 64 KiB HTTP/2 windows on both sides,
+ * `gRPC raw 64K`, against a second gRPC port of the same service), and each client reads the whole answer (`JSON.parse` for JSON, the protobuf
+ * decode for gRPC). Tensors: 1x512 FP32 (2 KiB) and 1x262144 FP32 (1 MiB); callers: 1 (one
+ * request at a time) and 32 in flight. REST uses a keep-alive `node:http` agent (one socket
+ * per caller), gRPC one grpc-js channel (one HTTP/2 connection, as gRPC clients do). Fixed
+ * request counts after a warm-up (JSON and typed contents at 1 MiB handle 262k numbers one by
+ * one: an eighth of the count), transports interleaved round by round, best round kept.
+ * Prints req/s, the ratio to REST binary, and the server's CPU time per request (the child's
+ * `process.cpuUsage()`, steadier than req/s on a shared machine).
  *
- * Run: `pnpm bench grpc` (builds first).
+ * Run: `pnpm bench grpc` (builds first). `GRPC_BENCH_ROUNDS=n` sets the rounds (default 2).
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
@@ -42,23 +47,26 @@ const protoLoader = fromCore('@grpc/proto-loader') as {
   loadSync(file: string, options: object): unknown;
 };
 
-const SHAPE = [1, 224, 224, 3];
-const COUNT = 224 * 224 * 3;
-const SEQUENTIAL = 40;
-const CONCURRENT = 160;
-const IN_FLIGHT = 8;
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.GRPC_BENCH_ROUNDS ?? 2);
 const MAX = 64 * 1024 * 1024;
-
-const data = Float32Array.from({ length: COUNT }, (_, i) => (i % 255) / 255);
-const tensor: Tensor = { name: 'x', datatype: 'FP32', shape: SHAPE, data };
+const CALLERS = [1, 32] as const;
+/** Requests per measurement, by tensor and callers (slow transports take an eighth at 1 MiB). */
+const SIZES = [
+  { label: '2 KiB', elements: 512, counts: { 1: 600, 32: 3000 }, slowScale: 1 },
+  { label: '1 MiB', elements: 262_144, counts: { 1: 40, 32: 160 }, slowScale: 8 },
+] as const;
+const SLOW = new Set(['REST JSON', 'gRPC typed']);
 
 console.log(describeMachine(machineInfo()));
 const server = await startChild('grpc-server', new URL('./grpc-server.mjs', import.meta.url));
-const { port: grpcPort } = await server.request<{ port: number }>({ type: 'grpc' });
+const { port: grpcPort, narrowPort } = await server.request<{ port: number; narrowPort: number }>({
+  type: 'grpc',
+});
+const serverCpu = async () =>
+  (await server.request<{ micros: number }>({ type: 'cpuTotal' })).micros;
 
-// ---------------------------------------------------------------- REST clients
-const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+// ---------------------------------------------------------------- REST client
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 function post(body: Uint8Array, headers: Record<string, string>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -85,97 +93,128 @@ function post(body: Uint8Array, headers: Record<string, string>): Promise<Buffer
     req.end(body);
   });
 }
-const json = encodeInferenceRequest({ inputs: [tensor] });
-const binary = encodeInferenceRequest(
-  { inputs: [tensor], parameters: { binary_data_output: true } },
-  { binary: true },
-);
 
 // ---------------------------------------------------------------- gRPC client
 const definition = protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS);
 const proto = grpc.loadPackageDefinition(definition);
+const sizes = { 'grpc.max_receive_message_length': MAX, 'grpc.max_send_message_length': MAX };
+// As @infer/client/grpc does: an 8 MiB window for the answers the client receives.
 const client = new proto.inference.GRPCInferenceService(
   `127.0.0.1:${grpcPort}`,
   grpc.credentials.createInsecure(),
-  { 'grpc.max_receive_message_length': MAX, 'grpc.max_send_message_length': MAX },
+  { ...sizes, 'grpc-node.flow_control_window': 8 * 1024 * 1024 },
 );
-const modelInfer = (request: object) =>
+// grpc-js defaults on both sides: 64 KiB HTTP/2 windows.
+const narrowClient = new proto.inference.GRPCInferenceService(
+  `127.0.0.1:${narrowPort}`,
+  grpc.credentials.createInsecure(),
+  sizes,
+);
+const infer = (target: InferenceClient, request: object) =>
   new Promise<unknown>((resolve, reject) =>
-    client.ModelInfer(request, (error, value) => (error ? reject(error) : resolve(value))),
+    target.ModelInfer(request, (error, value) => (error ? reject(error) : resolve(value))),
   );
-const rawRequest = {
-  model_name: 'identity',
-  inputs: [{ name: 'x', datatype: 'FP32', shape: SHAPE }],
-  raw_input_contents: [Buffer.from(data.buffer, data.byteOffset, data.byteLength)],
-};
-const typedRequest = {
-  model_name: 'identity',
-  inputs: [
-    { name: 'x', datatype: 'FP32', shape: SHAPE, contents: { fp32_contents: Array.from(data) } },
-  ],
-};
+const modelInfer = (request: object) => infer(client, request);
 
-const transports: Record<string, () => Promise<unknown>> = {
-  'REST JSON': async () => JSON.parse((await post(json.body, json.headers)).toString()),
-  'REST binary': () => post(binary.body, binary.headers),
-  'gRPC raw': () => modelInfer(rawRequest),
-  'gRPC typed': () => modelInfer(typedRequest),
-};
-
-async function sequential(send: () => Promise<unknown>, count: number): Promise<number> {
-  const started = performance.now();
-  for (let i = 0; i < count; i++) await send();
-  return count / ((performance.now() - started) / 1000);
+/** The four ways to send one tensor of `elements` FP32 values. */
+function transportsFor(elements: number): Record<string, () => Promise<unknown>> {
+  const shape = [1, elements];
+  const data = Float32Array.from({ length: elements }, (_, i) => (i % 255) / 255);
+  const tensor: Tensor = { name: 'x', datatype: 'FP32', shape, data };
+  const json = encodeInferenceRequest({ inputs: [tensor] });
+  const binary = encodeInferenceRequest(
+    { inputs: [tensor], parameters: { binary_data_output: true } },
+    { binary: true },
+  );
+  const rawRequest = {
+    model_name: 'identity',
+    inputs: [{ name: 'x', datatype: 'FP32', shape }],
+    raw_input_contents: [Buffer.from(data.buffer, data.byteOffset, data.byteLength)],
+  };
+  const typedRequest = {
+    model_name: 'identity',
+    inputs: [{ name: 'x', datatype: 'FP32', shape, contents: { fp32_contents: Array.from(data) } }],
+  };
+  return {
+    'REST JSON': async () => JSON.parse((await post(json.body, json.headers)).toString()),
+    'REST binary': () => post(binary.body, binary.headers),
+    'gRPC raw': () => modelInfer(rawRequest),
+    'gRPC raw 64K': () => infer(narrowClient, rawRequest),
+    'gRPC typed': () => modelInfer(typedRequest),
+  };
 }
 
-async function concurrent(send: () => Promise<unknown>, count: number): Promise<number> {
+/** `count` requests, `callers` at a time: req/s and the server's CPU µs per request. */
+async function measure(send: () => Promise<unknown>, count: number, callers: number) {
   let next = 0;
+  const cpuBefore = await serverCpu();
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
+    Array.from({ length: callers }, async () => {
       while (next++ < count) await send();
     }),
   );
-  return count / ((performance.now() - started) / 1000);
+  const seconds = (performance.now() - started) / 1000;
+  const cpuMicros = (await serverCpu()) - cpuBefore;
+  return { rps: count / seconds, cpuPerRequest: cpuMicros / count };
 }
 
-const SLOW = new Set(['REST JSON', 'gRPC typed']);
-const best: Record<string, { sequential: number; concurrent: number }> = {};
+interface Cell {
+  rps: number;
+  cpuPerRequest: number;
+}
+const results = new Map<string, Cell>(); // `${size}|${callers}|${transport}`
 try {
-  for (const send of Object.values(transports)) await concurrent(send, IN_FLIGHT); // warm-up
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, send] of Object.entries(transports)) {
-      // JSON and typed contents handle 150k numbers one by one: an eighth of the count.
-      const scale = SLOW.has(name) ? 8 : 1;
-      const seq = await sequential(send, Math.ceil(SEQUENTIAL / scale));
-      const conc = await concurrent(send, Math.ceil(CONCURRENT / scale));
-      const previous = best[name];
-      best[name] = {
-        sequential: Math.max(previous?.sequential ?? 0, seq),
-        concurrent: Math.max(previous?.concurrent ?? 0, conc),
-      };
+  for (const size of SIZES) {
+    const transports = transportsFor(size.elements);
+    for (const send of Object.values(transports)) await measure(send, 32, 32); // warm-up
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const callers of CALLERS) {
+        for (const [name, send] of Object.entries(transports)) {
+          const scale = SLOW.has(name) ? size.slowScale : 1;
+          const count = Math.max(callers, Math.ceil(size.counts[callers] / scale));
+          const cell = await measure(send, count, callers);
+          const key = `${size.label}|${callers}|${name}`;
+          const previous = results.get(key);
+          results.set(key, {
+            rps: Math.max(previous?.rps ?? 0, cell.rps),
+            cpuPerRequest: Math.min(
+              previous?.cpuPerRequest ?? Number.POSITIVE_INFINITY,
+              cell.cpuPerRequest,
+            ),
+          });
+        }
+      }
     }
   }
 } finally {
   client.close();
+  narrowClient.close();
   agent.destroy();
   await server.stop();
 }
 
-const base = best['REST binary']!;
 console.log(
-  `\nFP32 ${JSON.stringify(SHAPE)} identity, ${SEQUENTIAL} sequential + ${CONCURRENT} at ${IN_FLIGHT} in flight (JSON and typed: an eighth), best of ${ROUNDS} rounds`,
+  `\nidentity FP32 model, batching off; best of ${ROUNDS} rounds; server CPU = child process CPU time per request`,
 );
 console.log(
-  `${'transport'.padEnd(12)} ${'seq req/s'.padStart(10)} ${'vs binary'.padStart(10)} ${'conc req/s'.padStart(11)} ${'vs binary'.padStart(10)}`,
+  `${'tensor'.padEnd(7)} ${'callers'.padStart(7)} ${'transport'.padEnd(12)} ${'req/s'.padStart(9)} ${'vs binary'.padStart(10)} ${'server CPU µs/req'.padStart(18)} ${'vs binary'.padStart(10)}`,
 );
-for (const [name, figures] of Object.entries(best)) {
+for (const size of SIZES) {
+  for (const callers of CALLERS) {
+    const base = results.get(`${size.label}|${callers}|REST binary`)!;
+    for (const name of ['REST JSON', 'REST binary', 'gRPC raw', 'gRPC raw 64K', 'gRPC typed']) {
+      const cell = results.get(`${size.label}|${callers}|${name}`)!;
+      console.log(
+        `${size.label.padEnd(7)} ${String(callers).padStart(7)} ${name.padEnd(12)} ${cell.rps.toFixed(1).padStart(9)} ${(cell.rps / base.rps).toFixed(2).padStart(9)}x ${cell.cpuPerRequest.toFixed(0).padStart(18)} ${(cell.cpuPerRequest / base.cpuPerRequest).toFixed(2).padStart(9)}x`,
+      );
+    }
+  }
+}
+for (const callers of CALLERS) {
+  const raw = results.get(`1 MiB|${callers}|gRPC raw`)!;
+  const restJson = results.get(`1 MiB|${callers}|REST JSON`)!;
   console.log(
-    `${name.padEnd(12)} ${figures.sequential.toFixed(1).padStart(10)} ${(figures.sequential / base.sequential).toFixed(2).padStart(9)}x ${figures.concurrent.toFixed(1).padStart(11)} ${(figures.concurrent / base.concurrent).toFixed(2).padStart(9)}x`,
+    `1 MiB, ${callers} caller(s): gRPC raw is ${(raw.rps / restJson.rps).toFixed(1)}x REST JSON in req/s`,
   );
 }
-const raw = best['gRPC raw']!;
-const restJson = best['REST JSON']!;
-console.log(
-  `\ngRPC raw vs REST JSON: ${(raw.sequential / restJson.sequential).toFixed(2)}x sequential, ${(raw.concurrent / restJson.concurrent).toFixed(2)}x concurrent`,
-);

@@ -50,7 +50,11 @@ export interface GrpcClientOptions {
    * Default `'raw'`.
    */
   contents?: GrpcContents;
-  /** Extra grpc-js channel options (keepalive, load balancing). Default `{}`. */
+  /**
+   * Extra grpc-js channel options (keepalive, load balancing). The client sets
+   * `'grpc-node.flow_control_window'` to 8 MiB (HTTP/2's default of 64 KiB makes a 1 MiB
+   * answer wait for ~16 round trips); give it here to change that. Default `{}`.
+   */
   channelOptions?: GrpcJs.ChannelOptions;
 }
 

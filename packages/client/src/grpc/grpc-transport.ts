@@ -16,6 +16,9 @@ import { GRPC_STATUS } from './grpc-status';
 import { modelInferRequest, sendsRaw } from './model-infer-request';
 import { decodeModelInferResponse } from './model-infer-response';
 
+/** HTTP/2 window for the answers this client receives, in bytes (HTTP/2's default: 64 KiB). */
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
 /**
  * The gRPC transport: OIP's `GRPCInferenceService` over one grpc-js channel, opened on the
  * first call (after loading the optional packages) and closed by {@link GrpcTransport.close}.
@@ -161,6 +164,7 @@ export class GrpcTransport implements Transport {
         {
           'grpc.max_receive_message_length': options.maxMessageBytes,
           'grpc.max_send_message_length': options.maxMessageBytes,
+          'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
           ...options.channelOptions,
         },
       );

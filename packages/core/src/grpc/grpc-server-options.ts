@@ -15,6 +15,14 @@ export interface GrpcServerOptions {
   reflection?: boolean | undefined;
   /** pino-compatible logger (what was left out for a missing package). Default: silent. */
   logger?: Logger | undefined;
+  /**
+   * HTTP/2 flow-control window of each call and of each connection, in bytes: how much a
+   * client may send before the server acknowledges it. Default `8388608` (8 MiB: a 1 MiB
+   * tensor goes in one flight instead of ~16 round trips of 64 KiB, HTTP/2's default); `0`
+   * keeps grpc-js's default. {@link createGrpcServer} sets the call window only; the
+   * connection window needs {@link serveGrpc} (it is set on each accepted connection).
+   */
+  flowControlWindowBytes?: number | undefined;
   /** Extra grpc-js server (channel) options, e.g. keepalive. Default `{}`. */
   serverOptions?: GrpcJs.ServerOptions | undefined;
 }
@@ -39,6 +47,7 @@ export interface ServeGrpcOptions extends GrpcServerOptions {
  */
 export const DEFAULT_GRPC_OPTIONS = Object.freeze({
   maxMessageBytes: 64 * 1024 * 1024,
+  flowControlWindowBytes: 8 * 1024 * 1024,
   port: 8081,
   host: '127.0.0.1',
   shutdownGraceMs: 10_000,
@@ -47,6 +56,7 @@ export const DEFAULT_GRPC_OPTIONS = Object.freeze({
 /** @internal Checked {@link GrpcServerOptions} with defaults. */
 export interface ResolvedGrpcServerOptions {
   maxMessageBytes: number;
+  flowControlWindowBytes: number;
   health: boolean | undefined;
   reflection: boolean | undefined;
   logger: Logger;
@@ -75,6 +85,18 @@ export function resolveGrpcServerOptions(
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0) {
     throw new InvalidOptionError(`${path}.maxMessageBytes`, 'must be a positive integer (bytes)');
   }
+  const flowControlWindowBytes =
+    options.flowControlWindowBytes ?? DEFAULT_GRPC_OPTIONS.flowControlWindowBytes;
+  if (
+    !Number.isSafeInteger(flowControlWindowBytes) ||
+    flowControlWindowBytes < 0 ||
+    flowControlWindowBytes > 2 ** 31 - 1
+  ) {
+    throw new InvalidOptionError(
+      `${path}.flowControlWindowBytes`,
+      'must be an integer from 0 to 2147483647 (bytes; 0 keeps the HTTP/2 default)',
+    );
+  }
   checkBoolean(options.health, `${path}.health`);
   checkBoolean(options.reflection, `${path}.reflection`);
   if (options.logger !== undefined) assertLogger(options.logger, `${path}.logger`);
@@ -84,6 +106,7 @@ export function resolveGrpcServerOptions(
   }
   return {
     maxMessageBytes,
+    flowControlWindowBytes,
     health: options.health,
     reflection: options.reflection,
     logger: options.logger ?? silentLogger,

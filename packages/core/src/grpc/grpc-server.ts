@@ -2,6 +2,7 @@ import type * as GrpcJs from '@grpc/grpc-js';
 import type * as ProtoLoader from '@grpc/proto-loader';
 import { InvalidOptionError } from '../errors';
 import type { InferenceService } from '../inference-service';
+import { setStreamWindow } from './flow-control';
 import { createGrpcHandlers } from './grpc-handlers';
 import { type GrpcModules, inferenceProtoPath, loadGrpcModules } from './grpc-modules';
 import {
@@ -116,5 +117,13 @@ export async function createGrpcServer(
     ...resolved.serverOptions,
   });
   addServices(server, service, modules, resolved);
+  if (resolved.flowControlWindowBytes > 0) {
+    if (!setStreamWindow(server, resolved.flowControlWindowBytes)) {
+      resolved.logger.warn(
+        { flowControlWindowBytes: resolved.flowControlWindowBytes },
+        'this @grpc/grpc-js version does not expose its HTTP/2 settings: the gRPC flow-control window stays at 64 KiB',
+      );
+    }
+  }
   return server;
 }

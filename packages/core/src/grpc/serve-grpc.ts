@@ -1,5 +1,6 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import type { InferenceService } from '../inference-service';
+import { setConnectionWindow } from './flow-control';
 import { loadGrpcModules } from './grpc-modules';
 import { createGrpcServer } from './grpc-server';
 import { resolveServeGrpcOptions, type ServeGrpcOptions } from './grpc-server-options';
@@ -47,6 +48,9 @@ export async function serveGrpc(
     server.forceShutdown();
     throw error;
   });
+  if (resolved.flowControlWindowBytes > 0) {
+    setConnectionWindow(server, resolved.flowControlWindowBytes);
+  }
   const address = `${host}:${port}`;
   resolved.logger.info({ address }, `gRPC listening on ${address}`);
   let closing: Promise<void> | undefined;
