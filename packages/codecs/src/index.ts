@@ -28,6 +28,17 @@ export {
   float32ToHalves,
   halvesToFloat32,
 } from './float16';
+export {
+  decodeInferParameters,
+  encodeInferParameters,
+  type GrpcInferParameter,
+  type GrpcInferParameterValue,
+  type GrpcTensorContents,
+  hasContentsField,
+  hasTensorContents,
+  tensorContentsToData,
+  tensorDataToContents,
+} from './grpc-contents';
 export { createImageCodec, imgCodec } from './img-codec';
 export {
   type DecodeBodyOptions,

@@ -1,11 +1,22 @@
-import { CodecError, elementCount, type Tensor, tensorBytes } from '@infer/codecs';
+import {
+  CodecError,
+  elementCount,
+  encodeInferParameters,
+  hasContentsField,
+  type Tensor,
+  tensorBytes,
+  tensorDataToContents,
+} from '@infer/codecs';
 import { InferClientError } from '../errors';
 import type { InferOptions } from '../infer-types';
 import type { ModelRef } from '../transport';
 import type { ModelInferRequest } from './generated/inference/ModelInferRequest';
 import type { GrpcContents } from './grpc-client-options';
-import { encodeInferParameters } from './infer-parameters';
-import { asBuffer, dataToContents, hasTypedField } from './tensor-contents';
+
+/** A `Buffer` view over bytes (no copy): protobufjs copies a `Buffer` at once. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
 
 /**
  * Whether a request sends `raw_input_contents`: as the call's `binary` says, else as the
@@ -21,7 +32,7 @@ export function sendsRaw(
   options: Pick<InferOptions, 'binary'>,
   contents: GrpcContents,
 ): boolean {
-  if (tensors.some((tensor) => !hasTypedField(tensor.datatype))) return true;
+  if (tensors.some((tensor) => !hasContentsField(tensor.datatype))) return true;
   return options.binary ?? contents === 'raw';
 }
 
@@ -48,12 +59,14 @@ export function modelInferRequest(
     inputs: tensors.map((tensor) => {
       checkShape(tensor);
       const parameters = encodeInferParameters(tensor.parameters);
+      // Typed contents exist for every datatype a non-raw request carries (see sendsRaw).
+      const contents = raw ? undefined : tensorDataToContents(tensor, asBuffer);
       return {
         name: tensor.name,
         datatype: tensor.datatype,
         shape: tensor.shape,
         ...(parameters === undefined ? {} : { parameters }),
-        ...(raw ? {} : { contents: dataToContents(tensor) }),
+        ...(contents === undefined ? {} : { contents }),
       };
     }),
   };

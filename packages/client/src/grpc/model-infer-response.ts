@@ -1,15 +1,15 @@
 import {
+  decodeInferParameters,
   elementCount,
   type InferenceResponse,
   isDatatype,
   type Tensor,
   type TensorData,
+  tensorContentsToData,
   tensorDataFromBytes,
 } from '@infer/codecs';
 import { InferClientError } from '../errors';
 import type { ModelInferResponse__Output } from './generated/inference/ModelInferResponse';
-import { decodeInferParameters } from './infer-parameters';
-import { contentsToData } from './tensor-contents';
 
 /**
  * The decoded `InferenceResponse` of a `ModelInferResponse`: outputs from
@@ -60,8 +60,8 @@ function decode(message: ModelInferResponse__Output): InferenceResponse {
               where: `raw_output_contents[${index}]`,
               input: name,
             })
-          : contentsToData(datatype, output.contents, count, where);
-      const parameters = decodeInferParameters(output.parameters);
+          : tensorContentsToData(datatype, output.contents, count, where, name);
+      const parameters = decodeInferParameters(output.parameters, `${where}.parameters`);
       return {
         name,
         datatype,
@@ -74,7 +74,7 @@ function decode(message: ModelInferResponse__Output): InferenceResponse {
   const { model_version: version, id } = message;
   if (version !== undefined && version !== '') response.model_version = version;
   if (id !== undefined && id !== '') response.id = id;
-  const parameters = decodeInferParameters(message.parameters);
+  const parameters = decodeInferParameters(message.parameters, 'parameters');
   if (parameters !== undefined) response.parameters = parameters;
   return response;
 }

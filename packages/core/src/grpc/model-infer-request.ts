@@ -1,15 +1,16 @@
 import {
   CodecError,
+  decodeInferParameters,
   elementCount,
+  hasTensorContents,
   type InferenceRequest,
   isDatatype,
   type RequestedOutput,
   type Tensor,
+  tensorContentsToData,
 } from '@infer/codecs';
 import type { ModelInferRequest__Output } from './generated/inference/ModelInferRequest';
-import { decodeInferParameters } from './infer-parameters';
 import { rawToData } from './raw-contents';
-import { contentsToData, hasContents } from './tensor-contents';
 
 /** A decoded `ModelInferRequest`: the transport-neutral request and how its data came. */
 export interface DecodedModelInfer {
@@ -63,7 +64,7 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
     const count = elementCount(shape);
     let data: Tensor['data'];
     if (raw) {
-      if (hasContents(input.contents)) {
+      if (hasTensorContents(input.contents)) {
         throw new CodecError(
           `${where} has contents while raw_input_contents is used; send every input one way`,
           { input: name },
@@ -71,7 +72,7 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
       }
       data = rawToData(datatype, rawContents[index]!, count, `raw_input_contents[${index}]`, name);
     } else {
-      data = contentsToData(datatype, input.contents, count, where, name);
+      data = tensorContentsToData(datatype, input.contents, count, where, name);
     }
     const parameters = decodeInferParameters(input.parameters, `${where}.parameters`);
     return {

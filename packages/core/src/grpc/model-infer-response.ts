@@ -1,14 +1,18 @@
-import type { InferenceRequest, InferenceResponse } from '@infer/codecs';
+import {
+  encodeInferParameters,
+  hasContentsField,
+  type InferenceRequest,
+  type InferenceResponse,
+  tensorDataToContents,
+} from '@infer/codecs';
 import type { ModelInferResponse } from './generated/inference/ModelInferResponse';
-import { encodeInferParameters } from './infer-parameters';
-import { dataToRaw } from './raw-contents';
-import { dataToContents, hasTypedField } from './tensor-contents';
+import { asBuffer, dataToRaw } from './raw-contents';
 
 /**
  * Whether to answer with `raw_output_contents` (as Triton): the request parameter
  * `binary_data_output` decides when given; else raw when a requested output has
  * `binary_data: true` or the inputs came raw; typed `contents` otherwise. A response with an
- * FP16 and BF16 outputs are always raw (no typed field), and raw is all-or-nothing.
+ * FP16 or BF16 output is always raw (no typed field), and raw is all-or-nothing.
  *
  * @internal
  * @example
@@ -34,7 +38,7 @@ export function encodeModelInferResponse(
   response: InferenceResponse,
   options: { raw: boolean },
 ): ModelInferResponse {
-  const raw = options.raw || response.outputs.some((output) => !hasTypedField(output.datatype));
+  const raw = options.raw || response.outputs.some((output) => !hasContentsField(output.datatype));
   const parameters = encodeInferParameters(response.parameters);
   const message: ModelInferResponse = {
     model_name: response.model_name,
@@ -42,7 +46,7 @@ export function encodeModelInferResponse(
     id: response.id ?? '',
     outputs: response.outputs.map((output) => {
       const outputParameters = encodeInferParameters(output.parameters);
-      const contents = raw ? undefined : dataToContents(output);
+      const contents = raw ? undefined : tensorDataToContents(output, asBuffer);
       return {
         name: output.name,
         datatype: output.datatype,

@@ -44,3 +44,15 @@ export function dataToRaw(tensor: Tensor): Buffer {
   const bytes = tensorBytes(tensor);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/**
+ * A `Buffer` view over bytes (no copy): protobufjs copies a `Buffer` at once but a plain
+ * `Uint8Array` byte by byte.
+ *
+ * @internal
+ * @example
+ * asBuffer(new Uint8Array([1, 2])); // <Buffer 01 02>
+ */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}

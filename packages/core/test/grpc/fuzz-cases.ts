@@ -4,7 +4,13 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { DATATYPE_SIZES, DATATYPES, type Datatype, type Tensor } from '@infer/codecs';
+import {
+  DATATYPE_SIZES,
+  DATATYPES,
+  type Datatype,
+  hasContentsField as hasTypedField,
+  type Tensor,
+} from '@infer/codecs';
 import {
   GRPC_LOADER_OPTIONS,
   inferenceProtoPath,
@@ -12,7 +18,6 @@ import {
   type ModelInferResponse__Output,
 } from '@infer/core/grpc';
 import fc from 'fast-check';
-import { hasTypedField } from '../../src/grpc/tensor-contents';
 import { rawBytes, rawStrings } from './grpc-client';
 
 const definition = protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS);

@@ -6,7 +6,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { elementCount, isDatatype, type Tensor } from '@infer/codecs';
+import {
+  tensorContentsToData as contentsToData,
+  elementCount,
+  isDatatype,
+  type Tensor,
+} from '@infer/codecs';
 import { GRPC_LOADER_OPTIONS, inferenceProtoPath, type ProtoGrpcType } from '@infer/core/grpc';
 import type { GRPCInferenceServiceClient } from '../../src/grpc/generated/inference/GRPCInferenceService';
 import type { ModelInferResponse__Output } from '../../src/grpc/generated/inference/ModelInferResponse';
@@ -16,7 +21,6 @@ import type { ServerLiveResponse__Output } from '../../src/grpc/generated/infere
 import type { ServerMetadataResponse__Output } from '../../src/grpc/generated/inference/ServerMetadataResponse';
 import type { ServerReadyResponse__Output } from '../../src/grpc/generated/inference/ServerReadyResponse';
 import { rawToData } from '../../src/grpc/raw-contents';
-import { contentsToData } from '../../src/grpc/tensor-contents';
 
 const MAX = 64 * 1024 * 1024;
 const require = createRequire(import.meta.url);

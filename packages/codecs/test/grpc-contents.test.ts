@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CodecError,
+  decodeInferParameters,
+  encodeInferParameters,
+  hasContentsField,
+  hasTensorContents,
+  type Tensor,
+  tensorContentsToData,
+  tensorDataToContents,
+} from '../src/index';
+
+describe('gRPC typed contents', () => {
+  const tensors: Tensor[] = [
+    { name: 'b', datatype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) },
+    { name: 'i', datatype: 'INT8', shape: [2], data: new Int8Array([-128, 127]) },
+    { name: 'l', datatype: 'INT64', shape: [1], data: new BigInt64Array([-(2n ** 63n)]) },
+    { name: 'u', datatype: 'UINT64', shape: [1], data: new BigUint64Array([2n ** 64n - 1n]) },
+    { name: 'f', datatype: 'FP32', shape: [2], data: new Float32Array([1.5, -2]) },
+    { name: 's', datatype: 'BYTES', shape: [1], data: [new Uint8Array([104, 105])] },
+  ];
+
+  it.each(tensors)('$datatype round-trips through its contents field', (tensor) => {
+    const contents = tensorDataToContents(tensor)!;
+    expect(hasTensorContents(contents)).toBe(true);
+    const count = tensor.shape[0]!;
+    expect(tensorContentsToData(tensor.datatype, contents, count, 'x')).toEqual(tensor.data);
+  });
+
+  it('has no field for FP16 and BF16: they travel raw', () => {
+    for (const datatype of ['FP16', 'BF16'] as const) {
+      expect(hasContentsField(datatype)).toBe(false);
+      const tensor = { name: 'h', datatype, shape: [1], data: new Uint16Array([0x3c00]) };
+      expect(tensorDataToContents(tensor)).toBeUndefined();
+      expect(() => tensorContentsToData(datatype, {}, 1, 'inputs[0]')).toThrow(
+        /has no typed contents field; send it as raw contents/,
+      );
+    }
+  });
+
+  it('refuses the wrong field, the wrong count and out-of-range narrow integers', () => {
+    expect(() => tensorContentsToData('FP32', { int_contents: [1] }, 1, 'x')).toThrow(
+      'x: a FP32 tensor carries its data in contents.fp32_contents, not contents.int_contents',
+    );
+    expect(() => tensorContentsToData('FP32', { fp32_contents: [1] }, 2, 'x')).toThrow(
+      'x: contents.fp32_contents has 1 elements but the shape needs 2',
+    );
+    expect(() => tensorContentsToData('UINT8', { uint_contents: [256] }, 1, 'x', 'in')).toThrow(
+      new CodecError('x: contents.uint_contents[0] is 256, outside the UINT8 range 0..255', {
+        input: 'in',
+        index: 0,
+      }),
+    );
+  });
+
+  it('wraps BYTES elements with the given function and reads them back as plain views', () => {
+    const wrapped: Uint8Array[] = [];
+    const tensor: Tensor = {
+      name: 's',
+      datatype: 'BYTES',
+      shape: [1],
+      data: [new Uint8Array([1])],
+    };
+    tensorDataToContents(tensor, (element) => {
+      wrapped.push(element);
+      return element;
+    });
+    expect(wrapped).toHaveLength(1);
+    const [back] = tensorContentsToData(
+      'BYTES',
+      { bytes_contents: [Buffer.from([7])] },
+      1,
+      'x',
+    ) as Uint8Array[];
+    expect(back!.constructor).toBe(Uint8Array);
+  });
+});
+
+describe('gRPC InferParameter', () => {
+  it('encodes every REST parameter kind, and bigints without precision loss', () => {
+    expect(
+      encodeInferParameters({ b: true, s: 'x', n: 3, d: 0.5, big: 2n ** 63n } as never),
+    ).toEqual({
+      b: { bool_param: true },
+      s: { string_param: 'x' },
+      n: { int64_param: '3' },
+      d: { double_param: 0.5 },
+      big: { uint64_param: '9223372036854775808' },
+    });
+    expect(encodeInferParameters(undefined)).toBeUndefined();
+  });
+
+  it('decodes 64-bit integers to numbers when safe and to strings beyond 2^53', () => {
+    expect(
+      decodeInferParameters(
+        {
+          n: { int64_param: '42', parameter_choice: 'int64_param' },
+          big: { uint64_param: '9007199254740993', parameter_choice: 'uint64_param' },
+          b: { bool_param: true, parameter_choice: 'bool_param' },
+        },
+        'parameters',
+      ),
+    ).toEqual({ n: 42, big: '9007199254740993', b: true });
+    expect(decodeInferParameters({}, 'parameters')).toBeUndefined();
+  });
+
+  it('refuses a parameter with no value, naming it', () => {
+    expect(() => decodeInferParameters({ x: {} }, 'inputs[0].parameters')).toThrow(
+      'inputs[0].parameters["x"] has no value (set one of its *_param fields)',
+    );
+  });
+});
