@@ -22,7 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const CONNECTIONS = 32;
-const WARMUP_S = 1;
+const WARMUP_S = 4;
 const DURATION_S = 3;
 const ROUNDS = 2;
 const PATH = '/v2/models/identity/infer';
