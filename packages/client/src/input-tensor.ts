@@ -1,6 +1,7 @@
 import {
   type Datatype,
   datatypeOf,
+  describeValue,
   type FixedSizeDatatype,
   float32ToBfloat16s,
   float32ToHalves,
@@ -93,7 +94,7 @@ function inferDatatype(name: string, data: unknown): Datatype {
     name,
     Array.isArray(data)
       ? 'a plain array of numbers needs a datatype ({ data, datatype: "FP32" }) or a typed array'
-      : `cannot infer a datatype from ${describe(data)}; pass { data, datatype }`,
+      : `cannot infer a datatype from ${describeValue(data)}; pass { data, datatype }`,
   );
 }
 
@@ -110,7 +111,7 @@ function toData(name: string, datatype: Datatype, data: unknown): TensorData {
   if (!Array.isArray(data)) {
     throw invalid(
       name,
-      `${datatype} data must be a ${Constructor.name} or an array, got ${describe(data)}`,
+      `${datatype} data must be a ${Constructor.name} or an array, got ${describeValue(data)}`,
     );
   }
   return fromPlain(name, datatype, data);
@@ -118,7 +119,7 @@ function toData(name: string, datatype: Datatype, data: unknown): TensorData {
 
 function fromPlain(name: string, datatype: FixedSizeDatatype, data: unknown[]): TensorData {
   const bad = (index: number, expected: string) =>
-    invalid(name, `element ${index} must be ${expected}, got ${describe(data[index])}`);
+    invalid(name, `element ${index} must be ${expected}, got ${describeValue(data[index])}`);
   switch (datatype) {
     case 'BOOL':
       return Uint8Array.from(data, (item, index) => {
@@ -170,14 +171,14 @@ function toBytes(name: string, data: unknown): Uint8Array[] {
   if (typeof data === 'string') return [encoder.encode(data)];
   if (data instanceof Uint8Array) return [data];
   if (!Array.isArray(data)) {
-    throw invalid(name, `BYTES data must be strings or Uint8Arrays, got ${describe(data)}`);
+    throw invalid(name, `BYTES data must be strings or Uint8Arrays, got ${describeValue(data)}`);
   }
   return data.map((item, index) => {
     if (typeof item === 'string') return encoder.encode(item);
     if (item instanceof Uint8Array) return item;
     throw invalid(
       name,
-      `BYTES element ${index} must be a string or a Uint8Array, got ${describe(item)}`,
+      `BYTES element ${index} must be a string or a Uint8Array, got ${describeValue(item)}`,
     );
   });
 }
@@ -193,7 +194,7 @@ function toShape(
     if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
       throw invalid(
         name,
-        `shape must be an array of non-negative integers, got ${describe(shape)}`,
+        `shape must be an array of non-negative integers, got ${describeValue(shape)}`,
       );
     }
     return [...shape];
@@ -207,14 +208,4 @@ function toShape(
     }
   }
   return [count];
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (ArrayBuffer.isView(value)) return value.constructor.name;
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  return `${typeof value} ${String(value)}`;
 }

@@ -1,11 +1,14 @@
 /**
- * A short description of a JSON value for error messages: `300`, `"abc"`, `an array`.
+ * A short description of a value for error messages: `300`, `"abc"`, `an array`,
+ * `Float32Array`.
  *
- * @internal
+ * @example
+ * describeValue(new Float32Array(2)); // 'Float32Array'
  */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
   switch (typeof value) {
     case 'number':
     case 'boolean':

@@ -15,6 +15,7 @@ export {
 } from './datatypes';
 export { type DecodeImageOptions, decodeImage } from './decode-image';
 export { type DecodeRequestOptions, decodeRequest } from './decode-request';
+export { describeValue } from './describe-value';
 export { elementCount } from './element-count';
 export { type EncodeResponseOptions, encodeResponse } from './encode-response';
 export { CodecError, type CodecErrorOptions } from './errors';

@@ -80,7 +80,7 @@ export function errorsSuite({ describe, it, expect }: SuiteApi, host: SuiteHost)
       const error = await rejection(
         client.model('echo-uint8').infer({ x: { data: [256], datatype: 'UINT8' } }),
       );
-      expect(error.message).toBe('inputs.x: element 0 must be an UINT8 integer, got number 256');
+      expect(error.message).toBe('inputs.x: element 0 must be an UINT8 integer, got 256');
     });
 
     it('rejects, never throws synchronously', () => {
