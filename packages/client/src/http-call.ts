@@ -59,7 +59,7 @@ async function attempt(
   options: ResolvedClientOptions,
   call: HttpCall,
   url: string,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<HttpAnswer> {
   const base = typeof options.headers === 'function' ? await options.headers() : options.headers;
   const headers = {
@@ -69,7 +69,8 @@ async function attempt(
   };
   // Called as a plain function: some browsers throw "Illegal invocation" for fetch with another `this`.
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const init: RequestInit = { method: call.method, headers, signal };
+  const init: RequestInit = { method: call.method, headers };
+  if (signal !== undefined) init.signal = signal;
   if (call.body !== undefined) init.body = call.body as NonNullable<RequestInit['body']>;
   const response = await fetchImpl(url, init);
   const body = new Uint8Array(await response.arrayBuffer());

@@ -35,8 +35,11 @@ export type AttemptOutcome<T> = { value: T } | { failure: AttemptFailure };
 
 /** What one attempt is given. @internal */
 export interface AttemptContext {
-  /** Aborts when the caller's signal aborts or the deadline passes. */
-  signal: AbortSignal;
+  /**
+   * Aborts when the caller's signal aborts or the deadline passes; `undefined` when the call
+   * has neither (nothing can stop it, and no AbortSignal is made: one costs ~10 µs on Node 20).
+   */
+  signal: AbortSignal | undefined;
   /** Absolute deadline (ms since the epoch), `Infinity` for none. */
   deadline: number;
   /** This attempt's number, from 1. */
@@ -62,12 +65,14 @@ export async function retryingCall<T>(
   if (signal?.aborted) throw abortedError(signal, context, 0);
   const timeoutMs = call.timeoutMs ?? policy.timeoutMs;
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
-  const controller = new AbortController();
+  // Our own controller only for a deadline; the caller's signal alone is passed on as is.
+  const controller = timeoutMs > 0 ? new AbortController() : undefined;
+  const active = controller?.signal ?? signal;
   let timedOut = false;
-  const onAbort = () => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = () => controller?.abort(signal?.reason);
+  if (controller !== undefined) signal?.addEventListener('abort', onAbort, { once: true });
   const timer =
-    timeoutMs > 0
+    controller !== undefined
       ? setTimeout(() => {
           timedOut = true;
           controller.abort();
@@ -81,20 +86,20 @@ export async function retryingCall<T>(
       : abortedError(signal!, context, attempts);
   try {
     for (;;) {
-      if (controller.signal.aborted) throw stopped();
+      if (active?.aborted) throw stopped();
       attempts += 1;
-      const outcome = await attempt({ signal: controller.signal, deadline, attempts });
+      const outcome = await attempt({ signal: active, deadline, attempts });
       if ('value' in outcome) return outcome.value;
       const { failure } = outcome;
       if (failure.timedOut) throw timeoutError(timeoutMs, context, attempts);
-      if (failure.transport && controller.signal.aborted) throw stopped();
+      if (failure.transport && active?.aborted) throw stopped();
       if (failure.retryable && retry !== undefined && attempts <= retry.retries) {
         const delay =
           failure.retryAfterSeconds !== undefined
             ? failure.retryAfterSeconds * 1000
             : backoffDelay(retry, attempts);
         if (Date.now() + delay < deadline) {
-          await sleep(delay, controller.signal).catch(() => undefined);
+          await sleep(delay, active).catch(() => undefined);
           continue;
         }
       }
@@ -102,7 +107,7 @@ export async function retryingCall<T>(
     }
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
+    if (controller !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -29,7 +29,7 @@ const resolveDir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * A regression guard, not the goal: issue 11 asks for under 10 kB min+gz, and the app below
- * measures about 10.36 kB (README, "Bundle size"). The guard fails on real growth (a
+ * measures about 10.39 kB (README, "Bundle size"). The guard fails on real growth (a
  * dependency pulled in, a module that stops tree-shaking) without failing on the known gap.
  */
 const LIMIT = 10.5 * 1024;

@@ -76,7 +76,7 @@ export function grpcCall<T>(
       );
       return { failure: { error, transport: true, retryable: true } };
     }
-    if (signal.aborted)
+    if (signal?.aborted)
       return { failure: { error: cancelled(context, attempts), transport: true } };
     return new Promise<AttemptOutcome<T>>((resolve) => {
       const method = (client as unknown as Record<Rpc, UnaryMethod>)[call.rpc].bind(client);
@@ -85,7 +85,7 @@ export function grpcCall<T>(
       const onAbort = () => pending.cancel();
       try {
         pending = method(call.request, metadata, callOptions, (error, value) => {
-          signal.removeEventListener('abort', onAbort);
+          signal?.removeEventListener('abort', onAbort);
           if (error === null) resolve({ value: value as T });
           else resolve({ failure: classify(error, call, context, attempts, deadline, signal) });
         });
@@ -99,7 +99,7 @@ export function grpcCall<T>(
         resolve({ failure: { error } });
         return;
       }
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   });
 }
@@ -132,7 +132,7 @@ function classify(
   context: CallContext,
   attempts: number,
   deadline: number,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
 ): AttemptFailure {
   const details = error.details ?? error.message;
   if (
@@ -143,7 +143,7 @@ function classify(
     // Our own deadline (grpc-js enforces it too, sometimes a moment before our timer).
     return { error: cancelled(context, attempts), timedOut: true };
   }
-  if (error.code === GRPC_STATUS.CANCELLED && signal.aborted) {
+  if (error.code === GRPC_STATUS.CANCELLED && signal?.aborted === true) {
     return { error: cancelled(context, attempts), transport: true };
   }
   if (error.code === GRPC_STATUS.UNAVAILABLE && CONNECTION_FAILURE.test(details)) {
