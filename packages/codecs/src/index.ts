@@ -40,6 +40,12 @@ export {
   tensorContentsToData,
   tensorDataToContents,
 } from './grpc-contents';
+export {
+  GRPC_PROTO_OPTIONS,
+  GRPC_STATUS,
+  type GrpcStatusName,
+  grpcStatusName,
+} from './grpc-status';
 export { createImageCodec, imgCodec } from './img-codec';
 export {
   type DecodeBodyOptions,

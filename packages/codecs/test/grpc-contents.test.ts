@@ -3,6 +3,9 @@ import {
   CodecError,
   decodeInferParameters,
   encodeInferParameters,
+  GRPC_PROTO_OPTIONS,
+  GRPC_STATUS,
+  grpcStatusName,
   hasContentsField,
   hasTensorContents,
   type Tensor,
@@ -108,5 +111,18 @@ describe('gRPC InferParameter', () => {
     expect(() => decodeInferParameters({ x: {} }, 'inputs[0].parameters')).toThrow(
       'inputs[0].parameters["x"] has no value (set one of its *_param fields)',
     );
+  });
+});
+
+describe('gRPC constants', () => {
+  it('names status codes both ways, UNKNOWN outside the table', () => {
+    expect(GRPC_STATUS.UNAVAILABLE).toBe(14);
+    expect(grpcStatusName(5)).toBe('NOT_FOUND');
+    expect(grpcStatusName(99)).toBe('UNKNOWN');
+  });
+
+  it('loads the proto with 64-bit integers as strings and oneof names set', () => {
+    expect(GRPC_PROTO_OPTIONS).toMatchObject({ keepCase: true, longs: String, oneofs: true });
+    expect(Object.isFrozen(GRPC_PROTO_OPTIONS)).toBe(true);
   });
 });

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as GrpcJs from '@grpc/grpc-js';
 import type * as ProtoLoader from '@grpc/proto-loader';
+import { GRPC_PROTO_OPTIONS } from '@infer/codecs';
 import { InferClientError } from '../errors';
 import type { GRPCInferenceServiceClient } from './generated/inference/GRPCInferenceService';
 import type { ProtoGrpcType } from './generated/open_inference_grpc';
@@ -45,13 +46,7 @@ export const GRPC_IMPORTERS: Readonly<GrpcImporters> = Object.freeze({
  *
  * @internal
  */
-export const GRPC_LOADER_OPTIONS: ProtoLoader.Options = Object.freeze({
-  keepCase: true,
-  longs: String,
-  enums: String,
-  arrays: true,
-  oneofs: true,
-});
+export const GRPC_LOADER_OPTIONS: ProtoLoader.Options = GRPC_PROTO_OPTIONS;
 
 const INSTALL = 'npm install @grpc/grpc-js @grpc/proto-loader';
 

@@ -1,5 +1,6 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import type * as ProtoLoader from '@grpc/proto-loader';
+import { GRPC_PROTO_OPTIONS } from '@infer/codecs';
 import { InvalidOptionError } from '../errors';
 import type { InferenceService } from '../inference-service';
 import { setStreamWindow } from './flow-control';
@@ -21,13 +22,7 @@ import { addHealthService, INFERENCE_SERVICE_NAME } from './health-service';
  * @example
  * const definition = protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS);
  */
-export const GRPC_LOADER_OPTIONS: ProtoLoader.Options = Object.freeze({
-  keepCase: true,
-  longs: String,
-  enums: String,
-  arrays: true,
-  oneofs: true,
-});
+export const GRPC_LOADER_OPTIONS: ProtoLoader.Options = GRPC_PROTO_OPTIONS;
 
 const definitions = new WeakMap<GrpcModules, ProtoLoader.PackageDefinition>();
 

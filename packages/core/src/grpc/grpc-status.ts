@@ -1,34 +1,8 @@
+import { GRPC_STATUS, type GrpcStatusName } from '@infer/codecs';
 import { ERROR_CODES, errorCodeOf, httpStatusOf, publicMessageOf } from '../errors';
 
-/**
- * The canonical gRPC status codes by name (`google.rpc.Code`), so the error table's gRPC
- * column maps to numbers without loading `@grpc/grpc-js`.
- *
- * @example
- * GRPC_STATUS.NOT_FOUND; // 5
- */
-export const GRPC_STATUS = Object.freeze({
-  OK: 0,
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-} as const);
-
-/** A gRPC status name of {@link GRPC_STATUS}. */
-export type GrpcStatusName = keyof typeof GRPC_STATUS;
+// The status table is @infer/codecs' (shared with the client); re-exported for core's users.
+export { GRPC_STATUS, type GrpcStatusName };
 
 /** What a gRPC handler sends for a failed call: status code, details, HTTP twin. */
 export interface GrpcErrorStatus {
