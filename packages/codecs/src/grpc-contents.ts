@@ -6,7 +6,10 @@
  * are structural: the packages' generated proto types (proto-loader, `longs: String`) fit
  * them. No gRPC library is imported here.
  */
+import { isDatatype } from './datatypes';
+import { elementCount } from './element-count';
 import { CodecError } from './errors';
+import { tensorDataFromBytes } from './tensor-bytes';
 import type { Datatype, Parameters, Tensor, TensorData } from './types';
 
 /** `InferTensorContents` as proto-loader gives and takes it (64-bit integers as strings). */
@@ -278,4 +281,69 @@ export function decodeInferParameters(
     }
   }
   return parameters;
+}
+
+/** One tensor of a gRPC message (`InferInputTensor`, `InferOutputTensor`) as proto-loader gives it. */
+export interface GrpcTensor {
+  name?: string;
+  datatype?: string;
+  shape?: readonly (string | number)[];
+  parameters?: Record<string, GrpcInferParameterValue> | null;
+  contents?: GrpcTensorContents | null;
+}
+
+/**
+ * The decoded tensor `index` of a gRPC message's `inputs` or `outputs`: name and datatype
+ * required, shape checked, data from `raw` (its entry of `raw_input_contents` /
+ * `raw_output_contents`, read as views; the tensor may then carry no `contents`) or from its
+ * typed `contents`, parameters to REST-style values. BYTES elements are plain `Uint8Array`
+ * views. Throws `CodecError` naming the tensor.
+ *
+ * @example
+ * decodeGrpcTensor({ name: 'x', datatype: 'FP32', shape: ['2'] }, 'inputs', 0, bytes);
+ * // { name: 'x', datatype: 'FP32', shape: [2], data: Float32Array(2) }
+ */
+export function decodeGrpcTensor(
+  message: GrpcTensor,
+  list: 'inputs' | 'outputs',
+  index: number,
+  raw: Uint8Array | undefined,
+): Tensor {
+  const name = message.name ?? '';
+  const where = `${list}[${index}]${name === '' ? '' : ` ("${name}")`}`;
+  if (name === '') throw new CodecError(`${where}.name is required`);
+  const datatype = message.datatype ?? '';
+  if (!isDatatype(datatype)) {
+    throw new CodecError(`${where}: unknown datatype "${datatype}"`, { input: name });
+  }
+  const shape = (message.shape ?? []).map(Number);
+  const count = elementCount(shape, `${where}.shape`);
+  let data: TensorData;
+  if (raw !== undefined) {
+    const rawName = list === 'inputs' ? 'raw_input_contents' : 'raw_output_contents';
+    if (hasTensorContents(message.contents)) {
+      throw new CodecError(
+        `${where} has contents while ${rawName} is used; send every ${list === 'inputs' ? 'input' : 'output'} one way`,
+        { input: name },
+      );
+    }
+    const bytes =
+      raw.constructor === Uint8Array
+        ? raw
+        : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+    data = tensorDataFromBytes(datatype, bytes, count, {
+      where: `${rawName}[${index}]`,
+      input: name,
+    });
+  } else {
+    data = tensorContentsToData(datatype, message.contents, count, where, name);
+  }
+  const parameters = decodeInferParameters(message.parameters, `${where}.parameters`);
+  return {
+    name,
+    datatype,
+    shape,
+    data,
+    ...(parameters === undefined ? {} : { parameters }),
+  } as Tensor;
 }

@@ -30,10 +30,12 @@ export {
   halvesToFloat32,
 } from './float16';
 export {
+  decodeGrpcTensor,
   decodeInferParameters,
   encodeInferParameters,
   type GrpcInferParameter,
   type GrpcInferParameterValue,
+  type GrpcTensor,
   type GrpcTensorContents,
   hasContentsField,
   hasTensorContents,

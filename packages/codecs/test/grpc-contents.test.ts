@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   CodecError,
+  decodeGrpcTensor,
   decodeInferParameters,
   encodeInferParameters,
   GRPC_PROTO_OPTIONS,
@@ -124,5 +125,58 @@ describe('gRPC constants', () => {
   it('loads the proto with 64-bit integers as strings and oneof names set', () => {
     expect(GRPC_PROTO_OPTIONS).toMatchObject({ keepCase: true, longs: String, oneofs: true });
     expect(Object.isFrozen(GRPC_PROTO_OPTIONS)).toBe(true);
+  });
+});
+
+describe('decodeGrpcTensor', () => {
+  it('reads a tensor from its raw bytes, BYTES elements as plain views', () => {
+    const raw = Buffer.from([2, 0, 0, 0, 104, 105]);
+    const tensor = decodeGrpcTensor(
+      { name: 's', datatype: 'BYTES', shape: ['1'] },
+      'outputs',
+      0,
+      raw,
+    );
+    expect(tensor).toMatchObject({ name: 's', datatype: 'BYTES', shape: [1] });
+    expect((tensor.data as Uint8Array[])[0]!.constructor).toBe(Uint8Array);
+  });
+
+  it('reads typed contents and parameters when no raw bytes come', () => {
+    const tensor = decodeGrpcTensor(
+      {
+        name: 'x',
+        datatype: 'FP32',
+        shape: ['2'],
+        contents: { fp32_contents: [1, 2] },
+        parameters: { n: { int64_param: '3', parameter_choice: 'int64_param' } },
+      },
+      'inputs',
+      0,
+      undefined,
+    );
+    expect(tensor).toEqual({
+      name: 'x',
+      datatype: 'FP32',
+      shape: [2],
+      data: new Float32Array([1, 2]),
+      parameters: { n: 3 },
+    });
+  });
+
+  it('refuses a missing name, an unknown datatype and contents beside raw bytes', () => {
+    expect(() => decodeGrpcTensor({ datatype: 'FP32' }, 'inputs', 1, undefined)).toThrow(
+      'inputs[1].name is required',
+    );
+    expect(() => decodeGrpcTensor({ name: 'x', datatype: 'FP8' }, 'inputs', 0, undefined)).toThrow(
+      'inputs[0] ("x"): unknown datatype "FP8"',
+    );
+    expect(() =>
+      decodeGrpcTensor(
+        { name: 'x', datatype: 'FP32', shape: ['1'], contents: { fp32_contents: [1] } },
+        'inputs',
+        0,
+        new Uint8Array(4),
+      ),
+    ).toThrow('has contents while raw_input_contents is used');
   });
 });

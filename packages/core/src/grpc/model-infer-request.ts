@@ -1,16 +1,11 @@
 import {
   CodecError,
+  decodeGrpcTensor,
   decodeInferParameters,
-  elementCount,
-  hasTensorContents,
   type InferenceRequest,
-  isDatatype,
   type RequestedOutput,
-  type Tensor,
-  tensorContentsToData,
 } from '@infer/codecs';
 import type { ModelInferRequest__Output } from './generated/inference/ModelInferRequest';
-import { rawToData } from './raw-contents';
 
 /** A decoded `ModelInferRequest`: the transport-neutral request and how its data came. */
 export interface DecodedModelInfer {
@@ -21,13 +16,6 @@ export interface DecodedModelInfer {
   request: InferenceRequest;
   /** Whether the inputs came as `raw_input_contents`. */
   raw: boolean;
-}
-
-/** Shape from int64 dims (decimal strings); each must be a non-negative safe integer. */
-function shapeOf(dims: readonly string[], where: string): number[] {
-  const shape = dims.map(Number);
-  elementCount(shape, `${where}.shape`);
-  return shape;
 }
 
 /**
@@ -52,37 +40,9 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
       `raw_input_contents has ${rawContents.length} entries but there are ${messageInputs.length} inputs; give one per input, in order`,
     );
   }
-  const inputs = messageInputs.map((input, index): Tensor => {
-    const name = input.name ?? '';
-    const where = `inputs[${index}]${name === '' ? '' : ` ("${name}")`}`;
-    if (name === '') throw new CodecError(`${where}.name is required`);
-    const datatype = input.datatype ?? '';
-    if (!isDatatype(datatype)) {
-      throw new CodecError(`${where}: unknown datatype "${datatype}"`, { input: name });
-    }
-    const shape = shapeOf(input.shape ?? [], where);
-    const count = elementCount(shape);
-    let data: Tensor['data'];
-    if (raw) {
-      if (hasTensorContents(input.contents)) {
-        throw new CodecError(
-          `${where} has contents while raw_input_contents is used; send every input one way`,
-          { input: name },
-        );
-      }
-      data = rawToData(datatype, rawContents[index]!, count, `raw_input_contents[${index}]`, name);
-    } else {
-      data = tensorContentsToData(datatype, input.contents, count, where, name);
-    }
-    const parameters = decodeInferParameters(input.parameters, `${where}.parameters`);
-    return {
-      name,
-      datatype,
-      shape,
-      data,
-      ...(parameters === undefined ? {} : { parameters }),
-    } as Tensor;
-  });
+  const inputs = messageInputs.map((input, index) =>
+    decodeGrpcTensor(input, 'inputs', index, raw ? rawContents[index] : undefined),
+  );
   const outputs = (message.outputs ?? []).map((output, index): RequestedOutput => {
     const name = output.name ?? '';
     if (name === '') throw new CodecError(`outputs[${index}].name is required`);

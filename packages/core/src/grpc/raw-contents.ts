@@ -1,35 +1,9 @@
 /**
- * `raw_input_contents` / `raw_output_contents`: tensor data as little-endian bytes, as
- * Triton sends it, through codecs' one implementation of that layout (the binary tensor
- * extension uses the same). Fixed-size elements are read as a typed-array view over the
- * received message (a single copy only when misaligned); each BYTES element is a 4-byte
- * little-endian length followed by its bytes.
+ * `raw_output_contents` as Node `Buffer`s, over codecs' one implementation of the
+ * little-endian layout (`tensorBytes`; the binary tensor extension uses the same; reading raw
+ * contents is codecs' `decodeGrpcTensor`).
  */
-import {
-  type Datatype,
-  type Tensor,
-  type TensorData,
-  tensorBytes,
-  tensorDataFromBytes,
-} from '@infer/codecs';
-
-/**
- * The typed data of one tensor from its raw bytes; `where` names it in messages. Throws
- * `CodecError` when the byte length does not fit `count` elements of `datatype`.
- *
- * @internal
- * @example
- * rawToData('FP32', bytes, 4, 'raw_input_contents[0] (input "x")'); // Float32Array(4), a view over bytes
- */
-export function rawToData(
-  datatype: Datatype,
-  bytes: Uint8Array,
-  count: number,
-  where: string,
-  input?: string,
-): TensorData {
-  return tensorDataFromBytes(datatype, bytes, count, { where, input });
-}
+import { type Tensor, tensorBytes } from '@infer/codecs';
 
 /**
  * The raw bytes of a tensor's data as a Node `Buffer` over codecs' `tensorBytes` (no copy

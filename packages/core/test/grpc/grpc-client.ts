@@ -6,12 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import {
-  tensorContentsToData as contentsToData,
-  elementCount,
-  isDatatype,
-  type Tensor,
-} from '@infer/codecs';
+import { decodeGrpcTensor, type Tensor } from '@infer/codecs';
 import { GRPC_LOADER_OPTIONS, inferenceProtoPath, type ProtoGrpcType } from '@infer/core/grpc';
 import type { GRPCInferenceServiceClient } from '../../src/grpc/generated/inference/GRPCInferenceService';
 import type { ModelInferResponse__Output } from '../../src/grpc/generated/inference/ModelInferResponse';
@@ -20,7 +15,6 @@ import type { ModelReadyResponse__Output } from '../../src/grpc/generated/infere
 import type { ServerLiveResponse__Output } from '../../src/grpc/generated/inference/ServerLiveResponse';
 import type { ServerMetadataResponse__Output } from '../../src/grpc/generated/inference/ServerMetadataResponse';
 import type { ServerReadyResponse__Output } from '../../src/grpc/generated/inference/ServerReadyResponse';
-import { rawToData } from '../../src/grpc/raw-contents';
 
 const MAX = 64 * 1024 * 1024;
 const require = createRequire(import.meta.url);
@@ -98,18 +92,9 @@ export async function statusOf(promise: Promise<unknown>): Promise<grpc.ServiceE
 /** The outputs of a `ModelInferResponse` as decoded tensors (raw or typed contents). */
 export function responseTensors(response: ModelInferResponse__Output): Tensor[] {
   const raw = response.raw_output_contents ?? [];
-  return response.outputs.map((output, index) => {
-    const datatype = output.datatype ?? '';
-    if (!isDatatype(datatype)) throw new Error(`unknown datatype ${datatype}`);
-    const shape = output.shape.map(Number);
-    const count = elementCount(shape);
-    const name = output.name ?? '';
-    const data =
-      raw.length > 0
-        ? rawToData(datatype, raw[index]!, count, `raw_output_contents[${index}]`)
-        : contentsToData(datatype, output.contents, count, `outputs[${index}]`, name);
-    return { name, datatype, shape, data } as Tensor;
-  });
+  return response.outputs.map((output, index) =>
+    decodeGrpcTensor(output, 'outputs', index, raw.length > 0 ? raw[index] : undefined),
+  );
 }
 
 /** Plain values of a tensor for deep equality (typed arrays as arrays, bytes as arrays). */

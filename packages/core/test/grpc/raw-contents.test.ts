@@ -1,5 +1,9 @@
+import { type Datatype, tensorDataFromBytes } from '@infer/codecs';
 import { describe, expect, it } from 'vitest';
-import { dataToRaw, rawToData } from '../../src/grpc/raw-contents';
+import { dataToRaw } from '../../src/grpc/raw-contents';
+
+const rawToData = (datatype: Datatype, bytes: Uint8Array, count: number, where: string) =>
+  tensorDataFromBytes(datatype, bytes, count, { where });
 
 describe('raw tensor contents', () => {
   it('reads aligned fixed-size data as a view over the received bytes (no copy)', () => {
