@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { decodeImage } from '@infer/codecs';
 import { type InferServer, type SettingsServer, serve, serveFromSettings } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finchPixels } from '../../runtime-onnx/test/__fixtures__/inputs';
 import { createGrpcClient, type GrpcClient } from '../src/grpc/index';
 import { createClient, defineSchema, textOf } from '../src/index';
 
@@ -53,14 +53,7 @@ beforeAll(async () => {
       host: '127.0.0.1',
       grpc: { port: 0 },
     }),
-    decodeImage(finch, {
-      width: 224,
-      height: 224,
-      fit: 'cover',
-      layout: 'CHW',
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-    }).then((tensor) => tensor.data as Float32Array),
+    finchPixels(),
   ]);
 }, 120_000);
 afterAll(async () => {

@@ -10,6 +10,7 @@ import {
   type Datatype,
   hasContentsField as hasTypedField,
   type Tensor,
+  typedArrayConstructor,
 } from '@infer/codecs';
 import {
   GRPC_LOADER_OPTIONS,
@@ -212,7 +213,7 @@ const validArb = fc
       const size = DATATYPE_SIZES[datatype];
       const copy = new Uint8Array(bytes.slice(0, count * size));
       if (datatype === 'BOOL') for (let k = 0; k < copy.length; k++) copy[k]! &= 1;
-      const typed = typedArrayOf(datatype, copy.buffer);
+      const typed = new (typedArrayConstructor(datatype))(copy.buffer);
       data = typed as Tensor['data'];
       rawInput = Buffer.from(copy);
       contents = typedContents(datatype, typed);
@@ -229,25 +230,6 @@ const validArb = fc
       raw,
     };
   });
-
-function typedArrayOf(datatype: Exclude<Datatype, 'BYTES'>, buffer: ArrayBuffer) {
-  const constructors = {
-    BOOL: Uint8Array,
-    UINT8: Uint8Array,
-    UINT16: Uint16Array,
-    UINT32: Uint32Array,
-    UINT64: BigUint64Array,
-    INT8: Int8Array,
-    INT16: Int16Array,
-    INT32: Int32Array,
-    INT64: BigInt64Array,
-    FP16: Uint16Array,
-    BF16: Uint16Array,
-    FP32: Float32Array,
-    FP64: Float64Array,
-  } as const;
-  return new constructors[datatype](buffer);
-}
 
 function typedContents(datatype: Datatype, typed: ArrayLike<number | bigint>) {
   const values = Array.from(typed);

@@ -1,27 +1,9 @@
-/**
- * Bad `ModelInfer` messages, fuzzed (fast-check, fixed seed) over a real gRPC server in front
- * of the identity models (every datatype), `doubler`, a three-input `echo` model and the
- * real MobileNet (ONNX): wrong or absent model names and versions, unknown datatypes (BF16
- * among them), negative, huge, zero and mismatched shapes, typed `contents` of the wrong
- * field or length or out of range, `raw_input_contents` of the wrong length or count, BYTES
- * with broken length prefixes, random parameters (every oneof kind, none set, two set),
- * requested outputs that do not exist; and raw bytes (random, or valid messages mutated at
- * the byte level) sent through a pass-through serializer. Cases run 25 at a time as parallel
- * unary calls. Every call must end OK or with a status that names the caller's mistake
- * (INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE for the model that failed to load); never
- * INTERNAL or UNKNOWN, never a hang (each call has a deadline), never a crash; a valid call
- * after every batch still gets the right answer. The one INTERNAL allowed is grpc-js's own
- * "Error deserializing request" for bytes that are not a protobuf message at all: gRPC
- * specifies INTERNAL for an unparseable request (statuscodes.md, "Error parsing request
- * proto"), and grpc-js answers it before any @infer code runs.
- */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { decodeImage, type Tensor } from '@infer/codecs';
+import type { Tensor } from '@infer/codecs';
 import { OnnxModel } from '@infer/runtime-onnx';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finchPixels, MOBILENET } from '../../../runtime-onnx/test/__fixtures__/inputs';
 import { defineModel } from '../../src/define-model';
 import { type Case, caseArb, decodeResponse, EXAMPLES, encodeRequest } from './fuzz-cases';
 import { call, plain, rawBytes, responseTensors } from './grpc-client';
@@ -32,9 +14,6 @@ const BATCH = 25;
 const RUNS = 120; // batches: the hand-picked EXAMPLES, then 119 x 25 random cases
 const DEADLINE_MS = 10_000;
 const METHOD = '/inference.GRPCInferenceService/ModelInfer';
-const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
-const MOBILENET = path('../../../../models/mobilenet/model.onnx');
-const FINCH = path('../../../../fixtures/finch.jpeg');
 
 const STATUS = grpc.status;
 const DESERIALIZE_FAILED = 'Error deserializing request';
@@ -65,15 +44,7 @@ beforeAll(async () => {
   const mobilenet = new OnnxModel({ name: 'mobilenet', path: MOBILENET, intraOpThreads: 1 });
   fixture = await startGrpcFixture([echo, mobilenet]);
   bytesClient = new grpc.Client(fixture.server.address, grpc.credentials.createInsecure());
-  const pixels = await decodeImage(readFileSync(FINCH), {
-    width: 224,
-    height: 224,
-    fit: 'cover',
-    layout: 'CHW',
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-  });
-  finch = rawBytes(pixels.data as Float32Array);
+  finch = rawBytes(await finchPixels());
 }, 60_000);
 
 afterAll(async () => {
