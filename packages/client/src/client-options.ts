@@ -131,28 +131,16 @@ export function resolveRetry(retry: ClientOptions['retry']): Required<RetryOptio
   if (retry === true) return { ...CLIENT_DEFAULTS.retry };
   if (typeof retry !== 'object' || retry === null)
     fail('options.retry', 'must be an object or a boolean');
-  const resolved = {
-    retries: checkCount(
-      retry.retries ?? CLIENT_DEFAULTS.retry.retries,
-      'options.retry.retries',
-      'count',
-    ),
-    minDelayMs: checkCount(
-      retry.minDelayMs ?? CLIENT_DEFAULTS.retry.minDelayMs,
-      'options.retry.minDelayMs',
-      'ms',
-    ),
-    maxDelayMs: checkCount(
-      retry.maxDelayMs ?? CLIENT_DEFAULTS.retry.maxDelayMs,
-      'options.retry.maxDelayMs',
-      'ms',
-    ),
-  };
-  if (resolved.maxDelayMs < resolved.minDelayMs) {
-    throw new InferClientError(
-      'INFER_CLIENT_ERR_INVALID_OPTION',
-      'options.retry.maxDelayMs must be at least options.retry.minDelayMs',
+  const resolved: Required<RetryOptions> = { ...CLIENT_DEFAULTS.retry };
+  for (const key of ['retries', 'minDelayMs', 'maxDelayMs'] as const) {
+    resolved[key] = checkCount(
+      retry[key] ?? resolved[key],
+      `options.retry.${key}`,
+      key === 'retries' ? 'count' : 'ms',
     );
+  }
+  if (resolved.maxDelayMs < resolved.minDelayMs) {
+    fail('options.retry.maxDelayMs', 'must be at least options.retry.minDelayMs');
   }
   return resolved;
 }

@@ -115,9 +115,6 @@ function parseRetryAfter(value: string | null): number | undefined {
 /** Node's fetch hides the reason ("fetch failed") in `cause`; show it. */
 function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
-  if (cause === undefined || cause === null) return '';
-  const code = typeof cause.code === 'string' ? cause.code : undefined;
-  const message = typeof cause.message === 'string' ? cause.message : undefined;
-  const text = code ?? message;
+  const text = [cause?.code, cause?.message].find((item) => typeof item === 'string');
   return text === undefined ? '' : ` (${text})`;
 }

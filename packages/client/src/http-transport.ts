@@ -61,7 +61,7 @@ export class HttpTransport implements Transport {
     options: InferOptions,
   ): Promise<InferenceResponse> {
     const binary = chooseBinary(tensors, options.binary, this.#options.binaryThreshold);
-    const { body, headers } = encode(requestOf(tensors, options, binary), binary);
+    const { body, headers } = encode(tensors, options, binary);
     const answer = await httpCall(this.#options, {
       method: 'POST',
       path: `${modelPath(model)}/infer`,
@@ -126,13 +126,17 @@ function requestOf(tensors: Tensor[], options: InferOptions, binary: boolean): I
 }
 
 function encode(
-  request: InferenceRequest,
+  tensors: Tensor[],
+  options: InferOptions,
   binary: boolean,
 ): { body: Uint8Array; headers: Record<string, string> } {
   try {
-    return encodeInferenceRequest(request, { binary });
+    return encodeInferenceRequest(requestOf(tensors, options, binary), { binary });
   } catch (error) {
     if (!CodecError.isInstance(error)) throw error;
+    // JSON cannot carry NaN, Infinity or BYTES that are not UTF-8; the binary extension carries
+    // every tensor JSON can, so an automatic choice retries binary and reports its error.
+    if (!binary && options.binary === undefined) return encode(tensors, options, true);
     const where = error.input === undefined ? '' : `inputs.${error.input}: `;
     throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `${where}${error.message}`, {
       cause: error,

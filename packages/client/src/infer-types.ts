@@ -2,14 +2,16 @@ import type { Datatype, DatatypeArrayMap, Parameters, Tensor } from '@infer/code
 import type { ModelSchema } from './model-schema';
 
 /**
- * Plain (non-typed-array) elements accepted for a datatype: numbers (FP16 and BF16 as
- * floats, which are converted to their 16-bit forms), booleans for BOOL, numbers or bigints for 64-bit integers,
- * strings or byte arrays for BYTES.
+ * Plain (non-typed-array) elements accepted for a datatype: finite numbers (FP16 and BF16 as
+ * floats, which are converted to their 16-bit forms), booleans for BOOL, safe integers, bigints
+ * or decimal strings for 64-bit integers, strings or byte arrays for BYTES. Every element is
+ * checked for type and range (`@infer/codecs` `dataFromValues`, the check the server applies to
+ * JSON); NaN and Infinity need a `Float32Array` / `Float64Array`.
  */
 export type PlainElements<D extends Datatype> = D extends 'BOOL'
-  ? readonly (boolean | number)[]
+  ? readonly boolean[]
   : D extends 'INT64' | 'UINT64'
-    ? readonly (bigint | number)[]
+    ? readonly (bigint | number | string)[]
     : D extends 'BYTES'
       ? readonly (string | Uint8Array)[]
       : readonly number[];

@@ -1,10 +1,8 @@
 import {
   type Datatype,
+  dataFromValues,
   datatypeOf,
   describeValue,
-  type FixedSizeDatatype,
-  float32ToBfloat16s,
-  float32ToHalves,
   isDatatype,
   type Parameters,
   type Tensor,
@@ -15,16 +13,6 @@ import { InferClientError } from './errors';
 import type { TensorSchema } from './model-schema';
 
 const encoder = new TextEncoder();
-
-/** Integer ranges of the integer datatypes that plain numbers are checked against. */
-const INTEGER_RANGES: Partial<Record<Datatype, readonly [number, number]>> = {
-  UINT8: [0, 0xff],
-  UINT16: [0, 0xffff],
-  UINT32: [0, 0xffffffff],
-  INT8: [-0x80, 0x7f],
-  INT16: [-0x8000, 0x7fff],
-  INT32: [-0x80000000, 0x7fffffff],
-};
 
 function invalid(name: string, what: string, cause?: unknown): InferClientError {
   return new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `inputs.${name}: ${what}`, {
@@ -117,53 +105,14 @@ function toData(name: string, datatype: Datatype, data: unknown): TensorData {
   return fromPlain(name, datatype, data);
 }
 
-function fromPlain(name: string, datatype: FixedSizeDatatype, data: unknown[]): TensorData {
-  const bad = (index: number, expected: string) =>
-    invalid(name, `element ${index} must be ${expected}, got ${describeValue(data[index])}`);
-  switch (datatype) {
-    case 'BOOL':
-      return Uint8Array.from(data, (item, index) => {
-        if (typeof item === 'boolean') return item ? 1 : 0;
-        if (item === 0 || item === 1) return item;
-        throw bad(index, 'a boolean or 0/1');
-      });
-    case 'INT64':
-    case 'UINT64': {
-      const [min, max] =
-        datatype === 'INT64' ? [-(2n ** 63n), 2n ** 63n - 1n] : [0n, 2n ** 64n - 1n];
-      const values = data.map((item, index) => {
-        const value =
-          typeof item === 'bigint'
-            ? item
-            : Number.isInteger(item)
-              ? BigInt(item as number)
-              : undefined;
-        if (value === undefined || value < min || value > max)
-          throw bad(index, `an ${datatype} integer`);
-        return value;
-      });
-      return datatype === 'INT64' ? BigInt64Array.from(values) : BigUint64Array.from(values);
-    }
-    default: {
-      data.forEach((item, index) => {
-        if (typeof item !== 'number') throw bad(index, 'a number');
-      });
-      const numbers = data as number[];
-      if (datatype === 'FP16') return float32ToHalves(numbers);
-      if (datatype === 'BF16') return float32ToBfloat16s(numbers);
-      const range = INTEGER_RANGES[datatype];
-      if (range !== undefined) {
-        numbers.forEach((item, index) => {
-          if (!Number.isInteger(item) || item < range[0] || item > range[1]) {
-            throw bad(index, `an ${datatype} integer`);
-          }
-        });
-      }
-      const Constructor = typedArrayConstructor(datatype) as unknown as {
-        from(values: readonly number[]): TensorData;
-      };
-      return Constructor.from(numbers);
-    }
+/** Plain values through the codecs' JSON element conversion: the same type and range checks. */
+function fromPlain(name: string, datatype: Datatype, data: unknown[]): TensorData {
+  try {
+    return dataFromValues(datatype, data, `inputs.${name}`);
+  } catch (error) {
+    throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', (error as Error).message, {
+      cause: error,
+    });
   }
 }
 

@@ -1,38 +1,31 @@
+import { parseJsonObject } from '@infer/codecs';
 import { InferClientError } from './errors';
 import type { HttpAnswer } from './http-call';
 
-const decoder = new TextDecoder();
-
 /**
- * The JSON object of an answer, checked to have the given array and string fields; anything
- * else is `INFER_CLIENT_ERR_DECODE`.
+ * The JSON object of an answer (strict UTF-8, `@infer/codecs` `parseJsonObject`), checked to
+ * have the given array and string fields; anything else is `INFER_CLIENT_ERR_DECODE`.
  *
  * @internal
  */
 export function jsonAnswer<T>(
   answer: HttpAnswer,
   what: string,
-  fields: { strings?: readonly string[]; arrays?: readonly string[] } = {},
+  fields: { strings: readonly string[]; arrays: readonly string[] },
 ): T {
-  let value: unknown;
+  const fail = (message: string, cause?: unknown) =>
+    new InferClientError('INFER_CLIENT_ERR_DECODE', message, { cause });
+  let record: Record<string, unknown>;
   try {
-    value = JSON.parse(decoder.decode(answer.body));
-  } catch (cause) {
-    throw new InferClientError('INFER_CLIENT_ERR_DECODE', `${what} is not JSON`, { cause });
+    record = parseJsonObject(answer.body, what);
+  } catch (error) {
+    throw fail((error as Error).message, error);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InferClientError('INFER_CLIENT_ERR_DECODE', `${what} is not a JSON object`);
+  for (const key of fields.strings) {
+    if (typeof record[key] !== 'string') throw fail(`${what}: ${key} must be a string`);
   }
-  const record = value as Record<string, unknown>;
-  for (const key of fields.strings ?? []) {
-    if (typeof record[key] !== 'string') {
-      throw new InferClientError('INFER_CLIENT_ERR_DECODE', `${what}: ${key} must be a string`);
-    }
+  for (const key of fields.arrays) {
+    if (!Array.isArray(record[key])) throw fail(`${what}: ${key} must be an array`);
   }
-  for (const key of fields.arrays ?? []) {
-    if (!Array.isArray(record[key])) {
-      throw new InferClientError('INFER_CLIENT_ERR_DECODE', `${what}: ${key} must be an array`);
-    }
-  }
-  return value as T;
+  return record as T;
 }

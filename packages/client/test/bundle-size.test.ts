@@ -28,11 +28,12 @@ const codecsDist = fileURLToPath(new URL('../../codecs/dist/index.js', import.me
 const resolveDir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * A regression guard, not the goal: issue 11 asks for under 10 kB min+gz, and the app below
- * measures about 10.39 kB (README, "Bundle size"). The guard fails on real growth (a
- * dependency pulled in, a module that stops tree-shaking) without failing on the known gap.
+ * Issue 11's goal: an app's browser bundle under 10 kB min+gz, read strictly as 10,000 bytes.
+ * The app below measures 9,924 B (README, "Bundle size").
  */
-const LIMIT = 10.5 * 1024;
+const LIMIT = 10_000;
+/** The whole entry, every export kept (the code generator too): under 10 KiB. */
+const WHOLE_ENTRY_LIMIT = 10 * 1024;
 
 interface Bundle {
   minified: number;
@@ -76,7 +77,7 @@ describe('browser bundle of @infer/client against the built packages', () => {
   });
 
   it.runIf(built)(
-    'an app that creates a client and runs infer stays under 10.5 kB min+gz, without zod',
+    'an app that creates a client and runs infer stays under 10 kB (10,000 B) min+gz, without zod',
     async () => {
       const app = await bundle(`
         import { createClient, defineSchema, InferClientError, textOf } from ${JSON.stringify(clientDist)};
@@ -106,8 +107,8 @@ describe('browser bundle of @infer/client against the built packages', () => {
       `@infer/client whole entry: ${entry.minified} B minified, ${entry.gzipped} B gzipped`,
     );
     expect(entry.inputs.filter((path) => /zod|schemas\./.test(path))).toEqual([]);
-    // Every export kept adds the code generator (schemaToTypeScript) and the
-    // CLIENT_ERROR_CODES table (~0.4 kB gzipped together) to the app above.
-    expect(entry.gzipped).toBeLessThanOrEqual(LIMIT + 1024);
+    // Every export kept adds the code generator (schemaToTypeScript, ~0.28 kB gzipped) and the
+    // CLIENT_ERROR_CODES list to the app above.
+    expect(entry.gzipped).toBeLessThanOrEqual(WHOLE_ENTRY_LIMIT);
   });
 });

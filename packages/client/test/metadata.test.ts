@@ -57,3 +57,30 @@ describe('health and metadata (Node only)', () => {
     });
   });
 });
+
+describe('metadata answers that are not OIP metadata', () => {
+  const answering = (body: string | Uint8Array) =>
+    createClient({
+      baseUrl: 'http://metadata.test',
+      fetch: async () => new Response(body, { status: 200 }),
+    });
+
+  it.each([
+    ['not JSON', '{"name":', /^server metadata is not valid JSON: /],
+    ['empty', '', 'server metadata is empty; expected a JSON object'],
+    ['bad UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), /^server metadata is not valid UTF-8/],
+    ['an array', '[]', 'server metadata must be a JSON object, got an array'],
+    ['without a name', '{"version":"1","extensions":[]}', 'server metadata: name must be a string'],
+    [
+      'without extensions',
+      '{"name":"s","version":"1"}',
+      'server metadata: extensions must be an array',
+    ],
+  ])('rejects an answer that is %s with INFER_CLIENT_ERR_DECODE', async (_, body, message) => {
+    const error = await answering(body)
+      .metadata()
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_DECODE' });
+    expect((error as Error).message).toMatch(message);
+  });
+});

@@ -114,16 +114,22 @@ export function createTypedArray<D extends Datatype>(
  * datatypeOf(new Float32Array(2)); // 'FP32'
  */
 export function datatypeOf(data: unknown): Datatype | undefined {
-  if (data instanceof Float32Array) return 'FP32';
-  if (data instanceof Float64Array) return 'FP64';
-  if (data instanceof Int32Array) return 'INT32';
-  if (data instanceof BigInt64Array) return 'INT64';
-  if (data instanceof Uint8Array) return 'UINT8';
-  if (data instanceof Int8Array) return 'INT8';
-  if (data instanceof Int16Array) return 'INT16';
-  if (data instanceof Uint16Array) return 'UINT16';
-  if (data instanceof Uint32Array) return 'UINT32';
-  if (data instanceof BigUint64Array) return 'UINT64';
-  if (Array.isArray(data) && data.every((item) => item instanceof Uint8Array)) return 'BYTES';
-  return undefined;
+  if (Array.isArray(data)) {
+    return data.every((item) => item instanceof Uint8Array) ? 'BYTES' : undefined;
+  }
+  return TYPED_DATATYPES.find((datatype) => data instanceof CONSTRUCTORS[datatype]);
 }
+
+/** The datatypes {@link datatypeOf} reads from a typed array (not BOOL, FP16, BF16). */
+const TYPED_DATATYPES = [
+  'FP32',
+  'FP64',
+  'INT32',
+  'INT64',
+  'UINT8',
+  'INT8',
+  'INT16',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+] as const;

@@ -11,7 +11,7 @@ import { encodeUtf8 } from './utf8';
 /** @internal Names the tensor in element errors: `where` is e.g. `inputs[0] ("x")`. */
 export interface ElementContext {
   where: string;
-  input: string;
+  input?: string | undefined;
 }
 
 /** @internal `list[index]`, or `list` alone when `index` is -1 (a bare path). */
@@ -57,6 +57,29 @@ export function elementError(
     `${context.where}: data element ${index} must be ${expected}, got ${describeValue(value)}`,
     { input: context.input, index },
   );
+}
+
+/**
+ * Flat values, as JSON carries them, to the typed storage of `datatype`, checking the type and
+ * range of every element: numbers for the numeric datatypes (integers in range, finite floats),
+ * `true`/`false` for BOOL, strings for BYTES, and for INT64/UINT64 safe integers, bigints or
+ * decimal strings. The one conversion behind JSON decoding, and behind clients that accept
+ * plain arrays.
+ *
+ * @param where names the tensor in error messages (e.g. `inputs.x`).
+ * @throws {CodecError} naming `where` and the first bad element.
+ * @example
+ * dataFromValues('UINT8', [1, 2, 255]); // Uint8Array [1, 2, 255]
+ * dataFromValues('INT64', [1, '9007199254740993', 3n]); // BigInt64Array
+ * dataFromValues('UINT8', [256], 'inputs.x');
+ * // throws CodecError: inputs.x: data element 0 must be an integer in [0, 255] (UINT8), got 256
+ */
+export function dataFromValues(
+  datatype: Datatype,
+  values: readonly unknown[],
+  where = 'tensor',
+): TensorData {
+  return decodeJsonElements(datatype, values, { where });
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -228,7 +251,9 @@ function decodeBigIntegers<T extends BigInt64Array | BigUint64Array>(
   for (let i = 0; i < n; i++) {
     const value = values[i];
     let big: bigint;
-    if (typeof value === 'number' && Number.isSafeInteger(value)) {
+    if (typeof value === 'bigint') {
+      big = value;
+    } else if (typeof value === 'number' && Number.isSafeInteger(value)) {
       big = BigInt(value);
     } else if (typeof value === 'string' && DECIMAL.test(value)) {
       big = BigInt(value);

@@ -14,6 +14,7 @@ export {
   typedArrayConstructor,
 } from './datatypes';
 export { type DecodeImageOptions, decodeImage } from './decode-image';
+export { dataFromValues } from './decode-json-elements';
 export { type DecodeRequestOptions, decodeRequest } from './decode-request';
 export { describeValue } from './describe-value';
 export { elementCount } from './element-count';
@@ -60,6 +61,7 @@ export {
   encodeInferenceResponse,
   type ResponseEncodingRequest,
 } from './inference-response';
+export { parseJsonObject } from './json-body';
 export { jsonCodec } from './json-codec';
 export { type NpValue, npCodec } from './np-codec';
 export * from './schemas';

@@ -25,3 +25,17 @@ export function asObject(value: unknown, what: string): Record<string, unknown> 
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * A JSON object from a body (bytes or text): strict UTF-8, not empty, valid JSON, an object
+ * (not an array or null). What a client checks first in a metadata answer.
+ *
+ * @param what names the body in error messages (e.g. `server metadata`).
+ * @throws {CodecError} naming `what` and the fault.
+ * @example
+ * parseJsonObject(new TextEncoder().encode('{"name":"m"}'), 'metadata'); // { name: 'm' }
+ * parseJsonObject('[1]', 'metadata'); // throws CodecError: metadata must be a JSON object, got an array
+ */
+export function parseJsonObject(body: Uint8Array | string, what: string): Record<string, unknown> {
+  return asObject(parseJsonBody(body, what), what);
+}

@@ -12,7 +12,7 @@ export function encodeUtf8(text: string): Uint8Array {
 export function decodeUtf8(
   bytes: Uint8Array,
   what: string,
-  options: { input?: string; index?: number; hint?: string } = {},
+  options: { input?: string | undefined; index?: number; hint?: string } = {},
 ): string {
   try {
     return strictDecoder.decode(bytes);

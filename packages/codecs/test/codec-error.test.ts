@@ -1,4 +1,4 @@
-import { CodecError, VERSION } from '@infer/codecs';
+import { CodecError, parseJsonObject, VERSION } from '@infer/codecs';
 import { describe, expect, it } from 'vitest';
 
 describe('CodecError', () => {
@@ -36,5 +36,25 @@ describe('CodecError', () => {
   it('exports VERSION from package.json', async () => {
     const { default: pkg } = await import('../package.json', { with: { type: 'json' } });
     expect(VERSION).toBe(pkg.version);
+  });
+});
+
+describe('parseJsonObject', () => {
+  it('parses a JSON object from bytes or text', () => {
+    expect(parseJsonObject(new TextEncoder().encode('{"name":"m"}'), 'metadata')).toEqual({
+      name: 'm',
+    });
+    expect(parseJsonObject(' {} ', 'metadata')).toEqual({});
+  });
+
+  it.each([
+    [new Uint8Array([0x7b, 0xff, 0x7d]), /^metadata is not valid UTF-8/],
+    ['', 'metadata is empty; expected a JSON object'],
+    ['{"a":', /^metadata is not valid JSON: /],
+    ['[1]', 'metadata must be a JSON object, got an array'],
+    ['null', 'metadata must be a JSON object, got null'],
+  ])('refuses %s with a CodecError naming the body', (body, message) => {
+    expect(() => parseJsonObject(body, 'metadata')).toThrow(CodecError);
+    expect(() => parseJsonObject(body, 'metadata')).toThrow(message);
   });
 });

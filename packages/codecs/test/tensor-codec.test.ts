@@ -5,6 +5,7 @@ import {
   createTypedArray,
   DATATYPE_SIZES,
   DATATYPES,
+  dataFromValues,
   datatypeOf,
   decodeTensor,
   elementCount,
@@ -310,5 +311,32 @@ describe('BF16 <-> FP32', () => {
     const tensor = decodeTensor({ name: 'x', datatype: 'BF16', shape: [3], data: [1, -2, 0.1] });
     expect(tensor.data).toEqual(new Uint16Array([0x3f80, 0xc000, 0x3dcd]));
     expect(encodeTensor(tensor).data).toEqual([1, -2, 0.10009765625]);
+  });
+});
+
+describe('dataFromValues', () => {
+  it('converts plain values with the JSON decoder checks', () => {
+    expect(dataFromValues('UINT8', [1, 2, 255])).toEqual(new Uint8Array([1, 2, 255]));
+    expect(dataFromValues('INT64', [1, '9007199254740993', -3n])).toEqual(
+      new BigInt64Array([1n, 9007199254740993n, -3n]),
+    );
+    expect(dataFromValues('UINT64', [2n ** 64n - 1n])).toEqual(
+      new BigUint64Array([2n ** 64n - 1n]),
+    );
+    expect(dataFromValues('BOOL', [true, false])).toEqual(new Uint8Array([1, 0]));
+    expect(dataFromValues('FP16', [1, -2.5])).toEqual(new Uint16Array([0x3c00, 0xc100]));
+    expect(dataFromValues('BYTES', ['a'])).toEqual([new Uint8Array([97])]);
+  });
+
+  it('names `where` and the first bad element in a CodecError', () => {
+    expect(() => dataFromValues('UINT8', [1, 256], 'inputs.x')).toThrow(
+      new CodecError('inputs.x: data element 1 must be an integer in [0, 255] (UINT8), got 256', {
+        index: 1,
+      }),
+    );
+    expect(() => dataFromValues('INT64', [2n ** 63n])).toThrow(
+      'tensor: data element 0 must be an integer in [-9223372036854775808, 9223372036854775807] (INT64), got 9223372036854775808',
+    );
+    expect(() => dataFromValues('FP32', [Number.NaN])).toThrow(/finite number/);
   });
 });

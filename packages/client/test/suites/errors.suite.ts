@@ -80,7 +80,23 @@ export function errorsSuite({ describe, it, expect }: SuiteApi, host: SuiteHost)
       const error = await rejection(
         client.model('echo-uint8').infer({ x: { data: [256], datatype: 'UINT8' } }),
       );
-      expect(error.message).toBe('inputs.x: element 0 must be an UINT8 integer, got 256');
+      expect(error.message).toBe(
+        'inputs.x: data element 0 must be an integer in [0, 255] (UINT8), got 256',
+      );
+    });
+
+    it('checks plain elements as the server checks JSON (finite floats, booleans for BOOL)', async () => {
+      const nan = await rejection(
+        client.model('echo-fp32').infer({ x: { data: [1, Number.NaN], datatype: 'FP32' } }),
+      );
+      expect(nan.code).toBe('INFER_CLIENT_ERR_INVALID_INPUT');
+      expect(nan.message).toBe(
+        'inputs.x: data element 1 must be a finite number within FP32 range, got NaN',
+      );
+      const bool = await rejection(
+        client.model('echo-bool').infer({ x: { data: [1, 0] as never, datatype: 'BOOL' } }),
+      );
+      expect(bool.message).toBe('inputs.x: data element 0 must be true or false (BOOL), got 1');
     });
 
     it('rejects, never throws synchronously', () => {

@@ -64,11 +64,11 @@ export function roundTripSuite({ describe, it, expect }: SuiteApi, host: SuiteHo
       expect(textOf(many.outputs['y'] as Tensor<'BYTES'>)).toEqual(['a', 'b']);
     });
 
-    it('takes plain arrays with a datatype (INT64 from numbers, FP16 from floats, BOOL from booleans)', async () => {
+    it('takes plain arrays with a datatype (INT64 from numbers, bigints and decimal strings, FP16 from floats, BOOL from booleans)', async () => {
       const int64 = await client
         .model('echo-int64')
-        .infer({ x: { data: [1, -2, 3], datatype: 'INT64' } });
-      expect(int64.outputs['y']!.data).toEqual(new BigInt64Array([1n, -2n, 3n]));
+        .infer({ x: { data: [1, -2n, '9007199254740993'], datatype: 'INT64' } });
+      expect(int64.outputs['y']!.data).toEqual(new BigInt64Array([1n, -2n, 9007199254740993n]));
       const fp16 = await client
         .model('echo-fp16')
         .infer({ x: { data: [1, -2.5], datatype: 'FP16' } });
