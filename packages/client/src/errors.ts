@@ -1,35 +1,43 @@
 const MARKER = Symbol.for('infer.error');
 
 /**
- * Every code an {@link InferClientError} can carry, with what it means. Codes are stable:
- * branch on them, not on messages.
+ * Every code an {@link InferClientError} can carry. Codes are stable: branch on them, not on
+ * messages. What each means:
+ *
+ * - `INFER_CLIENT_ERR_HTTP`: the server answered with an HTTP error status; `status` and the
+ *   server's message are set.
+ * - `INFER_CLIENT_ERR_GRPC`: the gRPC server answered with a status other than OK
+ *   (`@infer/client/grpc`); `grpcCode`, `grpcStatus` and the server's message are set.
+ * - `INFER_CLIENT_ERR_NETWORK`: no answer: connection refused or reset, DNS failure, body cut off.
+ * - `INFER_CLIENT_ERR_TIMEOUT`: `timeoutMs` passed before an answer (retries included).
+ * - `INFER_CLIENT_ERR_ABORTED`: the caller's `AbortSignal` fired; the reason is the `cause`.
+ * - `INFER_CLIENT_ERR_DECODE`: the answer was not a valid OIP response (bad JSON, bad binary data).
+ * - `INFER_CLIENT_ERR_INVALID_INPUT`: an input could not be turned into a tensor (bad shape,
+ *   unknown datatype, element out of range) before sending.
+ * - `INFER_CLIENT_ERR_INVALID_OPTION`: `createClient()`, `model()` or `defineSchema()` got an
+ *   invalid option.
+ * - `INFER_CLIENT_ERR_CLOSED`: a call on a gRPC client after its `close()`.
+ *
+ * (A list rather than a table of descriptions: the descriptions would ship in every browser
+ * bundle that keeps this export.)
+ *
+ * @example
+ * CLIENT_ERROR_CODES.includes('INFER_CLIENT_ERR_HTTP'); // true
  */
-export const CLIENT_ERROR_CODES = {
-  /** The server answered with an HTTP error status; `status` and the server's message are set. */
-  INFER_CLIENT_ERR_HTTP: 'the server answered with an HTTP error status',
-  /**
-   * The gRPC server answered with a status other than OK (`@infer/client/grpc`); `grpcCode`,
-   * `grpcStatus` and the server's message are set.
-   */
-  INFER_CLIENT_ERR_GRPC: 'the gRPC server answered with an error status',
-  /** No answer: connection refused or reset, DNS failure, body cut off. */
-  INFER_CLIENT_ERR_NETWORK: 'the request did not reach the server or its answer was cut off',
-  /** `timeoutMs` passed before an answer (retries included). */
-  INFER_CLIENT_ERR_TIMEOUT: 'the call took longer than timeoutMs',
-  /** The caller's `AbortSignal` fired; the reason is the `cause`. */
-  INFER_CLIENT_ERR_ABORTED: "the caller's AbortSignal aborted the call",
-  /** The answer was not a valid OIP response (bad JSON, bad binary data). */
-  INFER_CLIENT_ERR_DECODE: 'the server answered something that is not a valid OIP response',
-  /** An input could not be turned into a tensor (bad shape, unknown datatype...) before sending. */
-  INFER_CLIENT_ERR_INVALID_INPUT: 'an input could not be encoded as an OIP tensor',
-  /** `createClient()` or `model()` got an invalid option. */
-  INFER_CLIENT_ERR_INVALID_OPTION: 'an option is invalid',
-  /** A call on a gRPC client after its `close()`. */
-  INFER_CLIENT_ERR_CLOSED: 'the client was closed',
-} as const;
+export const CLIENT_ERROR_CODES = [
+  'INFER_CLIENT_ERR_HTTP',
+  'INFER_CLIENT_ERR_GRPC',
+  'INFER_CLIENT_ERR_NETWORK',
+  'INFER_CLIENT_ERR_TIMEOUT',
+  'INFER_CLIENT_ERR_ABORTED',
+  'INFER_CLIENT_ERR_DECODE',
+  'INFER_CLIENT_ERR_INVALID_INPUT',
+  'INFER_CLIENT_ERR_INVALID_OPTION',
+  'INFER_CLIENT_ERR_CLOSED',
+] as const;
 
-/** A stable code of an {@link InferClientError}, e.g. `'INFER_CLIENT_ERR_HTTP'`. */
-export type ClientErrorCode = keyof typeof CLIENT_ERROR_CODES;
+/** A stable code of an {@link InferClientError}, e.g. `'INFER_CLIENT_ERR_HTTP'` (see {@link CLIENT_ERROR_CODES}). */
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
 /** Context of an {@link InferClientError}. */
 export interface InferClientErrorOptions {
@@ -88,19 +96,24 @@ export class InferClientError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'InferClientError';
     this.code = code;
-    for (const key of [
-      'status',
-      'retryAfter',
-      'grpcCode',
-      'grpcStatus',
-      'serverMessage',
-      'method',
-      'url',
-      'attempts',
-    ] as const) {
-      const value = options[key];
+    const { cause: _cause, ...fields } = options;
+    for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined) Object.defineProperty(this, key, { value, enumerable: true });
     }
+  }
+
+  /**
+   * `error instanceof InferClientError` holds for an error from any copy of `@infer/client`
+   * (its ESM and CommonJS builds, the main and `/grpc` entries of a CommonJS build, two
+   * installed versions), as {@link InferClientError.isInstance} does. A subclass keeps the
+   * ordinary prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof
+    const target: unknown = this;
+    return target === InferClientError
+      ? InferClientError.isInstance(value)
+      : Function.prototype[Symbol.hasInstance].call(target, value);
   }
 
   /**
@@ -111,12 +124,7 @@ export class InferClientError extends Error {
    * InferClientError.isInstance(new InferClientError('INFER_CLIENT_ERR_TIMEOUT', 'late')); // true
    */
   static isInstance(error: unknown): error is InferClientError {
-    if (typeof error !== 'object' || error === null) return false;
-    const code = (error as { code?: unknown }).code;
-    return (
-      (error as Record<symbol, unknown>)[MARKER] === true &&
-      typeof code === 'string' &&
-      code.startsWith('INFER_CLIENT_ERR_')
-    );
+    const candidate = error as { [MARKER]?: unknown; code?: unknown } | null | undefined;
+    return candidate?.[MARKER] === true && /^INFER_CLIENT_ERR_/.test(String(candidate.code));
   }
 }

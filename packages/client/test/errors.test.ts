@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { InferServer } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, InferClientError } from '../src/index';
@@ -42,5 +44,48 @@ describe('answers that are not OIP', () => {
     expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_DECODE' });
     expect((error as Error).message).toMatch(/model_name/);
     await expect(other.metadata()).rejects.toMatchObject({ code: 'INFER_CLIENT_ERR_DECODE' });
+  });
+});
+
+describe('instanceof across copies of the package', () => {
+  // The published builds: the ESM and CommonJS copies of the main entry, and the CommonJS
+  // `/grpc` entry, which bundles its own copy of the error class (needs `pnpm build`).
+  const require = createRequire(import.meta.url);
+  const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
+  type Entry = { InferClientError: typeof InferClientError };
+  type GrpcEntry = { createGrpcClient: (options: unknown) => unknown };
+
+  it('holds for an error made by the CommonJS /grpc entry, checked with the main entries', async () => {
+    const cjsMain = require(dist('index.cjs')) as Entry;
+    const cjsGrpc = require(dist('grpc/index.cjs')) as GrpcEntry;
+    const esmMain = (await import(dist('index.js'))) as Entry;
+    let thrown: unknown;
+    try {
+      cjsGrpc.createGrpcClient({});
+    } catch (error) {
+      thrown = error;
+    }
+    expect(cjsMain.InferClientError).not.toBe(esmMain.InferClientError);
+    expect(thrown).toBeInstanceOf(cjsMain.InferClientError);
+    expect(thrown).toBeInstanceOf(esmMain.InferClientError);
+    expect(thrown).toBeInstanceOf(InferClientError);
+    expect(new cjsMain.InferClientError('INFER_CLIENT_ERR_TIMEOUT', 'late')).toBeInstanceOf(
+      esmMain.InferClientError,
+    );
+  });
+
+  it('is false for other errors, and a subclass keeps the prototype check', () => {
+    expect(new Error('x')).not.toBeInstanceOf(InferClientError);
+    expect(Object.assign(new Error('x'), { code: 'INFER_CLIENT_ERR_HTTP' })).not.toBeInstanceOf(
+      InferClientError,
+    );
+    expect(null).not.toBeInstanceOf(InferClientError);
+    class AppError extends InferClientError {}
+    const base = new InferClientError('INFER_CLIENT_ERR_HTTP', 'x');
+    const derived = new AppError('INFER_CLIENT_ERR_HTTP', 'y');
+    expect(base).not.toBeInstanceOf(AppError);
+    expect(derived).toBeInstanceOf(AppError);
+    expect(derived).toBeInstanceOf(InferClientError);
+    expect(derived).toBeInstanceOf(Error);
   });
 });
