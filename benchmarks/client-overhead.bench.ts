@@ -19,8 +19,9 @@
  * round every variant runs its share of calls (closed loop at the given concurrency), the
  * order rotating per round, so load drifts on the shared machine hit all variants alike.
  * Printed per variant: req/s (calls / the variant's own wall time), mean and p50 latency,
- * this process's CPU per call, and the ratios client / hand.
- * Run: `pnpm bench client-overhead` (~40 s).
+ * this process's CPU per call, and the ratios client / hand. Then the small cases again as
+ * alternating pairs (see `paired`), which measure the client's added time per call directly.
+ * Run: `pnpm bench client-overhead` (~60 s).
  */
 import { createClient } from '@infer/client';
 import { startChild } from './lib/child-process';
@@ -202,9 +203,168 @@ for (const testCase of CASES) {
   }
 }
 
+/**
+ * Paired small-tensor blocks, one call in flight: each round runs a block of calls of the
+ * hand-written call, of the client, and of the hand-written call again (`control`), in a
+ * seeded random order, and compares the blocks' mean latencies within the round. Blocks
+ * rather than single calls, because a call leaves garbage that the next call's GC pays for:
+ * with single calls in a fixed rotation that debt lands on whichever arm comes next. Rounds
+ * are short (~0.1 s), so drift on the shared machine hits the three blocks of a round alike.
+ * The control arm is an A/A test: its difference from `hand` is the measurement's own noise.
+ * Differences are reported as a mean with its 95% interval (normal approximation) and as a
+ * 10%-trimmed mean with a bootstrap 95% interval (robust to rounds hit by a pause), relative
+ * to the hand-written call's mean latency.
+ */
+interface Difference {
+  meanUs: number;
+  meanCi95Us: [number, number];
+  meanPct: number;
+  meanCi95Pct: [number, number];
+  trimmedUs: number;
+  trimmedCi95Us: [number, number];
+  trimmedPct: number;
+  trimmedCi95Pct: [number, number];
+  medianUs: number;
+}
+
+interface PairedResult {
+  case: string;
+  rounds: number;
+  handMeanMs: number;
+  handP50Ms: number;
+  clientMeanMs: number;
+  clientP50Ms: number;
+  handCpuUsPerCall: number;
+  clientCpuUsPerCall: number;
+  clientMinusHand: Difference;
+  controlMinusHand: Difference;
+}
+
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/** `a - b` per round, in us, summarised relative to `baseUs`. */
+function difference(a: readonly number[], b: readonly number[], baseUs: number): Difference {
+  const diffs = a.map((ms, i) => (ms - b[i]!) * 1000);
+  const m = mean(diffs);
+  const sd = Math.sqrt(diffs.reduce((sum, d) => sum + (d - m) ** 2, 0) / (diffs.length - 1));
+  const half = (1.96 * sd) / Math.sqrt(diffs.length);
+  const trimmed = trimmedMean(diffs);
+  const [low, high] = bootstrapCi(diffs, trimmedMean);
+  const pct = (us: number) => round((us / baseUs) * 100, 2);
+  return {
+    meanUs: round(m, 1),
+    meanCi95Us: [round(m - half, 1), round(m + half, 1)],
+    meanPct: pct(m),
+    meanCi95Pct: [pct(m - half), pct(m + half)],
+    trimmedUs: round(trimmed, 1),
+    trimmedCi95Us: [round(low, 1), round(high, 1)],
+    trimmedPct: pct(trimmed),
+    trimmedCi95Pct: [pct(low), pct(high)],
+    medianUs: round(percentile(diffs, 50), 1),
+  };
+}
+
+async function paired(floats: number, rounds: number, block: number): Promise<PairedResult> {
+  const x = Float32Array.from({ length: floats }, (_, i) => Math.sin(i) * 100);
+  const shape = [1, floats];
+  type Arm = 'hand' | 'client' | 'control';
+  const arms: Arm[] = ['hand', 'client', 'control'];
+  const blockMs: Record<Arm, number[]> = { hand: [], client: [], control: [] };
+  const cpu: Record<Arm, number> = { hand: 0, client: 0, control: 0 };
+  const random = seededRandom(7);
+  const runBlock = async (arm: Arm, calls: number) => {
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) {
+      const y = await call(arm === 'control' ? 'hand' : arm, x, shape);
+      if (y[floats - 1] !== x[floats - 1]) throw new Error(`${arm}: wrong answer`);
+    }
+    const used = process.cpuUsage(cpu0);
+    return { ms: (performance.now() - t0) / calls, cpuUs: used.user + used.system };
+  };
+  for (const arm of arms) await runBlock(arm, 300);
+  for (let r = 0; r < rounds; r++) {
+    const order = [...arms];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const arm of order) {
+      const { ms, cpuUs } = await runBlock(arm, block);
+      blockMs[arm].push(ms);
+      cpu[arm] += cpuUs;
+    }
+  }
+  const handMeanUs = mean(blockMs.hand) * 1000;
+  const calls = rounds * block;
+  return {
+    case: `FP32 [1,${floats}], 1 in flight, paired blocks of ${block}`,
+    rounds,
+    handMeanMs: round(handMeanUs / 1000, 4),
+    handP50Ms: round(percentile(blockMs.hand, 50), 4),
+    clientMeanMs: round(mean(blockMs.client), 4),
+    clientP50Ms: round(percentile(blockMs.client, 50), 4),
+    handCpuUsPerCall: round(cpu.hand / calls, 1),
+    clientCpuUsPerCall: round(cpu.client / calls, 1),
+    clientMinusHand: difference(blockMs.client, blockMs.hand, handMeanUs),
+    controlMinusHand: difference(blockMs.control, blockMs.hand, handMeanUs),
+  };
+}
+
+/** mulberry32: a seeded 32-bit generator (integer math stays exact, unlike a float LCG). */
+function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Mean of the middle 80% (10% cut from each end). */
+function trimmedMean(values: readonly number[]): number {
+  const sorted = Float64Array.from(values).sort();
+  const cut = Math.floor(sorted.length * 0.1);
+  let sum = 0;
+  for (let i = cut; i < sorted.length - cut; i++) sum += sorted[i]!;
+  return sum / (sorted.length - 2 * cut);
+}
+
+/** 95% percentile-bootstrap interval of `statistic` (1,000 resamples, seeded). */
+function bootstrapCi(
+  values: readonly number[],
+  statistic: (sample: readonly number[]) => number,
+): [number, number] {
+  const random = seededRandom(42);
+  const estimates: number[] = [];
+  const sample = new Array<number>(values.length);
+  for (let b = 0; b < 1000; b++) {
+    for (let i = 0; i < values.length; i++) {
+      sample[i] = values[Math.floor(random() * values.length)]!;
+    }
+    estimates.push(statistic(sample));
+  }
+  return [percentile(estimates, 2.5), percentile(estimates, 97.5)];
+}
+
+const pairedResults: PairedResult[] = [];
+const describeDifference = (d: Difference) =>
+  `mean ${d.meanUs} us [${d.meanCi95Us.join(', ')}] = ${d.meanPct}% [${d.meanCi95Pct.join(', ')}%]; 10%-trimmed ${d.trimmedUs} us [${d.trimmedCi95Us.join(', ')}] = ${d.trimmedPct}% [${d.trimmedCi95Pct.join(', ')}%]; median ${d.medianUs} us`;
+for (const floats of [16, 128]) {
+  const result = await paired(floats, 160, 50);
+  pairedResults.push(result);
+  console.log(`\n${result.case} (${result.rounds} rounds)`);
+  console.log(
+    `hand mean ${result.handMeanMs} ms (median block ${result.handP50Ms}), client mean ${result.clientMeanMs} ms (median block ${result.clientP50Ms}); CPU per call ${result.clientCpuUsPerCall} vs ${result.handCpuUsPerCall} us`,
+  );
+  console.log(`client - hand:  ${describeDifference(result.clientMinusHand)}`);
+  console.log(`control - hand: ${describeDifference(result.controlMinusHand)} (A/A: the noise)`);
+}
+
 await server.stop();
 const loadDuring = load();
 console.log(
   `\nload average during the run: min ${loadDuring.min}, mean ${loadDuring.mean}, max ${loadDuring.max}`,
 );
-writeResults('client-overhead', { machine, load: loadDuring, rows });
+writeResults('client-overhead', { machine, load: loadDuring, rows, paired: pairedResults });
