@@ -15,9 +15,16 @@
  * Prints req/s, the ratio to REST binary, and the server's CPU time per request (the child's
  * `process.cpuUsage()`, steadier than req/s on a shared machine).
  *
+ * The floor: the same child also runs two bare echo servers, and the same rounds send the REST
+ * binary body to a bare `node:http` echo (`bare HTTP/1.1`, same agent) and the same bytes as one
+ * gRPC-framed message over one `node:http2` connection with the same 8 MiB windows to a bare
+ * HTTP/2 echo (`bare HTTP/2`). Their ratio is what the transport alone allows: no gRPC server
+ * on Node's HTTP/2 can beat REST over HTTP/1.1 by more than it.
+ *
  * Run: `pnpm bench grpc` (builds first). `GRPC_BENCH_ROUNDS=n` sets the rounds (default 2).
  */
 import { Agent, request as httpRequest } from 'node:http';
+import { connect as connectHttp2 } from 'node:http2';
 import { createRequire } from 'node:module';
 import { encodeInferenceRequest, type Tensor } from '@infer/codecs';
 import { GRPC_LOADER_OPTIONS, inferenceProtoPath } from '@infer/core/grpc';
@@ -59,20 +66,32 @@ const SLOW = new Set(['REST JSON', 'gRPC typed']);
 
 console.log(describeMachine(machineInfo()));
 const server = await startChild('grpc-server', new URL('./grpc-server.mjs', import.meta.url));
-const { port: grpcPort, narrowPort } = await server.request<{ port: number; narrowPort: number }>({
-  type: 'grpc',
-});
+const {
+  port: grpcPort,
+  narrowPort,
+  bareHttp1Port,
+  bareHttp2Port,
+} = await server.request<{
+  port: number;
+  narrowPort: number;
+  bareHttp1Port: number;
+  bareHttp2Port: number;
+}>({ type: 'grpc' });
 const serverCpu = async () =>
   (await server.request<{ micros: number }>({ type: 'cpuTotal' })).micros;
 
 // ---------------------------------------------------------------- REST client
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-function post(body: Uint8Array, headers: Record<string, string>): Promise<Buffer> {
+function post(
+  body: Uint8Array,
+  headers: Record<string, string>,
+  port = server.port,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       {
         host: '127.0.0.1',
-        port: server.port,
+        port,
         path: '/v2/models/identity/infer',
         method: 'POST',
         agent,
@@ -110,6 +129,38 @@ const narrowClient = new proto.inference.GRPCInferenceService(
   grpc.credentials.createInsecure(),
   sizes,
 );
+// ---------------------------------------------------------------- the transport floor
+// One HTTP/2 connection with the same 8 MiB windows as the gRPC channel above, carrying one
+// gRPC-framed message (5-byte prefix) per stream to the bare echo server: HTTP/2's own cost.
+const WINDOW = 8 * 1024 * 1024;
+const bareSession = connectHttp2(`http://127.0.0.1:${bareHttp2Port}`, {
+  maxSessionMemory: 256,
+  settings: { initialWindowSize: WINDOW },
+});
+bareSession.on('connect', () => bareSession.setLocalWindowSize(WINDOW));
+function postHttp2(body: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const stream = bareSession.request({
+      ':method': 'POST',
+      ':path': '/inference.GRPCInferenceService/ModelInfer',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+}
+/** `payload` as one gRPC message: compressed flag 0, 4-byte big-endian length, bytes. */
+function grpcFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + payload.byteLength);
+  frame.writeUInt32BE(payload.byteLength, 1);
+  frame.set(payload, 5);
+  return frame;
+}
+
 const infer = (target: InferenceClient, request: object) =>
   new Promise<unknown>((resolve, reject) =>
     target.ModelInfer(request, (error, value) => (error ? reject(error) : resolve(value))),
@@ -131,6 +182,7 @@ function transportsFor(elements: number): Record<string, () => Promise<unknown>>
     inputs: [{ name: 'x', datatype: 'FP32', shape }],
     raw_input_contents: [Buffer.from(data.buffer, data.byteOffset, data.byteLength)],
   };
+  const bareFrame = grpcFrame(binary.body);
   const typedRequest = {
     model_name: 'identity',
     inputs: [{ name: 'x', datatype: 'FP32', shape, contents: { fp32_contents: Array.from(data) } }],
@@ -141,6 +193,10 @@ function transportsFor(elements: number): Record<string, () => Promise<unknown>>
     'gRPC raw': () => modelInfer(rawRequest),
     'gRPC raw 64K': () => infer(narrowClient, rawRequest),
     'gRPC typed': () => modelInfer(typedRequest),
+    // The floor (no OIP, no protobuf): the REST binary body echoed over bare HTTP/1.1, and the
+    // same bytes as one gRPC message echoed over bare HTTP/2.
+    'bare HTTP/1.1': () => post(binary.body, binary.headers, bareHttp1Port),
+    'bare HTTP/2': () => postHttp2(bareFrame),
   };
 }
 
@@ -190,6 +246,7 @@ try {
 } finally {
   client.close();
   narrowClient.close();
+  bareSession.close();
   agent.destroy();
   await server.stop();
 }
@@ -203,12 +260,30 @@ console.log(
 for (const size of SIZES) {
   for (const callers of CALLERS) {
     const base = results.get(`${size.label}|${callers}|REST binary`)!;
-    for (const name of ['REST JSON', 'REST binary', 'gRPC raw', 'gRPC raw 64K', 'gRPC typed']) {
+    for (const name of [
+      'REST JSON',
+      'REST binary',
+      'gRPC raw',
+      'gRPC raw 64K',
+      'gRPC typed',
+      'bare HTTP/1.1',
+      'bare HTTP/2',
+    ]) {
       const cell = results.get(`${size.label}|${callers}|${name}`)!;
       console.log(
         `${size.label.padEnd(7)} ${String(callers).padStart(7)} ${name.padEnd(12)} ${cell.rps.toFixed(1).padStart(9)} ${(cell.rps / base.rps).toFixed(2).padStart(9)}x ${cell.cpuPerRequest.toFixed(0).padStart(18)} ${(cell.cpuPerRequest / base.cpuPerRequest).toFixed(2).padStart(9)}x`,
       );
     }
+  }
+}
+for (const size of SIZES) {
+  for (const callers of CALLERS) {
+    const cell = (name: string) => results.get(`${size.label}|${callers}|${name}`)!;
+    const floor = cell('bare HTTP/2').rps / cell('bare HTTP/1.1').rps;
+    const ours = cell('gRPC raw').rps / cell('REST binary').rps;
+    console.log(
+      `${size.label}, ${callers} caller(s): bare HTTP/2 is ${floor.toFixed(2)}x bare HTTP/1.1 in req/s (the floor); gRPC raw is ${ours.toFixed(2)}x REST binary`,
+    );
   }
 }
 for (const callers of CALLERS) {
