@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { InferServer } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, InferClientError } from '../src/index';
+import { CLIENT_ERROR_CODES, createClient, InferClientError } from '../src/index';
 import { errorsSuite } from './suites/errors.suite';
 import { nodeHost, startTestServer } from './test-server';
 
@@ -87,5 +88,16 @@ describe('instanceof across copies of the package', () => {
     expect(derived).toBeInstanceOf(AppError);
     expect(derived).toBeInstanceOf(InferClientError);
     expect(derived).toBeInstanceOf(Error);
+  });
+});
+
+describe('CLIENT_ERROR_CODES', () => {
+  it('lists every code once, each documented in the README', () => {
+    expect(new Set(CLIENT_ERROR_CODES).size).toBe(CLIENT_ERROR_CODES.length);
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const code of CLIENT_ERROR_CODES) {
+      expect(code).toMatch(/^INFER_CLIENT_ERR_[A-Z_]+$/);
+      expect(readme, code).toContain(`\`${code}\``);
+    }
   });
 });

@@ -106,20 +106,6 @@ export function createTypedArray<D extends Datatype>(
   return new Constructor(length) as DatatypeArrayMap[D];
 }
 
-/**
- * The datatype whose storage is this typed array, for the unambiguous ones
- * (`Uint8Array` gives UINT8 and `Uint16Array` UINT16; BOOL, FP16 and BF16 must be named).
- *
- * @example
- * datatypeOf(new Float32Array(2)); // 'FP32'
- */
-export function datatypeOf(data: unknown): Datatype | undefined {
-  if (Array.isArray(data)) {
-    return data.every((item) => item instanceof Uint8Array) ? 'BYTES' : undefined;
-  }
-  return TYPED_DATATYPES.find((datatype) => data instanceof CONSTRUCTORS[datatype]);
-}
-
 /** The datatypes {@link datatypeOf} reads from a typed array (not BOOL, FP16, BF16). */
 const TYPED_DATATYPES = [
   'FP32',
@@ -133,3 +119,17 @@ const TYPED_DATATYPES = [
   'UINT32',
   'UINT64',
 ] as const;
+
+/**
+ * The datatype whose storage is this typed array, for the unambiguous ones
+ * (`Uint8Array` gives UINT8 and `Uint16Array` UINT16; BOOL, FP16 and BF16 must be named).
+ *
+ * @example
+ * datatypeOf(new Float32Array(2)); // 'FP32'
+ */
+export function datatypeOf(data: unknown): Datatype | undefined {
+  if (Array.isArray(data)) {
+    return data.every((item) => item instanceof Uint8Array) ? 'BYTES' : undefined;
+  }
+  return TYPED_DATATYPES.find((datatype) => data instanceof CONSTRUCTORS[datatype]);
+}
