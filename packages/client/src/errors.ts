@@ -109,11 +109,10 @@ export class InferClientError extends Error {
    * ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class on the right of instanceof
-    const target: unknown = this;
-    return target === InferClientError
-      ? InferClientError.isInstance(value)
-      : Function.prototype[Symbol.hasInstance].call(target, value);
+    // `this` is the class on the right of instanceof: this one, or a subclass.
+    // biome-ignore lint/complexity/noThisInStatic: see above
+    if (this !== InferClientError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return InferClientError.isInstance(value);
   }
 
   /**
