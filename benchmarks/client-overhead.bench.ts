@@ -21,7 +21,7 @@
  * Printed per variant: req/s (calls / the variant's own wall time), mean and p50 latency,
  * this process's CPU per call, and the ratios client / hand. Then the small cases again as
  * alternating pairs (see `paired`), which measure the client's added time per call directly.
- * Run: `pnpm bench client-overhead` (~60 s).
+ * Run: `pnpm bench client-overhead` (~90 s; `CLIENT_OVERHEAD_ROUNDS=n` sets the paired rounds).
  */
 import { createClient } from '@infer/client';
 import { startChild } from './lib/child-process';
@@ -348,11 +348,13 @@ function bootstrapCi(
   return [percentile(estimates, 2.5), percentile(estimates, 97.5)];
 }
 
+/** Rounds of the paired blocks (`CLIENT_OVERHEAD_ROUNDS`; 160 by default, ~15 s per case). */
+const PAIRED_ROUNDS = Number(process.env.CLIENT_OVERHEAD_ROUNDS ?? 160);
 const pairedResults: PairedResult[] = [];
 const describeDifference = (d: Difference) =>
   `mean ${d.meanUs} us [${d.meanCi95Us.join(', ')}] = ${d.meanPct}% [${d.meanCi95Pct.join(', ')}%]; 10%-trimmed ${d.trimmedUs} us [${d.trimmedCi95Us.join(', ')}] = ${d.trimmedPct}% [${d.trimmedCi95Pct.join(', ')}%]; median ${d.medianUs} us`;
 for (const floats of [16, 128]) {
-  const result = await paired(floats, 160, 50);
+  const result = await paired(floats, PAIRED_ROUNDS, 50);
   pairedResults.push(result);
   console.log(`\n${result.case} (${result.rounds} rounds)`);
   console.log(
