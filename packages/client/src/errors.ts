@@ -39,6 +39,18 @@ export const CLIENT_ERROR_CODES = [
 /** A stable code of an {@link InferClientError}, e.g. `'INFER_CLIENT_ERR_HTTP'` (see {@link CLIENT_ERROR_CODES}). */
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
+/** The context fields an {@link InferClientError} copies from its options (read-only). */
+const FIELDS = [
+  'status',
+  'retryAfter',
+  'grpcCode',
+  'grpcStatus',
+  'serverMessage',
+  'method',
+  'url',
+  'attempts',
+] as const;
+
 /** Context of an {@link InferClientError}. */
 export interface InferClientErrorOptions {
   /** HTTP status of the server's answer (`INFER_CLIENT_ERR_HTTP`). */
@@ -96,17 +108,17 @@ export class InferClientError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'InferClientError';
     this.code = code;
-    const { cause: _cause, ...fields } = options;
-    for (const [key, value] of Object.entries(fields)) {
+    for (const key of FIELDS) {
+      const value = options[key];
       if (value !== undefined) Object.defineProperty(this, key, { value, enumerable: true });
     }
   }
 
   /**
    * `error instanceof InferClientError` holds for an error from any copy of `@infer/client`
-   * (its ESM and CommonJS builds, the main and `/grpc` entries of a CommonJS build, two
-   * installed versions), as {@link InferClientError.isInstance} does. A subclass keeps the
-   * ordinary prototype check.
+   * (its ESM and CommonJS builds, the main and `/grpc` entries of a CommonJS build, and an
+   * older installed copy when this class is on the right of `instanceof`), as
+   * {@link InferClientError.isInstance} does. A subclass keeps the ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
     // `this` is the class on the right of instanceof: this one, or a subclass.

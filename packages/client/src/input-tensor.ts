@@ -108,7 +108,7 @@ function toData(name: string, datatype: Datatype, data: unknown): TensorData {
 /** Plain values through the codecs' JSON element conversion: the same type and range checks. */
 function fromPlain(name: string, datatype: Datatype, data: unknown[]): TensorData {
   try {
-    return dataFromValues(datatype, data, `inputs.${name}`);
+    return dataFromValues(datatype, data, `inputs.${name}`, name);
   } catch (error) {
     throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', (error as Error).message, {
       cause: error,

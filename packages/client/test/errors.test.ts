@@ -89,6 +89,22 @@ describe('instanceof across copies of the package', () => {
     expect(derived).toBeInstanceOf(InferClientError);
     expect(derived).toBeInstanceOf(Error);
   });
+
+  it('lets a subclass take options of its own (only the context fields are copied)', () => {
+    class TaggedError extends InferClientError {
+      readonly requestId: string;
+      constructor(options: { requestId: string; status: number }) {
+        super('INFER_CLIENT_ERR_HTTP', 'tagged', options);
+        this.requestId = options.requestId;
+      }
+    }
+    const error = new TaggedError({ requestId: 'r-1', status: 503 });
+    expect(error).toMatchObject({ requestId: 'r-1', status: 503, code: 'INFER_CLIENT_ERR_HTTP' });
+    const sneaky = new InferClientError('INFER_CLIENT_ERR_HTTP', 'x', {
+      code: 'INFER_CLIENT_ERR_TIMEOUT',
+    } as never);
+    expect(sneaky.code).toBe('INFER_CLIENT_ERR_HTTP');
+  });
 });
 
 describe('CLIENT_ERROR_CODES', () => {

@@ -67,6 +67,7 @@ export function elementError(
  * plain arrays.
  *
  * @param where names the tensor in error messages (e.g. `inputs.x`).
+ * @param input the tensor's name, set as the error's `input`.
  * @throws {CodecError} naming `where` and the first bad element.
  * @example
  * dataFromValues('UINT8', [1, 2, 255]); // Uint8Array [1, 2, 255]
@@ -78,8 +79,9 @@ export function dataFromValues(
   datatype: Datatype,
   values: readonly unknown[],
   where = 'tensor',
+  input?: string,
 ): TensorData {
-  return decodeJsonElements(datatype, values, { where });
+  return decodeJsonElements(datatype, values, { where, input });
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -261,7 +263,7 @@ function decodeBigIntegers<T extends BigInt64Array | BigUint64Array>(
       throw elementError(
         context,
         i,
-        `an integer within ±(2^53-1) (${datatype}; JSON numbers lose precision past that, send a decimal string or use the binary extension)`,
+        `an integer within ±(2^53-1) (${datatype}; past that a JSON number loses precision: send a decimal string)`,
         value,
       );
     } else {

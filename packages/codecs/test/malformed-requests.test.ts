@@ -165,7 +165,7 @@ const CASES: Record<string, Case> = {
   'INT64 beyond 2^53 as a JSON number': {
     body: input({ datatype: 'INT64', data: [2 ** 60] }),
     message:
-      /data element 0 must be an integer within ±\(2\^53-1\) \(INT64; JSON numbers lose precision past that, send a decimal string or use the binary extension\), got 1152921504606847000/,
+      /data element 0 must be an integer within ±\(2\^53-1\) \(INT64; past that a JSON number loses precision: send a decimal string\), got 1152921504606847000/,
   },
   'INT64 decimal string out of range': {
     body: input({ datatype: 'INT64', data: ['9223372036854775808'] }),

@@ -338,5 +338,8 @@ describe('dataFromValues', () => {
       'tensor: data element 0 must be an integer in [-9223372036854775808, 9223372036854775807] (INT64), got 9223372036854775808',
     );
     expect(() => dataFromValues('FP32', [Number.NaN])).toThrow(/finite number/);
+    expect(() => dataFromValues('INT8', [1.5], 'inputs.x', 'x')).toThrow(
+      expect.objectContaining({ input: 'x', index: 0 }),
+    );
   });
 });

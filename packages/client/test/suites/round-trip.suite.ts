@@ -90,9 +90,29 @@ export function roundTripSuite({ describe, it, expect }: SuiteApi, host: SuiteHo
     });
 
     it('sends NaN and Infinity over the binary extension (JSON cannot carry them)', async () => {
+      const sent: Array<string | null> = [];
+      const recording: FetchLike = (url, init) => {
+        sent.push(new Headers(init.headers).get('content-type'));
+        return fetch(url, init);
+      };
       const data = new Float32Array([Number.NaN, Number.POSITIVE_INFINITY, 1]);
-      const result = await client.model('echo-fp32').infer({ x: data });
+      const result = await createClient({ baseUrl: host.url, fetch: recording })
+        .model('echo-fp32')
+        .infer({ x: data });
       expect(result.outputs['y']!.data).toEqual(data);
+      expect(sent).toEqual(['application/octet-stream']);
+    });
+
+    it('with binary: false, refuses NaN instead of switching to binary', async () => {
+      const error = await client
+        .model('echo-fp32')
+        .infer({ x: new Float32Array([Number.NaN]) }, { binary: false })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_INVALID_INPUT' });
+      expect((error as Error).message).toMatch(/which JSON cannot carry/);
     });
 
     it('passes an explicit shape, requested outputs, parameters and an id', async () => {
