@@ -350,6 +350,9 @@ function bootstrapCi(
 
 /** Rounds of the paired blocks (`CLIENT_OVERHEAD_ROUNDS`; 160 by default, ~15 s per case). */
 const PAIRED_ROUNDS = Number(process.env.CLIENT_OVERHEAD_ROUNDS ?? 160);
+if (!Number.isInteger(PAIRED_ROUNDS) || PAIRED_ROUNDS < 10) {
+  throw new Error(`CLIENT_OVERHEAD_ROUNDS must be an integer >= 10, got ${PAIRED_ROUNDS}`);
+}
 const pairedResults: PairedResult[] = [];
 const describeDifference = (d: Difference) =>
   `mean ${d.meanUs} us [${d.meanCi95Us.join(', ')}] = ${d.meanPct}% [${d.meanCi95Pct.join(', ')}%]; 10%-trimmed ${d.trimmedUs} us [${d.trimmedCi95Us.join(', ')}] = ${d.trimmedPct}% [${d.trimmedCi95Pct.join(', ')}%]; median ${d.medianUs} us`;

@@ -18,10 +18,11 @@
  * The floor: the same child also runs two bare echo servers, and the same rounds send the REST
  * binary body to a bare `node:http` echo (`bare HTTP/1.1`, same agent) and the same bytes as one
  * gRPC-framed message over one `node:http2` connection with the same 8 MiB windows to a bare
- * HTTP/2 echo (`bare HTTP/2`). Their ratio is what the transport alone allows: no gRPC server
- * on Node's HTTP/2 can beat REST over HTTP/1.1 by more than it.
+ * HTTP/2 echo (`bare HTTP/2`). Their ratio is what the transports themselves cost, before
+ * any gRPC or OIP work (docs/benchmarks.md, "The transport floor", turns it into an estimate
+ * of what a gRPC server with no cost over bare HTTP/2 could reach).
  *
- * Run: `pnpm bench grpc` (builds first). `GRPC_BENCH_ROUNDS=n` sets the rounds (default 2).
+ * Run: `pnpm bench grpc.` (builds first; the dot keeps `grpc-library.bench.ts` out). `GRPC_BENCH_ROUNDS=n` sets the rounds (default 2).
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
@@ -29,7 +30,8 @@ import { createRequire } from 'node:module';
 import { encodeInferenceRequest, type Tensor } from '@infer/codecs';
 import { GRPC_LOADER_OPTIONS, inferenceProtoPath } from '@infer/core/grpc';
 import { startChild } from './lib/child-process';
-import { describeMachine, machineInfo } from './lib/machine';
+import { describeMachine, machineInfo, watchLoad } from './lib/machine';
+import { writeResults } from './lib/results';
 
 // The gRPC packages are (optional) dependencies of @infer/core, not of the repo root.
 const fromCore = createRequire(createRequire(import.meta.url).resolve('@infer/core/package.json'));
@@ -64,7 +66,9 @@ const SIZES = [
 ] as const;
 const SLOW = new Set(['REST JSON', 'gRPC typed']);
 
-console.log(describeMachine(machineInfo()));
+const machine = machineInfo();
+console.log(describeMachine(machine));
+const load = watchLoad();
 const server = await startChild('grpc-server', new URL('./grpc-server.mjs', import.meta.url));
 const {
   port: grpcPort,
@@ -282,7 +286,7 @@ for (const size of SIZES) {
     const floor = cell('bare HTTP/2').rps / cell('bare HTTP/1.1').rps;
     const ours = cell('gRPC raw').rps / cell('REST binary').rps;
     console.log(
-      `${size.label}, ${callers} caller(s): bare HTTP/2 is ${floor.toFixed(2)}x bare HTTP/1.1 in req/s (the floor); gRPC raw is ${ours.toFixed(2)}x REST binary`,
+      `${size.label}, ${callers} caller(s): bare HTTP/2 is ${floor.toFixed(2)}x bare HTTP/1.1 in req/s; gRPC raw is ${ours.toFixed(2)}x REST binary`,
     );
   }
 }
@@ -293,3 +297,23 @@ for (const callers of CALLERS) {
     `1 MiB, ${callers} caller(s): gRPC raw is ${(raw.rps / restJson.rps).toFixed(1)}x REST JSON in req/s`,
   );
 }
+
+const loadDuring = load();
+console.log(
+  `load average during the run: min ${loadDuring.min}, mean ${loadDuring.mean}, max ${loadDuring.max}`,
+);
+writeResults('grpc', {
+  machine,
+  load: loadDuring,
+  rounds: ROUNDS,
+  cells: [...results].map(([key, cell]) => {
+    const [tensor, callers, transport] = key.split('|');
+    return {
+      tensor,
+      callers: Number(callers),
+      transport,
+      reqPerS: Math.round(cell.rps * 10) / 10,
+      serverCpuUsPerRequest: Math.round(cell.cpuPerRequest),
+    };
+  }),
+});
