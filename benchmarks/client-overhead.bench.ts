@@ -94,6 +94,8 @@ function call(variant: Variant, x: Float32Array, shape: number[]): Promise<Float
   return viaClient(x, shape, variant === 'client-json' ? false : undefined);
 }
 
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
 interface Totals {
   latencies: number[];
   wallMs: number;
@@ -178,7 +180,7 @@ for (const testCase of CASES) {
       variant,
       calls: t.latencies.length,
       reqPerS: round((t.latencies.length / t.wallMs) * 1000, 1),
-      meanMs: round(t.latencies.reduce((s, v) => s + v, 0) / t.latencies.length, 3),
+      meanMs: round(mean(t.latencies), 3),
       p50Ms: round(percentile(t.latencies, 50), 3),
       p99Ms: round(percentile(t.latencies, 99), 3),
       cpuMsPerCall: round(t.cpuMs / t.latencies.length, 3),
@@ -239,8 +241,6 @@ interface PairedResult {
   clientMinusHand: Difference;
   controlMinusHand: Difference;
 }
-
-const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
 /** `a - b` per round, in us, summarised relative to `baseUs`. */
 function difference(a: readonly number[], b: readonly number[], baseUs: number): Difference {

@@ -1,3 +1,5 @@
+import { CodecError } from '@infer/codecs';
+
 const MARKER = Symbol.for('infer.error');
 
 /**
@@ -138,4 +140,18 @@ export class InferClientError extends Error {
     const candidate = error as { [MARKER]?: unknown; code?: unknown } | null | undefined;
     return candidate?.[MARKER] === true && /^INFER_CLIENT_ERR_/.test(String(candidate.code));
   }
+}
+
+/**
+ * A `CodecError` from encoding an input, as `INFER_CLIENT_ERR_INVALID_INPUT` with the codec's
+ * message after `prefix` (e.g. `inputs.x: `) and the codec error as `cause`; any other error
+ * as it is.
+ *
+ * @internal
+ */
+export function invalidInputFrom(error: unknown, prefix = ''): unknown {
+  if (!CodecError.isInstance(error)) return error;
+  return new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `${prefix}${error.message}`, {
+    cause: error,
+  });
 }

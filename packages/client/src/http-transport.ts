@@ -11,7 +11,7 @@ import {
 } from '@infer/codecs';
 import { chooseBinary } from './binary-choice';
 import type { ResolvedClientOptions } from './client-options';
-import { InferClientError } from './errors';
+import { InferClientError, invalidInputFrom } from './errors';
 import { httpCall } from './http-call';
 import type { CallOptions, InferOptions } from './infer-types';
 import { jsonAnswer } from './json-answer';
@@ -137,10 +137,7 @@ function encode(
     // JSON cannot carry NaN, Infinity or BYTES that are not UTF-8; the binary extension carries
     // every tensor JSON can, so an automatic choice retries binary and reports its error.
     if (!binary && options.binary === undefined) return encode(tensors, options, true);
-    const where = error.input === undefined ? '' : `inputs.${error.input}: `;
-    throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `${where}${error.message}`, {
-      cause: error,
-    });
+    throw invalidInputFrom(error, error.input === undefined ? '' : `inputs.${error.input}: `);
   }
 }
 

@@ -9,7 +9,7 @@ import {
   type TensorData,
   typedArrayConstructor,
 } from '@infer/codecs';
-import { InferClientError } from './errors';
+import { InferClientError, invalidInputFrom } from './errors';
 import type { TensorSchema } from './model-schema';
 
 const encoder = new TextEncoder();
@@ -110,9 +110,8 @@ function fromPlain(name: string, datatype: Datatype, data: unknown[]): TensorDat
   try {
     return dataFromValues(datatype, data, `inputs.${name}`, name);
   } catch (error) {
-    throw new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', (error as Error).message, {
-      cause: error,
-    });
+    // The message names `inputs.<name>` already.
+    throw invalidInputFrom(error);
   }
 }
 

@@ -1,5 +1,4 @@
 import {
-  CodecError,
   elementCount,
   encodeInferParameters,
   hasContentsField,
@@ -7,7 +6,7 @@ import {
   tensorBytes,
   tensorDataToContents,
 } from '@infer/codecs';
-import { InferClientError } from '../errors';
+import { InferClientError, invalidInputFrom } from '../errors';
 import type { InferOptions } from '../infer-types';
 import type { ModelRef } from '../transport';
 import type { ModelInferRequest } from './generated/inference/ModelInferRequest';
@@ -83,7 +82,7 @@ function checkShape(tensor: Tensor): void {
   try {
     count = elementCount(tensor.shape);
   } catch (error) {
-    throw invalidInput(tensor, error);
+    throw invalidInputFrom(error, `inputs.${tensor.name}: `);
   }
   if (tensor.data.length !== count) {
     throw new InferClientError(
@@ -97,15 +96,6 @@ function rawBytes(tensor: Tensor): Buffer {
   try {
     return asBuffer(tensorBytes(tensor));
   } catch (error) {
-    throw invalidInput(tensor, error);
+    throw invalidInputFrom(error, `inputs.${tensor.name}: `);
   }
-}
-
-function invalidInput(tensor: Tensor, error: unknown): unknown {
-  if (!CodecError.isInstance(error)) return error;
-  return new InferClientError(
-    'INFER_CLIENT_ERR_INVALID_INPUT',
-    `inputs.${tensor.name}: ${error.message}`,
-    { cause: error },
-  );
 }
