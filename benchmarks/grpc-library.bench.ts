@@ -25,40 +25,13 @@
  *
  * Run: `pnpm bench grpc-library` (builds first; ~60-90 s on the shared 2-core box).
  */
-import { createRequire } from 'node:module';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
-import { GRPC_LOADER_OPTIONS, inferenceProtoPath } from '@infer/core/grpc';
 import { GRPCInferenceService } from './generated/open_inference_grpc_pb.js';
 import { type ChildServer, startChild } from './lib/child-process';
+import { oipGrpcClient } from './lib/grpc-js-client';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
-
-// The gRPC packages are (optional) dependencies of @infer/core, not of the repo root.
-const fromCore = createRequire(createRequire(import.meta.url).resolve('@infer/core/package.json'));
-type Callback = (error: Error | null, value: GrpcJsResponse) => void;
-interface GrpcJsResponse {
-  raw_output_contents: Buffer[];
-}
-interface GrpcJsClient {
-  ModelInfer(request: object, callback: Callback): void;
-  close(): void;
-}
-const grpc = fromCore('@grpc/grpc-js') as {
-  loadPackageDefinition(definition: unknown): {
-    inference: {
-      GRPCInferenceService: new (
-        address: string,
-        credentials: unknown,
-        options: object,
-      ) => GrpcJsClient;
-    };
-  };
-  credentials: { createInsecure(): unknown };
-};
-const protoLoader = fromCore('@grpc/proto-loader') as {
-  loadSync(file: string, options: object): unknown;
-};
 
 const WINDOW = 16 * 1024 * 1024;
 const MAX_MESSAGE = 64 * 1024 * 1024;
@@ -81,19 +54,12 @@ const tensors = SIZES.map(({ elements }) =>
 );
 
 // ---------------------------------------------------------------- clients
-const proto = grpc.loadPackageDefinition(
-  protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS),
-);
 function grpcJsClient(port: number, window: boolean): Sender {
-  const client = new proto.inference.GRPCInferenceService(
-    `127.0.0.1:${port}`,
-    grpc.credentials.createInsecure(),
-    {
-      'grpc.max_receive_message_length': MAX_MESSAGE,
-      'grpc.max_send_message_length': MAX_MESSAGE,
-      ...(window ? { 'grpc-node.flow_control_window': WINDOW } : {}),
-    },
-  );
+  const client = oipGrpcClient(`127.0.0.1:${port}`, {
+    'grpc.max_receive_message_length': MAX_MESSAGE,
+    'grpc.max_send_message_length': MAX_MESSAGE,
+    ...(window ? { 'grpc-node.flow_control_window': WINDOW } : {}),
+  });
   const requests = tensors.map((data) => ({
     model_name: 'identity',
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, data.length] }],

@@ -26,35 +26,11 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
-import { createRequire } from 'node:module';
 import { encodeInferenceRequest, type Tensor } from '@infer/codecs';
-import { GRPC_LOADER_OPTIONS, inferenceProtoPath } from '@infer/core/grpc';
 import { startChild } from './lib/child-process';
+import { type OipGrpcClient, oipGrpcClient } from './lib/grpc-js-client';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
-
-// The gRPC packages are (optional) dependencies of @infer/core, not of the repo root.
-const fromCore = createRequire(createRequire(import.meta.url).resolve('@infer/core/package.json'));
-type Callback = (error: Error | null, value: unknown) => void;
-interface InferenceClient {
-  ModelInfer(request: object, callback: Callback): void;
-  close(): void;
-}
-const grpc = fromCore('@grpc/grpc-js') as {
-  loadPackageDefinition(definition: unknown): {
-    inference: {
-      GRPCInferenceService: new (
-        address: string,
-        credentials: unknown,
-        options: object,
-      ) => InferenceClient;
-    };
-  };
-  credentials: { createInsecure(): unknown };
-};
-const protoLoader = fromCore('@grpc/proto-loader') as {
-  loadSync(file: string, options: object): unknown;
-};
 
 const ROUNDS = Number(process.env.GRPC_BENCH_ROUNDS ?? 2);
 const MAX = 64 * 1024 * 1024;
@@ -118,21 +94,14 @@ function post(
 }
 
 // ---------------------------------------------------------------- gRPC client
-const definition = protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS);
-const proto = grpc.loadPackageDefinition(definition);
 const sizes = { 'grpc.max_receive_message_length': MAX, 'grpc.max_send_message_length': MAX };
 // As @infer/client/grpc does: an 8 MiB window for the answers the client receives.
-const client = new proto.inference.GRPCInferenceService(
-  `127.0.0.1:${grpcPort}`,
-  grpc.credentials.createInsecure(),
-  { ...sizes, 'grpc-node.flow_control_window': 8 * 1024 * 1024 },
-);
+const client = oipGrpcClient(`127.0.0.1:${grpcPort}`, {
+  ...sizes,
+  'grpc-node.flow_control_window': 8 * 1024 * 1024,
+});
 // grpc-js defaults on both sides: 64 KiB HTTP/2 windows.
-const narrowClient = new proto.inference.GRPCInferenceService(
-  `127.0.0.1:${narrowPort}`,
-  grpc.credentials.createInsecure(),
-  sizes,
-);
+const narrowClient = oipGrpcClient(`127.0.0.1:${narrowPort}`, sizes);
 // ---------------------------------------------------------------- the transport floor
 // One HTTP/2 connection with the same 8 MiB windows as the gRPC channel above, carrying one
 // gRPC-framed message (5-byte prefix) per stream to the bare echo server: HTTP/2's own cost.
@@ -165,7 +134,7 @@ function grpcFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
-const infer = (target: InferenceClient, request: object) =>
+const infer = (target: OipGrpcClient, request: object) =>
   new Promise<unknown>((resolve, reject) =>
     target.ModelInfer(request, (error, value) => (error ? reject(error) : resolve(value))),
   );

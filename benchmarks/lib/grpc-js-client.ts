@@ -1,0 +1,50 @@
+/**
+ * The grpc-js client of the OIP `GRPCInferenceService` that the gRPC benches drive. The gRPC
+ * packages are (optional) dependencies of @infer/core, not of the repo root, so they are
+ * resolved from there; the service is built from core's shipped proto with core's loader
+ * options, as `@infer/client/grpc` builds it.
+ */
+import { createRequire } from 'node:module';
+import { GRPC_LOADER_OPTIONS, inferenceProtoPath } from '@infer/core/grpc';
+
+/** The part of a ModelInfer answer the benches read (raw contents: they send raw). */
+export interface ModelInferReply {
+  raw_output_contents: Buffer[];
+}
+
+/** The part of a grpc-js OIP client the benches use. */
+export interface OipGrpcClient {
+  ModelInfer(
+    request: object,
+    callback: (error: Error | null, value: ModelInferReply) => void,
+  ): void;
+  close(): void;
+}
+
+type ServiceClient = new (address: string, credentials: unknown, options: object) => OipGrpcClient;
+
+const fromCore = createRequire(createRequire(import.meta.url).resolve('@infer/core/package.json'));
+const grpc = fromCore('@grpc/grpc-js') as {
+  loadPackageDefinition(definition: unknown): {
+    inference: { GRPCInferenceService: ServiceClient };
+  };
+  credentials: { createInsecure(): unknown };
+};
+const protoLoader = fromCore('@grpc/proto-loader') as {
+  loadSync(file: string, options: object): unknown;
+};
+
+let Service: ServiceClient | undefined;
+
+/**
+ * An insecure (h2c) grpc-js client of `address` with grpc-js channel `options`.
+ *
+ * @example
+ * const client = oipGrpcClient('127.0.0.1:8081', { 'grpc.max_receive_message_length': 64 << 20 });
+ */
+export function oipGrpcClient(address: string, options: object): OipGrpcClient {
+  Service ??= grpc.loadPackageDefinition(
+    protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS),
+  ).inference.GRPCInferenceService;
+  return new Service(address, grpc.credentials.createInsecure(), options);
+}
