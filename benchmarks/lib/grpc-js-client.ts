@@ -34,7 +34,33 @@ const protoLoader = fromCore('@grpc/proto-loader') as {
   loadSync(file: string, options: object): unknown;
 };
 
+let definition: Record<string, Record<string, MethodCodec>> | undefined;
 let Service: ServiceClient | undefined;
+
+/** proto-loader's serializers of one RPC. */
+interface MethodCodec {
+  requestSerialize(request: object): Buffer;
+  responseDeserialize(bytes: Buffer): object;
+}
+
+function loadDefinition() {
+  definition ??= protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS) as Record<
+    string,
+    Record<string, MethodCodec>
+  >;
+  return definition;
+}
+
+/**
+ * ModelInfer's protobuf request encoder and response decoder, for load generators that send
+ * prebuilt gRPC messages (h2load).
+ *
+ * @example
+ * const bytes = modelInferCodec().requestSerialize({ model_name: 'identity', inputs, raw_input_contents });
+ */
+export function modelInferCodec(): MethodCodec {
+  return loadDefinition()['inference.GRPCInferenceService']!.ModelInfer!;
+}
 
 /**
  * An insecure (h2c) grpc-js client of `address` with grpc-js channel `options`.
@@ -43,8 +69,6 @@ let Service: ServiceClient | undefined;
  * const client = oipGrpcClient('127.0.0.1:8081', { 'grpc.max_receive_message_length': 64 << 20 });
  */
 export function oipGrpcClient(address: string, options: object): OipGrpcClient {
-  Service ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS),
-  ).inference.GRPCInferenceService;
+  Service ??= grpc.loadPackageDefinition(loadDefinition()).inference.GRPCInferenceService;
   return new Service(address, grpc.credentials.createInsecure(), options);
 }

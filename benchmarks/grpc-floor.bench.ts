@@ -1,0 +1,311 @@
+/**
+ * Question (issue 10): is gRPC raw slower than REST binary because of our gRPC server, of
+ * the grpc-js client that `grpc.bench.ts` drives it with, or of Node's HTTP/2 itself?
+ *
+ * One load generator for every cell: h2load (C), `--h1` for the HTTP/1.1 servers and h2c
+ * (8 MiB windows) for the HTTP/2 ones, one request in flight per client. So no Node client
+ * is in the figures, and REST and gRPC are driven by the same program.
+ *
+ * Servers, all in one child process (`grpc-server.mjs`, one under load at a time):
+ *
+ * - **REST binary**: `serve()`'s REST port, the binary tensor extension (binary output).
+ * - **gRPC raw**: `serve()`'s gRPC port (grpc-js), ModelInfer with `raw_input_contents`.
+ * - **bare HTTP/1.1**: a `node:http` server echoing the REST binary body.
+ * - **bare HTTP/2**: a `node:http2` server echoing the same bytes as one gRPC message with
+ *   `grpc-status` trailers. No protobuf, no OIP.
+ *
+ * Identity model on FP32 [1, n], batching off; n = 512 (2 KiB) and 262,144 (1 MiB); 1 and
+ * 32 clients; rounds interleaved with the order rotating. Every target is checked once
+ * before the load (the gRPC ones for `grpc-status: 0` and the echoed tensor, which h2load
+ * cannot see).
+ *
+ * Needs `h2load` (Debian: `apt-get install nghttp2-client`); without it the bench says so
+ * and exits 1. Run: `pnpm bench grpc-floor` (~4 min; `GRPC_FLOOR_ROUNDS=n`, default 3).
+ * Results: `benchmarks/results/grpc-floor.json`.
+ */
+import { connect } from 'node:http2';
+import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
+import { startChild } from './lib/child-process';
+import { modelInferCodec } from './lib/grpc-js-client';
+import { type H2loadResult, h2load, hasH2load } from './lib/h2load-load';
+import { round } from './lib/latency';
+import { describeMachine, machineInfo, watchLoad } from './lib/machine';
+import { writeResults } from './lib/results';
+
+const ROUNDS = positiveInteger('GRPC_FLOOR_ROUNDS', 3);
+const SIZES = [512, 262_144];
+const CLIENTS = [1, 32];
+const WARMUP_S = 1;
+const DURATION_S = 3;
+const TARGETS = ['REST binary', 'gRPC raw', 'bare HTTP/1.1', 'bare HTTP/2'] as const;
+type TargetName = (typeof TARGETS)[number];
+const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+interface Target {
+  http1: boolean;
+  url: string;
+  body: Uint8Array;
+  headers: Record<string, string>;
+}
+
+interface Cell extends H2loadResult {
+  round: number;
+  elements: number;
+  target: TargetName;
+  /** Server CPU per request, microseconds. */
+  serverUsPerRequest: number;
+}
+
+function grpcFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + payload.byteLength);
+  frame.writeUInt32BE(payload.byteLength, 1);
+  frame.set(payload, 5);
+  return frame;
+}
+
+/** One POST over HTTP/2: status, body and trailers (h2load cannot see `grpc-status`). */
+function http2Post(url: string, target: Target) {
+  return new Promise<{ body: Buffer; status: string | undefined }>((resolve, reject) => {
+    const { origin, pathname } = new URL(url);
+    const session = connect(origin);
+    session.on('error', reject);
+    const stream = session.request({ ':method': 'POST', ':path': pathname, ...target.headers });
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    stream.on('response', (headers) => {
+      status ??= headers['grpc-status'] as string | undefined;
+    });
+    stream.on('trailers', (trailers) => {
+      status = trailers['grpc-status'] as string | undefined;
+    });
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => {
+      session.close();
+      resolve({ body: Buffer.concat(chunks), status });
+    });
+    stream.end(target.body);
+  });
+}
+
+/** Checks that a target answers correctly before it is loaded. */
+async function check(name: TargetName, target: Target, data: Float32Array): Promise<void> {
+  const fail = (why: string) => {
+    throw new Error(`${name}: ${why}`);
+  };
+  const same = (bytes: Uint8Array) =>
+    Buffer.from(bytes).equals(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  if (target.http1) {
+    const response = await fetch(target.url, {
+      method: 'POST',
+      headers: target.headers,
+      body: Buffer.from(target.body),
+    });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (!response.ok) fail(`HTTP ${response.status}`);
+    if (name === 'bare HTTP/1.1') {
+      if (!Buffer.from(bytes).equals(Buffer.from(target.body))) fail('echo differs');
+      return;
+    }
+    const headerLength = Number(response.headers.get('inference-header-content-length'));
+    const output = decodeInferenceResponse(bytes, { headerLength }).outputs[0]!;
+    const out = output.data as Float32Array;
+    if (!same(new Uint8Array(out.buffer, out.byteOffset, out.byteLength))) fail('output differs');
+    return;
+  }
+  const { body, status } = await http2Post(target.url, target);
+  if (status !== '0') fail(`grpc-status ${status}`);
+  if (name === 'bare HTTP/2') {
+    if (!body.subarray(5).equals(Buffer.from(target.body).subarray(5))) fail('echo differs');
+    return;
+  }
+  const reply = modelInferCodec().responseDeserialize(body.subarray(5)) as {
+    raw_output_contents: Buffer[];
+  };
+  if (!same(reply.raw_output_contents[0]!)) fail('output differs');
+}
+
+function targetsFor(
+  elements: number,
+  ports: { rest: number; grpc: number; bareHttp1: number; bareHttp2: number },
+) {
+  const shape = [1, elements];
+  const data = Float32Array.from({ length: elements }, (_, i) => (i % 255) / 255);
+  const binary = encodeInferenceRequest(
+    {
+      inputs: [{ name: 'x', datatype: 'FP32', shape, data }],
+      parameters: { binary_data_output: true },
+    },
+    { binary: true },
+  );
+  const message = modelInferCodec().requestSerialize({
+    model_name: 'identity',
+    inputs: [{ name: 'x', datatype: 'FP32', shape }],
+    raw_input_contents: [Buffer.from(data.buffer, data.byteOffset, data.byteLength)],
+  });
+  const grpcHeaders = { 'content-type': 'application/grpc', te: 'trailers' };
+  const local = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+  const targets: Record<TargetName, Target> = {
+    'REST binary': {
+      http1: true,
+      url: local(ports.rest, '/v2/models/identity/infer'),
+      body: binary.body,
+      headers: binary.headers,
+    },
+    'gRPC raw': {
+      http1: false,
+      url: local(ports.grpc, MODEL_INFER),
+      body: grpcFrame(message),
+      headers: grpcHeaders,
+    },
+    'bare HTTP/1.1': {
+      http1: true,
+      url: local(ports.bareHttp1, '/echo'),
+      body: binary.body,
+      headers: binary.headers,
+    },
+    'bare HTTP/2': {
+      http1: false,
+      url: local(ports.bareHttp2, MODEL_INFER),
+      body: grpcFrame(binary.body),
+      headers: grpcHeaders,
+    },
+  };
+  return { data, targets };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  if (!hasH2load()) {
+    console.error(
+      'grpc-floor needs h2load on the PATH (Debian/Ubuntu: apt-get install nghttp2-client)',
+    );
+    process.exit(1);
+  }
+  const machine = machineInfo();
+  const stopLoad = watchLoad();
+  const startedAt = performance.now();
+  console.log(describeMachine(machine));
+  const server = await startChild('grpc-server', new URL('./grpc-server.mjs', import.meta.url));
+  const cells: Cell[] = [];
+  try {
+    const reply = await server.request<{
+      port: number;
+      bareHttp1Port: number;
+      bareHttp2Port: number;
+    }>({ type: 'grpc' });
+    const ports = {
+      rest: server.port,
+      grpc: reply.port,
+      bareHttp1: reply.bareHttp1Port,
+      bareHttp2: reply.bareHttp2Port,
+    };
+    const bySize = new Map(SIZES.map((elements) => [elements, targetsFor(elements, ports)]));
+    for (const [elements, { data, targets }] of bySize) {
+      for (const name of TARGETS) await check(name, targets[name], data);
+      console.log(`FP32 [1,${elements}]: every target answers correctly`);
+    }
+    for (let index = 0; index < ROUNDS; index++) {
+      for (const [elements, { targets }] of bySize) {
+        for (const clients of CLIENTS) {
+          const order = TARGETS.map((_, i) => TARGETS[(i + index) % TARGETS.length]!);
+          for (const name of order) {
+            await server.settle();
+            const target = targets[name];
+            const result = await h2load({
+              ...target,
+              clients,
+              durationS: DURATION_S,
+              warmupS: WARMUP_S,
+              serverPid: server.child.pid!,
+            });
+            if (result.non2xx > 0 || result.failed > 0) {
+              throw new Error(
+                `${name}: ${result.non2xx} non-2xx, ${result.failed} failed requests`,
+              );
+            }
+            const cell: Cell = {
+              round: index,
+              elements,
+              target: name,
+              ...result,
+              serverUsPerRequest: round((1e6 * result.serverCores) / result.rps, 1),
+            };
+            cells.push(cell);
+            console.log(
+              `round ${index + 1} [1,${elements}] c=${clients} ${name}: ${result.rps} req/s, mean ${round(result.meanMs, 3)} ms, ` +
+                `server ${cell.serverUsPerRequest} us/req (h2load ${round(result.h2loadCores, 2)} cores, box ${round(result.boxCores, 2)})`,
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+
+  // Ratios within each round, then the range over rounds.
+  const ratio = (elements: number, clients: number, a: TargetName, b: TargetName) =>
+    Array.from({ length: ROUNDS }, (_, index) => {
+      const at = (name: TargetName) =>
+        cells.find(
+          (c) =>
+            c.round === index &&
+            c.elements === elements &&
+            c.clients === clients &&
+            c.target === name,
+        )!;
+      return round(at(a).rps / at(b).rps, 2);
+    });
+  const summary = SIZES.flatMap((elements) =>
+    CLIENTS.map((clients) => {
+      const of = (name: TargetName) =>
+        cells.filter((c) => c.elements === elements && c.clients === clients && c.target === name);
+      return {
+        elements,
+        clients,
+        grpcVsRest: ratio(elements, clients, 'gRPC raw', 'REST binary'),
+        bareHttp2VsHttp1: ratio(elements, clients, 'bare HTTP/2', 'bare HTTP/1.1'),
+        medianRps: Object.fromEntries(
+          TARGETS.map((name) => [name, round(median(of(name).map((c) => c.rps)), 1)]),
+        ),
+        medianServerUs: Object.fromEntries(
+          TARGETS.map((name) => [
+            name,
+            round(median(of(name).map((c) => c.serverUsPerRequest)), 1),
+          ]),
+        ),
+      };
+    }),
+  );
+  console.log(
+    '\n| tensor | clients | gRPC raw / REST binary (per round) | bare HTTP/2 / bare HTTP/1.1 (per round) | server us/req: REST, gRPC, bare h1, bare h2 (medians) |',
+  );
+  console.log('|---|---:|---|---|---|');
+  for (const s of summary) {
+    const us = TARGETS.map((name) => s.medianServerUs[name]).join(', ');
+    console.log(
+      `| FP32 [1,${s.elements}] | ${s.clients} | ${s.grpcVsRest.join(', ')} | ${s.bareHttp2VsHttp1.join(', ')} | ${us} |`,
+    );
+  }
+  const load = stopLoad();
+  const seconds = round((performance.now() - startedAt) / 1000, 0);
+  console.log(`\nload average during the run: min ${load.min}, mean ${load.mean}, max ${load.max}`);
+  writeResults('grpc-floor', { machine, load, seconds, rounds: ROUNDS, cells, summary });
+  console.log(`total ${seconds} s`);
+}
+
+await main();

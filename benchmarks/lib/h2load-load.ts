@@ -1,0 +1,129 @@
+/**
+ * `h2load` (nghttp2's load generator, C; Debian package `nghttp2-client`) as one load
+ * generator for both HTTP/1.1 (`--h1`) and HTTP/2 cleartext, so a REST and a gRPC server
+ * can be driven by the same program at a small cost to the machine. Each client keeps one
+ * request in flight (`-m 1`). Besides h2load's figures it reports the CPU, over the measured
+ * window, of the server process, of h2load and of the whole box (`proc-cpu.ts`). Linux only.
+ *
+ * h2load does not read gRPC trailers: a gRPC target must be checked to answer
+ * `grpc-status: 0` before the load (see `grpc-floor.bench.ts`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { coresSince, cpuSnapshot, sleep } from './proc-cpu';
+
+/** One h2load run. */
+export interface H2loadOptions {
+  url: string;
+  body: Uint8Array;
+  headers: Record<string, string>;
+  /** Clients, one connection and one request in flight each. */
+  clients: number;
+  /** HTTP/1.1 instead of HTTP/2 (h2c, prior knowledge). */
+  http1: boolean;
+  /** Measured seconds. */
+  durationS: number;
+  /** Seconds of load before the measured window (h2load's `--warm-up-time`). */
+  warmupS: number;
+  /** The server's pid, for its CPU time. */
+  serverPid: number;
+  /** HTTP/2 stream and connection windows as powers of two (h2load `-w` / `-W`). Default 23 (8 MiB). */
+  windowBits?: number;
+}
+
+/** Figures of one measured run; CPU in cores (1 = one core busy for the whole window). */
+export interface H2loadResult {
+  clients: number;
+  succeeded: number;
+  rps: number;
+  /** Mean time per request, milliseconds. */
+  meanMs: number;
+  non2xx: number;
+  failed: number;
+  boxCores: number;
+  serverCores: number;
+  h2loadCores: number;
+}
+
+/** Whether `h2load` is on the PATH. */
+export function hasH2load(): boolean {
+  return spawnSync('h2load', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+function durationMs(value: string, unit: string): number {
+  const number = Number(value);
+  return unit === 'us' ? number / 1000 : unit === 's' ? number * 1000 : number;
+}
+
+/**
+ * Runs h2load for `warmupS + durationS`; CPU is sampled from 0.3 s into the measured window
+ * to 0.3 s before its end.
+ *
+ * @example
+ * const result = await h2load({ url, body, headers, clients: 32, http1: false, durationS: 4, warmupS: 1, serverPid });
+ */
+export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'infer-h2load-'));
+  try {
+    const bodyFile = join(dir, 'body.bin');
+    writeFileSync(bodyFile, options.body);
+    const windowBits = String(options.windowBits ?? 23);
+    const args = [
+      `--duration=${options.durationS}`,
+      `--warm-up-time=${options.warmupS}`,
+      `--clients=${options.clients}`,
+      '--max-concurrent-streams=1',
+      `--data=${bodyFile}`,
+      ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+      ...(options.http1 ? ['--h1'] : ['-w', windowBits, '-W', windowBits]),
+      options.url,
+    ];
+    const windowS = options.durationS - 0.6;
+    if (windowS <= 0) throw new Error('durationS must be above 0.6 s');
+    const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    await sleep((options.warmupS + 0.3) * 1000);
+    const pids = { server: options.serverPid, h2load: child.pid! };
+    const before = cpuSnapshot(pids);
+    await sleep(windowS * 1000);
+    const { box, processes } = coresSince(before, cpuSnapshot(pids));
+    const code = await exited;
+    if (code !== 0) throw new Error(`h2load exited with ${code}: ${stderr.trim() || stdout}`);
+    const finished = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout);
+    const requests =
+      /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+        stdout,
+      );
+    const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
+    const time = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\s/.exec(stdout);
+    if (!finished || !requests || !status || !time) {
+      throw new Error(`unexpected h2load output:\n${stdout}`);
+    }
+    return {
+      clients: options.clients,
+      succeeded: Number(requests[1]),
+      rps: Number(finished[1]),
+      meanMs: durationMs(time[1]!, time[2]!),
+      non2xx: Number(status[2]) + Number(status[3]) + Number(status[4]),
+      failed: Number(requests[2]) + Number(requests[3]) + Number(requests[4]),
+      boxCores: box,
+      serverCores: processes.server!,
+      h2loadCores: processes.h2load!,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

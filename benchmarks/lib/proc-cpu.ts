@@ -1,0 +1,75 @@
+/**
+ * CPU time from Linux's `/proc`, for load tests whose generator is another program (wrk,
+ * h2load): the whole box (`/proc/stat`) and single processes, all threads included
+ * (`/proc/<pid>/stat`). Jiffies are 10 ms (`USER_HZ` 100 on Linux).
+ */
+import { readFileSync } from 'node:fs';
+
+const JIFFY_S = 0.01;
+
+/** Busy jiffies of all CPUs: user, nice, system, irq, softirq, steal. */
+function boxJiffies(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[];
+  return user! + nice! + system! + irq! + softirq! + steal!;
+}
+
+/** User + system jiffies of a process, all threads; `undefined` once it has exited. */
+function processJiffies(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reading of the box and of some processes, to diff with {@link coresSince}. */
+export interface CpuSnapshot {
+  at: number;
+  box: number;
+  processes: Record<string, number>;
+}
+
+/**
+ * Reads the box's and each named process's CPU time now; throws when a process is gone.
+ *
+ * @example
+ * const before = cpuSnapshot({ server: pid });
+ */
+export function cpuSnapshot(pids: Record<string, number>): CpuSnapshot {
+  const processes: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const jiffies = processJiffies(pid);
+    if (jiffies === undefined)
+      throw new Error(`${name} (pid ${pid}) exited during the measurement`);
+    processes[name] = jiffies;
+  }
+  return { at: performance.now(), box: boxJiffies(), processes };
+}
+
+/**
+ * Cores used between two snapshots (1 = one core busy for the whole interval), for the box
+ * and for each process of `before`.
+ *
+ * @example
+ * const { box, processes } = coresSince(before, cpuSnapshot({ server: pid }));
+ */
+export function coresSince(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+): { box: number; processes: Record<string, number> } {
+  const seconds = (after.at - before.at) / 1000;
+  const cores = (a: number, b: number) => ((b - a) * JIFFY_S) / seconds;
+  const processes: Record<string, number> = {};
+  for (const name of Object.keys(before.processes)) {
+    processes[name] = cores(before.processes[name]!, after.processes[name]!);
+  }
+  return { box: cores(before.box, after.box), processes };
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,262 @@
+/**
+ * Question (issues 5 and 8): the goal is that the served model reaches >= 85% of the bare
+ * runtime's in-process throughput (the ceiling) at 32+ connections. On a machine where the
+ * load generator and the server share the cores, how much of the ceiling can any HTTP
+ * server reach at all, and how far is `serve()` from that?
+ *
+ * Per round, side by side (all processes up, one under load at a time):
+ *
+ * - **ceiling**: bare onnxruntime-node (`onnx-ceiling.mjs`), two worker threads with a
+ *   1-thread session each (the best layout in `serving.bench.ts`), batch 1 and 4; the
+ *   better of the two.
+ * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
+ *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
+ * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`.
+ *
+ * Load: wrk (one thread, keep-alive, a Lua script POSTing the body), 32 and 128
+ * connections, a warm-up run then a measured run. CPU per request is measured for the
+ * server process, for wrk and for the whole box (`lib/wrk-load.ts`).
+ *
+ * The bound: one request costs at least the ceiling's core-seconds per image
+ * (cores / ceiling) plus the floor's transport (server + wrk core-seconds per request of
+ * `http-floor`). A server with no other cost would reach 1 / (1 + floor x ceiling / cores)
+ * of the ceiling. That bound is generous to the server: it ignores moving the tensor to
+ * the model and back, and the floor is measured at several times the served request rate,
+ * where per-request costs are lowest.
+ *
+ * Needs `wrk` (Debian: `apt-get install wrk`); without it the bench says so and exits 1.
+ * Run: `pnpm bench serving-floor` (~3 min; `FLOOR_ROUNDS=n`, default 3). Results:
+ * `benchmarks/results/serving-floor.json`.
+ */
+import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
+import { type ChildServer, startChild } from './lib/child-process';
+import { argmax, FINCH_CLASS, finchPixels } from './lib/finch.mjs';
+import { round } from './lib/latency';
+import { describeMachine, machineInfo, watchLoad } from './lib/machine';
+import { writeResults } from './lib/results';
+import { hasWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
+
+const ROUNDS = positiveInteger('FLOOR_ROUNDS', 3);
+const LEVELS = [32, 128];
+const WARMUP_S = 2;
+const DURATION_S = 6;
+const CEILING_S = 3;
+const PATH = '/v2/models/mobilenet/infer';
+const SERVERS = ['http-floor', 'serve-tuned', 'serve-default'] as const;
+type ServerName = (typeof SERVERS)[number];
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+interface Cell extends WrkResult {
+  round: number;
+  server: ServerName;
+  /** Core-milliseconds per request: the server process, wrk, the whole box. */
+  serverMsPerRequest: number;
+  wrkMsPerRequest: number;
+  boxMsPerRequest: number;
+}
+
+interface RoundCeiling {
+  round: number;
+  batch1: number;
+  batch4: number;
+  best: number;
+}
+
+/** One real request to `serve()`: its answer must be the finch; returns it for the floor server. */
+async function captureAnswer(port: number, body: Uint8Array, headers: Record<string, string>) {
+  const response = await fetch(`http://127.0.0.1:${port}${PATH}`, {
+    method: 'POST',
+    headers,
+    body: Buffer.from(body),
+  });
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (!response.ok) throw new Error(`serve(): HTTP ${response.status}`);
+  const headerLength = response.headers.get('inference-header-content-length');
+  const decoded = decodeInferenceResponse(
+    bytes,
+    headerLength === null ? {} : { headerLength: Number(headerLength) },
+  );
+  const top = argmax(decoded.outputs[0]!.data as ArrayLike<number>);
+  if (top !== FINCH_CLASS) throw new Error(`top-1 class ${top}, expected ${FINCH_CLASS}`);
+  const answerHeaders: Record<string, string> = {};
+  for (const name of ['content-type', 'inference-header-content-length']) {
+    const value = response.headers.get(name);
+    if (value !== null) answerHeaders[name] = value;
+  }
+  return { status: 200, headers: answerHeaders, body: Buffer.from(bytes).toString('base64') };
+}
+
+async function ceilingSample(child: ChildServer, batch: number): Promise<number> {
+  const result = await child.request<{ imagesPerSecond: number }>({
+    type: 'measure',
+    layout: '2x1',
+    batch,
+    seconds: CEILING_S,
+  });
+  return round(result.imagesPerSecond, 1);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+async function main(): Promise<void> {
+  if (!hasWrk()) {
+    console.error('serving-floor needs wrk on the PATH (Debian/Ubuntu: apt-get install wrk)');
+    process.exit(1);
+  }
+  const machine = machineInfo();
+  const stopLoad = watchLoad();
+  const startedAt = performance.now();
+  console.log(describeMachine(machine));
+  const { body, headers } = encodeInferenceRequest(
+    {
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: await finchPixels() },
+      ],
+      parameters: { binary_data_output: true },
+    },
+    { binary: true },
+  );
+  console.log(`request: ${round(body.byteLength / 2 ** 20, 2)} MiB binary`);
+
+  const ceilingUrl = new URL('./onnx-ceiling.mjs', import.meta.url);
+  const inferUrl = new URL('./infer-server.mjs', import.meta.url);
+  const floorUrl = new URL('./http-floor-server.mjs', import.meta.url);
+  const [ceilingChild, floor, tuned, plain] = await Promise.all([
+    startChild('ceiling', ceilingUrl),
+    startChild('http-floor', floorUrl),
+    startChild('serve-tuned', inferUrl, ['serve-tuned']),
+    startChild('serve-default', inferUrl, ['serve-default']),
+  ]);
+  const servers: Record<ServerName, ChildServer> = {
+    'http-floor': floor!,
+    'serve-tuned': tuned!,
+    'serve-default': plain!,
+  };
+  const cells: Cell[] = [];
+  const ceilings: RoundCeiling[] = [];
+  try {
+    const answer = await captureAnswer(tuned!.port, body, headers);
+    await captureAnswer(plain!.port, body, headers);
+    await floor!.request({ type: 'answer', ...answer });
+    console.log('serve-tuned and serve-default answer class 12; http-floor answers the same bytes');
+
+    for (let index = 0; index < ROUNDS; index++) {
+      for (const server of Object.values(servers)) await server.settle();
+      const batch1 = await ceilingSample(ceilingChild!, 1);
+      const batch4 = await ceilingSample(ceilingChild!, 4);
+      ceilings.push({ round: index, batch1, batch4, best: Math.max(batch1, batch4) });
+      console.log(`round ${index + 1}: ceiling ${batch1} img/s (batch 1), ${batch4} (batch 4)`);
+      for (const connections of LEVELS) {
+        // Rotate the order per round and level.
+        const order = SERVERS.map((_, i) => SERVERS[(i + index + connections) % SERVERS.length]!);
+        for (const name of order) {
+          const server = servers[name];
+          for (const other of Object.values(servers)) await other.settle();
+          const result = await wrkLoad({
+            url: `http://127.0.0.1:${server.port}${PATH}`,
+            body,
+            headers,
+            connections,
+            durationS: DURATION_S,
+            warmupS: WARMUP_S,
+            serverPid: server.child.pid!,
+          });
+          if (result.non2xx > 0 || result.socketErrors > 0) {
+            throw new Error(
+              `${name}: ${result.non2xx} non-2xx answers, ${result.socketErrors} socket errors`,
+            );
+          }
+          const perRequest = (cores: number) => round((1000 * cores) / result.rps, 3);
+          const cell: Cell = {
+            round: index,
+            server: name,
+            ...result,
+            serverMsPerRequest: perRequest(result.serverCores),
+            wrkMsPerRequest: perRequest(result.wrkCores),
+            boxMsPerRequest: perRequest(result.boxCores),
+          };
+          cells.push(cell);
+          console.log(
+            `  c=${connections} ${name}: ${result.rps} req/s, p50 ${round(result.p50)} ms, p99 ${round(result.p99)} ms; ` +
+              `CPU ms/request server ${cell.serverMsPerRequest}, wrk ${cell.wrkMsPerRequest}, box ${cell.boxMsPerRequest}`,
+          );
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...Object.values(servers), ceilingChild!].map((child) => child.stop()));
+  }
+
+  // Per round and level: the bound and each server's fraction of that round's ceiling.
+  const summary = LEVELS.flatMap((connections) =>
+    ceilings.map(({ round: index, best }) => {
+      const at = (name: ServerName) =>
+        cells.find((c) => c.round === index && c.connections === connections && c.server === name)!;
+      const floorCell = at('http-floor');
+      const transportMs = floorCell.serverMsPerRequest + floorCell.wrkMsPerRequest;
+      const inferenceMs = (1000 * machine.nproc) / best;
+      return {
+        round: index,
+        connections,
+        ceiling: best,
+        inferenceMsPerImage: round(inferenceMs, 3),
+        transportMsPerRequest: round(transportMs, 3),
+        boundPct: round((100 * inferenceMs) / (inferenceMs + transportMs), 1),
+        floorRps: floorCell.rps,
+        serveTunedPct: round((100 * at('serve-tuned').rps) / best, 1),
+        serveDefaultPct: round((100 * at('serve-default').rps) / best, 1),
+        serveTunedBoxMs: at('serve-tuned').boxMsPerRequest,
+        serveTunedServerMs: at('serve-tuned').serverMsPerRequest,
+      };
+    }),
+  );
+
+  console.log(
+    '\n| conns | round | ceiling img/s | inference ms/img (box) | transport ms/req (floor: server + wrk) | bound | serve-tuned | serve-default |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of summary) {
+    console.log(
+      `| ${s.connections} | ${s.round + 1} | ${s.ceiling} | ${s.inferenceMsPerImage} | ${s.transportMsPerRequest} | ${s.boundPct}% | ${s.serveTunedPct}% | ${s.serveDefaultPct}% |`,
+    );
+  }
+  console.log(
+    '\nCPU per request, median of the rounds (core-ms: server process / wrk / whole box):',
+  );
+  for (const connections of LEVELS) {
+    for (const name of SERVERS) {
+      const mine = cells.filter((c) => c.connections === connections && c.server === name);
+      console.log(
+        `  c=${connections} ${name}: ${round(median(mine.map((c) => c.rps)), 1)} req/s, ` +
+          `${round(median(mine.map((c) => c.serverMsPerRequest)), 3)} / ${round(median(mine.map((c) => c.wrkMsPerRequest)), 3)} / ${round(median(mine.map((c) => c.boxMsPerRequest)), 3)}`,
+      );
+    }
+  }
+  const load = stopLoad();
+  const seconds = round((performance.now() - startedAt) / 1000, 0);
+  console.log(`\nload average during the run: min ${load.min}, mean ${load.mean}, max ${load.max}`);
+  writeResults('serving-floor', {
+    machine,
+    load,
+    seconds,
+    rounds: ROUNDS,
+    requestBytes: body.byteLength,
+    ceilings,
+    cells,
+    summary,
+  });
+  console.log(`total ${seconds} s`);
+}
+
+await main();
