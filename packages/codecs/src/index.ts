@@ -58,7 +58,9 @@ export {
 } from './inference-request';
 export {
   decodeInferenceResponse,
+  type EncodedBodyParts,
   encodeInferenceResponse,
+  encodeInferenceResponseParts,
   type ResponseEncodingRequest,
 } from './inference-response';
 export { parseJsonObject } from './json-body';

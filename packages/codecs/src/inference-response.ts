@@ -1,4 +1,9 @@
-import { BINARY_CONTENT_TYPE, BINARY_HEADER, joinBinaryBody } from './binary-extension';
+import {
+  BINARY_CONTENT_TYPE,
+  BINARY_HEADER,
+  binaryBodyParts,
+  concatBytes,
+} from './binary-extension';
 import { booleanParameter, checkParameters } from './check-parameters';
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
@@ -17,6 +22,14 @@ export interface ResponseEncodingRequest {
   parameters?: Parameters | undefined;
 }
 
+/** An encoded body as consecutive parts (their concatenation is the body) and its headers. */
+export interface EncodedBodyParts {
+  parts: Uint8Array[];
+  /** The parts' total length: the body's `Content-Length`. */
+  byteLength: number;
+  headers: Record<string, string>;
+}
+
 /**
  * Encodes an inference response: JSON, unless the request asked for binary outputs (the
  * `binary_data_output` request parameter, or `binary_data` on a requested output, which
@@ -33,6 +46,29 @@ export function encodeInferenceResponse(
   response: InferenceResponse,
   request?: ResponseEncodingRequest,
 ): EncodedBody {
+  const { parts, byteLength, headers } = encodeInferenceResponseParts(response, request);
+  return { body: parts.length === 1 ? parts[0]! : concatBytes(parts, byteLength), headers };
+}
+
+/**
+ * {@link encodeInferenceResponse} without the final copy: the body as parts, the JSON (the
+ * padded header, for a binary answer) and then each binary output's bytes, which are views
+ * over the output tensors' data where their layout allows. A server that writes the parts
+ * one after another (node:http corks them into one `writev`) saves copying a large tensor
+ * answer into one buffer. The parts share memory with the outputs: write them before the
+ * outputs change.
+ *
+ * @throws CodecError as `encodeInferenceResponse`.
+ * @example
+ * const { parts, byteLength, headers } = encodeInferenceResponseParts(response, request);
+ * res.writeHead(200, { ...headers, 'content-length': byteLength });
+ * for (const part of parts) res.write(part);
+ * res.end();
+ */
+export function encodeInferenceResponseParts(
+  response: InferenceResponse,
+  request?: ResponseEncodingRequest,
+): EncodedBodyParts {
   const chunks: Uint8Array[] = [];
   const outputs = response.outputs.map((tensor, i) => {
     if (!wantsBinary(tensor.name, request)) return tensorJsonText(tensor, 'outputs', i);
@@ -51,10 +87,17 @@ export function encodeInferenceResponse(
     outputs,
   );
   const json = encodeUtf8(text);
-  if (chunks.length === 0) return { body: json, headers: { 'content-type': 'application/json' } };
-  const { body, headerLength } = joinBinaryBody(json, chunks);
+  if (chunks.length === 0) {
+    return {
+      parts: [json],
+      byteLength: json.byteLength,
+      headers: { 'content-type': 'application/json' },
+    };
+  }
+  const { parts, headerLength, byteLength } = binaryBodyParts(json, chunks);
   return {
-    body,
+    parts,
+    byteLength,
     headers: { 'content-type': BINARY_CONTENT_TYPE, [BINARY_HEADER]: String(headerLength) },
   };
 }

@@ -4,6 +4,7 @@ import {
   decodeInferenceResponse,
   encodeInferenceRequest,
   encodeInferenceResponse,
+  encodeInferenceResponseParts,
   type Tensor,
 } from '@infer/codecs';
 import { describe, expect, it } from 'vitest';
@@ -229,5 +230,44 @@ describe('binary responses honour binary_data_output and per-output binary_data'
     expect(Array.from(encoded.body.subarray(Number(encoded.headers[BINARY_HEADER])))).toEqual([
       0, 1,
     ]);
+  });
+});
+
+describe('encodeInferenceResponseParts: the same body, not joined', () => {
+  const outputs: Tensor[] = [
+    { name: 'a', datatype: 'FP32', shape: [3], data: new Float32Array([1, 2, 3]) },
+    { name: 'b', datatype: 'INT8', shape: [2], data: new Int8Array([-1, 7]) },
+  ];
+  const response = { model_name: 'm', id: 'r1', outputs };
+  const join = (parts: Uint8Array[]) => Buffer.concat(parts);
+
+  it('gives the padded header, then each binary output as a view over its data', () => {
+    const request = { parameters: { binary_data_output: true } };
+    const { parts, byteLength, headers } = encodeInferenceResponseParts(response, request);
+    const whole = encodeInferenceResponse(response, request);
+    expect(headers).toEqual(whole.headers);
+    expect(parts).toHaveLength(3);
+    expect(byteLength).toBe(whole.body.byteLength);
+    expect(join(parts).equals(Buffer.from(whole.body))).toBe(true);
+    expect(parts[0]!.byteLength).toBe(Number(headers[BINARY_HEADER]));
+    expect(parts[0]!.byteLength % 8).toBe(0);
+    // No copy of the tensors: the parts are the outputs' own memory.
+    expect(parts[1]!.buffer).toBe((outputs[0]!.data as Float32Array).buffer);
+    expect(parts[2]!.buffer).toBe((outputs[1]!.data as Int8Array).buffer);
+    const decoded = decodeInferenceResponse(join(parts), {
+      headerLength: headers[BINARY_HEADER],
+    });
+    expect(decoded.id).toBe('r1');
+    expect(decoded.outputs[1]!.data).toEqual(new Int8Array([-1, 7]));
+  });
+
+  it('is one part for a JSON answer', () => {
+    const { parts, byteLength, headers } = encodeInferenceResponseParts(response);
+    expect(parts).toHaveLength(1);
+    expect(byteLength).toBe(parts[0]!.byteLength);
+    expect(headers).toEqual({ 'content-type': 'application/json' });
+    expect(Buffer.from(parts[0]!).equals(Buffer.from(encodeInferenceResponse(response).body))).toBe(
+      true,
+    );
   });
 });

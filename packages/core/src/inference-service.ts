@@ -3,7 +3,7 @@ import {
   BINARY_HEADER,
   CodecError,
   decodeInferenceRequest,
-  encodeInferenceResponse,
+  encodeInferenceResponseParts,
   type InferenceRequest,
   type InferenceResponse,
 } from '@infer/codecs';
@@ -352,7 +352,8 @@ export class InferenceService {
       code = errorCodeOf(error);
       response = this.#errorResponse(error, { requestId, method, path, route, code });
     }
-    if (method === 'HEAD') response = { ...response, body: '' };
+    if (method === 'HEAD')
+      response = { status: response.status, headers: response.headers, body: '' };
     // The default silent logger and no metrics: nothing to observe (no record per request).
     if (this.#metrics === undefined && this.#logger === silentLogger) return response;
     const durationMs = performance.now() - started;
@@ -448,8 +449,8 @@ export class InferenceService {
         // The adapter's client signal when there is one: no AbortSignal made per request.
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
       );
-      const encoded = encodeOutputs(response, inference);
-      return { status: 200, headers: encoded.headers, body: encoded.body };
+      const { parts, byteLength, headers } = encodeOutputs(response, inference);
+      return partsResponse(200, headers, parts, byteLength);
     });
   }
 
@@ -687,13 +688,36 @@ function decodeInferBody(request: ServiceRequest) {
 }
 
 /**
+ * A response whose body is `parts` (see `ServiceResponse.bodyParts`); `body` joins them on
+ * first read, for adapters that send one buffer.
+ */
+function partsResponse(
+  status: number,
+  headers: Record<string, string>,
+  parts: Uint8Array[],
+  byteLength: number,
+): ServiceResponse {
+  if (parts.length === 1) return { status, headers, body: parts[0]! };
+  let joined: Uint8Array | undefined;
+  return {
+    status,
+    headers,
+    bodyParts: parts,
+    get body() {
+      joined ??= Buffer.concat(parts, byteLength);
+      return joined;
+    },
+  };
+}
+
+/**
  * Encodes an inference response. The codec refuses outputs JSON cannot carry (NaN, ±Infinity,
  * non-UTF-8 BYTES) or that do not match their shape: the model's fault, so 500
  * `OutputEncodingError` naming the output, not the codec's 400.
  */
 function encodeOutputs(response: InferenceResponse, request: InferenceRequest) {
   try {
-    return encodeInferenceResponse(response, request);
+    return encodeInferenceResponseParts(response, request);
   } catch (cause) {
     if (!CodecError.isInstance(cause)) throw cause;
     throw new OutputEncodingError({

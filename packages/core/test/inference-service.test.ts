@@ -370,6 +370,12 @@ describe('POST infer (binary tensor extension)', () => {
     expect(decoded.model_name).toBe('doubler');
     expect(decoded.id).toBe('bin');
     expect([...(decoded.outputs[0]!.data as Float32Array)]).toEqual([3, -4]);
+    // The parts adapters may write instead of the joined body: the same bytes.
+    expect(response.bodyParts).toHaveLength(1 + decoded.outputs.length);
+    expect(
+      Buffer.concat(response.bodyParts!).equals(Buffer.from(response.body as Uint8Array)),
+    ).toBe(true);
+    expect(response.bodyParts![0]!.byteLength).toBe(headerLength);
   });
 
   it('answers JSON to a binary request that did not ask for binary outputs', async () => {

@@ -17,6 +17,13 @@ export interface ServiceResponse {
   status: number;
   headers: Record<string, string>;
   body: Uint8Array | string;
+  /**
+   * The body as consecutive parts, when the service built it from several buffers (a binary
+   * tensor answer: the JSON header, then each output's bytes). `body` is then their
+   * concatenation, made only when read. An adapter that can write several buffers (node:http
+   * corks them into one `writev`) sends the parts and skips copying a large answer.
+   */
+  bodyParts?: readonly Uint8Array[] | undefined;
 }
 
 /** What adapters need of an `InferenceService`: its `handle()`. */

@@ -24,7 +24,12 @@ export interface PredictOptions {
   signal?: AbortSignal;
 }
 
-/** What a model returns from `predict()`; the service adds model name, version and id. */
+/**
+ * What a model returns from `predict()`; the service adds model name, version and id. The
+ * outputs are handed over: the server may send their memory as it is (a binary HTTP answer
+ * is written to the socket from the tensors' own buffers, and a worker thread transfers
+ * them), so a model must not change or reuse an output's buffer after returning it.
+ */
 export interface PredictResult {
   outputs: Tensor[];
   parameters?: Parameters;
