@@ -25,6 +25,7 @@
  */
 import { createClient } from '@infer/client';
 import { startChild } from './lib/child-process';
+import { envInteger } from './lib/env';
 import { percentile, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
@@ -349,10 +350,7 @@ function bootstrapCi(
 }
 
 /** Rounds of the paired blocks (`CLIENT_OVERHEAD_ROUNDS`; 160 by default, ~15 s per case). */
-const PAIRED_ROUNDS = Number(process.env.CLIENT_OVERHEAD_ROUNDS ?? 160);
-if (!Number.isInteger(PAIRED_ROUNDS) || PAIRED_ROUNDS < 10) {
-  throw new Error(`CLIENT_OVERHEAD_ROUNDS must be an integer >= 10, got ${PAIRED_ROUNDS}`);
-}
+const PAIRED_ROUNDS = envInteger('CLIENT_OVERHEAD_ROUNDS', 160, 10);
 const pairedResults: PairedResult[] = [];
 const describeDifference = (d: Difference) =>
   `mean ${d.meanUs} us [${d.meanCi95Us.join(', ')}] = ${d.meanPct}% [${d.meanCi95Pct.join(', ')}%]; 10%-trimmed ${d.trimmedUs} us [${d.trimmedCi95Us.join(', ')}] = ${d.trimmedPct}% [${d.trimmedCi95Pct.join(', ')}%]; median ${d.medianUs} us`;

@@ -26,13 +26,14 @@
 import { connect } from 'node:http2';
 import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
 import { startChild } from './lib/child-process';
-import { modelInferCodec } from './lib/grpc-js-client';
+import { envInteger } from './lib/env';
+import { grpcFrame, modelInferCodec } from './lib/grpc-js-client';
 import { type H2loadResult, h2load, hasH2load } from './lib/h2load-load';
-import { round } from './lib/latency';
+import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
 
-const ROUNDS = positiveInteger('GRPC_FLOOR_ROUNDS', 3);
+const ROUNDS = envInteger('GRPC_FLOOR_ROUNDS', 3);
 const SIZES = [512, 262_144];
 const CLIENTS = [1, 32];
 const WARMUP_S = 1;
@@ -40,14 +41,6 @@ const DURATION_S = 3;
 const TARGETS = ['REST binary', 'gRPC raw', 'bare HTTP/1.1', 'bare HTTP/2'] as const;
 type TargetName = (typeof TARGETS)[number];
 const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
-
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 interface Target {
   http1: boolean;
@@ -64,19 +57,17 @@ interface Cell extends H2loadResult {
   serverUsPerRequest: number;
 }
 
-function grpcFrame(payload: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + payload.byteLength);
-  frame.writeUInt32BE(payload.byteLength, 1);
-  frame.set(payload, 5);
-  return frame;
-}
-
-/** One POST over HTTP/2: status, body and trailers (h2load cannot see `grpc-status`). */
+/** One POST over HTTP/2: body and `grpc-status` (h2load cannot see it); 10 s at most. */
 function http2Post(url: string, target: Target) {
   return new Promise<{ body: Buffer; status: string | undefined }>((resolve, reject) => {
     const { origin, pathname } = new URL(url);
     const session = connect(origin);
-    session.on('error', reject);
+    const fail = (error: Error) => {
+      session.destroy();
+      reject(error);
+    };
+    session.setTimeout(10_000, () => fail(new Error(`no answer from ${url} in 10 s`)));
+    session.on('error', fail);
     const stream = session.request({ ':method': 'POST', ':path': pathname, ...target.headers });
     const chunks: Buffer[] = [];
     let status: string | undefined;
@@ -87,7 +78,7 @@ function http2Post(url: string, target: Target) {
       status = trailers['grpc-status'] as string | undefined;
     });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', reject);
+    stream.on('error', fail);
     stream.on('end', () => {
       session.close();
       resolve({ body: Buffer.concat(chunks), status });
@@ -96,8 +87,8 @@ function http2Post(url: string, target: Target) {
   });
 }
 
-/** Checks that a target answers correctly before it is loaded. */
-async function check(name: TargetName, target: Target, data: Float32Array): Promise<void> {
+/** Checks that a target answers correctly before it is loaded; returns the answer's size. */
+async function check(name: TargetName, target: Target, data: Float32Array): Promise<number> {
   const fail = (why: string) => {
     throw new Error(`${name}: ${why}`);
   };
@@ -113,24 +104,25 @@ async function check(name: TargetName, target: Target, data: Float32Array): Prom
     if (!response.ok) fail(`HTTP ${response.status}`);
     if (name === 'bare HTTP/1.1') {
       if (!Buffer.from(bytes).equals(Buffer.from(target.body))) fail('echo differs');
-      return;
+      return bytes.byteLength;
     }
     const headerLength = Number(response.headers.get('inference-header-content-length'));
     const output = decodeInferenceResponse(bytes, { headerLength }).outputs[0]!;
     const out = output.data as Float32Array;
     if (!same(new Uint8Array(out.buffer, out.byteOffset, out.byteLength))) fail('output differs');
-    return;
+    return bytes.byteLength;
   }
   const { body, status } = await http2Post(target.url, target);
   if (status !== '0') fail(`grpc-status ${status}`);
   if (name === 'bare HTTP/2') {
     if (!body.subarray(5).equals(Buffer.from(target.body).subarray(5))) fail('echo differs');
-    return;
+    return body.byteLength;
   }
   const reply = modelInferCodec().responseDeserialize(body.subarray(5)) as {
     raw_output_contents: Buffer[];
   };
   if (!same(reply.raw_output_contents[0]!)) fail('output differs');
+  return body.byteLength;
 }
 
 function targetsFor(
@@ -182,12 +174,6 @@ function targetsFor(
   return { data, targets };
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
-
 async function main(): Promise<void> {
   if (!hasH2load()) {
     console.error(
@@ -214,8 +200,14 @@ async function main(): Promise<void> {
       bareHttp2: reply.bareHttp2Port,
     };
     const bySize = new Map(SIZES.map((elements) => [elements, targetsFor(elements, ports)]));
+    // Answer sizes, to check after each run that the counted requests got whole answers (h2load
+    // counts a gRPC error, which has no message, as a success). 10% slack: requests that
+    // straddle the warm-up's end count whole but bring only part of their bytes.
+    const answerBytes = new Map<string, number>();
     for (const [elements, { data, targets }] of bySize) {
-      for (const name of TARGETS) await check(name, targets[name], data);
+      for (const name of TARGETS) {
+        answerBytes.set(`${elements} ${name}`, await check(name, targets[name], data));
+      }
       console.log(`FP32 [1,${elements}]: every target answers correctly`);
     }
     for (let index = 0; index < ROUNDS; index++) {
@@ -235,6 +227,12 @@ async function main(): Promise<void> {
             if (result.non2xx > 0 || result.failed > 0) {
               throw new Error(
                 `${name}: ${result.non2xx} non-2xx, ${result.failed} failed requests`,
+              );
+            }
+            const expected = result.succeeded * answerBytes.get(`${elements} ${name}`)!;
+            if (result.dataBytes < 0.9 * expected) {
+              throw new Error(
+                `${name}: ${result.dataBytes} answer bytes for ${result.succeeded} answers of ${expected / result.succeeded}`,
               );
             }
             const cell: Cell = {

@@ -28,7 +28,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect as connectHttp2 } from 'node:http2';
 import { encodeInferenceRequest, type Tensor } from '@infer/codecs';
 import { startChild } from './lib/child-process';
-import { type OipGrpcClient, oipGrpcClient } from './lib/grpc-js-client';
+import { grpcFrame, type OipGrpcClient, oipGrpcClient } from './lib/grpc-js-client';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
 
@@ -126,14 +126,6 @@ function postHttp2(body: Uint8Array): Promise<Buffer> {
     stream.end(body);
   });
 }
-/** `payload` as one gRPC message: compressed flag 0, 4-byte big-endian length, bytes. */
-function grpcFrame(payload: Uint8Array): Buffer {
-  const frame = Buffer.alloc(5 + payload.byteLength);
-  frame.writeUInt32BE(payload.byteLength, 1);
-  frame.set(payload, 5);
-  return frame;
-}
-
 const infer = (target: OipGrpcClient, request: object) =>
   new Promise<unknown>((resolve, reject) =>
     target.ModelInfer(request, (error, value) => (error ? reject(error) : resolve(value))),

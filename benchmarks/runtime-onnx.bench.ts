@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { InferenceRequest } from '@infer/codecs';
 import { OnnxModel, toOrtTensor } from '@infer/runtime-onnx';
 import { ELEM, identityModel } from '../packages/runtime-onnx/test/__fixtures__/onnx-builder';
+import { median } from './lib/latency';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const THREADS = 1; // one intra-op thread: less noise from the other processes sharing the cores
@@ -23,12 +24,6 @@ interface Case {
   request: InferenceRequest;
   rounds: number;
   warmup: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function mean(values: number[]): number {

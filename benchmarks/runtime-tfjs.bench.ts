@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { InferenceRequest } from '@infer/codecs';
 import { TfjsModel } from '@infer/runtime-tfjs';
 import { denseModel, saveModel } from '../packages/runtime-tfjs/test/generated-models';
+import { median } from './lib/latency';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PKG = join(ROOT, 'packages', 'runtime-tfjs', 'node_modules');
@@ -44,11 +45,6 @@ interface Case {
   rounds: number;
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 

@@ -4,7 +4,7 @@
  * MobileNetV2 int8 must answer class 12 (house finch), logit ~17.1.
  */
 import { readFile } from 'node:fs/promises';
-import { decodeImage } from '@infer/codecs';
+import { decodeImage, encodeInferenceRequest } from '@infer/codecs';
 
 /** ImageNet class the finch must get. */
 export const FINCH_CLASS = 12;
@@ -21,6 +21,22 @@ export async function finchPixels() {
     std: [0.229, 0.224, 0.225],
   });
   return tensor.data;
+}
+
+/**
+ * One MobileNet request for the finch in the binary tensor extension, binary output asked:
+ * `{ body, headers }` (0.57 MiB).
+ */
+export async function finchBinaryRequest() {
+  return encodeInferenceRequest(
+    {
+      inputs: [
+        { name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: await finchPixels() },
+      ],
+      parameters: { binary_data_output: true },
+    },
+    { binary: true },
+  );
 }
 
 /** Index of the largest value. */

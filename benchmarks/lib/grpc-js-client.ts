@@ -38,7 +38,7 @@ let definition: Record<string, Record<string, MethodCodec>> | undefined;
 let Service: ServiceClient | undefined;
 
 /** proto-loader's serializers of one RPC. */
-interface MethodCodec {
+export interface MethodCodec {
   requestSerialize(request: object): Buffer;
   responseDeserialize(bytes: Buffer): object;
 }
@@ -71,4 +71,17 @@ export function modelInferCodec(): MethodCodec {
 export function oipGrpcClient(address: string, options: object): OipGrpcClient {
   Service ??= grpc.loadPackageDefinition(loadDefinition()).inference.GRPCInferenceService;
   return new Service(address, grpc.credentials.createInsecure(), options);
+}
+
+/**
+ * One gRPC length-prefixed message: a zero compression flag, the big-endian length, the bytes.
+ *
+ * @example
+ * const frame = grpcFrame(modelInferCodec().requestSerialize(request));
+ */
+export function grpcFrame(payload: Uint8Array): Buffer {
+  const frame = Buffer.alloc(5 + payload.byteLength);
+  frame.writeUInt32BE(payload.byteLength, 1);
+  frame.set(payload, 5);
+  return frame;
 }

@@ -1,18 +1,19 @@
 /**
  * `h2load` (nghttp2's load generator, C; Debian package `nghttp2-client`) as one load
  * generator for both HTTP/1.1 (`--h1`) and HTTP/2 cleartext, so a REST and a gRPC server
- * can be driven by the same program at a small cost to the machine. Each client keeps one
- * request in flight (`-m 1`). Besides h2load's figures it reports the CPU, over the measured
- * window, of the server process, of h2load and of the whole box (`proc-cpu.ts`). Linux only.
+ * are driven by the same program. Each client keeps one request in flight (`-m 1`) on its
+ * own connection. h2load runs on one thread; at 1 MiB per request it takes most of a core
+ * (0.7-1.0 of one in `grpc-floor.bench.ts`), so its CPU is reported with each run. Besides
+ * h2load's figures it reports the CPU, over the measured window, of the server process, of
+ * h2load and of the whole box (`proc-cpu.ts`). Linux only.
  *
  * h2load does not read gRPC trailers: a gRPC target must be checked to answer
- * `grpc-status: 0` before the load (see `grpc-floor.bench.ts`).
+ * `grpc-status: 0` before the load, and its `dataBytes` compared with the answers' size
+ * after it (an error answer carries no message; see `grpc-floor.bench.ts`).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { coresSince, cpuSnapshot, sleep } from './proc-cpu';
+import { spawnSync } from 'node:child_process';
+import { runTool, sleep, withBodyFile } from './external-load';
+import { coresSince, cpuSnapshot } from './proc-cpu';
 
 /** One h2load run. */
 export interface H2loadOptions {
@@ -37,11 +38,17 @@ export interface H2loadOptions {
 export interface H2loadResult {
   clients: number;
   succeeded: number;
+  /** Requests that succeeded in the measured window, per second. */
   rps: number;
-  /** Mean time per request, milliseconds. */
+  /**
+   * h2load's mean time per request, milliseconds. Not used for conclusions: over HTTP/2 at
+   * 1 MiB with 32 clients it does not agree with clients / rps.
+   */
   meanMs: number;
   non2xx: number;
   failed: number;
+  /** Response body bytes received (h2load's `traffic: ... (N) data`), warm-up excluded. */
+  dataBytes: number;
   boxCores: number;
   serverCores: number;
   h2loadCores: number;
@@ -64,11 +71,8 @@ function durationMs(value: string, unit: string): number {
  * @example
  * const result = await h2load({ url, body, headers, clients: 32, http1: false, durationS: 4, warmupS: 1, serverPid });
  */
-export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'infer-h2load-'));
-  try {
-    const bodyFile = join(dir, 'body.bin');
-    writeFileSync(bodyFile, options.body);
+export function h2load(options: H2loadOptions): Promise<H2loadResult> {
+  return withBodyFile(options.body, async (bodyFile) => {
     const windowBits = String(options.windowBits ?? 23);
     const args = [
       `--duration=${options.durationS}`,
@@ -82,26 +86,14 @@ export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
     ];
     const windowS = options.durationS - 0.6;
     if (windowS <= 0) throw new Error('durationS must be above 0.6 s');
-    const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
+    const { stdout, measured } = await runTool('h2load', args, async (pid) => {
+      await sleep((options.warmupS + 0.3) * 1000);
+      const pids = { server: options.serverPid, h2load: pid };
+      const before = cpuSnapshot(pids);
+      await sleep(windowS * 1000);
+      return coresSince(before, cpuSnapshot(pids));
     });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', resolve);
-    });
-    await sleep((options.warmupS + 0.3) * 1000);
-    const pids = { server: options.serverPid, h2load: child.pid! };
-    const before = cpuSnapshot(pids);
-    await sleep(windowS * 1000);
-    const { box, processes } = coresSince(before, cpuSnapshot(pids));
-    const code = await exited;
-    if (code !== 0) throw new Error(`h2load exited with ${code}: ${stderr.trim() || stdout}`);
+    const { box, processes } = measured!;
     const finished = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(stdout);
     const requests =
       /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
@@ -109,7 +101,8 @@ export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
       );
     const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
     const time = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)\s/.exec(stdout);
-    if (!finished || !requests || !status || !time) {
+    const data = /traffic: .*\((\d+)\) data/.exec(stdout);
+    if (!finished || !requests || !status || !time || !data) {
       throw new Error(`unexpected h2load output:\n${stdout}`);
     }
     return {
@@ -119,11 +112,10 @@ export async function h2load(options: H2loadOptions): Promise<H2loadResult> {
       meanMs: durationMs(time[1]!, time[2]!),
       non2xx: Number(status[2]) + Number(status[3]) + Number(status[4]),
       failed: Number(requests[2]) + Number(requests[3]) + Number(requests[4]),
+      dataBytes: Number(data[1]),
       boxCores: box,
       serverCores: processes.server!,
       h2loadCores: processes.h2load!,
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * CPU time from Linux's `/proc`, for load tests whose generator is another program (wrk,
  * h2load): the whole box (`/proc/stat`) and single processes, all threads included
- * (`/proc/<pid>/stat`). Jiffies are 10 ms (`USER_HZ` 100 on Linux).
+ * (`/proc/<pid>/stat`). Times there are in clock ticks of `USER_HZ`, which Linux fixes at 100
+ * for user space on x86 and arm64 (`getconf CLK_TCK`).
  */
 import { readFileSync } from 'node:fs';
 
@@ -67,9 +68,4 @@ export function coresSince(
     processes[name] = cores(before.processes[name]!, after.processes[name]!);
   }
   return { box: cores(before.box, after.box), processes };
-}
-
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

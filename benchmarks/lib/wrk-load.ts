@@ -1,15 +1,15 @@
 /**
  * A load generator that costs the machine little: `wrk` (C, one thread, Debian package
- * `wrk`), driven with a Lua script that POSTs a fixed body: about 0.15-0.25 core-ms per
- * MobileNet request on the 2-core box. Besides wrk's own figures it reports the CPU, over
- * the measured window, of the whole box, of the server process (all threads) and of wrk
- * itself (`proc-cpu.ts`). Linux only.
+ * `wrk`), driven with a Lua script that POSTs a fixed body: 0.15-0.32 core-ms per MobileNet
+ * request on the 2-core box. Besides wrk's own figures it reports the CPU, over the measured
+ * window, of the whole box, of the server process (all threads) and of wrk itself
+ * (`proc-cpu.ts`). Linux only.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { coresSince, cpuSnapshot, sleep } from './proc-cpu';
+import { runTool, sleep, withBodyFile } from './external-load';
+import { coresSince, cpuSnapshot } from './proc-cpu';
 
 /** One wrk run. */
 export interface WrkOptions {
@@ -59,31 +59,6 @@ function luaScript(bodyFile: string, headers: Record<string, string>): string {
   return `${lines.join('\n')}\n`;
 }
 
-function runWrk(
-  args: string[],
-  during?: (pid: number) => Promise<void>,
-): Promise<{ stdout: string; cpuDuring?: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    const watching = during?.(child.pid!) ?? Promise.resolve();
-    child.on('exit', (code) => {
-      watching.then(() => {
-        if (code === 0) resolve({ stdout });
-        else reject(new Error(`wrk exited with ${code}: ${stderr.trim()}`));
-      }, reject);
-    });
-  });
-}
-
 /** `wrk --latency` prints `50%  1.23ms`; the value in milliseconds. */
 function latencyMs(stdout: string, percent: string): number {
   const match = new RegExp(`^\\s*${percent}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
@@ -111,47 +86,40 @@ function countOf(stdout: string, pattern: RegExp): number {
  * @example
  * const result = await wrkLoad({ url, body, headers, connections: 32, durationS: 5, warmupS: 2, serverPid });
  */
-export async function wrkLoad(options: WrkOptions): Promise<WrkResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'infer-wrk-'));
-  try {
-    const bodyFile = join(dir, 'body.bin');
+export function wrkLoad(options: WrkOptions): Promise<WrkResult> {
+  return withBodyFile(options.body, async (bodyFile, dir) => {
     const script = join(dir, 'post.lua');
-    writeFileSync(bodyFile, options.body);
     writeFileSync(script, luaScript(bodyFile, options.headers));
     const base = ['-t1', `-c${options.connections}`, '-s', script, '--timeout', '30s'];
     if (options.warmupS > 0) {
-      await runWrk([...base, `-d${Math.ceil(options.warmupS)}s`, options.url]);
+      await runTool('wrk', [...base, `-d${Math.ceil(options.warmupS)}s`, options.url]);
     }
     const windowS = options.durationS - 0.8;
     if (windowS <= 0) throw new Error('durationS must be above 0.8 s');
-    let cpu = { box: 0, server: 0, wrk: 0 };
-    const { stdout } = await runWrk(
+    const { stdout, measured } = await runTool(
+      'wrk',
       [...base, '--latency', `-d${options.durationS}s`, options.url],
       async (wrkPid) => {
         await sleep(500);
         const pids = { server: options.serverPid, wrk: wrkPid };
         const before = cpuSnapshot(pids);
         await sleep(windowS * 1000);
-        const { box, processes } = coresSince(before, cpuSnapshot(pids));
-        cpu = { box, server: processes.server!, wrk: processes.wrk! };
+        return coresSince(before, cpuSnapshot(pids));
       },
     );
-    const requests = countOf(stdout, /(\d+) requests in/);
-    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+    const { box, processes } = measured!;
     return {
       connections: options.connections,
-      requests,
-      rps,
+      requests: countOf(stdout, /(\d+) requests in/),
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN),
       p50: latencyMs(stdout, '50'),
       p99: latencyMs(stdout, '99'),
       non2xx: countOf(stdout, /Non-2xx or 3xx responses: (\d+)/),
       socketErrors: socketErrors(stdout),
       durationS: options.durationS,
-      boxCores: cpu.box,
-      serverCores: cpu.server,
-      wrkCores: cpu.wrk,
+      boxCores: box,
+      serverCores: processes.server!,
+      wrkCores: processes.wrk!,
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
