@@ -688,8 +688,10 @@ function decodeInferBody(request: ServiceRequest) {
 }
 
 /**
- * A response whose body is `parts` (see `ServiceResponse.bodyParts`); `body` joins them on
- * first read, for adapters that send one buffer.
+ * A response whose body is `parts` (see `ServiceResponse.bodyParts`). `body` joins them into
+ * one plain `Uint8Array` on first read, for adapters that send one buffer; assigning `body`
+ * drops the parts. `bodyParts` is not enumerable, so a copy made by spreading the response
+ * carries the joined `body` only.
  */
 function partsResponse(
   status: number,
@@ -698,16 +700,35 @@ function partsResponse(
   byteLength: number,
 ): ServiceResponse {
   if (parts.length === 1) return { status, headers, body: parts[0]! };
-  let joined: Uint8Array | undefined;
-  return {
-    status,
-    headers,
-    bodyParts: parts,
-    get body() {
-      joined ??= Buffer.concat(parts, byteLength);
-      return joined;
+  let body: Uint8Array | string | undefined;
+  const response = { status, headers } as ServiceResponse;
+  Object.defineProperty(response, 'body', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      if (body === undefined) {
+        const joined = new Uint8Array(byteLength);
+        let offset = 0;
+        for (const part of parts) {
+          joined.set(part, offset);
+          offset += part.byteLength;
+        }
+        body = joined;
+      }
+      return body;
     },
-  };
+    set: (value: Uint8Array | string) => {
+      body = value;
+      delete response.bodyParts;
+    },
+  });
+  Object.defineProperty(response, 'bodyParts', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value: parts,
+  });
+  return response;
 }
 
 /**

@@ -169,6 +169,8 @@ export function watchClient(response: ServerResponse): ClientSignal {
 
 /**
  * Writes a `ServiceResponse` (status, headers, body with `Content-Length`) to a node response.
+ * When the response has `bodyParts`, those are written one after another (corked: one
+ * `writev` with the headers) instead of `body`, so a large binary answer is not joined first.
  *
  * @example
  * sendServiceResponse(res, { status: 200, headers: {}, body: '' });
@@ -188,6 +190,8 @@ export function sendServiceResponse(
   const parts = serviceResponse.bodyParts;
   if (parts !== undefined) {
     // Several buffers (a binary tensor answer): written corked, one writev, no joined copy.
+    // end() uncorks the socket itself; the explicit pair keeps it balanced when middleware
+    // (compression, say) replaces res.end.
     let length = 0;
     for (const part of parts) length += part.byteLength;
     response.setHeader('content-length', length);

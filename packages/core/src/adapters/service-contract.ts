@@ -19,9 +19,12 @@ export interface ServiceResponse {
   body: Uint8Array | string;
   /**
    * The body as consecutive parts, when the service built it from several buffers (a binary
-   * tensor answer: the JSON header, then each output's bytes). `body` is then their
-   * concatenation, made only when read. An adapter that can write several buffers (node:http
-   * corks them into one `writev`) sends the parts and skips copying a large answer.
+   * tensor answer: the JSON header, then each output's bytes, which are the output tensors'
+   * own memory). `body` is then their concatenation, made only when read. An adapter that can
+   * write several buffers (node:http corks them into one `writev`) sends the parts and skips
+   * copying a large answer. The service's responses keep this field non-enumerable and drop it
+   * when `body` is assigned; code that builds or rewrites a response itself and sets `body`
+   * must not leave stale parts behind, since adapters prefer the parts.
    */
   bodyParts?: readonly Uint8Array[] | undefined;
 }
