@@ -8,6 +8,8 @@
  * - `serve-tuned`: `serve()` with `workers: 2` (each worker one intra-op thread, the
  *   default for 2 workers on 2 cores), batching `auto`, warm-up on.
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
+ * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
+ *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
  *
  * Run: `node benchmarks/infer-server.mjs <kind>` as a child of the bench (IPC, see
  * `lib/server-child.mjs`).
@@ -15,6 +17,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
+import { esrganDir } from './lib/esrgan.mjs';
 import { reportReady, requireFrom } from './lib/server-child.mjs';
 
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
@@ -53,6 +56,18 @@ async function start() {
       ).server;
     case 'identity':
       return (await serve({ models: [identity()], port: 0 })).server;
+    case 'esrgan-tuned': {
+      // Imported here: the MobileNet servers do not load TF.js.
+      const { TfjsModel } = await import('@infer/runtime-tfjs');
+      const model = new TfjsModel({
+        name: 'esrgan',
+        path: esrganDir(),
+        backend: 'wasm',
+        workers: 2,
+        batching: { maxBatchSize: 'auto' },
+      });
+      return (await serve({ models: [model], port: 0 })).server;
+    }
     case 'express-default': {
       const express = requireFrom('@infer/core', 'express');
       const { inferRouter } = await import('@infer/core/express');
