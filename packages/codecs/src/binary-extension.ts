@@ -95,9 +95,10 @@ export function joinBinaryBody(
 }
 
 /**
- * `parts` copied into one buffer of `byteLength` bytes (their total).
+ * `parts` copied, in order, into one new `Uint8Array` of `byteLength` bytes (their total).
  *
- * @internal
+ * @example
+ * const body = concatBytes(chunks, chunks.reduce((n, c) => n + c.byteLength, 0));
  */
 export function concatBytes(parts: readonly Uint8Array[], byteLength: number): Uint8Array {
   const body = new Uint8Array(byteLength);

@@ -1,6 +1,6 @@
 export { decodeBase64, encodeBase64 } from './base64';
 export { base64Codec } from './base64-codec';
-export { BINARY_CONTENT_TYPE, BINARY_HEADER } from './binary-extension';
+export { BINARY_CONTENT_TYPE, BINARY_HEADER, concatBytes } from './binary-extension';
 export { getCodec, listCodecs, registerCodec } from './codec-registry';
 export type { ContentTypeCodec } from './content-type-codec';
 export {

@@ -1,5 +1,6 @@
 import {
   BINARY_HEADER,
+  concatBytes,
   decodeInferenceRequest,
   decodeInferenceResponse,
   encodeInferenceRequest,
@@ -269,5 +270,17 @@ describe('encodeInferenceResponseParts: the same body, not joined', () => {
     expect(Buffer.from(parts[0]!).equals(Buffer.from(encodeInferenceResponse(response).body))).toBe(
       true,
     );
+  });
+});
+
+describe('concatBytes', () => {
+  it('copies the parts in order into one new buffer, empty parts included', () => {
+    const a = new Uint8Array([1, 2]);
+    const view = new Uint8Array([9, 3, 4, 9]).subarray(1, 3);
+    const joined = concatBytes([a, new Uint8Array(0), view], 4);
+    expect(Array.from(joined)).toEqual([1, 2, 3, 4]);
+    expect(joined.buffer).not.toBe(a.buffer);
+    expect(Buffer.isBuffer(joined)).toBe(false);
+    expect(concatBytes([], 0)).toHaveLength(0);
   });
 });

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   BINARY_HEADER,
   CodecError,
+  concatBytes,
   decodeInferenceRequest,
   encodeInferenceResponseParts,
   type InferenceRequest,
@@ -706,15 +707,7 @@ function partsResponse(
     configurable: true,
     enumerable: true,
     get: () => {
-      if (body === undefined) {
-        const joined = new Uint8Array(byteLength);
-        let offset = 0;
-        for (const part of parts) {
-          joined.set(part, offset);
-          offset += part.byteLength;
-        }
-        body = joined;
-      }
+      body ??= concatBytes(parts, byteLength);
       return body;
     },
     set: (value: Uint8Array | string) => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { concatBytes } from '@infer/codecs';
 import { BodyTooLargeError } from '../errors';
 
 /**
@@ -99,12 +100,5 @@ export async function readWebBody(
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const body = new Uint8Array(received);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
+  return chunks.length === 1 ? chunks[0] : concatBytes(chunks, received);
 }
