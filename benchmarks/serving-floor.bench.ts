@@ -28,12 +28,17 @@
  * `benchmarks/results/serving-floor.json`.
  */
 import { decodeInferenceResponse } from '@infer/codecs';
-import { type ChildServer, startChild } from './lib/child-process';
+import {
+  bestSample,
+  type CeilingSample,
+  describeSamples,
+  sampleCeiling,
+} from './lib/ceiling-sample';
+import { type ChildServer, startChildren } from './lib/child-process';
 import { envInteger } from './lib/env';
 import { argmax, FINCH_CLASS, finchBinaryRequest } from './lib/finch.mjs';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
-import { coresSince, cpuSnapshot } from './lib/proc-cpu';
 import { writeResults } from './lib/results';
 import { hasWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
@@ -53,14 +58,6 @@ interface Cell extends WrkResult {
   serverMsPerRequest: number;
   wrkMsPerRequest: number;
   boxMsPerRequest: number;
-}
-
-/** One ceiling sample: img/s, and the ceiling process's CPU per image and cores in use. */
-interface CeilingSample {
-  batch: number;
-  imagesPerSecond: number;
-  coreMsPerImage: number;
-  cores: number;
 }
 
 interface RoundCeiling {
@@ -93,30 +90,6 @@ async function captureAnswer(port: number, body: Uint8Array, headers: Record<str
   return { status: 200, headers: answerHeaders, body: Buffer.from(bytes).toString('base64') };
 }
 
-/**
- * A ceiling sample with the ceiling process's CPU over the whole request (its per-batch
- * warm-up run included, which slightly raises the cost per image, in the server's favour).
- */
-async function ceilingSample(child: ChildServer, batch: number): Promise<CeilingSample> {
-  const pids = { ceiling: child.child.pid! };
-  const before = cpuSnapshot(pids);
-  const result = await child.request<{ imagesPerSecond: number; runs: number }>({
-    type: 'measure',
-    layout: '2x1',
-    batch,
-    seconds: CEILING_S,
-  });
-  const after = cpuSnapshot(pids);
-  const cores = coresSince(before, after).processes.ceiling!;
-  const coreSeconds = (cores * (after.at - before.at)) / 1000;
-  return {
-    batch,
-    imagesPerSecond: round(result.imagesPerSecond, 1),
-    coreMsPerImage: round((1000 * coreSeconds) / (result.runs * batch), 3),
-    cores: round(cores, 2),
-  };
-}
-
 async function main(): Promise<void> {
   if (!hasWrk()) {
     console.error('serving-floor needs wrk on the PATH (Debian/Ubuntu: apt-get install wrk)');
@@ -132,20 +105,12 @@ async function main(): Promise<void> {
   const ceilingUrl = new URL('./onnx-ceiling.mjs', import.meta.url);
   const inferUrl = new URL('./infer-server.mjs', import.meta.url);
   const floorUrl = new URL('./http-floor-server.mjs', import.meta.url);
-  const started = await Promise.allSettled([
-    startChild('ceiling', ceilingUrl),
-    startChild('http-floor', floorUrl),
-    startChild('serve-tuned', inferUrl, ['serve-tuned']),
-    startChild('serve-default', inferUrl, ['serve-default']),
+  const [ceilingChild, floor, tuned, plain] = await startChildren([
+    ['ceiling', ceilingUrl],
+    ['http-floor', floorUrl],
+    ['serve-tuned', inferUrl, ['serve-tuned']],
+    ['serve-default', inferUrl, ['serve-default']],
   ]);
-  const failed = started.find((result) => result.status === 'rejected');
-  if (failed) {
-    for (const result of started) if (result.status === 'fulfilled') await result.value.stop();
-    throw failed.reason;
-  }
-  const [ceilingChild, floor, tuned, plain] = started.map(
-    (result) => (result as PromiseFulfilledResult<ChildServer>).value,
-  );
   const servers: Record<ServerName, ChildServer> = {
     'http-floor': floor!,
     'serve-tuned': tuned!,
@@ -161,15 +126,15 @@ async function main(): Promise<void> {
 
     for (let index = 0; index < ROUNDS; index++) {
       for (const server of Object.values(servers)) await server.settle();
-      const samples = [
-        await ceilingSample(ceilingChild!, 1),
-        await ceilingSample(ceilingChild!, 4),
-      ];
-      const best = samples.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+      const samples: CeilingSample[] = [];
+      for (const batch of [1, 4]) {
+        samples.push(
+          await sampleCeiling(ceilingChild!, { layout: '2x1', batch, seconds: CEILING_S }),
+        );
+      }
+      const best = bestSample(samples);
       ceilings.push({ round: index, samples, best });
-      console.log(
-        `round ${index + 1}: ceiling ${samples.map((c) => `${c.imagesPerSecond} img/s at batch ${c.batch} (${c.coreMsPerImage} core-ms per image, ${c.cores} cores)`).join(', ')}`,
-      );
+      console.log(`round ${index + 1}: ceiling ${describeSamples(samples)}`);
       for (const connections of LEVELS) {
         // Rotate the order per round and level.
         const order = SERVERS.map((_, i) => SERVERS[(i + index + connections) % SERVERS.length]!);

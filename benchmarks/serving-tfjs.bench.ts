@@ -22,12 +22,17 @@
  * `benchmarks/results/serving-tfjs.json`.
  */
 import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
-import { type ChildServer, startChild } from './lib/child-process';
+import {
+  bestSample,
+  type CeilingSample,
+  describeSamples,
+  sampleCeiling,
+} from './lib/ceiling-sample';
+import { type ChildServer, startChildren } from './lib/child-process';
 import { envInteger } from './lib/env';
 import { esrganInput } from './lib/esrgan.mjs';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
-import { coresSince, cpuSnapshot } from './lib/proc-cpu';
 import { writeResults } from './lib/results';
 import { hasWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
@@ -38,37 +43,11 @@ const LEVELS = [32, 128];
 const CEILING_S = 3;
 const PATH = '/v2/models/esrgan/infer';
 
-interface CeilingSample {
-  batch: number;
-  imagesPerSecond: number;
-  coreMsPerImage: number;
-  cores: number;
-}
-
 interface Cell extends WrkResult {
   round: number;
   ceiling: number;
   ofCeilingPct: number;
   serverMsPerRequest: number;
-}
-
-async function ceilingSample(child: ChildServer, batch: number): Promise<CeilingSample> {
-  const pids = { ceiling: child.child.pid! };
-  const before = cpuSnapshot(pids);
-  const result = await child.request<{ imagesPerSecond: number; runs: number }>({
-    type: 'measure',
-    side: SIDE,
-    batch,
-    seconds: CEILING_S,
-  });
-  const after = cpuSnapshot(pids);
-  const cores = coresSince(before, after).processes.ceiling!;
-  return {
-    batch,
-    imagesPerSecond: round(result.imagesPerSecond, 1),
-    coreMsPerImage: round((cores * (after.at - before.at)) / (result.runs * batch), 3),
-    cores: round(cores, 2),
-  };
 }
 
 /** The served answer for the standard input must match bare TF.js's within float noise. */
@@ -120,18 +99,10 @@ async function main(): Promise<void> {
     },
     { binary: true },
   );
-  const started = await Promise.allSettled([
-    startChild('ceiling', new URL('./tfjs-ceiling.mjs', import.meta.url)),
-    startChild('esrgan-tuned', new URL('./infer-server.mjs', import.meta.url), ['esrgan-tuned']),
-  ]);
-  const failed = started.find((result) => result.status === 'rejected');
-  if (failed) {
-    for (const result of started) if (result.status === 'fulfilled') await result.value.stop();
-    throw failed.reason;
-  }
-  const [ceiling, server] = started.map(
-    (result) => (result as PromiseFulfilledResult<ChildServer>).value,
-  ) as [ChildServer, ChildServer];
+  const [ceiling, server] = (await startChildren([
+    ['ceiling', new URL('./tfjs-ceiling.mjs', import.meta.url)],
+    ['esrgan-tuned', new URL('./infer-server.mjs', import.meta.url), ['esrgan-tuned']],
+  ])) as [ChildServer, ChildServer];
   const ceilings: { round: number; samples: CeilingSample[]; best: CeilingSample }[] = [];
   const cells: Cell[] = [];
   try {
@@ -140,12 +111,12 @@ async function main(): Promise<void> {
     for (let index = 0; index < ROUNDS; index++) {
       await server.settle();
       const samples: CeilingSample[] = [];
-      for (const batch of CEILING_BATCHES) samples.push(await ceilingSample(ceiling, batch));
-      const best = samples.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+      for (const batch of CEILING_BATCHES) {
+        samples.push(await sampleCeiling(ceiling, { side: SIDE, batch, seconds: CEILING_S }));
+      }
+      const best = bestSample(samples);
       ceilings.push({ round: index, samples, best });
-      console.log(
-        `round ${index + 1}: ceiling ${samples.map((s) => `${s.imagesPerSecond} img/s at batch ${s.batch} (${s.coreMsPerImage} core-ms per image, ${s.cores} cores)`).join(', ')}`,
-      );
+      console.log(`round ${index + 1}: ceiling ${describeSamples(samples)}`);
       for (const connections of LEVELS) {
         await server.settle();
         const result = await wrkLoad({

@@ -32,7 +32,7 @@
  */
 import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
 import type { ChartSpec } from './lib/chart';
-import { type ChildMemory, type ChildServer, startChild } from './lib/child-process';
+import { type ChildMemory, type ChildServer, startChild, startChildren } from './lib/child-process';
 import { argmax, FINCH_CLASS, finchPixels } from './lib/finch.mjs';
 import { type LoadResult, measureLoad, sendRequests } from './lib/http-load';
 import { round } from './lib/latency';
@@ -225,9 +225,9 @@ async function main(): Promise<void> {
   // Every process up at once (idle while another is measured).
   const processes = new Map<string, ChildServer>();
   const unique = [...new Map(CONTENDERS.map((c) => [c.process, c])).values()];
-  const [ceilingChild, ...servers] = await Promise.all([
-    startChild('ceiling', SCRIPTS.ceiling),
-    ...unique.map((c) => startChild(c.process, SCRIPTS[c.script], c.args)),
+  const [ceilingChild, ...servers] = await startChildren([
+    ['ceiling', SCRIPTS.ceiling],
+    ...unique.map((c) => [c.process, SCRIPTS[c.script], c.args] as const),
   ]);
   for (const [index, c] of unique.entries()) processes.set(c.process, servers[index]!);
   const memory: Record<string, { rest: ChildMemory; warm?: ChildMemory; end?: ChildMemory }> = {};

@@ -110,3 +110,24 @@ export function startChild(
     });
   });
 }
+
+/**
+ * Starts several children at once, all or none: if one fails to start, the others that did
+ * are stopped and the first failure is thrown. Resolves in the order given.
+ *
+ * @example
+ * const [ceiling, server] = await startChildren([['ceiling', ceilingUrl], ['serve', inferUrl, ['serve-tuned']]]);
+ */
+export async function startChildren(
+  children: readonly (readonly [name: string, script: URL, args?: string[]])[],
+): Promise<ChildServer[]> {
+  const started = await Promise.allSettled(
+    children.map(([name, script, args]) => startChild(name, script, args)),
+  );
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    for (const result of started) if (result.status === 'fulfilled') await result.value.stop();
+    throw failed.reason;
+  }
+  return started.map((result) => (result as PromiseFulfilledResult<ChildServer>).value);
+}
