@@ -74,13 +74,6 @@ interface RunningBatch {
 /** Schedules microtasks (see `schedulePump`). */
 const RESOLVED = Promise.resolve();
 
-/**
- * Microtask hops between a batch settling and the next dispatch: room for its callers'
- * own awaits (ServedModel, the service) before they submit again. Costs microseconds.
- */
-const RESUBMIT_HOPS = 32;
-const noop = (): void => {};
-
 /** Per-item throughput is smoothed over about the last 10 batches. */
 const THROUGHPUT_DECAY = 0.9;
 
@@ -263,13 +256,16 @@ export class AdaptiveBatcher<I, O> {
     RESOLVED.then(this.pumpNow);
   }
 
-  /** Like `schedulePump`, but {@link RESUBMIT_HOPS} microtasks later (see `finish`). */
+  /**
+   * Like `schedulePump`, but once the microtask queue has run dry (see `finish`). `finish`
+   * runs in a promise reaction, and a `process.nextTick` queued from one runs only after
+   * every microtask queued meanwhile: the settled items' callers, through however many
+   * awaits of their own, have submitted again by then. One tick per batch, no timer.
+   */
   private schedulePumpAfterResults(): void {
     if (this.pumpScheduled) return;
     this.pumpScheduled = true;
-    let chain: Promise<void> = RESOLVED;
-    for (let hop = 0; hop < RESUBMIT_HOPS; hop++) chain = chain.then(noop);
-    chain.then(this.pumpNow);
+    process.nextTick(this.pumpNow);
   }
 
   /** Dispatches batches while a runner is free and a batch is ready. */
@@ -382,9 +378,9 @@ export class AdaptiveBatcher<I, O> {
     ) {
       this.spareControllers.push(batch.controller);
     }
-    // A few microtasks later, after the reactions of the promises just settled: callers that
-    // submit again once their result arrives (through a few awaits of their own) join the
-    // next batch instead of the first one back running it half-empty. No timer, no latency.
+    // After the reactions of the promises just settled: callers that submit again once their
+    // result arrives (through awaits of their own) join the next batch instead of the first
+    // one back running it half-empty. No timer, no latency.
     this.schedulePumpAfterResults();
     if (this.options.onStats !== undefined) {
       this.emitStats(entries, rows, startedAt, runMs, limit, failure);

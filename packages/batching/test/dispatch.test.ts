@@ -70,12 +70,12 @@ describe('dispatch policy', () => {
   it('keeps closed-loop callers together when they await a few times before resubmitting', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 8 });
-    // Eight clients, each going through a few awaits of its own (as ServedModel and the
-    // service do; 0 to 14 here) between a result and its next request.
+    // Eight clients, each going through awaits of its own (as ServedModel and the service
+    // do; 0 to 70 here) between a result and its next request.
     const client = async (id: number) => {
       for (let round = 0; round < 3; round++) {
         await batcher.submit(id);
-        for (let hop = 0; hop < id * 2; hop++) await null;
+        for (let hop = 0; hop < id * 10; hop++) await null;
       }
     };
     const clients = Array.from({ length: 8 }, (_, id) => client(id));

@@ -19,9 +19,15 @@ export function manualRunner<I, O = I>() {
   return { run, batches };
 }
 
-/** Lets pending promise callbacks and microtasks run (more than the batcher's RESUBMIT_HOPS). */
+/**
+ * Lets pending promise callbacks, microtasks and `process.nextTick` callbacks run (the
+ * batcher dispatches after a finished batch from a tick, once the microtasks ran dry).
+ */
 export async function flush(): Promise<void> {
-  for (let index = 0; index < 100; index++) await Promise.resolve();
+  for (let index = 0; index < 4; index++) {
+    for (let hop = 0; hop < 25; hop++) await Promise.resolve();
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+  }
 }
 
 /** A promise's state without awaiting it. */
