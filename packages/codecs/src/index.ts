@@ -59,7 +59,9 @@ export {
 export {
   decodeInferenceResponse,
   type EncodedBodyParts,
+  type EncodedResponseBody,
   encodeInferenceResponse,
+  encodeInferenceResponseBody,
   encodeInferenceResponseParts,
   type ResponseEncodingRequest,
 } from './inference-response';

@@ -69,6 +69,36 @@ export function encodeInferenceResponseParts(
   response: InferenceResponse,
   request?: ResponseEncodingRequest,
 ): EncodedBodyParts {
+  const encoded = encodeInferenceResponseBody(response, request);
+  if (encoded.text === undefined) return encoded;
+  const json = encodeUtf8(encoded.text);
+  return { parts: [json], byteLength: json.byteLength, headers: encoded.headers };
+}
+
+/**
+ * An encoded response body: a JSON answer as its `text` (a server hands the string to the
+ * socket, which encodes it on the way out), or a binary-extension answer as `parts` (see
+ * {@link encodeInferenceResponseParts}).
+ */
+export type EncodedResponseBody =
+  | { text: string; parts?: undefined; byteLength?: undefined; headers: Record<string, string> }
+  | (EncodedBodyParts & { text?: undefined });
+
+/**
+ * {@link encodeInferenceResponseParts}, but a JSON answer stays a string: no UTF-8 copy of
+ * it is made here. `node:http` writes a string body together with the response head in one
+ * write, where bytes would take a second buffer.
+ *
+ * @throws CodecError as `encodeInferenceResponse`.
+ * @example
+ * const encoded = encodeInferenceResponseBody(response, request);
+ * if (encoded.text !== undefined) res.end(encoded.text);
+ * else for (const part of encoded.parts) res.write(part);
+ */
+export function encodeInferenceResponseBody(
+  response: InferenceResponse,
+  request?: ResponseEncodingRequest,
+): EncodedResponseBody {
   const chunks: Uint8Array[] = [];
   const outputs = response.outputs.map((tensor, i) => {
     if (!wantsBinary(tensor.name, request)) return tensorJsonText(tensor, 'outputs', i);
@@ -86,15 +116,8 @@ export function encodeInferenceResponseParts(
     'outputs',
     outputs,
   );
-  const json = encodeUtf8(text);
-  if (chunks.length === 0) {
-    return {
-      parts: [json],
-      byteLength: json.byteLength,
-      headers: { 'content-type': 'application/json' },
-    };
-  }
-  const { parts, headerLength, byteLength } = binaryBodyParts(json, chunks);
+  if (chunks.length === 0) return { text, headers: { 'content-type': 'application/json' } };
+  const { parts, headerLength, byteLength } = binaryBodyParts(encodeUtf8(text), chunks);
   return {
     parts,
     byteLength,

@@ -5,6 +5,7 @@ import {
   decodeInferenceResponse,
   encodeInferenceRequest,
   encodeInferenceResponse,
+  encodeInferenceResponseBody,
   encodeInferenceResponseParts,
   type Tensor,
 } from '@infer/codecs';
@@ -270,6 +271,43 @@ describe('encodeInferenceResponseParts: the same body, not joined', () => {
     expect(Buffer.from(parts[0]!).equals(Buffer.from(encodeInferenceResponse(response).body))).toBe(
       true,
     );
+  });
+});
+
+describe('encodeInferenceResponseBody: JSON as text, binary as parts', () => {
+  const response = {
+    model_name: 'm',
+    outputs: [
+      { name: 'a', datatype: 'FP32', shape: [2], data: new Float32Array([0.1, 2]) },
+      { name: 'é', datatype: 'BYTES', shape: [1], data: [enc.encode('snow ☃')] },
+    ] as Tensor[],
+  };
+
+  it('gives a JSON answer as the text whose UTF-8 bytes encodeInferenceResponse makes', () => {
+    const encoded = encodeInferenceResponseBody(response);
+    expect(encoded.parts).toBeUndefined();
+    expect(encoded.headers).toEqual({ 'content-type': 'application/json' });
+    const whole = encodeInferenceResponse(response);
+    expect(Buffer.from(encoded.text!).equals(Buffer.from(whole.body))).toBe(true);
+    expect(JSON.parse(encoded.text!).outputs[1].data).toEqual(['snow ☃']);
+  });
+
+  it('gives a binary answer as the parts encodeInferenceResponseParts makes', () => {
+    const request = { parameters: { binary_data_output: true } };
+    const encoded = encodeInferenceResponseBody(response, request);
+    const parts = encodeInferenceResponseParts(response, request);
+    expect(encoded.text).toBeUndefined();
+    expect(encoded.headers).toEqual(parts.headers);
+    expect(encoded.byteLength).toBe(parts.byteLength);
+    expect(Buffer.concat(encoded.parts!).equals(Buffer.concat(parts.parts))).toBe(true);
+  });
+
+  it('refuses what JSON cannot carry, as encodeInferenceResponse does', () => {
+    const bad = {
+      model_name: 'm',
+      outputs: [{ name: 'n', datatype: 'FP32', shape: [1], data: new Float32Array([Number.NaN]) }],
+    } as { model_name: string; outputs: Tensor[] };
+    expect(() => encodeInferenceResponseBody(bad)).toThrow(/NaN|finite/i);
   });
 });
 

@@ -4,7 +4,7 @@ import {
   CodecError,
   concatBytes,
   decodeInferenceRequest,
-  encodeInferenceResponseParts,
+  encodeInferenceResponseBody,
   type InferenceRequest,
   type InferenceResponse,
 } from '@infer/codecs';
@@ -450,8 +450,11 @@ export class InferenceService {
         // The adapter's client signal when there is one: no AbortSignal made per request.
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
       );
-      const { parts, byteLength, headers } = encodeOutputs(response, inference);
-      return partsResponse(200, headers, parts, byteLength);
+      const encoded = encodeOutputs(response, inference);
+      // JSON stays a string: node:http writes it with the response head in one write.
+      if (encoded.text !== undefined)
+        return { status: 200, headers: encoded.headers, body: encoded.text };
+      return partsResponse(200, encoded.headers, encoded.parts, encoded.byteLength);
     });
   }
 
@@ -731,7 +734,7 @@ function partsResponse(
  */
 function encodeOutputs(response: InferenceResponse, request: InferenceRequest) {
   try {
-    return encodeInferenceResponseParts(response, request);
+    return encodeInferenceResponseBody(response, request);
   } catch (cause) {
     if (!CodecError.isInstance(cause)) throw cause;
     throw new OutputEncodingError({

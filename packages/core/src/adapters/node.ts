@@ -201,11 +201,12 @@ export function sendServiceResponse(
     response.uncork();
     return;
   }
-  const body =
-    typeof serviceResponse.body === 'string'
-      ? Buffer.from(serviceResponse.body)
-      : serviceResponse.body;
-  response.setHeader('content-length', body.byteLength);
+  const { body } = serviceResponse;
+  // A string goes out as it is: node:http joins it to the response head in one write.
+  response.setHeader(
+    'content-length',
+    typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+  );
   response.end(body);
 }
 
