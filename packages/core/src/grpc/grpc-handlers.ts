@@ -6,6 +6,7 @@ import type { InferenceService } from '../inference-service';
 import type { GRPCInferenceServiceHandlers } from './generated/inference/GRPCInferenceService';
 import type { ModelMetadataResponse } from './generated/inference/ModelMetadataResponse';
 import { toGrpcStatus } from './grpc-status';
+import { malformedReason } from './malformed-message';
 import { type DecodedModelInfer, decodeModelInferRequest } from './model-infer-request';
 import { encodeModelInferResponse, wantsRawOutput } from './model-infer-response';
 
@@ -67,7 +68,15 @@ export function createGrpcHandlers(
           requestId,
           ...(error === undefined ? {} : { error }),
         });
-      new Promise<Response>((resolve) => resolve(run(call, record))).then(
+      const malformed = malformedReason(call.request);
+      new Promise<Response>((resolve) => {
+        if (malformed !== undefined) {
+          throw new BadRequestError(
+            `${rpc}: the request is not a valid protobuf message (${malformed})`,
+          );
+        }
+        resolve(run(call, record));
+      }).then(
         (response) => {
           finish(200);
           callback(null, response);

@@ -12,6 +12,7 @@ import {
   resolveGrpcServerOptions,
 } from './grpc-server-options';
 import { addHealthService, INFERENCE_SERVICE_NAME } from './health-service';
+import { tolerateMalformedRequests } from './malformed-message';
 
 /**
  * The proto-loader options the server and the generated types (`src/grpc/generated/`,
@@ -45,8 +46,9 @@ function addServices(
   options: Pick<ResolvedGrpcServerOptions, 'health' | 'reflection' | 'logger'>,
 ): void {
   const definition = packageDefinition(modules);
+  // Bytes that are not a protobuf message: INVALID_ARGUMENT from our handlers, not INTERNAL.
   server.addService(
-    definition[INFERENCE_SERVICE_NAME] as GrpcJs.ServiceDefinition,
+    tolerateMalformedRequests(definition[INFERENCE_SERVICE_NAME] as GrpcJs.ServiceDefinition),
     createGrpcHandlers(service, modules.grpc),
   );
   if (options.health !== false) {
