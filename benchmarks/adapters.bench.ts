@@ -8,11 +8,15 @@
  * `batching: false`, to show the batcher's share; `node-adapter-echo` is `createNodeHandler`
  * over a stub service doing the bare routes' echo, the adapter's own cost. Each server runs in a child
  * process (all started, but only one under load at a time); the load generator, autocannon,
- * runs here with fixed flags: 32 connections, 1 s warm-up, then 2 rounds of 3 s per server
- * interleaved (best round kept, as the 2 cores are shared with other work), loopback. Each
- * row also gives the server process's CPU time per request (user + system, least of the
- * rounds): on a shared box req/s follow whatever else runs, CPU per request much less.
- * Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x. Run: `pnpm bench adapters`.
+ * runs here with fixed flags: 32 connections, 4 s warm-up per server, then 5 rounds of 3 s
+ * per server interleaved, loopback. Each round's req/s and p99 are divided by bare
+ * Fastify's in the same round, and the medians of those ratios are reported (one bad round
+ * for one server cannot make or break a goal); each row also gives the server process's CPU
+ * time per request (user + system, median of the rounds). On Linux with `taskset`, every
+ * server child runs on core 0 and this process (autocannon) on core 1
+ * (`lib/cpu-pinning.ts`); `ADAPTERS_PIN=0` turns that off, `ADAPTERS_ROUNDS=n` sets the
+ * rounds. Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x.
+ * Run: `pnpm bench adapters`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -20,11 +24,16 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { canPin, pinProcess } from './lib/cpu-pinning';
+import { envInteger } from './lib/env';
+import { median } from './lib/latency';
 
 const CONNECTIONS = 32;
 const WARMUP_S = 4;
 const DURATION_S = 3;
-const ROUNDS = 2;
+const ROUNDS = envInteger('ADAPTERS_ROUNDS', 5);
+/** Servers on core 0, autocannon (this process) on core 1, where `taskset` allows it. */
+const PIN = envInteger('ADAPTERS_PIN', 1, 0) !== 0 && canPin();
 const PATH = '/v2/models/identity/infer';
 const BODY = JSON.stringify({
   inputs: [
@@ -169,6 +178,7 @@ async function startChild(kind: Kind) {
     child.once('message', (message) => resolve(message as number));
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
+  if (PIN && !pinProcess(child.pid!, 0)) throw new Error(`could not pin the ${kind} server`);
   return { kind, child, url: `http://127.0.0.1:${port}${PATH}` };
 }
 
@@ -208,38 +218,47 @@ async function main() {
       `POST ${PATH}, ${BODY.length} B JSON`,
   );
   // Every server is up (idle) at once; rounds interleave them so background load on the
-  // shared machine hits all alike, and the best round of each is kept.
+  // shared machine hits all alike, and each round is compared within itself.
+  if (PIN && !pinProcess(process.pid, 1)) throw new Error('could not pin the load generator');
+  console.log(PIN ? 'servers pinned to core 0, autocannon to core 1' : 'not pinned');
   const servers = await Promise.all(KINDS.map(startChild));
   try {
     for (const server of servers) await load(autocannon, server, WARMUP_S);
-    const best = new Map<Kind, Row>();
-    const leastCpu = new Map<Kind, number>();
+    const rounds: Map<Kind, Row>[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const server of servers) {
-        const row = await load(autocannon, server, DURATION_S);
-        const previous = best.get(server.kind);
-        if (previous === undefined || row.rps > previous.rps) best.set(server.kind, row);
-        leastCpu.set(server.kind, Math.min(leastCpu.get(server.kind) ?? Infinity, row.cpuUs));
-      }
+      const rows = new Map<Kind, Row>();
+      for (const server of servers)
+        rows.set(server.kind, await load(autocannon, server, DURATION_S));
+      rounds.push(rows);
+      const base = rows.get('fastify-bare')!;
+      console.log(
+        `round ${round + 1}: ` +
+          KINDS.map(
+            (kind) => `${kind} ${((100 * rows.get(kind)!.rps) / base.rps).toFixed(0)}%`,
+          ).join(', '),
+      );
     }
-    const rows = KINDS.map((kind) => best.get(kind)!);
-    const base = best.get('fastify-bare')!;
-    const baseCpu = leastCpu.get('fastify-bare')!;
+    const of = (kind: Kind, value: (row: Row, base: Row) => number) =>
+      median(rounds.map((rows) => value(rows.get(kind)!, rows.get('fastify-bare')!)));
     console.log(
       '\n| server | req/s | p50 ms | p99 ms | req/s vs bare Fastify | p99 vs bare Fastify | server CPU us/req | CPU vs bare Fastify |',
     );
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const row of rows) {
-      const cpu = leastCpu.get(row.kind)!;
+    const ratios = new Map<Kind, { rps: number; p99: number }>();
+    for (const kind of KINDS) {
+      const rps = of(kind, (row, base) => row.rps / base.rps);
+      const p99 = of(kind, (row, base) => row.p99 / base.p99);
+      ratios.set(kind, { rps, p99 });
       console.log(
-        `| ${row.kind} | ${Math.round(row.rps)} | ${row.p50} | ${row.p99} | ` +
-          `${((100 * row.rps) / base.rps).toFixed(0)}% | ${(row.p99 / base.p99).toFixed(2)}x | ` +
-          `${cpu.toFixed(1)} | ${(cpu / baseCpu).toFixed(2)}x |`,
+        `| ${kind} | ${Math.round(of(kind, (row) => row.rps))} | ${of(kind, (row) => row.p50)} | ` +
+          `${of(kind, (row) => row.p99)} | ${(100 * rps).toFixed(0)}% | ${p99.toFixed(2)}x | ` +
+          `${of(kind, (row) => row.cpuUs).toFixed(1)} | ${of(kind, (row, base) => row.cpuUs / base.cpuUs).toFixed(2)}x |`,
       );
     }
+    console.log(`(medians over ${ROUNDS} rounds; ratios are taken within each round)`);
     for (const kind of ['serve', 'fastify-plugin'] as const) {
-      const row = best.get(kind)!;
-      const ok = row.rps >= 0.8 * base.rps && row.p99 <= 1.5 * base.p99;
+      const { rps, p99 } = ratios.get(kind)!;
+      const ok = rps >= 0.8 && p99 <= 1.5;
       console.log(`${kind}: goal (>= 80% req/s, p99 <= 1.5x) ${ok ? 'met' : 'NOT met'}`);
     }
   } finally {
