@@ -53,7 +53,11 @@ export interface BatchResult {
 /** Request parameters that only shape the encoding of the response, not the computation. */
 const ENCODING_PARAMETERS = new Set(['binary_data_output']);
 
-type TypedArrayConstructor = new (length: number) => BatchTypedArray;
+interface TypedArrayConstructor {
+  new (length: number): BatchTypedArray;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): BatchTypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
 
 /** Typed array constructors by `Symbol.toStringTag` (a Node `Buffer` counts as Uint8Array). */
 const TYPED_ARRAYS: Record<string, TypedArrayConstructor> = {
@@ -162,7 +166,9 @@ function concatInput(input: BatchTensor, requests: readonly BatchRequest[]): Bat
   const tag = input.data[Symbol.toStringTag];
   const Constructor = TYPED_ARRAYS[tag];
   if (Constructor === undefined) throw mixedData(input.name);
-  const data = new Constructor(rows * rowSize);
+  // Not zero-filled: the parts below write every element (their lengths were checked to sum
+  // to rows * rowSize).
+  const data = uninitialized(Constructor, rows * rowSize);
   let offset = 0;
   for (const part of parts) {
     if (Array.isArray(part.data) || part.data[Symbol.toStringTag] !== tag) {
@@ -173,6 +179,18 @@ function concatInput(input: BatchTensor, requests: readonly BatchRequest[]): Bat
     offset += part.data.length;
   }
   return { ...input, shape, data };
+}
+
+/**
+ * A typed array of `length` elements that owns its whole buffer (so a worker pool can move it
+ * without a copy), left uninitialised where Node allows: zero-filling a fresh 2.3 MiB batch
+ * of MobileNet inputs doubled the cost of assembling it. The caller writes every element.
+ */
+function uninitialized(Constructor: TypedArrayConstructor, length: number): BatchTypedArray {
+  const bytes = length * Constructor.BYTES_PER_ELEMENT;
+  if (bytes === 0 || typeof Buffer === 'undefined') return new Constructor(length);
+  // allocUnsafeSlow: a buffer of its own (never a slice of Node's shared pool), not zeroed.
+  return new Constructor(Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, 0, length);
 }
 
 /**

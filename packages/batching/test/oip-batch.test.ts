@@ -118,6 +118,10 @@ describe('concatRequests and splitResult', () => {
     expect((input.data as BatchTypedArray).buffer).not.toBe(
       (parts[0]!.inputs[0]!.data as BatchTypedArray).buffer,
     );
+    // ...on a buffer of its own, whole: a worker pool moves it without a copy
+    const own = input.data as BatchTypedArray;
+    expect(own.byteOffset).toBe(0);
+    expect(own.byteLength).toBe(own.buffer.byteLength);
 
     const split = splitResult({ outputs: [{ ...input, name: 'y' }] }, [1, 2, 3]);
     expect(split.map((r) => r.outputs[0]!.shape)).toEqual([
