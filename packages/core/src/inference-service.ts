@@ -692,10 +692,10 @@ function decodeInferBody(request: ServiceRequest) {
 }
 
 /**
- * A response whose body is `parts` (see `ServiceResponse.bodyParts`). `body` joins them into
- * one plain `Uint8Array` on first read, for adapters that send one buffer; assigning `body`
- * drops the parts. `bodyParts` is not enumerable, so a copy made by spreading the response
- * carries the joined `body` only.
+ * A response whose body is `parts` (see `ServiceResponse.bodyParts`): a binary answer, so the
+ * JSON header and at least one output. `body` joins them into one plain `Uint8Array` on first
+ * read, for adapters that send one buffer; assigning `body` drops the parts. `bodyParts` is
+ * not enumerable, so a copy made by spreading the response carries the joined `body` only.
  */
 function partsResponse(
   status: number,
@@ -703,7 +703,6 @@ function partsResponse(
   parts: Uint8Array[],
   byteLength: number,
 ): ServiceResponse {
-  if (parts.length === 1) return { status, headers, body: parts[0]! };
   let body: Uint8Array | string | undefined;
   const response = { status, headers } as ServiceResponse;
   Object.defineProperty(response, 'body', {
