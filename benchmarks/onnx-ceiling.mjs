@@ -11,8 +11,9 @@
  * `{ imagesPerSecond, runs, meanRunMs }`. As a worker thread of itself it runs one session.
  */
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { finchPixels } from './lib/finch.mjs';
+import { startSelfWorkers } from './lib/self-workers.mjs';
 import { requireFrom } from './lib/server-child.mjs';
 
 const ort = requireFrom('@infer/runtime-onnx', 'onnxruntime-node');
@@ -51,16 +52,7 @@ if (!isMainThread) {
   parentPort.postMessage('ready');
 } else {
   const single = await createSession(2);
-  const workers = await Promise.all(
-    [0, 1].map(
-      () =>
-        new Promise((resolve, reject) => {
-          const worker = new Worker(new URL(import.meta.url));
-          worker.once('message', () => resolve(worker));
-          worker.once('error', reject);
-        }),
-    ),
-  );
+  const workers = await startSelfWorkers(new URL(import.meta.url), 2);
   const input = await finchPixels();
   const measure = async ({ layout, batch, seconds }) => {
     if (layout === '1x2') {

@@ -40,7 +40,7 @@ import { argmax, FINCH_CLASS, finchBinaryRequest } from './lib/finch.mjs';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
-import { hasWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
+import { requireWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
 const ROUNDS = envInteger('FLOOR_ROUNDS', 3);
 const LEVELS = [32, 128];
@@ -91,10 +91,7 @@ async function captureAnswer(port: number, body: Uint8Array, headers: Record<str
 }
 
 async function main(): Promise<void> {
-  if (!hasWrk()) {
-    console.error('serving-floor needs wrk on the PATH (Debian/Ubuntu: apt-get install wrk)');
-    process.exit(1);
-  }
+  requireWrk('serving-floor');
   const machine = machineInfo();
   const stopLoad = watchLoad();
   const startedAt = performance.now();

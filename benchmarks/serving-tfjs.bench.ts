@@ -35,7 +35,7 @@ import { esrganInput } from './lib/esrgan.mjs';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
-import { hasWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
+import { requireWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
 const ROUNDS = envInteger('TFJS_ROUNDS', 3);
 const SIDE = envInteger('TFJS_SIDE', 32);
@@ -85,10 +85,7 @@ async function checkAnswer(
 }
 
 async function main(): Promise<void> {
-  if (!hasWrk()) {
-    console.error('serving-tfjs needs wrk on the PATH (Debian/Ubuntu: apt-get install wrk)');
-    process.exit(1);
-  }
+  requireWrk('serving-tfjs');
   const machine = machineInfo();
   const stopLoad = watchLoad();
   const startedAt = performance.now();
@@ -114,14 +111,13 @@ async function main(): Promise<void> {
     // The server's first load, not measured: before it, round 1 ran 71-87% of the ceiling
     // where later rounds ran 86-97% (JIT, and the auto batcher's tuner, which keeps 10 s of
     // samples, settling).
-    const warmup = { url: `http://127.0.0.1:${server.port}${PATH}`, body, headers };
-    await wrkLoad({
-      ...warmup,
-      connections: 32,
-      durationS: WARMUP_S,
-      warmupS: 0,
+    const target = {
+      url: `http://127.0.0.1:${server.port}${PATH}`,
+      body,
+      headers,
       serverPid: server.child.pid!,
-    });
+    };
+    await wrkLoad({ ...target, connections: 32, durationS: WARMUP_S, warmupS: 0 });
     for (let index = 0; index < ROUNDS; index++) {
       await server.settle();
       const samples: CeilingSample[] = [];
@@ -133,15 +129,7 @@ async function main(): Promise<void> {
       console.log(`round ${index + 1}: ceiling ${describeSamples(samples)}`);
       for (const connections of LEVELS) {
         await server.settle();
-        const result = await wrkLoad({
-          url: `http://127.0.0.1:${server.port}${PATH}`,
-          body,
-          headers,
-          connections,
-          durationS: 6,
-          warmupS: 3,
-          serverPid: server.child.pid!,
-        });
+        const result = await wrkLoad({ ...target, connections, durationS: 6, warmupS: 3 });
         if (result.non2xx > 0 || result.socketErrors > 0) {
           throw new Error(`${result.non2xx} non-2xx answers, ${result.socketErrors} socket errors`);
         }

@@ -10,8 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { esrganDir, esrganInput, requireFromRuntime } from './lib/esrgan.mjs';
+import { startSelfWorkers } from './lib/self-workers.mjs';
 
 const WORKERS = 2;
 
@@ -59,17 +60,7 @@ if (!isMainThread) {
   });
   parentPort.postMessage('ready');
 } else {
-  const workers = await Promise.all(
-    Array.from(
-      { length: WORKERS },
-      () =>
-        new Promise((resolve, reject) => {
-          const worker = new Worker(new URL(import.meta.url));
-          worker.once('message', () => resolve(worker));
-          worker.once('error', reject);
-        }),
-    ),
-  );
+  const workers = await startSelfWorkers(new URL(import.meta.url), WORKERS);
   const reference = await loadModel();
   process.on('message', async (message) => {
     try {

@@ -46,6 +46,18 @@ export function hasWrk(): boolean {
   return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
 }
 
+/**
+ * Exits with status 1 and an install hint when `wrk` is not on the PATH.
+ *
+ * @example
+ * requireWrk('serving-floor');
+ */
+export function requireWrk(bench: string): void {
+  if (hasWrk()) return;
+  console.error(`${bench} needs wrk on the PATH (Debian/Ubuntu: apt-get install wrk)`);
+  process.exit(1);
+}
+
 function luaScript(bodyFile: string, headers: Record<string, string>): string {
   const lines = [
     'wrk.method = "POST"',
