@@ -146,8 +146,14 @@ describe('close() under load', () => {
       );
       await sleep(50);
       const closing = other.close();
-      expect((await Promise.all(inFlight)).map((answer) => answer.status)).toEqual([
-        200, 200, 200, 200,
+      const answers = await Promise.all(inFlight);
+      expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+      // Accepted before close(), answered after it: each tells its client the connection ends.
+      expect(answers.map((answer) => answer.headers.connection)).toEqual([
+        'close',
+        'close',
+        'close',
+        'close',
       ]);
       await closing;
       expect(performance.now() - lastAnswerAt).toBeLessThan(1_500);

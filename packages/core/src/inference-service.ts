@@ -29,10 +29,11 @@ import {
 import { assertLogger, type Logger, silentLogger } from './logger';
 import type { InferMetrics } from './metrics/infer-metrics';
 import type { AddModelOptions, ModelRepository } from './model-repository';
+import type { ServedModel } from './served-model';
 import { renderDocsPage } from './service/docs-page';
 import { buildOpenApiDocument } from './service/openapi';
 import { matchRoute, type Route, type RouteId, type RouteMatch } from './service/route-table';
-import type { ModelMetadataV1, ModelV1 } from './spec';
+import type { ModelMetadataV1, ModelV1, PredictResult } from './spec';
 import { VERSION } from './version';
 
 export type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
@@ -176,6 +177,8 @@ export class InferenceService {
   #idleWaiters: (() => void)[] = [];
   #shutdown: Promise<void> | undefined;
   #requestSeq = 0;
+  /** Whether requests are observed (metrics or a logger other than the silent one). */
+  #observing: boolean;
   #openapi: string | undefined;
 
   constructor(options: InferenceServiceOptions) {
@@ -214,6 +217,7 @@ export class InferenceService {
     this.repository = repository;
     this.#logger = options.logger ?? silentLogger;
     this.#metrics = metrics;
+    this.#observing = metrics !== undefined || this.#logger !== silentLogger;
     this.#metricsRoute = metrics !== undefined && options.metricsRoute !== false;
     this.#docs = options.docs ?? true;
     this.#name = options.name ?? 'infer';
@@ -303,9 +307,12 @@ export class InferenceService {
     options: ServiceInferOptions = {},
   ): Promise<InferenceResponse> {
     const decode = typeof request === 'function' ? request : () => request;
-    return this.#tracked(
-      async () => (await this.#runInfer(name, version, decode, options)).response,
-    );
+    this.#enter();
+    try {
+      return (await this.#runInfer(name, version, decode, options)).response;
+    } finally {
+      this.#leave();
+    }
   }
 
   /**
@@ -332,10 +339,12 @@ export class InferenceService {
 
   /** Handles one request; never rejects. */
   async handle(request: ServiceRequest): Promise<ServiceResponse> {
-    const started = performance.now();
+    // Nothing observes the request with the default silent logger and no metrics: no clock
+    // read and no request id string made (a request id is numbered all the same).
+    const started = this.#observing ? performance.now() : 0;
     const method = (request.method ?? 'GET').toUpperCase();
     const path = request.path ?? '/';
-    const requestId = request.headers?.['x-request-id'] ?? `${++this.#requestSeq}`;
+    const seq = ++this.#requestSeq;
     let route: RouteId | 'unknown' = 'unknown';
     let params: Record<string, string> = {};
     let response: ServiceResponse;
@@ -351,12 +360,13 @@ export class InferenceService {
       response = await this.#dispatch(lookup.match, request);
     } catch (error) {
       code = errorCodeOf(error);
+      const requestId = requestIdOf(request, seq);
       response = this.#errorResponse(error, { requestId, method, path, route, code });
     }
     if (method === 'HEAD')
       response = { status: response.status, headers: response.headers, body: '' };
-    // The default silent logger and no metrics: nothing to observe (no record per request).
-    if (this.#metrics === undefined && this.#logger === silentLogger) return response;
+    if (!this.#observing) return response;
+    const requestId = requestIdOf(request, seq);
     const durationMs = performance.now() - started;
     this.#metrics?.observeRequest({
       model: params.model,
@@ -436,37 +446,54 @@ export class InferenceService {
     }
   }
 
+  /**
+   * The REST infer route: {@link #runInfer}'s steps in one async function (each async layer
+   * costs a promise and its turns per request, which a small request notices).
+   */
   async #infer(
     model: string,
     version: string | undefined,
     request: ServiceRequest,
   ): Promise<ServiceResponse> {
-    return this.#tracked(async () => {
+    this.#enter();
+    try {
+      const served = this.#admit(model, version);
       // The decoded request is ours alone: its buffers may move to a worker thread.
-      const { request: inference, response } = await this.#runInfer(
-        model,
-        version,
-        () => decodeInferBody(request),
+      const inference = decodeInferBody(request);
+      const result = await served.predict(inference, {
         // The adapter's client signal when there is one: no AbortSignal made per request.
-        { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
-      );
-      const encoded = encodeOutputs(response, inference);
+        signal: clientSignalOf(request) as AbortSignal | undefined,
+        timeoutMs: undefined,
+        transfer: true,
+      });
+      const encoded = encodeOutputs(responseOf(served, inference, result), inference);
       // JSON stays a string: node:http writes it with the response head in one write.
       if (encoded.text !== undefined)
         return { status: 200, headers: encoded.headers, body: encoded.text };
       return partsResponse(200, encoded.headers, encoded.parts, encoded.byteLength);
-    });
+    } finally {
+      this.#leave();
+    }
   }
 
-  /** Counts an inference request in flight (shutdown waits for them); refused while draining. */
-  async #tracked<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * Counts an inference request in flight (shutdown waits for them); refused while draining.
+   * Every `#enter()` is paired with a `#leave()` in a `finally`.
+   */
+  #enter(): void {
     if (this.#draining) throw new ShuttingDownError();
     this.#inFlight++;
-    try {
-      return await run();
-    } finally {
-      if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
+  }
+
+  #leave(): void {
+    if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  /** The model version a request goes to, refused (503) when its queue is full. */
+  #admit(model: string, version: string | undefined): ServedModel {
+    const served = this.repository.get(model, version);
+    served.throwIfOverloaded();
+    return served;
   }
 
   /**
@@ -480,22 +507,14 @@ export class InferenceService {
     decode: () => InferenceRequest,
     options: ServiceInferOptions,
   ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
-    const served = this.repository.get(model, version);
-    served.throwIfOverloaded();
+    const served = this.#admit(model, version);
     const inference = decode();
     const result = await served.predict(inference, {
       signal: options.signal,
       timeoutMs: options.timeoutMs,
       transfer: options.transfer ?? false,
     });
-    const response: InferenceResponse = {
-      model_name: served.name,
-      ...(served.version === undefined ? {} : { model_version: served.version }),
-      ...(inference.id === undefined ? {} : { id: inference.id }),
-      ...(result.parameters === undefined ? {} : { parameters: result.parameters }),
-      outputs: result.outputs,
-    };
-    return { request: inference, response };
+    return { request: inference, response: responseOf(served, inference, result) };
   }
 
   /**
@@ -744,6 +763,24 @@ function encodeOutputs(response: InferenceResponse, request: InferenceRequest) {
       cause,
     });
   }
+}
+
+/** The inference response of `served` for `request`, its outputs being `result`'s. */
+function responseOf(
+  served: ServedModel,
+  request: InferenceRequest,
+  result: PredictResult,
+): InferenceResponse {
+  const response: InferenceResponse = { model_name: served.name, outputs: result.outputs };
+  if (served.version !== undefined) response.model_version = served.version;
+  if (request.id !== undefined) response.id = request.id;
+  if (result.parameters !== undefined) response.parameters = result.parameters;
+  return response;
+}
+
+/** The request's `X-Request-Id`, else its sequence number. */
+function requestIdOf(request: ServiceRequest, seq: number): string {
+  return request.headers?.['x-request-id'] ?? `${seq}`;
 }
 
 /** Parses an optional JSON body of the repository routes (400 when malformed). */

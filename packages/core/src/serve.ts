@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
 import { handleClientErrors } from './adapters/client-error';
@@ -202,15 +202,12 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   });
   const cors = resolved.settings.cors?.origin;
   let draining = false;
-  const inFlight = new Set<ServerResponse>();
   const server = createServer((request, response) => {
     if (cors !== undefined && applyCors(request, response, cors)) return;
-    // While draining, answer what is in flight but let no connection stay open after it.
+    // While draining, answer what is in flight but let no connection stay open after it. The
+    // node adapter does the same for requests accepted before close() (the service is
+    // draining when they are answered): nothing is tracked per request for it.
     if (draining) response.setHeader('connection', 'close');
-    else {
-      inFlight.add(response);
-      response.once('close', () => inFlight.delete(response));
-    }
     handler(request, response);
   });
   // Requests node:http cannot parse get JSON answers too (not its bare text ones).
@@ -265,10 +262,6 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
-      // Requests accepted before close() must not keep their keep-alive connection open.
-      for (const response of inFlight) {
-        if (!response.headersSent) response.setHeader('connection', 'close');
-      }
       uninstallSignals();
       // Readiness false and new inference 503 first; models stay loaded for what is in flight.
       const drained = service.shutdown({

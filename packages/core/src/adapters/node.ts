@@ -79,7 +79,12 @@ export async function handleNodeRequest(
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
     attachClientSignal(serviceRequest, watchClient(response));
-    sendServiceResponse(response, await service.handle(serviceRequest));
+    const answer = await service.handle(serviceRequest);
+    // Answered while the service drains: the client must not reuse this connection.
+    if (service.draining === true && !response.headersSent) {
+      response.setHeader('connection', 'close');
+    }
+    sendServiceResponse(response, answer);
   } catch (error) {
     sendServiceResponse(response, errorResponse(error));
   }

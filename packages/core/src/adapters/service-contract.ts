@@ -29,7 +29,12 @@ export interface ServiceResponse {
   bodyParts?: readonly Uint8Array[] | undefined;
 }
 
-/** What adapters need of an `InferenceService`: its `handle()`. */
+/** What adapters need of an `InferenceService`: its `handle()`, and `draining` if it has one. */
 export interface InferenceHandler {
   handle(request: ServiceRequest): Promise<ServiceResponse>;
+  /**
+   * True once the service began shutting down. The node:http and Express adapters then
+   * answer with `Connection: close`, so no keep-alive connection outlives the drain.
+   */
+  readonly draining?: boolean;
 }

@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, describe, expect, it } from 'vitest';
+import { type AddressInfo, connect as netConnect } from 'node:net';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { attachClientSignal, ClientSignal, clientSignalOf } from '../../src/adapters/client-signal';
 import { createNodeHandler } from '../../src/adapters/node';
 import type { ServiceRequest } from '../../src/adapters/service-contract';
@@ -89,5 +89,79 @@ describe('node adapter: request.signal for a custom handler', () => {
     await abortedOnce;
     expect(seen[0]!.aborted).toBe(true);
     expect((seen[0]!.reason as DOMException).name).toBe('AbortError');
+  });
+});
+
+describe('node adapter: one connection, many requests', () => {
+  /** A server whose handler keeps each request's signal and answers when `release` says. */
+  function start(hold: (path: string) => Promise<void>) {
+    const signals = new Map<string, AbortSignal>();
+    const server = createServer(
+      createNodeHandler({
+        handle: async (request) => {
+          signals.set(request.path, request.signal!);
+          await hold(request.path);
+          return { status: 200, headers: {}, body: request.path };
+        },
+      }),
+    );
+    return { server, signals };
+  }
+
+  /** Sends raw HTTP/1.1 on one socket; resolves with the socket and what it received so far. */
+  async function connect(server: ReturnType<typeof createServer>) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = netConnect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString();
+    });
+    socket.on('error', () => {});
+    const post = (path: string) =>
+      socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}`);
+    return { socket, post, received: () => received };
+  }
+
+  it('answered requests are not aborted when their keep-alive connection closes later', async () => {
+    const { server, signals } = start(async () => {});
+    try {
+      const client = await connect(server);
+      client.post('/v2/a');
+      await vi.waitFor(() => expect(client.received()).toContain('/v2/a'));
+      client.post('/v2/b');
+      await vi.waitFor(() => expect(client.received()).toContain('/v2/b'));
+      client.socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(signals.get('/v2/a')!.aborted).toBe(false);
+      expect(signals.get('/v2/b')!.aborted).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('a connection that closes aborts the request in flight on it, not the answered one', async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { server, signals } = start((path) => (path === '/v2/held' ? held : Promise.resolve()));
+    try {
+      const client = await connect(server);
+      client.post('/v2/done');
+      await vi.waitFor(() => expect(client.received()).toContain('/v2/done'));
+      client.post('/v2/held');
+      await vi.waitFor(() => expect(signals.has('/v2/held')).toBe(true));
+      client.socket.destroy();
+      await vi.waitFor(() => expect(signals.get('/v2/held')!.aborted).toBe(true));
+      expect((signals.get('/v2/held')!.reason as DOMException).name).toBe('AbortError');
+      expect(signals.get('/v2/done')!.aborted).toBe(false);
+    } finally {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
