@@ -149,7 +149,9 @@ export class ModelRepository {
       if (entry === undefined) throw new VersionNotFoundError({ model: name, version });
       return entry;
     }
-    // Latest: the highest version among ready ones, else the highest.
+    // Latest: the highest version among ready ones, else the highest. One version is both
+    // (the common case, looked up on every request: no arrays made for it).
+    if (list.length === 1) return list[0]!;
     const ready = list.filter((entry) => entry.state === 'READY');
     return [...(ready.length > 0 ? ready : list)].sort(byVersion).at(-1)!;
   }
