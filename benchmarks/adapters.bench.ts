@@ -7,8 +7,8 @@
  * JSON body and echo it back in the OIP response shape; `serve-unbatched` is `serve()` with
  * `batching: false`, to show the batcher's share; `node-adapter-echo` is `createNodeHandler`
  * over a stub service doing the bare routes' echo, the adapter's own cost. Each server runs in a child
- * process on the built packages, as users run them (all started, but only one under load at
- * a time); the load generator, autocannon,
+ * process (`adapters-server.mjs`, plain `node` on the built packages, as users run them; all
+ * started, but only one under load at a time); the load generator, autocannon,
  * runs here with fixed flags: 32 connections, 4 s warm-up per server, then 5 rounds of 3 s
  * per server interleaved, loopback. Each round's req/s and p99 are divided by bare
  * Fastify's in the same round, and the medians of those ratios are reported (one bad round
@@ -20,9 +20,7 @@
  * Run: `pnpm bench adapters`.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { canPin, pinProcess } from './lib/cpu-pinning';
@@ -36,8 +34,8 @@ const ROUNDS = envInteger('ADAPTERS_ROUNDS', 5);
 /** Servers on core 0, autocannon (this process) on core 1, where `taskset` allows it. */
 const PIN = envInteger('ADAPTERS_PIN', 1, 0) !== 0 && canPin();
 const PATH = '/v2/models/identity/infer';
-/** A tsconfig without `paths`: under it, tsx resolves `@infer/*` to the built packages. */
-const BUILT_PACKAGES_TSCONFIG = fileURLToPath(new URL('../tsconfig.base.json', import.meta.url));
+/** The server children (`adapters-server.mjs`). */
+const SERVER = fileURLToPath(new URL('./adapters-server.mjs', import.meta.url));
 const BODY = JSON.stringify({
   inputs: [
     {
@@ -65,96 +63,7 @@ interface AutocannonResult {
   errors: number;
   timeouts: number;
 }
-/** The little of Fastify used here (its types live with @infer/core's devDependencies). */
-interface FastifyLike {
-  post(path: string, handler: (request: { body: unknown }) => Promise<unknown>): void;
-  register(plugin: unknown, options: object): Promise<unknown>;
-  listen(options: { port: number; host: string }): Promise<string>;
-  server: { address(): unknown };
-}
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
-
-async function identityModel(batching = true) {
-  const { defineModel } = await import('@infer/core');
-  return defineModel({
-    name: 'identity',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 16] }],
-    outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, 16] }],
-    ...(batching ? {} : { serving: { batching: false as const } }),
-    predict: (request) => [{ ...request.inputs[0]!, name: 'y' }],
-  });
-}
-
-const echo = (body: { inputs: unknown[] }) => ({ model_name: 'identity', outputs: body.inputs });
-
-/**
- * fastify is a devDependency of @infer/core, not of the root: resolve it from there. A
- * bundled copy of this file (to run on another machine) sets `globalThis.inferBenchFastify`
- * (and `inferBenchAutocannon`).
- */
-function loadFastify(): (options?: object) => FastifyLike {
-  const injected = (globalThis as { inferBenchFastify?: unknown }).inferBenchFastify;
-  if (injected !== undefined) return injected as (options?: object) => FastifyLike;
-  const fromCore = createRequire(
-    createRequire(import.meta.url).resolve('@infer/core/package.json'),
-  );
-  return fromCore('fastify') as (options?: object) => FastifyLike;
-}
-
-/** Child: start one server on 127.0.0.1:0 and report its port. */
-async function startServer(kind: Kind): Promise<number> {
-  if (kind === 'serve' || kind === 'serve-unbatched') {
-    const { serve } = await import('@infer/core');
-    const server = await serve({ models: [await identityModel(kind === 'serve')], port: 0 });
-    return (server.server.address() as AddressInfo).port;
-  }
-  if (kind === 'node-adapter-echo') {
-    // createNodeHandler over a service that does what the bare routes do: the adapter's own cost.
-    const { createNodeHandler } = await import('@infer/core/node');
-    const decoder = new TextDecoder();
-    const service = {
-      handle: async (request: { body?: Uint8Array }) => ({
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(echo(JSON.parse(decoder.decode(request.body)))),
-      }),
-    };
-    const server = createServer(createNodeHandler(service));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  }
-  if (kind === 'node-bare') {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = JSON.stringify(echo(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-        response.writeHead(200, {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        });
-        response.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  }
-  const app = loadFastify()();
-  if (kind === 'fastify-bare') {
-    app.post(PATH, async (request: { body: unknown }) =>
-      echo(request.body as { inputs: unknown[] }),
-    );
-  } else {
-    const { InferenceService, ModelRepository } = await import('@infer/core');
-    const { inferPlugin } = await import('@infer/core/fastify');
-    const repository = new ModelRepository();
-    repository.add(await identityModel());
-    await repository.loadAll();
-    await app.register(inferPlugin, { service: new InferenceService({ repository }) });
-  }
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return (app.server.address() as AddressInfo).port;
-}
 
 interface Row {
   kind: Kind;
@@ -174,12 +83,10 @@ function cpuOf(child: ChildProcess): Promise<number> {
 }
 
 async function startChild(kind: Kind) {
-  const child = fork(fileURLToPath(import.meta.url), ['server', kind], {
+  // Plain node, not this process's tsx: see adapters-server.mjs.
+  const child = fork(SERVER, [kind], {
+    execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    // The servers run the built packages, as users do: without this, tsx maps `@infer/*` to
-    // the sources (the root tsconfig's `paths`) and compiles them on the fly, which measured
-    // about 10% slower for serve() than the build.
-    env: { ...process.env, TSX_TSCONFIG_PATH: BUILT_PACKAGES_TSCONFIG },
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve(message as number));
@@ -217,8 +124,7 @@ async function load(
 }
 
 async function main() {
-  const autocannon = ((globalThis as { inferBenchAutocannon?: unknown }).inferBenchAutocannon ??
-    createRequire(import.meta.url)('autocannon')) as Autocannon;
+  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
   console.log(
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]?.toFixed(2)}; ` +
       `autocannon -c ${CONNECTIONS} -d ${DURATION_S} x ${ROUNDS} rounds (after ${WARMUP_S} s warm-up), ` +
@@ -273,18 +179,4 @@ async function main() {
   }
 }
 
-if (process.argv[2] === 'server') {
-  const bundled = (globalThis as { inferBenchFastify?: unknown }).inferBenchFastify !== undefined;
-  if (!bundled && !import.meta.resolve('@infer/core').includes('/dist/')) {
-    throw new Error(`the ${process.argv[3]} server must run the built @infer/core`);
-  }
-  const port = await startServer(process.argv[3] as Kind);
-  // The parent asks for this process's CPU time around each load run.
-  process.on('message', () => {
-    const { user, system } = process.cpuUsage();
-    process.send?.(user + system);
-  });
-  process.send?.(port);
-} else {
-  await main();
-}
+await main();
