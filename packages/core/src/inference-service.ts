@@ -771,10 +771,13 @@ function responseOf(
   request: InferenceRequest,
   result: PredictResult,
 ): InferenceResponse {
-  const response: InferenceResponse = { model_name: served.name, outputs: result.outputs };
+  // Keys in the spec's order (model_name, model_version, id, parameters, outputs); `outputs`
+  // is set last, so the object is incomplete until then.
+  const response = { model_name: served.name } as InferenceResponse;
   if (served.version !== undefined) response.model_version = served.version;
   if (request.id !== undefined) response.id = request.id;
   if (result.parameters !== undefined) response.parameters = result.parameters;
+  response.outputs = result.outputs;
   return response;
 }
 
