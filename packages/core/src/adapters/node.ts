@@ -79,15 +79,22 @@ export async function handleNodeRequest(
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
     attachClientSignal(serviceRequest, watchClient(response));
-    const answer = await service.handle(serviceRequest);
-    // Answered while the service drains: the client must not reuse this connection.
-    if (service.draining === true && !response.headersSent) {
-      response.setHeader('connection', 'close');
-    }
-    sendServiceResponse(response, answer);
+    answer(service, response, await service.handle(serviceRequest));
   } catch (error) {
-    sendServiceResponse(response, errorResponse(error));
+    answer(service, response, errorResponse(error));
   }
+}
+
+/** Sends `serviceResponse`; while the service drains, the client must not reuse the connection. */
+function answer(
+  service: InferenceHandler,
+  response: ServerResponse,
+  serviceResponse: ServiceResponse,
+): void {
+  if (service.draining === true && !response.headersSent) {
+    response.setHeader('connection', 'close');
+  }
+  sendServiceResponse(response, serviceResponse);
 }
 
 /**
