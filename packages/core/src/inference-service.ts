@@ -446,10 +446,6 @@ export class InferenceService {
     }
   }
 
-  /**
-   * The REST infer route: {@link #runInfer}'s steps in one async function (each async layer
-   * costs a promise and its turns per request, which a small request notices).
-   */
   async #infer(
     model: string,
     version: string | undefined,
@@ -457,16 +453,15 @@ export class InferenceService {
   ): Promise<ServiceResponse> {
     this.#enter();
     try {
-      const served = this.#admit(model, version);
       // The decoded request is ours alone: its buffers may move to a worker thread.
-      const inference = decodeInferBody(request);
-      const result = await served.predict(inference, {
+      const { request: inference, response } = await this.#runInfer(
+        model,
+        version,
+        () => decodeInferBody(request),
         // The adapter's client signal when there is one: no AbortSignal made per request.
-        signal: clientSignalOf(request) as AbortSignal | undefined,
-        timeoutMs: undefined,
-        transfer: true,
-      });
-      const encoded = encodeOutputs(responseOf(served, inference, result), inference);
+        { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
+      );
+      const encoded = encodeOutputs(response, inference);
       // JSON stays a string: node:http writes it with the response head in one write.
       if (encoded.text !== undefined)
         return { status: 200, headers: encoded.headers, body: encoded.text };
@@ -489,13 +484,6 @@ export class InferenceService {
     if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
-  /** The model version a request goes to, refused (503) when its queue is full. */
-  #admit(model: string, version: string | undefined): ServedModel {
-    const served = this.repository.get(model, version);
-    served.throwIfOverloaded();
-    return served;
-  }
-
   /**
    * The one inference path of every transport. `decode` runs after the model lookup and the
    * queue check, so an unknown model is 404 and a full queue 503 (load shedding: no CPU
@@ -507,7 +495,8 @@ export class InferenceService {
     decode: () => InferenceRequest,
     options: ServiceInferOptions,
   ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
-    const served = this.#admit(model, version);
+    const served = this.repository.get(model, version);
+    served.throwIfOverloaded();
     const inference = decode();
     const result = await served.predict(inference, {
       signal: options.signal,
