@@ -64,6 +64,11 @@ export const ERROR_CODES = {
     grpc: 'INVALID_ARGUMENT',
     message: 'Unsupported media type',
   },
+  INFER_ERR_UNSUPPORTED_CONTENT_ENCODING: {
+    status: 415,
+    grpc: 'INVALID_ARGUMENT',
+    message: 'Unsupported content encoding',
+  },
   INFER_ERR_ABORTED: { status: 499, grpc: 'CANCELLED', message: 'Request aborted' },
   INFER_ERR_INTERNAL: { status: 500, grpc: 'INTERNAL', message: 'Internal server error' },
   INFER_ERR_MODEL_FAILED: { status: 500, grpc: 'INTERNAL', message: 'Model failed' },
@@ -382,14 +387,19 @@ export class BodyTooLargeError extends InferError {
   static readonly code = 'INFER_ERR_BODY_TOO_LARGE';
   readonly limitBytes: number;
   readonly receivedBytes: number | undefined;
-  constructor(context: { limitBytes: number; receivedBytes?: number }) {
+  /** The `Content-Encoding` whose decoded body passed the limit (the wire body did not). */
+  readonly contentEncoding: string | undefined;
+  constructor(context: { limitBytes: number; receivedBytes?: number; contentEncoding?: string }) {
     super(
       'INFER_ERR_BODY_TOO_LARGE',
-      `Request body exceeds the limit of ${context.limitBytes} bytes`,
+      context.contentEncoding === undefined
+        ? `Request body exceeds the limit of ${context.limitBytes} bytes`
+        : `Request body exceeds the limit of ${context.limitBytes} bytes once decoded from ${context.contentEncoding}`,
     );
     this.name = 'BodyTooLargeError';
     this.limitBytes = context.limitBytes;
     this.receivedBytes = context.receivedBytes;
+    this.contentEncoding = context.contentEncoding;
   }
 }
 
@@ -410,6 +420,28 @@ export class UnsupportedMediaTypeError extends InferError {
     );
     this.name = 'UnsupportedMediaTypeError';
     this.contentType = context.contentType;
+    this.accepted = context.accepted;
+  }
+}
+
+/**
+ * The body's `Content-Encoding` is not one the server decodes (gzip, deflate, br). HTTP 415,
+ * with the accepted codings in the answer's `Accept-Encoding` (RFC 9110 section 15.5.16).
+ *
+ * @example
+ * throw new UnsupportedContentEncodingError({ encoding: 'zstd', accepted: ['gzip', 'deflate', 'br'] });
+ */
+export class UnsupportedContentEncodingError extends InferError {
+  static readonly code = 'INFER_ERR_UNSUPPORTED_CONTENT_ENCODING';
+  readonly encoding: string;
+  readonly accepted: readonly string[];
+  constructor(context: { encoding: string; accepted: readonly string[] }) {
+    super(
+      'INFER_ERR_UNSUPPORTED_CONTENT_ENCODING',
+      `Content-Encoding "${context.encoding}" is not supported; send ${context.accepted.join(', ')} or identity`,
+    );
+    this.name = 'UnsupportedContentEncodingError';
+    this.encoding = context.encoding;
     this.accepted = context.accepted;
   }
 }
@@ -703,7 +735,8 @@ export function toErrorBody(error: unknown): { error: string } {
 
 /**
  * Extra response headers an error calls for: `Retry-After` on 503 overloaded (from the
- * error's `retryAfterSeconds`, default 1), `Allow` on 405, `WWW-Authenticate` on 401.
+ * error's `retryAfterSeconds`, default 1), `Allow` on 405, `WWW-Authenticate` on 401,
+ * `Accept-Encoding` on 415 for a content coding the server does not decode.
  *
  * @example
  * errorHeadersOf(new MethodNotAllowedError({ method: 'PUT', path: '/v2', allow: ['GET'] })); // { allow: 'GET' }
@@ -722,6 +755,10 @@ export function errorHeadersOf(error: unknown): Record<string, string> {
         ? 'Bearer realm="infer", error="invalid_token"'
         : 'Bearer realm="infer"',
     };
+  }
+  if (code === 'INFER_ERR_UNSUPPORTED_CONTENT_ENCODING') {
+    const accepted = (error as { accepted?: unknown }).accepted;
+    if (Array.isArray(accepted)) return { 'accept-encoding': [...accepted, 'identity'].join(', ') };
   }
   if (code === 'INFER_ERR_METHOD_NOT_ALLOWED') {
     const allow = (error as { allow?: unknown }).allow;

@@ -1,4 +1,5 @@
 export { AbortError, BatcherClosedError, OverloadedError, TimeoutError } from '@infer/batching';
+export type { CompressionOptions } from './adapters/content-coding';
 export { asModelV1 } from './as-model-v1';
 export { type Batchability, batchabilityOf } from './batchability';
 export {

@@ -1,3 +1,4 @@
+import type { CompressionOptions } from './adapters/content-coding';
 import type { RepositoryLoader } from './inference-service';
 import type { Logger } from './logger';
 import type { InferMetrics } from './metrics/infer-metrics';
@@ -38,6 +39,13 @@ export interface ServeOptions {
   prefix?: string;
   /** Largest request body in bytes; larger ones get 413 at once. Default `67108864` (64 MiB). */
   maxBodySize?: number;
+  /**
+   * Compress answers of at least `threshold` bytes (default 1024) with gzip or deflate for
+   * clients that send `Accept-Encoding`. Tensors compress poorly and cost CPU on both sides:
+   * worth it for large JSON answers over slow links. Request bodies in gzip, deflate or br are
+   * decoded either way. Default: `settings.compression` (off).
+   */
+  compression?: boolean | CompressionOptions;
   /** How long `close()` waits for in-flight requests before cutting connections, in ms. Default `10000`. */
   shutdownGraceMs?: number;
   /** Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise. Default `false`. */

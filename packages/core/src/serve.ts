@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
 import { handleClientErrors } from './adapters/client-error';
+import { type ResolvedCompression, resolveCompression } from './adapters/content-coding';
 import { applyCors } from './adapters/cors';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
@@ -44,6 +45,7 @@ interface ResolvedServeOptions {
   host: string;
   prefix: string;
   maxBodySize: number;
+  compression: ResolvedCompression | undefined;
   shutdownGraceMs: number;
   handleSignals: boolean;
   logger: Logger;
@@ -104,6 +106,9 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
     host,
     prefix: normalizePrefix(options.prefix ?? '', 'options.prefix'),
     maxBodySize,
+    compression: resolveCompression(
+      options.compression ?? (settings.compression.enabled ? settings.compression : false),
+    ),
     shutdownGraceMs,
     handleSignals: options.handleSignals ?? false,
     logger: options.logger ?? silentLogger,
@@ -199,6 +204,7 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const handler = createNodeHandler(service, {
     maxBodySize: resolved.maxBodySize,
     prefix: resolved.prefix,
+    ...(resolved.compression === undefined ? {} : { compression: resolved.compression }),
   });
   const cors = resolved.settings.cors?.origin;
   let draining = false;

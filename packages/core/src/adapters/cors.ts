@@ -9,7 +9,7 @@ export type CorsOrigin = boolean | string | readonly string[];
  */
 const ALLOW_METHODS = 'GET, HEAD, POST, OPTIONS';
 const ALLOW_HEADERS =
-  'content-type, authorization, inference-header-content-length, x-request-id, traceparent, tracestate';
+  'content-type, content-encoding, authorization, inference-header-content-length, x-request-id, traceparent, tracestate';
 const EXPOSE_HEADERS = 'inference-header-content-length, retry-after';
 
 /**

@@ -5,13 +5,15 @@
  * Note for adapter authors: this file only converts. Inside its own encapsulation context it
  * replaces every content-type parser with one raw-Buffer parser (`parseAs: 'buffer'`, our
  * body limit) so JSON and the binary extension reach `InferenceService` untouched, as bytes;
- * the host app's parsers and error handler are not affected. The signal aborts when the
- * client disconnects (`reply.raw` closes before it finished).
+ * the host app's parsers and error handler are not affected. A body in `Content-Encoding`
+ * gzip, deflate or br is decoded under the same limit. The signal aborts when the client
+ * disconnects (`reply.raw` closes before it finished).
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, BodyTooLargeError } from '../errors';
 import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
 import { attachClientSignal } from './client-signal';
+import { decodeRequestBody } from './content-coding';
 import { errorResponse } from './error-response';
 import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
 import { exposesMetrics, stripPrefix } from './request-path';
@@ -70,6 +72,13 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
       headers: toHeaderRecord(request.headers),
       ...(body === undefined ? {} : { body }),
     };
+    if (serviceRequest.headers['content-encoding'] !== undefined) {
+      try {
+        await decodeRequestBody(serviceRequest, maxBodySize);
+      } catch (error) {
+        return send(reply, errorResponse(error));
+      }
+    }
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
     const response = await service.handle(serviceRequest);

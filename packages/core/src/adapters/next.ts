@@ -3,11 +3,13 @@
  *
  * Note for adapter authors: this file only converts, and is the template for any
  * fetch-style runtime (Next, Remix, Hono, Bun, Deno, workers). It reads the body stream
- * under the limit (cancelling it once over), passes `request.signal` through (Next aborts
- * it when the client disconnects) and wraps the `ServiceResponse` in a `Response`.
+ * under the limit (cancelling it once over), decodes a gzip, deflate or br body under the
+ * same limit, passes `request.signal` through (Next aborts it when the client disconnects)
+ * and wraps the `ServiceResponse` in a `Response`.
  */
 
 import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
+import { decodeRequestBody } from './content-coding';
 import { errorResponse, notFoundResponse } from './error-response';
 import { assertService } from './node';
 import { readWebBody } from './read-body';
@@ -51,6 +53,9 @@ export function createNextHandlers(
       };
       const body = await readWebBody(request, maxBodySize);
       if (body !== undefined) serviceRequest.body = body;
+      if (headers['content-encoding'] !== undefined) {
+        await decodeRequestBody(serviceRequest, maxBodySize);
+      }
       return toResponse(await service.handle(serviceRequest));
     } catch (error) {
       return toResponse(errorResponse(error));

@@ -14,6 +14,13 @@ import {
   resolveAdapterOptions,
 } from './adapter-options';
 import { attachClientSignal, ClientSignal } from './client-signal';
+import {
+  type CompressionOptions,
+  decodeRequestBody,
+  encodeResponse,
+  type ResolvedCompression,
+  resolveCompression,
+} from './content-coding';
 import { errorResponse, notFoundResponse } from './error-response';
 import { readNodeBody } from './read-body';
 import { stripPrefix } from './request-path';
@@ -21,11 +28,20 @@ import type { InferenceHandler, ServiceRequest, ServiceResponse } from './servic
 
 export type { AdapterOptions } from './adapter-options';
 export { handleClientErrors } from './client-error';
+export type { CompressionOptions } from './content-coding';
 export type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 export { DEFAULT_MAX_BODY_SIZE };
 
-/** Options of `createNodeHandler`: `maxBodySize` (bytes, default 64 MiB) and `prefix`. */
-export type NodeHandlerOptions = AdapterOptions;
+/** Options of `createNodeHandler`: `maxBodySize` (bytes, default 64 MiB), `prefix`, `compression`. */
+export interface NodeHandlerOptions extends AdapterOptions {
+  /**
+   * Compress answers of at least `threshold` bytes (default 1024) with gzip or deflate for
+   * clients that ask (`Accept-Encoding`), adding `Vary: Accept-Encoding`. Tensors compress
+   * poorly and cost CPU on both sides: worth it for JSON answers on slow links, rarely on a
+   * LAN. Request bodies in gzip, deflate or br are decoded whatever this says. Default `false`.
+   */
+  compression?: boolean | CompressionOptions;
+}
 
 /** A `node:http` request listener. */
 export type NodeRequestListener = (request: IncomingMessage, response: ServerResponse) => void;
@@ -45,20 +61,24 @@ export function createNodeHandler(
 ): NodeRequestListener {
   assertService(service);
   const { maxBodySize, prefix } = resolveAdapterOptions(options);
+  const compression = resolveCompression(options.compression);
   return (request, response) => {
     const path = stripPrefix(request.url ?? '/', prefix);
     if (path === undefined) {
       sendServiceResponse(response, notFoundResponse(request.method ?? 'GET', request.url ?? '/'));
       return;
     }
-    void handleNodeRequest(service, request, response, { path, maxBodySize });
+    void handleNodeRequest(service, request, response, { path, maxBodySize, compression });
   };
 }
 
 /**
  * Reads the body, calls the service and writes its answer: the whole life of one request,
- * shared by the node:http and Express adapters. `options.body` is a body a framework already
- * read (still checked against the limit). Never rejects; failures become JSON errors.
+ * shared by the node:http and Express adapters. A body in `Content-Encoding` gzip, deflate or
+ * br is decoded under the same limit. `options.body` is a body a framework already read
+ * (still checked against the limit; a body parser has decoded it already).
+ * `options.compression` compresses answers for clients that accept it. Never rejects;
+ * failures become JSON errors.
  *
  * @example
  * await handleNodeRequest(service, req, res, { path: '/v2/health/live', maxBodySize: 1024 });
@@ -67,7 +87,12 @@ export async function handleNodeRequest(
   service: InferenceHandler,
   request: IncomingMessage,
   response: ServerResponse,
-  options: { path: string; maxBodySize: number; body?: Uint8Array | undefined },
+  options: {
+    path: string;
+    maxBodySize: number;
+    body?: Uint8Array | undefined;
+    compression?: ResolvedCompression | undefined;
+  },
 ): Promise<void> {
   try {
     const body = options.body ?? (await readNodeBody(request, options.maxBodySize));
@@ -78,8 +103,16 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
+    if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
+      await decodeRequestBody(serviceRequest, options.maxBodySize);
+    }
     attachClientSignal(serviceRequest, watchClient(response));
-    answer(service, response, await service.handle(serviceRequest));
+    let serviceResponse = await service.handle(serviceRequest);
+    if (options.compression !== undefined) {
+      const accepted = request.headers['accept-encoding'];
+      serviceResponse = await encodeResponse(serviceResponse, accepted, options.compression);
+    }
+    answer(service, response, serviceResponse);
   } catch (error) {
     answer(service, response, errorResponse(error));
   }
@@ -197,7 +230,10 @@ export function sendServiceResponse(
   }
   response.statusCode = serviceResponse.status;
   for (const name in serviceResponse.headers) {
-    response.setHeader(name, serviceResponse.headers[name] as string);
+    const value = serviceResponse.headers[name] as string;
+    // `Vary` adds to what the host set (CORS varies on Origin, compression on Accept-Encoding).
+    const before = name === 'vary' ? response.getHeader('vary') : undefined;
+    response.setHeader(name, before === undefined ? value : `${String(before)}, ${value}`);
   }
   const parts = serviceResponse.bodyParts;
   if (parts !== undefined) {

@@ -17,6 +17,7 @@ export const ENV_SETTINGS: Readonly<Record<string, { path: readonly string[]; ki
   INFER_METRICS_PATH: { path: ['metrics', 'path'], kind: 'string' },
   INFER_METRICS_PORT: { path: ['metrics', 'port'], kind: 'int' },
   INFER_CORS_ORIGIN: { path: ['cors', 'origin'], kind: 'origin' },
+  INFER_COMPRESSION_ENABLED: { path: ['compression', 'enabled'], kind: 'bool' },
   INFER_REPOSITORY_API_ENABLED: { path: ['repositoryApi', 'enabled'], kind: 'bool' },
   INFER_REPOSITORY_API_TOKEN: { path: ['repositoryApi', 'token'], kind: 'string' },
   INFER_GRPC_ENABLED: { path: ['grpc', 'enabled'], kind: 'bool' },

@@ -81,6 +81,20 @@ export const serverSettingsSchema = z.strictObject({
       origin: z.union([z.boolean(), z.string().min(1), z.array(z.string().min(1))]),
     })
     .optional(),
+  /**
+   * gzip/deflate answers for clients that send `Accept-Encoding` (applied by `serve()`;
+   * Express/Fastify apps use their own middleware). Request bodies in gzip, deflate or br are
+   * decoded whatever this says. Default `{ enabled: false, threshold: 1024, level: 6 }`.
+   */
+  compression: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** Smallest answer worth compressing, in bytes. Default `1024`. */
+      threshold: z.number().int().nonnegative().default(1024),
+      /** zlib level, 1 (fastest) to 9 (smallest). Default `6`. */
+      level: z.number().int().min(1).max(9).default(6),
+    })
+    .prefault({}),
   /** OIP model repository extension (index/load/unload). Default off. */
   repositoryApi: z
     .strictObject({

@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceHandler } from '../adapters/service-contract';
 import type { ModelV1 } from '../spec';
@@ -48,6 +49,12 @@ export const ADAPTER_CONFORMANCE_TESTS = [
   'a body at the limit is accepted',
   'a declared Content-Length over the limit is 413',
   'a streamed body over the limit is 413',
+  'a gzip or deflate request body is decoded',
+  'a raw deflate or x-gzip request body is decoded',
+  'a br request body is decoded',
+  'a compressed body that inflates past the limit is 413',
+  'an unknown Content-Encoding is 415 with Accept-Encoding',
+  'a body that is not valid gzip is 400',
   'a client disconnect aborts the model signal',
 ] as const;
 
@@ -92,7 +99,8 @@ function checkOptions(options: AdapterConformanceOptions): void {
 /**
  * Registers the shared adapter conformance suite (vitest) for one server: every OIP route,
  * JSON and binary infer, error statuses and bodies, unknown routes and methods, the body
- * limit, client abort, and ajv validation of every JSON body against the OIP REST schemas.
+ * limit, compressed request bodies (`Content-Encoding`), client abort, and ajv validation of
+ * every JSON body against the OIP REST schemas.
  * Call it at the top level of a test file; `start` runs once in `beforeAll`.
  *
  * @example
@@ -383,6 +391,95 @@ export function runAdapterConformance(options: AdapterConformanceOptions): void 
         1024 * 1024,
       );
       oip.assert('inference_error_response', JSON.parse(reply.body.toString('utf8')));
+    });
+
+    // What tritonclient sends with request_compression_algorithm: the whole body compressed,
+    // Inference-Header-Content-Length still counting the decoded JSON header.
+    const compressed = (
+      encoding: string,
+      compress: (bytes: Buffer) => Buffer,
+      request: { headers: Record<string, string>; body: Buffer },
+    ) => ({
+      method: 'POST',
+      headers: { ...request.headers, 'content-encoding': encoding },
+      body: compress(request.body),
+    });
+    const jsonRequest = (values: number[]) => ({
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(jsonInfer(values)),
+    });
+
+    test('a gzip or deflate request body is decoded', async () => {
+      expectEcho(
+        await call('/v2/models/echo/infer', compressed('gzip', gzipSync, jsonRequest([1, 2]))),
+        [1, 2],
+      );
+      const values = [0.25, -8, 3];
+      const reply = await call(
+        '/v2/models/echo/infer',
+        compressed('deflate', deflateSync, binaryRequest(values, true)),
+      );
+      expect(reply.status).toBe(200);
+      const headerLength = Number(reply.headers.get('inference-header-content-length'));
+      const data = new Uint8Array(reply.body.subarray(headerLength));
+      expect(Array.from(new Float32Array(data.buffer))).toEqual(values);
+    });
+
+    test('a raw deflate or x-gzip request body is decoded', async () => {
+      // "deflate" sent as raw deflate (RFC 1951), as some clients do; `x-gzip` is gzip.
+      expectEcho(
+        await call(
+          '/v2/models/echo/infer',
+          compressed('deflate', deflateRawSync, jsonRequest([3])),
+        ),
+        [3],
+      );
+      expectEcho(
+        await call('/v2/models/echo/infer', compressed('x-gzip', gzipSync, jsonRequest([4]))),
+        [4],
+      );
+    });
+
+    test('a br request body is decoded', async () => {
+      expectEcho(
+        await call('/v2/models/echo/infer', compressed('br', brotliCompressSync, jsonRequest([5]))),
+        [5],
+      );
+    });
+
+    test('a compressed body that inflates past the limit is 413', async () => {
+      // A valid request padded to 4 MiB: 4 KiB on the wire, 64 times the limit decoded.
+      const body = jsonInfer([1, 2]);
+      const padded = `${body.slice(0, -1)}${' '.repeat(4 * 1024 * 1024)}}`;
+      const request = compressed('gzip', gzipSync, {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(padded),
+      });
+      expect(request.body.byteLength).toBeLessThan(MAX_BODY_SIZE);
+      expectError(await call('/v2/models/echo/infer', request), 413);
+      expect((await call('/v2/health/live')).status).toBe(200);
+    });
+
+    test('an unknown Content-Encoding is 415 with Accept-Encoding', async () => {
+      const reply = await call('/v2/models/echo/infer', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' },
+        body: jsonInfer([1]),
+      });
+      expect(expectError(reply, 415)).toMatch(/zstd/);
+      expect(reply.headers.get('accept-encoding') ?? '').toMatch(/gzip/);
+    });
+
+    test('a body that is not valid gzip is 400', async () => {
+      const whole = gzipSync(Buffer.from(jsonInfer([1, 2, 3])));
+      for (const body of [Buffer.from(jsonInfer([1])), whole.subarray(0, whole.byteLength - 6)]) {
+        const reply = await call('/v2/models/echo/infer', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+          body,
+        });
+        expect(expectError(reply, 400)).toMatch(/gzip/);
+      }
     });
 
     test('a client disconnect aborts the model signal', async () => {

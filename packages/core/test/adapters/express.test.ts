@@ -29,6 +29,12 @@ runAdapterConformance({
     'a declared Content-Length over the limit is 413': parsedFirst,
     'malformed JSON is 400 with an error body':
       'express.json() answers malformed JSON itself (HTML 400)',
+    'a compressed body that inflates past the limit is 413': `${parsedFirst} to the decoded body`,
+    'an unknown Content-Encoding is 415 with Accept-Encoding':
+      'express.json() answers codings it cannot decode itself (HTML 415)',
+    'a body that is not valid gzip is 400': 'express.json() answers bad gzip itself (HTML 400)',
+    'a raw deflate or x-gzip request body is decoded':
+      'body-parser decodes zlib deflate and gzip only; it answers the rest itself',
   },
 });
 

@@ -144,6 +144,7 @@ describe('loadSettings', () => {
         INFER_REPOSITORY_API_TOKEN: 'a-token-of-at-least-16',
         INFER_CORS_ORIGIN: 'https://a.example,https://b.example',
         INFER_SHUTDOWN_GRACE_MS: '250',
+        INFER_COMPRESSION_ENABLED: 'true',
       },
       overrides: { host: '127.0.0.2' },
     });
@@ -156,6 +157,7 @@ describe('loadSettings', () => {
       repositoryApi: { enabled: true, token: 'a-token-of-at-least-16' },
       cors: { origin: ['https://a.example', 'https://b.example'] },
       shutdownGraceMs: 250,
+      compression: { enabled: true, threshold: 1024, level: 6 },
     });
     const defaults = await loadSettings({ env: {} });
     expect(defaults.server).toEqual(DEFAULT_SERVER_SETTINGS);

@@ -1,0 +1,213 @@
+/**
+ * Response compression of `serve()` / `createNodeHandler` (`compression`), read on raw
+ * `node:http` so the coded bytes are seen as sent (fetch would decode them), and the
+ * `Accept-Encoding` negotiation on its own.
+ */
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { defineModel, type InferServer, InvalidOptionError, serve } from '@infer/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { negotiateCoding, resolveCompression } from '../../src/adapters/content-coding';
+
+const echo = () =>
+  defineModel({
+    name: 'echo',
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    outputs: [{ name: 'y', datatype: 'FP32', shape: [-1, -1] }],
+    predict: (request) => [{ ...request.inputs[0]!, name: 'y' }],
+  });
+
+/** 1000 values: a JSON answer of several KiB. */
+const VALUES = Array.from({ length: 1000 }, (_, index) => index / 8);
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+function post(
+  url: string,
+  body: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}/v2/models/echo/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks),
+        }),
+      );
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+const jsonBody = (values: number[]) =>
+  JSON.stringify({
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, values.length], data: values }],
+  });
+
+function binaryBody(values: number[]): { body: Buffer; headers: Record<string, string> } {
+  const data = Buffer.from(new Float32Array(values).buffer);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'x',
+          datatype: 'FP32',
+          shape: [1, values.length],
+          parameters: { binary_data_size: data.byteLength },
+        },
+      ],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return {
+    body: Buffer.concat([header, data]),
+    headers: {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': String(header.byteLength),
+    },
+  };
+}
+
+describe('serve() with compression', () => {
+  let server: InferServer;
+  let plain: InferServer;
+  beforeAll(async () => {
+    server = await serve({ models: [echo()], port: 0, compression: true });
+    plain = await serve({ models: [echo()], port: 0 });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await plain?.close();
+  });
+
+  it('answers gzip to a client that accepts it, the same JSON once decoded', async () => {
+    const identity = await post(server.url, jsonBody(VALUES));
+    expect(identity.headers['content-encoding']).toBeUndefined();
+    expect(identity.headers.vary).toMatch(/accept-encoding/i);
+    const gzip = await post(server.url, jsonBody(VALUES), { 'accept-encoding': 'gzip, deflate' });
+    expect(gzip.status).toBe(200);
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gzip.headers.vary).toMatch(/accept-encoding/i);
+    expect(Number(gzip.headers['content-length'])).toBe(gzip.body.byteLength);
+    expect(gzip.body.byteLength).toBeLessThan(identity.body.byteLength / 2);
+    expect(gunzipSync(gzip.body).toString('utf8')).toBe(identity.body.toString('utf8'));
+  });
+
+  it('follows the client’s weights: deflate when gzip is refused', async () => {
+    const answer = await post(server.url, jsonBody(VALUES), {
+      'accept-encoding': 'gzip;q=0, deflate',
+    });
+    expect(answer.headers['content-encoding']).toBe('deflate');
+    expect(JSON.parse(inflateSync(answer.body).toString('utf8')).outputs[0].data).toEqual(VALUES);
+  });
+
+  it('compresses a binary answer whole; the header length counts the decoded JSON', async () => {
+    const { body, headers } = binaryBody(VALUES);
+    const answer = await post(server.url, body, { ...headers, 'accept-encoding': 'gzip' });
+    expect(answer.headers['content-encoding']).toBe('gzip');
+    const decoded = gunzipSync(answer.body);
+    const headerLength = Number(answer.headers['inference-header-content-length']);
+    const header = JSON.parse(decoded.subarray(0, headerLength).toString('utf8'));
+    expect(header.outputs[0].parameters.binary_data_size).toBe(VALUES.length * 4);
+    const data = new Uint8Array(decoded.subarray(headerLength));
+    expect(Array.from(new Float32Array(data.buffer))).toEqual(VALUES);
+  });
+
+  it('leaves answers under the threshold alone', async () => {
+    const answer = await post(server.url, jsonBody([1, 2]), { 'accept-encoding': 'gzip' });
+    expect(answer.headers['content-encoding']).toBeUndefined();
+    expect(answer.headers.vary).toBeUndefined();
+    expect(JSON.parse(answer.body.toString('utf8')).outputs[0].data).toEqual([1, 2]);
+  });
+
+  it('compresses nothing when off (the default)', async () => {
+    const answer = await post(plain.url, jsonBody(VALUES), { 'accept-encoding': 'gzip' });
+    expect(answer.headers['content-encoding']).toBeUndefined();
+    expect(answer.headers.vary).toBeUndefined();
+  });
+
+  it('is on from settings.compression, with its threshold', async () => {
+    const fromSettings = await serve({
+      models: [echo()],
+      settings: { port: 0, compression: { enabled: true, threshold: 0, level: 1 } },
+    });
+    try {
+      const answer = await post(fromSettings.url, jsonBody([1]), { 'accept-encoding': 'gzip' });
+      expect(answer.headers['content-encoding']).toBe('gzip');
+      expect(JSON.parse(gunzipSync(answer.body).toString('utf8')).outputs[0].data).toEqual([1]);
+    } finally {
+      await fromSettings.close();
+    }
+  });
+
+  it('keeps the CORS Vary: Origin beside Vary: Accept-Encoding', async () => {
+    const withCors = await serve({
+      models: [echo()],
+      compression: true,
+      settings: { port: 0, cors: { origin: 'https://app.example' } },
+    });
+    try {
+      const answer = await post(withCors.url, jsonBody(VALUES), {
+        origin: 'https://app.example',
+        'accept-encoding': 'gzip',
+      });
+      expect(answer.headers['access-control-allow-origin']).toBe('https://app.example');
+      expect(answer.headers.vary).toBe('origin, accept-encoding');
+      expect(answer.headers['content-encoding']).toBe('gzip');
+    } finally {
+      await withCors.close();
+    }
+  });
+
+  it('refuses invalid options before listening', async () => {
+    await expect(serve({ models: [], port: 0, compression: { level: 12 } })).rejects.toThrow(
+      InvalidOptionError,
+    );
+    await expect(
+      serve({ models: [], port: 0, compression: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(/options\.compression/);
+  });
+});
+
+describe('Accept-Encoding negotiation', () => {
+  it.each([
+    [undefined, undefined],
+    ['', undefined],
+    ['gzip', 'gzip'],
+    ['deflate', 'deflate'],
+    ['gzip, deflate, br', 'gzip'],
+    ['deflate;q=1, gzip;q=0.5', 'deflate'],
+    ['GZIP;Q=0.2', 'gzip'],
+    ['x-gzip', 'gzip'],
+    ['br', undefined],
+    ['identity', undefined],
+    ['*', 'gzip'],
+    ['gzip;q=0, *;q=0.3', 'deflate'],
+    ['*;q=0', undefined],
+    ['gzip;q=nonsense', undefined],
+  ])('%j -> %j', (header, expected) => {
+    expect(negotiateCoding(header)).toBe(expected);
+  });
+
+  it('resolves the option', () => {
+    expect(resolveCompression(undefined)).toBeUndefined();
+    expect(resolveCompression(false)).toBeUndefined();
+    expect(resolveCompression(true)).toEqual({ threshold: 1024, level: 6 });
+    expect(resolveCompression({ threshold: 0, level: 9 })).toEqual({ threshold: 0, level: 9 });
+    expect(() => resolveCompression({ threshold: -1 })).toThrow(/threshold/);
+    expect(() => resolveCompression({ level: 0 })).toThrow(/level/);
+  });
+});
