@@ -3,6 +3,8 @@
  *
  * - `serve-default`: `serve()` with an `OnnxModel` and no options (in-process session,
  *   intra-op threads = cores, batching `auto`).
+ * - `serve-default-nospin`: the same with ONNX Runtime's intra-op spin-wait turned off
+ *   (`session.intra_op.allow_spinning: '0'`, `onnx-spinning.bench.ts`).
  * - `express-default` / `fastify-default`: the Express router / Fastify plugin over an
  *   `InferenceService` with the same default model.
  * - `serve-tuned`: `serve()` with `workers: 2` (each worker one intra-op thread, the
@@ -47,6 +49,10 @@ async function start() {
   switch (kind) {
     case 'serve-default':
       return (await serve({ models: [mobilenet()], port: 0 })).server;
+    case 'serve-default-nospin': {
+      const sessionOptions = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
+      return (await serve({ models: [mobilenet({ sessionOptions })], port: 0 })).server;
+    }
     case 'serve-tuned':
       return (
         await serve({

@@ -4,6 +4,8 @@
  * of `session.run` on one constant batch. Two layouts:
  *
  * - `1x2`: one session with 2 intra-op threads, one run at a time.
+ * - `1x2-nospin`: the same with the pool's spin-wait off (`session.intra_op.allow_spinning:
+ *   '0'`); its session is made on first use.
  * - `2x1`: two worker threads, each with its own session of 1 intra-op thread, each
  *   running back to back (what `workers: 2` does, minus the pool).
  *
@@ -20,10 +22,11 @@ const ort = requireFrom('@infer/runtime-onnx', 'onnxruntime-node');
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
 const IMAGE = 3 * 224 * 224;
 
-function createSession(threads) {
+function createSession(threads, spinning = true) {
   return ort.InferenceSession.create(MODEL, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
 }
 
@@ -54,9 +57,12 @@ if (!isMainThread) {
   const single = await createSession(2);
   const workers = await startSelfWorkers(new URL(import.meta.url), 2);
   const input = await finchPixels();
+  let noSpin;
   const measure = async ({ layout, batch, seconds }) => {
-    if (layout === '1x2') {
-      const { images, runs, ms } = await loop(single, input, batch, seconds);
+    if (layout === '1x2' || layout === '1x2-nospin') {
+      if (layout === '1x2-nospin') noSpin ??= await createSession(2, false);
+      const session = layout === '1x2' ? single : noSpin;
+      const { images, runs, ms } = await loop(session, input, batch, seconds);
       return { imagesPerSecond: (images / ms) * 1000, runs, meanRunMs: ms / runs };
     }
     const results = await Promise.all(

@@ -27,7 +27,6 @@
  * Run: `pnpm bench serving-floor` (~3 min; `FLOOR_ROUNDS=n`, default 3). Results:
  * `benchmarks/results/serving-floor.json`.
  */
-import { decodeInferenceResponse } from '@infer/codecs';
 import {
   bestSample,
   type CeilingSample,
@@ -36,7 +35,8 @@ import {
 } from './lib/ceiling-sample';
 import { type ChildServer, startChildren } from './lib/child-process';
 import { envInteger } from './lib/env';
-import { argmax, FINCH_CLASS, finchBinaryRequest } from './lib/finch.mjs';
+import { finchBinaryRequest } from './lib/finch.mjs';
+import { captureFinchAnswer } from './lib/finch-answer';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
@@ -66,30 +66,6 @@ interface RoundCeiling {
   best: CeilingSample;
 }
 
-/** One real request to `serve()`: its answer must be the finch; returns it for the floor server. */
-async function captureAnswer(port: number, body: Uint8Array, headers: Record<string, string>) {
-  const response = await fetch(`http://127.0.0.1:${port}${PATH}`, {
-    method: 'POST',
-    headers,
-    body: Buffer.from(body),
-  });
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (!response.ok) throw new Error(`serve(): HTTP ${response.status}`);
-  const headerLength = response.headers.get('inference-header-content-length');
-  const decoded = decodeInferenceResponse(
-    bytes,
-    headerLength === null ? {} : { headerLength: Number(headerLength) },
-  );
-  const top = argmax(decoded.outputs[0]!.data as ArrayLike<number>);
-  if (top !== FINCH_CLASS) throw new Error(`top-1 class ${top}, expected ${FINCH_CLASS}`);
-  const answerHeaders: Record<string, string> = {};
-  for (const name of ['content-type', 'inference-header-content-length']) {
-    const value = response.headers.get(name);
-    if (value !== null) answerHeaders[name] = value;
-  }
-  return { status: 200, headers: answerHeaders, body: Buffer.from(bytes).toString('base64') };
-}
-
 async function main(): Promise<void> {
   requireWrk('serving-floor');
   const machine = machineInfo();
@@ -116,8 +92,8 @@ async function main(): Promise<void> {
   const cells: Cell[] = [];
   const ceilings: RoundCeiling[] = [];
   try {
-    const answer = await captureAnswer(tuned!.port, body, headers);
-    await captureAnswer(plain!.port, body, headers);
+    const answer = await captureFinchAnswer(tuned!.port, PATH, body, headers);
+    await captureFinchAnswer(plain!.port, PATH, body, headers);
     await floor!.request({ type: 'answer', ...answer });
     console.log('serve-tuned and serve-default answer class 12; http-floor answers the same bytes');
 
