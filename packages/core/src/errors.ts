@@ -425,11 +425,11 @@ export class UnsupportedMediaTypeError extends InferError {
 }
 
 /**
- * The body's `Content-Encoding` is not one the server decodes (gzip, deflate, br). HTTP 415,
+ * The body's `Content-Encoding` is not one the server decodes (gzip, deflate). HTTP 415,
  * with the accepted codings in the answer's `Accept-Encoding` (RFC 9110 section 15.5.16).
  *
  * @example
- * throw new UnsupportedContentEncodingError({ encoding: 'zstd', accepted: ['gzip', 'deflate', 'br'] });
+ * throw new UnsupportedContentEncodingError({ encoding: 'zstd', accepted: ['gzip', 'deflate'] });
  */
 export class UnsupportedContentEncodingError extends InferError {
   static readonly code = 'INFER_ERR_UNSUPPORTED_CONTENT_ENCODING';

@@ -42,7 +42,7 @@ export interface ServeOptions {
   /**
    * Compress answers of at least `threshold` bytes (default 1024) with gzip or deflate for
    * clients that send `Accept-Encoding`. Tensors compress poorly and cost CPU on both sides:
-   * worth it for large JSON answers over slow links. Request bodies in gzip, deflate or br are
+   * worth it for large JSON answers over slow links. Request bodies in gzip or deflate are
    * decoded either way. Default: `settings.compression` (off).
    */
   compression?: boolean | CompressionOptions;

@@ -1,10 +1,15 @@
 /**
  * HTTP content codings (RFC 9110 section 8.4) for the Node adapters: request bodies sent with
- * `Content-Encoding: gzip | deflate | br` are decoded before the service sees them, and
+ * `Content-Encoding: gzip | deflate` are decoded before the service sees them, and
  * `serve()` / `createNodeHandler` can compress answers for clients that send
  * `Accept-Encoding`. This is what tritonclient's `request_compression_algorithm` and
  * `response_compression_algorithm` speak. HTTP, not protocol: the service only ever sees
- * identity bodies. zlib runs on libuv's thread pool, so decoding does not block the event loop.
+ * identity bodies. zlib runs on libuv's thread pool, so decoding does not block the event loop;
+ * at most two bodies are decoded at a time, so that fs and dns keep threads of the pool.
+ *
+ * Brotli is not decoded: no inference client sends it (tritonclient and the browsers'
+ * `CompressionStream` have gzip and deflate), and it inflates a few bytes into the whole body
+ * limit (64 MiB from about 100 bytes), where gzip needs 1 byte for about 1000.
  *
  * @internal
  */
@@ -24,14 +29,18 @@ type Transform = (input: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffe
 const gunzip = promisify(zlib.gunzip) as Transform;
 const inflate = promisify(zlib.inflate) as Transform;
 const inflateRaw = promisify(zlib.inflateRaw) as Transform;
-const brotliDecompress = promisify(zlib.brotliDecompress) as unknown as Transform;
 const gzip = promisify(zlib.gzip) as Transform;
 const deflate = promisify(zlib.deflate) as Transform;
 
 /** The request content codings the adapters decode, `x-gzip` being an alias of `gzip`. */
-export const REQUEST_CODINGS = ['gzip', 'deflate', 'br'] as const;
+export const REQUEST_CODINGS = ['gzip', 'deflate'] as const;
 
-/** Layers of coding one body may carry (`Content-Encoding: gzip, br` is two). */
+/** Bodies decoded at once; the others wait their turn (libuv's pool has 4 threads). */
+const MAX_CONCURRENT_DECODES = 2;
+let decoding = 0;
+const waiting: (() => void)[] = [];
+
+/** Layers of coding one body may carry (`Content-Encoding: deflate, gzip` is two). */
 const MAX_CODING_LAYERS = 2;
 
 /**
@@ -39,19 +48,29 @@ const MAX_CODING_LAYERS = 2;
  * header, so the service gets the bytes the client encoded. The decoded size is held to
  * `limit` while inflating (a small "zip bomb" body stops at the limit, 413).
  *
- * Unknown codings are 415 with the accepted ones in `Accept-Encoding`; bytes that are not
- * valid data for the coding are 400.
+ * Unknown codings (`br` included) are 415 with the accepted ones in `Accept-Encoding`;
+ * bytes that are not valid data for the coding are 400. A request without a body is left
+ * alone whatever its header says.
  *
  * @example
  * if (request.headers['content-encoding'] !== undefined) await decodeRequestBody(request, limit);
  */
 export async function decodeRequestBody(request: ServiceRequest, limit: number): Promise<void> {
-  const codings = codingsOf(request.headers['content-encoding']);
+  const header = request.headers['content-encoding'];
   delete request.headers['content-encoding'];
   let body = request.body;
-  if (codings.length === 0 || body === undefined || body.byteLength === 0) return;
-  // Codings are listed in the order they were applied: undo the last first.
-  for (const coding of codings.reverse()) body = await decodeOne(coding, body, limit);
+  if (body === undefined || body.byteLength === 0) return; // nothing was coded
+  const codings = codingsOf(header);
+  if (codings.length === 0) return;
+  if (decoding >= MAX_CONCURRENT_DECODES) await new Promise<void>((go) => waiting.push(go));
+  decoding++;
+  try {
+    // Codings are listed in the order they were applied: undo the last first.
+    for (const coding of codings.reverse()) body = await decodeOne(coding, body, limit);
+  } finally {
+    decoding--;
+    waiting.shift()?.();
+  }
   request.body = body;
 }
 
@@ -79,7 +98,6 @@ async function decodeOne(coding: string, body: Uint8Array, limit: number): Promi
   const options = { maxOutputLength: Math.min(limit, bufferConstants.MAX_LENGTH) };
   try {
     if (coding === 'gzip') return plain(await gunzip(body, options));
-    if (coding === 'br') return plain(await brotliDecompress(body, options));
     // "deflate" is the zlib format (RFC 1950); some clients send raw deflate (RFC 1951).
     try {
       return plain(await inflate(body, options));
@@ -184,9 +202,10 @@ export function negotiateCoding(header: string | undefined): ResponseCoding | un
 
 /**
  * Compresses `response` for a client whose `Accept-Encoding` is `acceptEncoding`, when the
- * body reaches the threshold and carries no coding yet; adds `Vary: Accept-Encoding` to every
- * answer large enough to be compressed. A binary tensor answer keeps its
- * `Inference-Header-Content-Length`: it counts the JSON header of the decoded body.
+ * body reaches the threshold and carries no coding yet; adds `Vary: Accept-Encoding` to
+ * every answer (HEAD included, whose body is empty), since the answer depends on it. A binary
+ * tensor answer keeps its `Inference-Header-Content-Length`: it counts the JSON header of the
+ * decoded body, and its parts are joined only when it is compressed.
  *
  * @example
  * const sent = await encodeResponse(response, req.headers['accept-encoding'], { threshold: 1024, level: 6 });
@@ -197,20 +216,26 @@ export async function encodeResponse(
   options: ResolvedCompression,
 ): Promise<ServiceResponse> {
   if (response.headers['content-encoding'] !== undefined) return response;
-  const { body } = response;
-  const length = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
-  if (length < options.threshold || length === 0) return response;
   const vary = response.headers.vary;
   const headers: Record<string, string> = {
     ...response.headers,
     vary: vary === undefined || vary === '' ? 'accept-encoding' : `${vary}, accept-encoding`,
   };
   const coding = negotiateCoding(acceptEncoding);
-  if (coding === undefined) {
+  // The length without joining a binary answer's parts (reading `body` would join them).
+  const parts = response.bodyParts;
+  const length =
+    parts !== undefined
+      ? parts.reduce((sum, part) => sum + part.byteLength, 0)
+      : typeof response.body === 'string'
+        ? Buffer.byteLength(response.body)
+        : response.body.byteLength;
+  if (coding === undefined || length < options.threshold || length === 0) {
     // The response is this request's own: keep it (and its body parts, not joined).
     response.headers = headers;
     return response;
   }
+  const { body } = response;
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   const compress = coding === 'gzip' ? gzip : deflate;
   const compressed = await compress(bytes, { level: options.level });

@@ -6,8 +6,10 @@
  * replaces every content-type parser with one raw-Buffer parser (`parseAs: 'buffer'`, our
  * body limit) so JSON and the binary extension reach `InferenceService` untouched, as bytes;
  * the host app's parsers and error handler are not affected. A body in `Content-Encoding`
- * gzip, deflate or br is decoded under the same limit. The signal aborts when the client
- * disconnects (`reply.raw` closes before it finished).
+ * gzip or deflate is decoded under the same limit; the routes opt out of `@fastify/compress`'s
+ * own request decoding (`decompress: false`), which would otherwise decode it first and leave
+ * the header behind. The signal aborts when the client disconnects (`reply.raw` closes before
+ * it finished).
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, BodyTooLargeError } from '../errors';
@@ -84,7 +86,13 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     const response = await service.handle(serviceRequest);
     return send(reply, response);
   };
-  const routeOptions = { bodyLimit: maxBodySize, exposeHeadRoute: false };
+  // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request
+  // bodies to us (its answers' compression still applies).
+  const routeOptions = {
+    bodyLimit: maxBodySize,
+    exposeHeadRoute: false,
+    decompress: false as const,
+  };
   app.all('/v2', routeOptions, handler);
   app.all('/v2/*', routeOptions, handler);
   if (options.metrics ?? exposesMetrics(service)) app.all('/metrics', routeOptions, handler);

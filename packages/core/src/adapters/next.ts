@@ -3,8 +3,8 @@
  *
  * Note for adapter authors: this file only converts, and is the template for any
  * fetch-style runtime (Next, Remix, Hono, Bun, Deno, workers). It reads the body stream
- * under the limit (cancelling it once over), decodes a gzip, deflate or br body under the
- * same limit, passes `request.signal` through (Next aborts it when the client disconnects)
+ * under the limit (cancelling it once over), decodes a gzip or deflate body under the same
+ * limit, passes `request.signal` through (Next aborts it when the client disconnects)
  * and wraps the `ServiceResponse` in a `Response`.
  */
 

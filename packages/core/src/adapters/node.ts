@@ -38,7 +38,7 @@ export interface NodeHandlerOptions extends AdapterOptions {
    * Compress answers of at least `threshold` bytes (default 1024) with gzip or deflate for
    * clients that ask (`Accept-Encoding`), adding `Vary: Accept-Encoding`. Tensors compress
    * poorly and cost CPU on both sides: worth it for JSON answers on slow links, rarely on a
-   * LAN. Request bodies in gzip, deflate or br are decoded whatever this says. Default `false`.
+   * LAN. Request bodies in gzip or deflate are decoded whatever this says. Default `false`.
    */
   compression?: boolean | CompressionOptions;
 }
@@ -74,8 +74,8 @@ export function createNodeHandler(
 
 /**
  * Reads the body, calls the service and writes its answer: the whole life of one request,
- * shared by the node:http and Express adapters. A body in `Content-Encoding` gzip, deflate or
- * br is decoded under the same limit. `options.body` is a body a framework already read
+ * shared by the node:http and Express adapters. A body in `Content-Encoding` gzip or deflate
+ * is decoded under the same limit. `options.body` is a body a framework already read
  * (still checked against the limit; a body parser has decoded it already).
  * `options.compression` compresses answers for clients that accept it. Never rejects;
  * failures become JSON errors.

@@ -83,7 +83,7 @@ export const serverSettingsSchema = z.strictObject({
     .optional(),
   /**
    * gzip/deflate answers for clients that send `Accept-Encoding` (applied by `serve()`;
-   * Express/Fastify apps use their own middleware). Request bodies in gzip, deflate or br are
+   * Express/Fastify apps use their own middleware). Request bodies in gzip or deflate are
    * decoded whatever this says. Default `{ enabled: false, threshold: 1024, level: 6 }`.
    */
   compression: z

@@ -51,7 +51,6 @@ export const ADAPTER_CONFORMANCE_TESTS = [
   'a streamed body over the limit is 413',
   'a gzip or deflate request body is decoded',
   'a raw deflate or x-gzip request body is decoded',
-  'a br request body is decoded',
   'a compressed body that inflates past the limit is 413',
   'an unknown Content-Encoding is 415 with Accept-Encoding',
   'a body that is not valid gzip is 400',
@@ -440,13 +439,6 @@ export function runAdapterConformance(options: AdapterConformanceOptions): void 
       );
     });
 
-    test('a br request body is decoded', async () => {
-      expectEcho(
-        await call('/v2/models/echo/infer', compressed('br', brotliCompressSync, jsonRequest([5]))),
-        [5],
-      );
-    });
-
     test('a compressed body that inflates past the limit is 413', async () => {
       // A valid request padded to 4 MiB: 4 KiB on the wire, 64 times the limit decoded.
       const body = jsonInfer([1, 2]);
@@ -468,6 +460,15 @@ export function runAdapterConformance(options: AdapterConformanceOptions): void 
       });
       expect(expectError(reply, 415)).toMatch(/zstd/);
       expect(reply.headers.get('accept-encoding') ?? '').toMatch(/gzip/);
+      // Brotli is refused too: a few bytes of it inflate to the whole body limit.
+      const br = await call(
+        '/v2/models/echo/infer',
+        compressed('br', brotliCompressSync, jsonRequest([1])),
+      );
+      expect(expectError(br, 415)).toMatch(/br/);
+      // A request without a body has nothing coded, whatever its header says.
+      const bodyless = await call('/v2/health/live', { headers: { 'content-encoding': 'zstd' } });
+      expect(bodyless.status).toBe(200);
     });
 
     test('a body that is not valid gzip is 400', async () => {

@@ -4,10 +4,16 @@
  * `Accept-Encoding` negotiation on its own.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { defineModel, type InferServer, InvalidOptionError, serve } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { negotiateCoding, resolveCompression } from '../../src/adapters/content-coding';
+import {
+  decodeRequestBody,
+  encodeResponse,
+  negotiateCoding,
+  resolveCompression,
+} from '../../src/adapters/content-coding';
+import type { ServiceRequest, ServiceResponse } from '../../src/adapters/service-contract';
 
 const echo = () =>
   defineModel({
@@ -126,11 +132,20 @@ describe('serve() with compression', () => {
     expect(Array.from(new Float32Array(data.buffer))).toEqual(VALUES);
   });
 
-  it('leaves answers under the threshold alone', async () => {
+  it('leaves answers under the threshold uncompressed (still Vary)', async () => {
     const answer = await post(server.url, jsonBody([1, 2]), { 'accept-encoding': 'gzip' });
     expect(answer.headers['content-encoding']).toBeUndefined();
-    expect(answer.headers.vary).toBeUndefined();
+    expect(answer.headers.vary).toMatch(/accept-encoding/i);
     expect(JSON.parse(answer.body.toString('utf8')).outputs[0].data).toEqual([1, 2]);
+  });
+
+  it('answers HEAD with the Vary of GET', async () => {
+    const head = await fetch(`${server.url}/v2/docs/openapi.json`, {
+      method: 'HEAD',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('vary')).toMatch(/accept-encoding/i);
   });
 
   it('compresses nothing when off (the default)', async () => {
@@ -209,5 +224,78 @@ describe('Accept-Encoding negotiation', () => {
     expect(resolveCompression({ threshold: 0, level: 9 })).toEqual({ threshold: 0, level: 9 });
     expect(() => resolveCompression({ threshold: -1 })).toThrow(/threshold/);
     expect(() => resolveCompression({ level: 0 })).toThrow(/level/);
+  });
+});
+
+describe('encodeResponse', () => {
+  /** A binary answer in parts whose joined `body` counts its reads, as the service builds it. */
+  function partsAnswer() {
+    const parts = [Buffer.from('{"outputs":[]}'), new Uint8Array(4096).fill(7)];
+    let joins = 0;
+    const response = { status: 200, headers: { 'content-type': 'application/octet-stream' } };
+    Object.defineProperty(response, 'body', {
+      enumerable: true,
+      get: () => {
+        joins++;
+        return Buffer.concat(parts);
+      },
+    });
+    Object.defineProperty(response, 'bodyParts', { value: parts, writable: true });
+    return { response: response as unknown as ServiceResponse, parts, joins: () => joins };
+  }
+
+  it('does not join a binary answer it does not compress', async () => {
+    const options = { threshold: 1024, level: 6 };
+    for (const accept of [undefined, 'identity', 'br']) {
+      const { response, parts, joins } = partsAnswer();
+      const sent = await encodeResponse(response, accept, options);
+      expect(joins()).toBe(0);
+      expect(sent.bodyParts).toBe(parts);
+      expect(sent.headers.vary).toBe('accept-encoding');
+    }
+  });
+
+  it('compresses a binary answer it is asked to, from its joined body', async () => {
+    const { response, parts } = partsAnswer();
+    const sent = await encodeResponse(response, 'gzip', { threshold: 1024, level: 1 });
+    expect(sent.headers['content-encoding']).toBe('gzip');
+    expect(sent.bodyParts).toBeUndefined();
+    expect(gunzipSync(sent.body as Uint8Array)).toEqual(Buffer.concat(parts));
+  });
+});
+
+describe('decodeRequestBody', () => {
+  const requestOf = (body: Uint8Array, encoding: string): ServiceRequest => ({
+    method: 'POST',
+    path: '/v2/models/m/infer',
+    headers: { 'content-encoding': encoding },
+    body,
+  });
+
+  it('decodes many bodies at once, two at a time, failures releasing their turn', async () => {
+    const good = Array.from({ length: 8 }, (_, index) =>
+      requestOf(gzipSync(Buffer.from(`{"n":${index}}`)), 'gzip'),
+    );
+    const bad = Array.from({ length: 4 }, () => requestOf(Buffer.from('not gzip'), 'gzip'));
+    const results = await Promise.allSettled(
+      [...bad, ...good].map((request) => decodeRequestBody(request, 1024)),
+    );
+    expect(results.slice(0, 4).every((result) => result.status === 'rejected')).toBe(true);
+    expect(results.slice(4).every((result) => result.status === 'fulfilled')).toBe(true);
+    good.forEach((request, index) => {
+      expect(Buffer.from(request.body!).toString('utf8')).toBe(`{"n":${index}}`);
+      expect(request.headers['content-encoding']).toBeUndefined();
+    });
+  });
+
+  it('leaves a request without a body alone, whatever its coding', async () => {
+    const request: ServiceRequest = {
+      method: 'GET',
+      path: '/v2',
+      headers: { 'content-encoding': 'zstd' },
+    };
+    await decodeRequestBody(request, 1024);
+    expect(request.body).toBeUndefined();
+    expect(request.headers['content-encoding']).toBeUndefined();
   });
 });

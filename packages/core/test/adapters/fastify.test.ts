@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import compress from '@fastify/compress';
 import { inferPlugin } from '@infer/core/fastify';
 import { runAdapterConformance } from '@infer/core/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -15,6 +18,63 @@ runAdapterConformance({
     await app.register(inferPlugin, { service, maxBodySize, prefix: '/ml' });
     return listenFastify(app, '/ml');
   },
+});
+
+// @fastify/compress decodes request bodies itself unless a route opts out; the plugin's
+// routes do, so a compressed body is decoded once (by the plugin), and answers still go
+// through its compression.
+runAdapterConformance({
+  name: 'fastify 5 plugin beside @fastify/compress',
+  start: async ({ service, maxBodySize }) => {
+    const app = Fastify({ forceCloseConnections: true });
+    await app.register(compress);
+    await app.register(inferPlugin, { service, maxBodySize, prefix: '/ml' });
+    return listenFastify(app, '/ml');
+  },
+});
+
+describe('fastify plugin beside @fastify/compress', () => {
+  it('decodes a gzip body once and has its answer compressed by @fastify/compress', async () => {
+    const text = JSON.stringify({ values: Array.from({ length: 2000 }, (_, i) => i) });
+    const service = {
+      handle: async (request: { body?: Uint8Array }) => ({
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(request.body ?? []).toString('utf8'),
+      }),
+    };
+    const app = Fastify({ forceCloseConnections: true });
+    await app.register(compress);
+    await app.register(inferPlugin, { service, prefix: '/ml' });
+    const { url } = await listenFastify(app, '');
+    try {
+      const answer = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>(
+        (resolve, reject) => {
+          const request = httpRequest(`${url}/ml/v2/models/m/infer`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-encoding': 'gzip',
+              'accept-encoding': 'gzip',
+            },
+          });
+          request.on('response', (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () =>
+              resolve({ headers: response.headers, body: Buffer.concat(chunks) }),
+            );
+          });
+          request.on('error', reject);
+          request.end(gzipSync(text));
+        },
+      );
+      expect(answer.headers['content-encoding']).toBe('gzip');
+      expect(gunzipSync(answer.body).toString('utf8')).toBe(text);
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 describe('fastify plugin encapsulation', () => {
