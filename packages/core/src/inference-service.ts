@@ -260,7 +260,7 @@ export class InferenceService {
    * service.serverMetadata(); // { name: 'infer', version: '0.1.0', extensions: ['binary_tensor_data'] }
    */
   serverMetadata(): ServerMetadata {
-    const extensions = ['binary_tensor_data'];
+    const extensions = ['binary_tensor_data', 'classification'];
     if (this.#repositoryApi.enabled) extensions.push('model_repository');
     if (this.#metricsRoute) extensions.push('metrics');
     return { name: this.#name, version: VERSION, extensions };

@@ -8,6 +8,7 @@ import {
 import { createTypedArray, type InferenceRequest, type Tensor } from '@infer/codecs';
 import { asModelV1 } from './as-model-v1';
 import { type Batchability, batchabilityOf } from './batchability';
+import { CLASSIFICATION, checkClassifications, classify, isBatchedOutput } from './classification';
 import {
   httpStatusOf,
   InferError,
@@ -348,6 +349,8 @@ export class ServedModel {
     }
     throwIfAborted(options.signal);
     if (this.#validate) validateRequest(request, this.#metadata!);
+    // A bad classification parameter is 400 before the model runs.
+    if (request.outputs !== undefined) checkClassifications(request, this.#metadata!);
     if (options.transfer !== true) this.#callerOwned.add(request);
     const submitted = batcher.submit(request, {
       signal: options.signal,
@@ -356,7 +359,8 @@ export class ServedModel {
     });
     const requested = request.outputs;
     if (requested === undefined || requested.length === 0) return submitted;
-    return submitted.then((result) => selectOutputs(result, request, this.name));
+    const metadata = this.#metadata;
+    return submitted.then((result) => selectOutputs(result, request, this.name, metadata));
   }
 
   /** Refuses new requests, finishes queued and running ones, then unloads (or stops workers). */
@@ -424,11 +428,15 @@ function sameTrailingDims(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** Keeps the requested outputs, in the requested order; all when none were requested. */
+/**
+ * Keeps the requested outputs, in the requested order (all when none were requested), each
+ * replaced by its classification when it asks for one (`classification.ts`).
+ */
 function selectOutputs(
   result: PredictResult,
   request: InferenceRequest,
   model: string,
+  metadata: ModelMetadataV1 | undefined,
 ): PredictResult {
   const requested = request.outputs;
   if (requested === undefined || requested.length === 0) return result;
@@ -436,7 +444,9 @@ function selectOutputs(
   const outputs = requested.map((wanted) => {
     const output = byName.get(wanted.name);
     if (output === undefined) throw new OutputNotFoundError({ model, output: wanted.name });
-    return output;
+    const count = wanted.parameters?.[CLASSIFICATION];
+    if (count === undefined) return output;
+    return classify(output, count, isBatchedOutput(metadata, wanted.name));
   });
   return { ...result, outputs };
 }

@@ -60,6 +60,26 @@ describe('OIP JSON over InferenceService.handle (in process)', () => {
     expect(argmax(json.outputs[0]!.data).index).toBe(12);
   });
 
+  it('the classification extension gives the top 3 of the finch as "value:index" strings', async () => {
+    const { status, json } = await post('/v2/models/mobilenet/infer', {
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: pixels }],
+      outputs: [{ name: 'output', parameters: { classification: 3 } }],
+    });
+    expect(status).toBe(200);
+    const output = json.outputs[0] as unknown as {
+      datatype: string;
+      shape: number[];
+      data: string[];
+    };
+    expect(output).toMatchObject({ datatype: 'BYTES', shape: [1, 3] });
+    const [value, index] = output.data[0]!.split(':');
+    expect(index).toBe('12');
+    expect(Number(value)).toBeGreaterThan(16.9);
+    expect(Number(value)).toBeLessThan(17.4);
+    const values = output.data.map((entry) => Number(entry.split(':')[0]));
+    expect([...values].sort((a, b) => b - a)).toEqual(values);
+  });
+
   it('concurrent requests (batched by core along the dynamic dim) each get class 12', async () => {
     const body = {
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: pixels }],
