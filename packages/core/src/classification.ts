@@ -3,9 +3,10 @@
  * in triton-inference-server/server) and tritonclient asks for it
  * (`InferRequestedOutput(name, class_count=k)`): a requested output with
  * `parameters: { classification: k }` comes back as a BYTES tensor of the k highest values,
- * each `"<value>:<index>"`, highest first. A batched output (first dimension `-1` in the
- * model's metadata) is classified row by row, shape `[rows, k]`; any other output as a whole,
- * shape `[k]`. `k` is capped at the number of values classified.
+ * each `"<value>:<index>"`, highest first. A batched output (the model batches along its
+ * first dimension: `batchable: true`, or not declared and the output's metadata shape is
+ * `[-1, ...]` with rank >= 2) is classified row by row, shape `[rows, k]`; any other output
+ * as a whole, shape `[k]`. `k` is capped at the number of values classified.
  *
  * Protocol logic of every transport: REST and gRPC both reach it through `ServedModel`.
  *
@@ -18,7 +19,7 @@ import {
   type InferenceRequest,
   type Tensor,
 } from '@infer/codecs';
-import { BadRequestError } from './errors';
+import { BadRequestError, OutputEncodingError } from './errors';
 import type { ModelMetadataV1 } from './spec';
 
 /** The requested-output parameter of the extension. */
@@ -85,25 +86,43 @@ function classCount(value: unknown, output: string): number {
   return count;
 }
 
+/** Whom a malformed output is blamed on: the model (500), not the client. */
+export interface ClassifyContext {
+  model: string;
+  version?: string | undefined;
+  /** The first dimension is the batch: classified row by row. */
+  batched: boolean;
+}
+
 /**
  * The classification of `output` for a requested count: a BYTES tensor of
- * `"<value>:<index>"` strings, highest value first (NaN last, ties by index). `batched`:
- * the first dimension is the batch, classified row by row.
+ * `"<value>:<index>"` strings, highest value first (NaN last, ties by index). Runs after the
+ * model: an output whose datatype cannot be ranked or whose data does not fill its shape is
+ * the model's fault, `OutputEncodingError` (500).
  *
  * @example
- * classify({ name: 'p', datatype: 'FP32', shape: [1, 4], data: new Float32Array([1.5, 3.5, 0.5, 2.5]) }, 2, true);
+ * classify({ name: 'p', datatype: 'FP32', shape: [1, 4], data: new Float32Array([1.5, 3.5, 0.5, 2.5]) }, 2, { model: 'm', batched: true });
  * // { name: 'p', datatype: 'BYTES', shape: [1, 2], data: ['3.5:1', '2.5:3'] as UTF-8 bytes }
  */
-export function classify(output: Tensor, requested: unknown, batched: boolean): Tensor {
+export function classify(output: Tensor, requested: unknown, context: ClassifyContext): Tensor {
+  const fault = (reason: string) =>
+    new OutputEncodingError({
+      model: context.model,
+      version: context.version,
+      output: output.name,
+      reason,
+    });
   if (!RANKED.has(output.datatype)) {
-    throw new BadRequestError(
-      `output "${output.name}" is ${output.datatype}: classification ranks numbers only`,
-    );
+    throw fault(`it is ${output.datatype}, and classification ranks numbers only`);
   }
   const count = classCount(requested, output.name);
   const values = rankable(output);
-  const rows = batched && output.shape.length >= 2 ? output.shape[0]! : 1;
-  const rowSize = rows === 0 ? 0 : values.length / rows;
+  const byRow = context.batched && output.shape.length >= 2;
+  const rows = byRow ? output.shape[0]! : 1;
+  const rowSize = (byRow ? output.shape.slice(1) : output.shape).reduce((a, b) => a * b, 1);
+  if (rows * rowSize !== values.length) {
+    throw fault(`shape [${output.shape.join(',')}] does not hold its ${values.length} values`);
+  }
   const k = Math.min(count, rowSize);
   const data: Uint8Array[] = [];
   for (let row = 0; row < rows; row++) {
@@ -112,12 +131,19 @@ export function classify(output: Tensor, requested: unknown, batched: boolean): 
       data.push(encoder.encode(`${String(values[start + index])}:${index}`));
     }
   }
-  const shape = batched && output.shape.length >= 2 ? [rows, k] : [k];
-  return { name: output.name, datatype: 'BYTES', shape, data };
+  return { name: output.name, datatype: 'BYTES', shape: byRow ? [rows, k] : [k], data };
 }
 
-/** Whether `name` is batched in `metadata`: its first dimension is dynamic (-1). */
-export function isBatchedOutput(metadata: ModelMetadataV1 | undefined, name: string): boolean {
+/**
+ * Whether output `name` is batched: the model says it batches (`batchable: true`), or says
+ * nothing and the output's metadata shape is `[-1, ...]` (rank >= 2).
+ */
+export function isBatchedOutput(
+  batchable: boolean | undefined,
+  metadata: ModelMetadataV1 | undefined,
+  name: string,
+): boolean {
+  if (batchable !== undefined) return batchable;
   const shape = metadata?.outputs.find((output) => output.name === name)?.shape;
   return shape !== undefined && shape.length >= 2 && shape[0] === -1;
 }

@@ -257,7 +257,7 @@ export class InferenceService {
    * The server metadata: name, version and the protocol extensions served.
    *
    * @example
-   * service.serverMetadata(); // { name: 'infer', version: '0.1.0', extensions: ['binary_tensor_data'] }
+   * service.serverMetadata(); // { name: 'infer', version: '0.1.0', extensions: ['binary_tensor_data', 'classification'] }
    */
   serverMetadata(): ServerMetadata {
     const extensions = ['binary_tensor_data', 'classification'];

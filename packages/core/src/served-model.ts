@@ -334,6 +334,30 @@ export class ServedModel {
     }
   }
 
+  /**
+   * Keeps the requested outputs, in the requested order (all when none were requested), each
+   * replaced by its classification when it asks for one (`classification.ts`).
+   */
+  #selectOutputs(result: PredictResult, request: InferenceRequest): PredictResult {
+    const requested = request.outputs;
+    if (requested === undefined || requested.length === 0) return result;
+    const byName = new Map(result.outputs.map((output) => [output.name, output]));
+    const outputs = requested.map((wanted) => {
+      const output = byName.get(wanted.name);
+      if (output === undefined) {
+        throw new OutputNotFoundError({ model: this.name, output: wanted.name });
+      }
+      const count = wanted.parameters?.[CLASSIFICATION];
+      if (count === undefined) return output;
+      return classify(output, count, {
+        model: this.name,
+        version: this.version,
+        batched: isBatchedOutput(this.model.batchable, this.#metadata, wanted.name),
+      });
+    });
+    return { ...result, outputs };
+  }
+
   #predict(request: InferenceRequest, options: ServedPredictOptions): Promise<PredictResult> {
     const batcher = this.#batcher;
     if (this.#state !== 'ready' || batcher === undefined) {
@@ -359,8 +383,7 @@ export class ServedModel {
     });
     const requested = request.outputs;
     if (requested === undefined || requested.length === 0) return submitted;
-    const metadata = this.#metadata;
-    return submitted.then((result) => selectOutputs(result, request, this.name, metadata));
+    return submitted.then((result) => this.#selectOutputs(result, request));
   }
 
   /** Refuses new requests, finishes queued and running ones, then unloads (or stops workers). */
@@ -426,29 +449,6 @@ function sameTrailingDims(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let index = 1; index < a.length; index++) if (a[index] !== b[index]) return false;
   return true;
-}
-
-/**
- * Keeps the requested outputs, in the requested order (all when none were requested), each
- * replaced by its classification when it asks for one (`classification.ts`).
- */
-function selectOutputs(
-  result: PredictResult,
-  request: InferenceRequest,
-  model: string,
-  metadata: ModelMetadataV1 | undefined,
-): PredictResult {
-  const requested = request.outputs;
-  if (requested === undefined || requested.length === 0) return result;
-  const byName = new Map(result.outputs.map((output) => [output.name, output]));
-  const outputs = requested.map((wanted) => {
-    const output = byName.get(wanted.name);
-    if (output === undefined) throw new OutputNotFoundError({ model, output: wanted.name });
-    const count = wanted.parameters?.[CLASSIFICATION];
-    if (count === undefined) return output;
-    return classify(output, count, isBatchedOutput(metadata, wanted.name));
-  });
-  return { ...result, outputs };
 }
 
 /** A request of zeros (dynamic dims = 1) for warm-up. */
