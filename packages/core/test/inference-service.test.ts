@@ -652,7 +652,16 @@ describe('docs, OpenAPI and metrics', () => {
         '/v2/models/{model_name}/versions/{model_version}/ready',
       ].sort(),
     );
-    expect(document.paths['/v2/models/{model_name}/infer']!.post!.responses).toHaveProperty('415');
+    const infer = document.paths['/v2/models/{model_name}/infer']!.post! as {
+      responses: object;
+      parameters: { name: string; in: string }[];
+    };
+    expect(infer.responses).toHaveProperty('415');
+    // The path parameter and the Content-Encoding header the adapters decode.
+    expect(infer.parameters.map(({ name, in: where }) => `${where}:${name}`)).toEqual([
+      'path:model_name',
+      'header:Content-Encoding',
+    ]);
     // Every $ref resolves inside the document.
     const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)];
     for (const [, name] of refs) expect(document.components.schemas, name).toHaveProperty(name!);

@@ -187,8 +187,21 @@ function operationOf(route: Route): Operation {
     case 'infer':
       return {
         ...base,
+        parameters: [
+          ...params,
+          {
+            name: 'Content-Encoding',
+            in: 'header',
+            required: false,
+            description:
+              'gzip or deflate: the body is decoded first, the size limit applying to the decoded body.',
+            schema: { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'identity'] },
+          },
+        ],
         requestBody: {
           required: true,
+          description:
+            'A requested output may carry `"parameters": {"classification": k}` (the classification extension): it is then answered as BYTES `"value:index"` strings of its k highest values.',
           content: {
             ...json(ref('inference_request')),
             'application/octet-stream': {
@@ -209,7 +222,7 @@ function operationOf(route: Route): Operation {
           '400': error('Bad request: malformed body or inputs that do not fit the model'),
           ...notFound,
           '413': error('Body too large'),
-          '415': error('Unsupported Content-Type'),
+          '415': error('Unsupported Content-Type or Content-Encoding'),
           '500': error('Model failed'),
           '503': error('Model not ready, overloaded (Retry-After) or shutting down'),
           '504': error('Timed out'),
