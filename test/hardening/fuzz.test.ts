@@ -3,11 +3,14 @@
  * FP32/INT64/BYTES echo model and the real MobileNet: random JSON, mutated valid requests
  * (dropped, duplicated and retyped fields, huge/negative/fractional dims, shapes that do not
  * match the data, deep nesting, long and unicode strings), invalid UTF-8, random binary bodies
- * with random or lying `Inference-Header-Content-Length`, random content types, paths and
- * methods. Every answer must be a 2xx (an accidentally valid request) or a 4xx with a JSON
+ * with random or lying `Inference-Header-Content-Length`, compressed bodies (gzip, deflate,
+ * raw deflate; truncated, corrupted, layered, mislabelled, bombs past the limit), random
+ * content types, paths and methods. Every answer must be a 2xx (an accidentally valid request) or a 4xx with a JSON
  * `{"error"}` body: never a 5xx, never a crash, never a hang (each request has a deadline),
  * and a valid request right after each case still succeeds.
  */
+
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { DATATYPES, encodeInferenceRequest } from '@infer/codecs';
 import type { InferServer } from '@infer/core';
 import fc from 'fast-check';
@@ -469,6 +472,46 @@ const headerCase = fc
     };
   });
 
+const COMPRESSORS: Record<string, (bytes: Buffer) => Buffer> = {
+  gzip: gzipSync,
+  deflate: deflateSync,
+  raw: deflateRawSync,
+};
+
+/** A valid or random body, compressed, then maybe cut, corrupted or mislabelled. */
+const compressedCase = fc
+  .record({
+    body: fc.oneof(
+      fc.nat(99).map((seed) => Buffer.from(JSON.stringify(echoBody(seed, 1 + (seed % 3))))),
+      fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
+      // Inflates past the 1 MiB limit from a few KiB on the wire.
+      fc.constant(Buffer.alloc(2 * MAX_BODY, 0x20)),
+    ),
+    layers: fc.array(fc.constantFrom('gzip', 'deflate', 'raw'), { minLength: 1, maxLength: 3 }),
+    header: fc.option(
+      fc.constantFrom('gzip', 'x-gzip', 'deflate', 'gzip, gzip', 'deflate, gzip', 'br', 'GZIP'),
+    ),
+    cut: fc.option(fc.nat(64)),
+    flip: fc.option(fc.nat(4096)),
+  })
+  .map(({ body, layers, header, cut, flip }): HttpCall => {
+    let bytes: Buffer = body;
+    for (const layer of layers) bytes = COMPRESSORS[layer]!(bytes);
+    if (cut !== null) bytes = bytes.subarray(0, Math.max(0, bytes.byteLength - 1 - cut));
+    if (flip !== null && bytes.byteLength > 0) {
+      bytes = Buffer.from(bytes);
+      bytes[flip % bytes.byteLength]! ^= 0xff;
+    }
+    // The header the layers call for (raw deflate is sent as "deflate"), unless one is drawn.
+    const named = layers.map((layer) => (layer === 'raw' ? 'deflate' : layer)).join(', ');
+    return {
+      method: 'POST',
+      path: '/v2/models/echo/infer',
+      headers: { 'content-type': 'application/json', 'content-encoding': header ?? named },
+      body: bytes,
+    };
+  });
+
 const labelled = (label: string, arbitrary: fc.Arbitrary<HttpCall>) =>
   arbitrary.map((call): HttpCall => ({ ...call, label }));
 
@@ -483,6 +526,7 @@ const caseArb = fc.oneof(
   { arbitrary: labelled('lyingBinaryCase', lyingBinaryCase), weight: 8 },
   { arbitrary: labelled('randomRouteCase', randomRouteCase), weight: 10 },
   { arbitrary: labelled('headerCase', headerCase), weight: 4 },
+  { arbitrary: labelled('compressedCase', compressedCase), weight: 6 },
 );
 
 /** Hand-picked edge cases run before the random ones. */
