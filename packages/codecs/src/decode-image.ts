@@ -125,7 +125,10 @@ export function imageBytes(input: Uint8Array | string, what: string): Uint8Array
   let text = typeof input === 'string' ? input : new TextDecoder('latin1').decode(input);
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   if (comma >= 0) text = text.slice(comma + 1);
-  return decodeBase64(text.trim(), `${what} (neither a known image format nor base64)`);
+  const bytes = decodeBase64(text.trim(), `${what} (neither a known image format nor base64)`);
+  // sharp throws a plain Error on no bytes at all: the client's fault, so a CodecError here.
+  if (bytes.byteLength === 0) throw new CodecError(`${what} is empty: send the image's bytes`);
+  return bytes;
 }
 
 /**
@@ -154,15 +157,16 @@ export async function decodeImageWith(
 ): Promise<Tensor<'UINT8'> | Tensor<'FP32'>> {
   const bytes = imageBytes(input, what);
   const sharp = await loadSharp();
-  let pipeline = sharp(bytes, { failOn: 'error' });
-  if (settings.width !== undefined || settings.height !== undefined) {
-    pipeline = pipeline.resize(settings.width, settings.height, { fit: settings.fit });
-  }
-  if (settings.channels === 1) pipeline = pipeline.removeAlpha().greyscale();
-  else if (settings.channels === 3) pipeline = pipeline.removeAlpha().toColourspace('srgb');
-  else pipeline = pipeline.ensureAlpha().toColourspace('srgb');
-  let raw: Awaited<ReturnType<typeof pipeline.toBuffer>>;
+  let raw: { data: Uint8Array; info: { width: number; height: number; channels: number } };
   try {
+    // Inside the try: sharp can throw while building the pipeline too, not only while decoding.
+    let pipeline = sharp(bytes, { failOn: 'error' });
+    if (settings.width !== undefined || settings.height !== undefined) {
+      pipeline = pipeline.resize(settings.width, settings.height, { fit: settings.fit });
+    }
+    if (settings.channels === 1) pipeline = pipeline.removeAlpha().greyscale();
+    else if (settings.channels === 3) pipeline = pipeline.removeAlpha().toColourspace('srgb');
+    else pipeline = pipeline.ensureAlpha().toColourspace('srgb');
     raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
   } catch (cause) {
     throw new CodecError(`${what} could not be decoded as an image: ${(cause as Error).message}`, {

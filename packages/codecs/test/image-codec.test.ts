@@ -63,6 +63,13 @@ describe('decodeImage on fixtures/finch.jpeg (real sharp)', () => {
         CodecError.isInstance(error) &&
         /^image could not be decoded as an image: /.test((error as Error).message),
     );
+    // No bytes at all (an empty BYTES element, an empty upload): a CodecError (400), not
+    // sharp's plain Error, which a server would answer 500 and fail the whole batch with.
+    for (const empty of ['', new Uint8Array(0), 'data:image/jpeg;base64,']) {
+      await expect(decodeImage(empty)).rejects.toSatisfy(
+        (error) => CodecError.isInstance(error) && /^image is empty/.test((error as Error).message),
+      );
+    }
     await expect(decodeImage('%%%')).rejects.toThrow(
       'image (neither a known image format nor base64) is not valid base64: character "%" at 0',
     );

@@ -5,6 +5,7 @@ import {
   ImageClassifier,
   InvalidInputError,
   InvalidOptionError,
+  loadModel,
   type PredictResult,
 } from '../../src/index';
 
@@ -106,6 +107,37 @@ describe('ImageClassifier', () => {
         ],
       }),
     ).rejects.toMatchObject({ code: 'INFER_ERR_CODEC' });
+  });
+
+  it('answers an empty image 400 alone, its batchmates still served', async () => {
+    const classifier = new ImageClassifier(channelMeans().model, {
+      image: { width: 8, height: 8, layout: 'CHW' },
+    });
+    const served = await loadModel(classifier, { batching: { maxBatchSize: 8 } });
+    try {
+      const image = (bytes: Uint8Array) =>
+        served.predict({
+          inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [bytes] }],
+        });
+      const results = await Promise.allSettled([
+        image(finch),
+        image(new Uint8Array(0)),
+        image(finch),
+        image(finch),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({
+        code: 'INFER_ERR_CODEC', // 400
+        message: expect.stringMatching(/empty/),
+      });
+    } finally {
+      await served.close();
+    }
   });
 
   it('validates its options', () => {
