@@ -70,6 +70,24 @@ export async function benchCommand(args: string[], io: CliIO): Promise<number> {
     preprocess: (values.preprocess ?? 'imagenet') as ImagePreprocess,
   });
   const body = JSON.stringify({ inputs });
+  // One request first: a load of requests the server refuses measures nothing.
+  const probe = await fetch(`${base}/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  }).catch((error: { cause?: { message?: string }; message: string }) => {
+    throw new CliError(`${base}/infer: ${error.cause?.message ?? error.message}`);
+  });
+  if (!probe.ok) {
+    const text = await probe.text();
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {}
+    throw new CliError(
+      `the first request was refused (HTTP ${probe.status}: ${message}); nothing was benchmarked. Fix the request (--input) and run again`,
+    );
+  }
   io.stderr.write(
     `bench ${base}/infer: ${connections} connections, ${duration} s, body ${body.length} bytes\n`,
   );
