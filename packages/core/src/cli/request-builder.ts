@@ -31,7 +31,7 @@ const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 /**
  * Builds the inputs of an OIP request from `--input name=value` flags and the model's
  * metadata. A value is `@file.png` (decoded to a tensor shaped like the input: NCHW or
- * NHWC, resized; FP32 normalised per `preprocess`), `@file.json` or a JSON literal (a
+ * NHWC, resized; FP32 normalised per `preprocess`; sent as is, base64, to a BYTES input), `@file.json` or a JSON literal (a
  * tensor object or a nested array; datatype from metadata), or plain text (BYTES).
  * Inputs without a flag get zeros (dynamic dims = 1).
  *
@@ -101,7 +101,19 @@ async function inputFrom(
       throw new CliError(`--input ${name}: cannot read ${file}: ${(error as Error).message}`);
     }
     const extension = extname(file).toLowerCase();
-    if (IMAGE_EXTENSIONS.has(extension)) return imageInput(name, bytes, meta, preprocess);
+    if (IMAGE_EXTENSIONS.has(extension)) {
+      // A model that takes encoded images (BYTES, as the image classifier pipeline): the file
+      // itself, as base64 text in JSON.
+      if (meta?.datatype === 'BYTES') {
+        return {
+          name,
+          datatype: 'BYTES',
+          shape: [1],
+          data: [Buffer.from(bytes).toString('base64')],
+        };
+      }
+      return imageInput(name, bytes, meta, preprocess);
+    }
     const text = new TextDecoder().decode(bytes);
     if (extension === '.json') return jsonInput(name, parseJson(text, `${name} (${file})`), meta);
     return { name, datatype: 'BYTES', shape: [1], data: [text] };
