@@ -14,6 +14,7 @@
  */
 import {
   bfloat16sToFloat32,
+  DATATYPES,
   type Datatype,
   halvesToFloat32,
   type InferenceRequest,
@@ -25,21 +26,10 @@ import type { ModelMetadataV1 } from './spec';
 /** The requested-output parameter of the extension. */
 export const CLASSIFICATION = 'classification';
 
-/** Datatypes whose values can be ranked (not BOOL, not BYTES). */
-const RANKED = new Set<Datatype>([
-  'UINT8',
-  'UINT16',
-  'UINT32',
-  'UINT64',
-  'INT8',
-  'INT16',
-  'INT32',
-  'INT64',
-  'FP16',
-  'BF16',
-  'FP32',
-  'FP64',
-]);
+/** Datatypes whose values can be ranked: every one but BOOL and BYTES. */
+const RANKED = new Set<Datatype>(
+  DATATYPES.filter((datatype) => datatype !== 'BOOL' && datatype !== 'BYTES'),
+);
 
 /** Above this count, rank by sorting every index instead of keeping a short list. */
 const SHORT_LIST = 64;
