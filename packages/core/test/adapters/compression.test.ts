@@ -3,8 +3,8 @@
  * `node:http` so the coded bytes are seen as sent (fetch would decode them), and the
  * `Accept-Encoding` negotiation on its own.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
+import { encodeInferenceRequest } from '@infer/codecs';
 import { defineModel, type InferServer, InvalidOptionError, serve } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +14,7 @@ import {
   resolveCompression,
 } from '../../src/adapters/content-coding';
 import type { ServiceRequest, ServiceResponse } from '../../src/adapters/service-contract';
+import { rawRequest } from '../../src/testing/raw-request';
 
 const echo = () =>
   defineModel({
@@ -26,35 +27,12 @@ const echo = () =>
 /** 1000 values: a JSON answer of several KiB. */
 const VALUES = Array.from({ length: 1000 }, (_, index) => index / 8);
 
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-function post(
-  url: string,
-  body: Buffer | string,
-  headers: Record<string, string> = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(`${url}/v2/models/echo/infer`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    request.on('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks),
-        }),
-      );
-    });
-    request.on('error', reject);
-    request.end(body);
+/** POSTs to the echo model on raw `node:http` (`rawRequest`), so coded answers stay coded. */
+function post(url: string, body: Uint8Array | string, headers: Record<string, string> = {}) {
+  return rawRequest(`${url}/v2/models/echo/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    chunks: [Buffer.from(body)],
   });
 }
 
@@ -63,29 +41,17 @@ const jsonBody = (values: number[]) =>
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, values.length], data: values }],
   });
 
-function binaryBody(values: number[]): { body: Buffer; headers: Record<string, string> } {
-  const data = Buffer.from(new Float32Array(values).buffer);
-  const header = Buffer.from(
-    JSON.stringify({
+/** The binary extension, outputs in binary too. */
+const binaryBody = (values: number[]) =>
+  encodeInferenceRequest(
+    {
       inputs: [
-        {
-          name: 'x',
-          datatype: 'FP32',
-          shape: [1, values.length],
-          parameters: { binary_data_size: data.byteLength },
-        },
+        { name: 'x', datatype: 'FP32', shape: [1, values.length], data: new Float32Array(values) },
       ],
       parameters: { binary_data_output: true },
-    }),
-  );
-  return {
-    body: Buffer.concat([header, data]),
-    headers: {
-      'content-type': 'application/octet-stream',
-      'inference-header-content-length': String(header.byteLength),
     },
-  };
-}
+    { binary: true },
+  );
 
 describe('serve() with compression', () => {
   let server: InferServer;
