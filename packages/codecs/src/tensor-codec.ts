@@ -92,7 +92,7 @@ export function checkTensor(tensor: Tensor, list: string, index = -1): ElementCo
         ? 'an array of Uint8Array'
         : typedArrayConstructor(tensor.datatype).name;
     throw new CodecError(
-      `${context.where}: data of a ${tensor.datatype} tensor must be ${expected}`,
+      `${context.where}: data of a ${tensor.datatype} tensor must be ${expected}, got ${describeValue(tensor.data)}`,
       {
         input: tensor.name,
       },

@@ -5,7 +5,12 @@ import {
   createOipRun,
   requestRows,
 } from '@infer/batching';
-import { createTypedArray, type InferenceRequest, type Tensor } from '@infer/codecs';
+import {
+  checkInferenceRequest,
+  createTypedArray,
+  type InferenceRequest,
+  type Tensor,
+} from '@infer/codecs';
 import { asModelV1 } from './as-model-v1';
 import { type Batchability, batchabilityOf } from './batchability';
 import { CLASSIFICATION, checkClassifications, classify, isBatchedOutput } from './classification';
@@ -317,9 +322,10 @@ export class ServedModel {
 
   /**
    * Runs one request through the batcher (and pool): validates it against the metadata,
-   * queues it, returns its own outputs (filtered to the requested ones). Rejects with
-   * `ModelNotReadyError`, `InvalidInputError`, `OverloadedError`, `TimeoutError`,
-   * `AbortError` or `ModelFailedError`.
+   * queues it, returns its own outputs (filtered to the requested ones). A request made in
+   * code is first checked for its form (typed data of each datatype, `checkInferenceRequest`).
+   * Rejects with `CodecError` or `InvalidInputError` (400), `ModelNotReadyError`,
+   * `OverloadedError`, `TimeoutError`, `AbortError` or `ModelFailedError`.
    *
    * @example
    * const { outputs } = await served.predict({ inputs: [x] }, { signal: AbortSignal.timeout(100) });
@@ -372,6 +378,8 @@ export class ServedModel {
       });
     }
     throwIfAborted(options.signal);
+    // A request made in code (not decoded from a body) may hold plain arrays or typos.
+    if (options.transfer !== true) checkInferenceRequest(request);
     if (this.#validate) validateRequest(request, this.#metadata!);
     // A bad classification parameter is 400 before the model runs.
     if (request.outputs !== undefined) checkClassifications(request, this.#metadata!);

@@ -161,6 +161,49 @@ describe('ServedModel predict', () => {
     expect(g.calls).toEqual([]);
   });
 
+  it('checks the form of a request made in code: plain arrays, missing inputs, typos are 400 before the model runs', async () => {
+    const g = gatedModel();
+    const s = await start(g.model);
+    const bad: Array<[unknown, string]> = [
+      [undefined, 'an inference request must be an object with inputs, got nothing'],
+      [{}, 'inputs is missing'],
+      [{ inputs: 'x' }, 'inputs must be an array of tensors, got "x"'],
+      [{ inputs: [null] }, 'inputs[0] must be a tensor object, got null'],
+      [
+        { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: ['a', 'b'] }] },
+        'inputs[0] "x": data of a FP32 tensor must be Float32Array, got an array',
+      ],
+      [
+        { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: new Float64Array(2) }] },
+        'must be Float32Array, got Float64Array',
+      ],
+      [
+        { inputs: [{ name: 'x', datatype: 'fp32', shape: [1, 2], data: new Float32Array(2) }] },
+        'inputs[0] "x": unknown datatype "fp32"',
+      ],
+      [
+        { inputs: [{ name: 'x', datatype: 'FP32', data: new Float32Array(2) }] },
+        'inputs[0] "x": shape must be an array, got nothing',
+      ],
+      [
+        { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, -2], data: new Float32Array(2) }] },
+        'must be a non-negative integer',
+      ],
+      [{ inputs: [{ datatype: 'FP32' }] }, 'inputs[0].name must be a string, got nothing'],
+      [{ ...row([1, 2]), outputs: ['y'] }, 'outputs[0] must be an object with a string name'],
+      [{ ...row([1, 2]), parameters: { k: {} } }, 'parameters.k must be a string, number or'],
+    ];
+    for (const [request, message] of bad) {
+      const failure = s.predict(request as InferenceRequest);
+      await expect(failure, message).rejects.toMatchObject({ code: 'INFER_ERR_CODEC' });
+      await expect(failure).rejects.toThrow(message);
+    }
+    expect(g.calls).toEqual([]);
+    // A good request right after is served.
+    const ok = await s.predict(row([1, 2]));
+    expect(Array.from(ok.outputs[0]!.data as Float32Array)).toEqual([2, 3]);
+  });
+
   it('a bad request batched with good ones fails alone (400); the others get their answers', async () => {
     const model = defineModel({
       name: 'picky',
