@@ -305,7 +305,13 @@ async function execute(
     return Array.isArray(out) ? out : [out];
   }
   return tf.tidy(() => {
-    const out = model.predict(feeds.length === 1 ? (feeds[0] as tf.Tensor) : feeds);
+    const input = feeds.length === 1 ? (feeds[0] as tf.Tensor) : feeds;
+    // predict() splits the rows into batches of 32 and concatenates the results, which
+    // fails for zero rows; apply() runs the graph once on the whole input.
+    const out =
+      feeds[0]?.shape[0] === 0
+        ? (model.apply(input, { training: false }) as tf.Tensor | tf.Tensor[])
+        : model.predict(input);
     const all = Array.isArray(out) ? out : [out];
     return wanted.map(
       (spec) => all[loaded.outputs.findIndex((o) => o.key === spec.key)] as tf.Tensor,

@@ -116,4 +116,12 @@ describe('ESRGAN-slim x2 from @upscalerjs/esrgan-slim (a real layers model)', ()
     });
     expect(outputs[0]?.shape).toEqual([2, 16, 24, 3]);
   });
+
+  it('answers a request of zero rows with zero rows (Keras predict() alone fails on it)', async () => {
+    const { outputs } = await model.predict({
+      inputs: [{ name: 'LR', datatype: 'FP32', shape: [0, 8, 12, 3], data: new Float32Array(0) }],
+    });
+    expect(outputs[0]?.shape).toEqual([0, 16, 24, 3]);
+    expect(outputs[0]?.data).toHaveLength(0);
+  });
 });
