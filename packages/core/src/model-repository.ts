@@ -49,6 +49,8 @@ interface Entry {
   wanted: boolean;
   state: ModelState;
   reason: string | undefined;
+  /** The error of the last load, until a load starts again. */
+  loadError: Error | undefined;
   served: ServedModel | undefined;
   loading: Promise<ServedModel> | undefined;
   unloading: Promise<void> | undefined;
@@ -108,6 +110,7 @@ export class ModelRepository {
       wanted: load !== false,
       state: 'UNAVAILABLE',
       reason: 'not loaded yet',
+      loadError: undefined,
       served: undefined,
       loading: undefined,
       unloading: undefined,
@@ -247,6 +250,7 @@ export class ModelRepository {
       if (entry.unloading) await entry.unloading;
       entry.state = 'LOADING';
       entry.reason = undefined;
+      entry.loadError = undefined;
       this.#logger.info(
         { model: entry.model.name, version: entry.model.version },
         `loading ${name}`,
@@ -264,6 +268,7 @@ export class ModelRepository {
             });
         entry.state = 'UNAVAILABLE';
         entry.reason = (error as Error).message;
+        entry.loadError = error as Error;
         throw error;
       }
       entry.served = served;
@@ -282,11 +287,25 @@ export class ModelRepository {
 
   /**
    * Loads every model registered to be loaded, in parallel; resolves when all settled,
-   * with the failures (those models stay `UNAVAILABLE`; the others serve).
+   * with the failures (those models stay `UNAVAILABLE`; the others serve). With
+   * `retryFailed: false`, a model whose last load failed is not loaded again; its earlier
+   * error is among the failures.
+   *
+   * @example
+   * const failures = await repository.loadAll({ retryFailed: false });
    */
-  async loadAll(): Promise<{ name: string; version?: string; error: Error }[]> {
+  async loadAll(
+    options: { retryFailed?: boolean } = {},
+  ): Promise<{ name: string; version?: string; error: Error }[]> {
+    const retry = options.retryFailed ?? true;
     const entries = [...this.#entries.values()].flat().filter((entry) => entry.wanted);
-    const results = await Promise.allSettled(entries.map((entry) => this.#load(entry)));
+    const results = await Promise.allSettled(
+      entries.map((entry) =>
+        !retry && entry.loadError !== undefined && entry.loading === undefined
+          ? Promise.reject(entry.loadError)
+          : this.#load(entry),
+      ),
+    );
     return results.flatMap((result, index) => {
       if (result.status === 'fulfilled') return [];
       const { name, version } = entries[index]!.model;

@@ -180,13 +180,10 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
       ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     });
   for (const model of options.models ?? []) repository.add(model);
-  const failures = await repository.loadAll();
-  for (const failure of failures) {
-    logger.error(
-      { model: failure.name, version: failure.version, err: failure.error },
-      'model failed to load',
-    );
-  }
+  // A model of the caller's repository that already failed is not loaded a second time
+  // (`infer serve` loads and reports each model before this). Each failure was logged by
+  // the repository's logger when it happened.
+  await repository.loadAll({ retryFailed: false });
   const service = new InferenceService({
     repository,
     logger,

@@ -137,6 +137,30 @@ describe('ModelRepository', () => {
     await repository.close();
   });
 
+  it('loadAll({ retryFailed: false }) does not load a failed model again; the default retries it', async () => {
+    let loads = 0;
+    const repository = new ModelRepository().add(echo('good')).add(
+      echo('bad', undefined, {
+        load: () => {
+          loads++;
+          throw new Error(`attempt ${loads}`);
+        },
+      }),
+    );
+    await repository.loadAll();
+    expect(loads).toBe(1);
+    const kept = await repository.loadAll({ retryFailed: false });
+    expect(loads).toBe(1);
+    expect(kept.map((f) => [f.name, f.error.message])).toEqual([
+      ['bad', 'Model "bad" failed to load: attempt 1'],
+    ]);
+    const retried = await repository.loadAll();
+    expect(loads).toBe(2);
+    expect(retried.map((f) => f.error.message)).toEqual(['Model "bad" failed to load: attempt 2']);
+    expect(repository.status('good').state).toBe('READY');
+    await repository.close();
+  });
+
   it('unload drains: running requests finish, new ones get 503, then it is unavailable', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defineModel, serve } from '@infer/core';
+import { defineModel, ModelRepository, serve } from '@infer/core';
 import { runAdapterConformance } from '@infer/core/testing';
 import { describe, expect, it } from 'vitest';
 
@@ -144,6 +144,31 @@ describe('serve() options', () => {
     [{ settings: { port: 'x' } }, 'options.settings.port'],
   ])('rejects %j', async (options, message) => {
     await expect(serve(options as never)).rejects.toThrow(message);
+  });
+
+  it('does not load again a model of the given repository that already failed to load', async () => {
+    let loads = 0;
+    const repository = new ModelRepository().add(
+      defineModel({
+        name: 'broken',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+        load: () => {
+          loads++;
+          throw new Error('weights are corrupt');
+        },
+        predict: (request) => [request.input('x').tensor],
+      }),
+    );
+    await expect(repository.load('broken')).rejects.toThrow('weights are corrupt');
+    const server = await serve({ repository, port: 0 });
+    try {
+      expect(loads).toBe(1);
+      const ready = await fetch(`${server.url}/v2/models/broken/ready`);
+      expect(ready.status).toBe(503);
+    } finally {
+      await server.close();
+    }
   });
 
   it('gives the url with the bound port and loopback host by default', async () => {
