@@ -433,12 +433,20 @@ export class InferenceService {
         return this.#repositoryLoad(model!, request);
       case 'repository_unload':
         return this.#repositoryUnload(model!, request);
-      case 'docs':
+      case 'docs': {
+        // The page links `docs/openapi.json` relative to itself: from `/v2/docs/` that would
+        // be `/v2/docs/docs/openapi.json`, so the slash form redirects to the page (wherever
+        // the service is mounted: the Location is relative).
+        const slashes = trailingSlashes(request.path);
+        if (slashes > 0) {
+          return { status: 308, headers: { location: `${'../'.repeat(slashes)}docs` }, body: '' };
+        }
         return {
           status: 200,
           headers: { 'content-type': 'text/html; charset=utf-8' },
           body: this.#docsPage(),
         };
+      }
       case 'openapi':
         return { status: 200, headers: { ...JSON_HEADERS }, body: this.#openapiDocument() };
       case 'metrics':
@@ -788,4 +796,13 @@ function parseOptionalJson(request: ServiceRequest): unknown {
   } catch (cause) {
     throw new BadRequestError('request body is not valid JSON', { cause });
   }
+}
+
+/** How many `/` end the path part of a request path (before `?` or `#`). */
+function trailingSlashes(path: string): number {
+  const end = path.search(/[?#]/);
+  const pathname = end === -1 ? path : path.slice(0, end);
+  let count = 0;
+  while (pathname.charCodeAt(pathname.length - 1 - count) === 47 /* / */) count++;
+  return count;
 }
