@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { createModelFromSettings } from '@infer/core';
 import onnx, { createOnnxModel, defaultIntraOpThreads, OnnxModel } from '@infer/runtime-onnx';
 import { describe, expect, it } from 'vitest';
 import { MOBILENET } from './__fixtures__/inputs';
@@ -169,4 +170,25 @@ describe('workers and the runtime plugin', () => {
   ])('create() rejects settings with %s', (_label, settings, message) => {
     expect(() => createOnnxModel(settings as never)).toThrow(message);
   });
+
+  it.each<[Record<string, unknown>, string]>([
+    [
+      { parameters: { intraOpThreads: 'x' } },
+      'parameters.intraOpThreads: must be a positive integer',
+    ],
+    [{ parameters: { threads: 1 } }, 'parameters.threads: is not an @infer/runtime-onnx parameter'],
+    [{ uri: '' }, 'uri: must be the path of the .onnx file'],
+  ])(
+    'from a settings file, a bad %j is a SettingsError naming the file and field',
+    async (bad, message) => {
+      const settings = { name: 'm', runtime: '@infer/runtime-onnx', uri: MOBILENET, ...bad };
+      const entry = { settings, source: '/models/m/model-settings.json', baseDir: '/models/m' };
+      const failure = createModelFromSettings(entry as never);
+      await expect(failure).rejects.toMatchObject({
+        code: 'INFER_ERR_INVALID_SETTINGS',
+        file: '/models/m/model-settings.json',
+      });
+      await expect(failure).rejects.toThrow(`/models/m/model-settings.json: ${message}`);
+    },
+  );
 });

@@ -53,12 +53,55 @@ export async function createModelFromSettings(
   if (resolved.version !== undefined) runtimeSettings.version = resolved.version;
   if (resolved.uri !== undefined) runtimeSettings.uri = resolved.uri;
   if (resolved.parameters !== undefined) runtimeSettings.parameters = resolved.parameters;
-  const created = asModelV1(
-    await runtime.plugin.create(runtimeSettings),
-    `runtime ${runtime.plugin.name}`,
-  );
+  let created: ModelV1;
+  try {
+    created = asModelV1(
+      await runtime.plugin.create(runtimeSettings),
+      `runtime ${runtime.plugin.name}`,
+    );
+  } catch (error) {
+    throw asSettingsError(error, entry) ?? error;
+  }
   const model = resolved.classifier ? asClassifier(created, entry) : created;
   return { model, serving, runtime, entry };
+}
+
+/**
+ * A runtime's `InvalidOptionError` about the settings it was given, as a `SettingsError`
+ * naming the settings file and field: `settings.parameters.x` and `options.x` (an option the
+ * runtime built from `parameters.x`) become `parameters.x`, `options.path` becomes `uri`.
+ * Anything else: `undefined` (thrown as it is).
+ */
+function asSettingsError(error: unknown, entry: ModelSettingsEntry): SettingsError | undefined {
+  const { code, path, message } = (error ?? {}) as {
+    code?: unknown;
+    path?: unknown;
+    message?: unknown;
+  };
+  if (
+    code !== 'INFER_ERR_INVALID_OPTION' ||
+    typeof path !== 'string' ||
+    typeof message !== 'string'
+  ) {
+    return undefined;
+  }
+  const reason = message.startsWith(`${path} `) ? message.slice(path.length + 1) : message;
+  return new SettingsError([{ source: entry.source, field: settingsField(path, entry), reason }], {
+    cause: error,
+  });
+}
+
+/** The settings field an option path of a runtime came from (see {@link asSettingsError}). */
+function settingsField(path: string, entry: ModelSettingsEntry): string {
+  const match = /^(settings|options)\.([^.[]+)(.*)$/.exec(path);
+  if (match === null) return `parameters (${path})`;
+  const [, root, key, rest] = match as unknown as [string, string, string, string];
+  if (root === 'settings') return `${key}${rest}`;
+  if (key === 'path' && entry.settings.parameters?.['path'] === undefined) return `uri${rest}`;
+  if (entry.settings.parameters !== undefined && key in entry.settings.parameters) {
+    return `parameters.${key}${rest}`;
+  }
+  return `${key}${rest}`;
 }
 
 /** Wraps a model in an `ImageClassifier` as its settings' `classifier` field says. */
