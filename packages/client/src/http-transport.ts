@@ -13,7 +13,7 @@ import { chooseBinary } from './binary-choice';
 import type { ResolvedClientOptions } from './client-options';
 import { InferClientError, invalidInputFrom } from './errors';
 import { httpCall } from './http-call';
-import type { CallOptions, InferOptions } from './infer-types';
+import type { CallOptions, InferOptions, RequestedOutput } from './infer-types';
 import { jsonAnswer } from './json-answer';
 import type { ModelRef, Transport } from './transport';
 
@@ -118,9 +118,12 @@ function requestOf(tensors: Tensor[], options: InferOptions, binary: boolean): I
     : options.parameters;
   if (parameters !== undefined) request.parameters = parameters;
   if (options.outputs !== undefined) {
-    request.outputs = options.outputs.map((name) =>
-      binary ? { name, parameters: { binary_data: true } } : { name },
-    );
+    request.outputs = options.outputs.map((output) => {
+      const requested: RequestedOutput =
+        typeof output === 'string' ? { name: output } : { ...output };
+      if (binary) requested.parameters = { binary_data: true, ...requested.parameters };
+      return requested;
+    });
   }
   return request;
 }

@@ -32,6 +32,7 @@ export type {
   InputValue,
   OutputName,
   PlainElements,
+  RequestedOutput,
   TensorInput,
 } from './infer-types';
 export type { LiveSchema, ModelClient } from './model-client';

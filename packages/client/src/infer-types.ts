@@ -61,10 +61,20 @@ export type InferOutputs<S extends ModelSchema, O extends string = OutputName<S>
   [K in O & OutputName<S>]: Tensor<S['outputs'][K]['datatype']>;
 };
 
+/**
+ * A requested output with OIP parameters, e.g. `{ name: 'probs', parameters: { classification: 3 } }`
+ * (Triton's classification extension: the output comes back as BYTES `"score:index"` strings,
+ * read with `textOf`, whatever datatype the schema gives it).
+ */
+export interface RequestedOutput<O extends string = string> {
+  name: O;
+  parameters?: Parameters;
+}
+
 /** Options of one `infer()` call. */
 export interface InferOptions<O extends string = string> {
-  /** Ask for these outputs only. Default: every output the model returns. */
-  outputs?: readonly O[];
+  /** Ask for these outputs only, by name or with parameters. Default: every output the model returns. */
+  outputs?: readonly (O | RequestedOutput<O>)[];
   /** Request-level OIP parameters. Default: none. */
   parameters?: Parameters;
   /** Request id, echoed back in the response. Default: none. */

@@ -159,6 +159,20 @@ describe('model RPCs', () => {
     expect(textOf(only.outputs.label)).toEqual(['x']);
   });
 
+  it('requests an output with parameters (Triton classification), raw and typed contents', async () => {
+    for (const binary of [true, false]) {
+      const { outputs } = await client.model('pair').infer(
+        {
+          a: { data: new Float32Array([1, 2, 5, 4, 3, 3]), shape: [3, 2] },
+          tag: ['p', 'q', 'r'],
+        },
+        { outputs: [{ name: 'sum', parameters: { classification: 2 } }], binary },
+      );
+      expect(Object.keys(outputs)).toEqual(['sum']);
+      expect(textOf(outputs['sum'] as Tensor<'BYTES'>)).toEqual(['9:1', '6:2']);
+    }
+  });
+
   it('a GrpcClient is an OipClient: code written for REST takes it as is', async () => {
     const sum = async (any: OipClient) => {
       const { outputs } = await any.model('pair', pairSchema).infer({ a: [2, 3], tag: 't' });

@@ -71,7 +71,13 @@ export function modelInferRequest(
   };
   const parameters = encodeInferParameters(options.parameters);
   if (parameters !== undefined) message.parameters = parameters;
-  if (options.outputs !== undefined) message.outputs = options.outputs.map((name) => ({ name }));
+  if (options.outputs !== undefined) {
+    message.outputs = options.outputs.map((output) => {
+      if (typeof output === 'string') return { name: output };
+      const parameters = encodeInferParameters(output.parameters);
+      return parameters === undefined ? { name: output.name } : { name: output.name, parameters };
+    });
+  }
   if (raw) message.raw_input_contents = tensors.map(rawBytes);
   return message;
 }

@@ -128,6 +128,22 @@ export function roundTripSuite({ describe, it, expect }: SuiteApi, host: SuiteHo
       expect(result.id).toBe('req-7');
     });
 
+    it('requests an output with parameters: Triton classification, over JSON and binary', async () => {
+      for (const binary of [false, true]) {
+        const result = await client.model('pair').infer(
+          {
+            a: { data: new Float32Array([1, 2, 5, 4, 3, 3]), shape: [3, 2] },
+            tag: ['p', 'q', 'r'],
+          },
+          { outputs: [{ name: 'sum', parameters: { classification: 2 } }, 'count'], binary },
+        );
+        expect(Object.keys(result.outputs).sort()).toEqual(['count', 'sum']);
+        expect(result.outputs['sum']!.datatype).toBe('BYTES');
+        expect(textOf(result.outputs['sum'] as Tensor<'BYTES'>)).toEqual(['9:1', '6:2']);
+        expect(result.outputs['count']!.data).toEqual(new BigInt64Array([3n]));
+      }
+    });
+
     it('requests binary outputs for listed outputs too when it goes binary', async () => {
       const result = await client
         .model('pair')
