@@ -10,7 +10,7 @@ import type {
   TensorMetadata,
   WorkerSourceV1,
 } from './spec';
-import { validateRequest } from './validate-request';
+import { VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
 
 /** What a {@link defineModel} hook receives besides the request. */
 export interface ModelContext<State> {
@@ -171,18 +171,22 @@ export class DefinedModel<State> extends Model {
     request: InferenceRequest,
     options: PredictOptions,
   ): InferenceRequest | Promise<InferenceRequest> {
-    if (this.#options.validate !== false) validateRequest(request, this.#declared());
+    // ServedModel has checked it against the same metadata (VALIDATED): not twice.
+    if (this.#options.validate !== false && (options as ValidatedOptions)[VALIDATED] !== true) {
+      validateRequest(request, this.#declared());
+    }
     const hook = this.#options.preprocess;
     return hook ? hook(modelRequest(request), this.#context(options)) : request;
   }
 
-  protected override async doPredict(
+  protected override doPredict(
     request: InferenceRequest,
     options: PredictOptions,
-  ): Promise<PredictResult> {
+  ): PredictResult | Promise<PredictResult> {
     const returned = this.#options.predict(modelRequest(request), this.#context(options));
-    const result = isThenable(returned) ? await returned : returned;
-    return Array.isArray(result) ? { outputs: result } : result;
+    // A synchronous predict is answered without a promise of its own (Model.predict awaits
+    // only thenables).
+    return isThenable(returned) ? Promise.resolve(returned).then(asResult) : asResult(returned);
   }
 
   protected override postprocess(
@@ -193,6 +197,11 @@ export class DefinedModel<State> extends Model {
     const hook = this.#options.postprocess;
     return hook ? hook(result, request, this.#context(options)) : result;
   }
+}
+
+/** A predict function's answer as a `PredictResult` (an array is the outputs). */
+function asResult(result: PredictResult | Tensor[]): PredictResult {
+  return Array.isArray(result) ? { outputs: result } : result;
 }
 
 /**

@@ -32,11 +32,20 @@ import type { AddModelOptions, ModelRepository } from './model-repository';
 import type { ServedModel } from './served-model';
 import { renderDocsPage } from './service/docs-page';
 import { buildOpenApiDocument } from './service/openapi';
-import { matchRoute, type Route, type RouteId, type RouteMatch } from './service/route-table';
+import {
+  matchRoute,
+  type Route,
+  type RouteId,
+  type RouteLookup,
+  type RouteMatch,
+} from './service/route-table';
 import type { ModelMetadataV1, ModelV1, PredictResult } from './spec';
 import { VERSION } from './version';
 
 export type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
+
+/** Route matches kept by one service (see `#matchRoute`). */
+const ROUTE_CACHE_SIZE = 256;
 
 /**
  * Supplies a model the repository API was asked to load but that is not registered (the
@@ -172,6 +181,7 @@ export class InferenceService {
   readonly #name: string;
   readonly #openapiServerUrl: string | undefined;
   readonly #enabled: (route: Route) => boolean;
+  readonly #routeCache = new Map<string, { method: string; lookup: RouteLookup }>();
   #draining = false;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
@@ -350,7 +360,7 @@ export class InferenceService {
     let response: ServiceResponse;
     let code: string | undefined;
     try {
-      const lookup = matchRoute(method, path, this.#enabled);
+      const lookup = this.#matchRoute(method, path);
       if (lookup.kind === 'none') throw new RouteNotFoundError({ method, path });
       if (lookup.kind === 'method') {
         throw new MethodNotAllowedError({ method, path, allow: lookup.allow });
@@ -388,6 +398,24 @@ export class InferenceService {
       'request',
     );
     return response;
+  }
+
+  /**
+   * `matchRoute` with the matches of recent paths kept: an inference path repeats request
+   * after request (`POST /v2/models/m/infer`). At most {@link ROUTE_CACHE_SIZE} are kept (the
+   * cache starts over when full), so paths that never repeat cannot grow it.
+   */
+  #matchRoute(method: string, path: string): RouteLookup {
+    // Keyed by path alone (no key string built per request); the method must agree.
+    const cached = this.#routeCache.get(path);
+    if (cached !== undefined && cached.method === method) return cached.lookup;
+    const lookup = matchRoute(method, path, this.#enabled);
+    if (lookup.kind === 'match') {
+      if (this.#routeCache.size >= ROUTE_CACHE_SIZE) this.#routeCache.clear();
+      Object.freeze(lookup.match.params);
+      this.#routeCache.set(path, { method, lookup });
+    }
+    return lookup;
   }
 
   /** The error response; 5xx other than 503 are also logged at error level with the cause. */

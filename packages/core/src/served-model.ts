@@ -29,8 +29,14 @@ import type { InferMetrics } from './metrics/infer-metrics';
 import { throwIfAborted } from './model';
 import { WorkerPool } from './pool/worker-pool';
 import { type ResolvedServingOptions, resolveServingOptions } from './serving-options';
-import type { ModelMetadataV1, ModelV1, PredictResult, ServingOptionsV1 } from './spec';
-import { validateRequest } from './validate-request';
+import type {
+  ModelMetadataV1,
+  ModelV1,
+  PredictOptions,
+  PredictResult,
+  ServingOptionsV1,
+} from './spec';
+import { VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
 
 /**
  * A batch that fails with a client error (4xx, not an abort) was failed by one request's
@@ -245,7 +251,7 @@ export class ServedModel {
       );
     }
     this.#batcher = new AdaptiveBatcher<InferenceRequest, PredictResult>({
-      run: createOipRun((request, signal) => this.#runOne(request, signal), {
+      run: createOipRun((request, signal) => this.#runOne(request, signal, this.#validate), {
         isolate: isRequestError,
       }),
       maxBatchSize,
@@ -265,7 +271,8 @@ export class ServedModel {
     const request = warmup === true ? zerosRequest(this.#metadata!) : (warmup as InferenceRequest);
     if (warmup !== true) this.#callerOwned.add(request);
     const started = performance.now();
-    await this.#runOne(request, new AbortController().signal);
+    // A warm-up request of the options was never validated here: the model checks it.
+    await this.#runOne(request, new AbortController().signal, warmup === true);
     this.#logger.debug({ durationMs: performance.now() - started }, 'warm-up done');
   }
 
@@ -281,11 +288,26 @@ export class ServedModel {
     metrics.setQueueLength(this.name, stats.queueLength);
   }
 
-  async #runOne(request: InferenceRequest, signal: AbortSignal): Promise<PredictResult> {
+  /** Predict options that tell the model the request was validated here. */
+  #validatedOptions(signal: AbortSignal): PredictOptions {
+    const options: PredictOptions & ValidatedOptions = { signal };
+    options[VALIDATED] = true;
+    return options;
+  }
+
+  /** Runs one (batched) request; `validated`: checked against the metadata already. */
+  async #runOne(
+    request: InferenceRequest,
+    signal: AbortSignal,
+    validated: boolean,
+  ): Promise<PredictResult> {
     try {
       return this.#pool
         ? await this.#pool.run(request, { signal, transfer: !this.#callerOwned.has(request) })
-        : await this.model.predict(request, { signal });
+        : await this.model.predict(
+            request,
+            validated ? this.#validatedOptions(signal) : { signal },
+          );
     } catch (cause) {
       if (isErrorCode((cause as { code?: unknown } | null)?.code)) throw cause;
       this.#logger.error({ err: cause }, 'model failed to predict');

@@ -3,6 +3,20 @@ import { InvalidInputError, OutputNotFoundError } from './errors';
 import type { ModelMetadataV1, TensorMetadata } from './spec';
 
 /**
+ * Set by `ServedModel` on the predict options of a request it has validated against the
+ * model's metadata (every request of a batch was): a model that validates too (`defineModel`)
+ * need not check it again.
+ *
+ * @internal
+ */
+export const VALIDATED: unique symbol = Symbol('infer.validated');
+
+/** Predict options that may carry {@link VALIDATED}. @internal */
+export interface ValidatedOptions {
+  [VALIDATED]?: true;
+}
+
+/**
  * `FP32 [-1,3]`: how messages show a tensor's datatype and shape.
  *
  * @internal

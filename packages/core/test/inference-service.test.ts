@@ -487,6 +487,26 @@ describe('routing', () => {
     expect(del.status).toBe(405);
   });
 
+  it('keeps answering each path by its method, model and version once routes are cached', async () => {
+    const { service } = await setup();
+    for (let round = 0; round < 2; round++) {
+      const infer = await service.request('/v2/models/doubler/infer', { body: body([1, 2]) });
+      expect(infer.status).toBe(200);
+      const get = await service.request('/v2/models/doubler/infer');
+      expect(get.status).toBe(405);
+      expect(get.headers.allow).toBe('POST');
+      const unknown = await service.request('/v2/models/nope/infer', { body: body([1, 2]) });
+      expect(unknown.status).toBe(404);
+    }
+    // More distinct paths than the cache keeps (it starts over): each still routes.
+    for (let index = 0; index < 300; index++) {
+      const response = await service.request(`/v2/health/live?n=${index}`);
+      expect(response.status).toBe(200);
+    }
+    const again = await service.request('/v2/models/doubler/infer', { body: body([3, 4]) });
+    expect(again.json()).toMatchObject({ model_name: 'doubler' });
+  });
+
   it('answers HEAD like GET without a body', async () => {
     const { service } = await setup();
     const response = await service.request('/v2/health/live', { method: 'HEAD' });

@@ -1,10 +1,11 @@
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import { describe, expect, it } from 'vitest';
 import { asModelV1 } from '../src/as-model-v1';
-import { defineModel } from '../src/define-model';
+import { DefinedModel, defineModel } from '../src/define-model';
 import { type InferError, InvalidInputError } from '../src/errors';
 import { Model } from '../src/model';
 import { getInput, withInputs } from '../src/model-input';
+import { loadModel } from '../src/served-model';
 import type { ModelMetadataV1, PredictResult } from '../src/spec';
 
 const fp32 = (name: string, shape: number[], values: number[]): Tensor => ({
@@ -224,6 +225,39 @@ describe('defineModel', () => {
     await model.load();
     const result = await model.predict({ inputs: [fp32('other', [2], [1, 2])] });
     expect(result.outputs[0]!.name).toBe('other');
+  });
+
+  it('validates once when served: ServedModel checks, the model trusts it; otherwise the model checks', async () => {
+    let declared = 0;
+    class Counting extends DefinedModel<undefined> {
+      override metadata() {
+        declared++;
+        return super.metadata();
+      }
+    }
+    const options = {
+      name: 'counting',
+      inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [-1, 2] }],
+      outputs: [],
+      predict: (request: { inputs: Tensor[] }) => ({ outputs: request.inputs }),
+    };
+    const served = await loadModel(new Counting(options));
+    const before = declared;
+    await served.predict({ inputs: [fp32('x', [1, 2], [1, 2])] });
+    expect(declared).toBe(before); // the model did not validate a second time
+    await served.close();
+    // ServedModel told not to validate: the model still does.
+    const unchecked = await loadModel(defineModel(options), { validate: false });
+    await expect(
+      unchecked.predict({ inputs: [fp32('x', [1, 3], [1, 2, 3])] }),
+    ).rejects.toMatchObject({
+      code: 'INFER_ERR_INVALID_INPUT',
+    });
+    await unchecked.close();
+    // A warm-up request of the options is not validated by ServedModel: the model checks it.
+    await expect(
+      loadModel(defineModel(options), { warmup: { inputs: [fp32('x', [1, 3], [1, 2, 3])] } }),
+    ).rejects.toMatchObject({ code: 'INFER_ERR_INVALID_INPUT' });
   });
 
   it.each([

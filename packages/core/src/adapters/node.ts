@@ -204,12 +204,19 @@ export function abortSignalOf(response: ServerResponse): AbortSignal {
  */
 export function watchClient(response: ServerResponse): ClientSignal {
   const client = new ClientSignal();
-  response.once('close', () => {
-    if (!response.writableFinished) {
-      client.abort(new DOMException('the client closed the connection', 'AbortError'));
-    }
-  });
+  (response as WatchedResponse)[WATCHED] = client;
+  // One shared listener ('close' is emitted once): no closure or once-wrapper per request.
+  response.on('close', onResponseClose);
   return client;
+}
+
+const WATCHED = Symbol('infer.watchedClient');
+type WatchedResponse = ServerResponse & { [WATCHED]?: ClientSignal };
+
+function onResponseClose(this: WatchedResponse): void {
+  if (!this.writableFinished) {
+    this[WATCHED]?.abort(new DOMException('the client closed the connection', 'AbortError'));
+  }
 }
 
 /**
