@@ -20,7 +20,8 @@ export function checkParameters(
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
     const type = typeof item;
-    if (type === 'string' || type === 'boolean') continue;
+    // JSON never holds undefined; an object made in code may (an unset option): left out.
+    if (type === 'string' || type === 'boolean' || type === 'undefined') continue;
     if (type === 'number' && Number.isFinite(item)) continue;
     throw new CodecError(
       `${where}.${key} must be a string, number or boolean, got ${describeValue(item)}`,

@@ -28,7 +28,10 @@ export function checkInferenceRequest(value: unknown): asserts value is Inferenc
       `an inference request must be an object with inputs, got ${describeValue(value)}`,
     );
   }
-  const { inputs, outputs } = value;
+  const { inputs, outputs, id } = value;
+  if (id !== undefined && typeof id !== 'string') {
+    throw new CodecError(`id must be a string, got ${describeValue(id)}`);
+  }
   if (!Array.isArray(inputs)) {
     throw new CodecError(
       inputs === undefined

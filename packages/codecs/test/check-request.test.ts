@@ -12,7 +12,8 @@ describe('checkInferenceRequest', () => {
         { name: 's', datatype: 'BYTES', shape: [1], data: [new Uint8Array([104, 105])] },
         { name: 'e', datatype: 'FP16', shape: [0, 3], data: new Uint16Array(0) },
       ],
-      outputs: [{ name: 'y', parameters: { classification: 3 } }],
+      // An unset option left undefined is no error (JSON would drop the key).
+      outputs: [{ name: 'y', parameters: { classification: 3, binary_data: undefined as never } }],
       parameters: { content_type: 'np' },
     };
     expect(() => checkInferenceRequest(request)).not.toThrow();
@@ -41,6 +42,7 @@ describe('checkInferenceRequest', () => {
     ],
     [{ inputs: [], outputs: {} }, 'outputs must be an array, got an object'],
     [{ inputs: [], parameters: [] }, 'parameters must be an object, got an array'],
+    [{ id: 7, inputs: [] }, 'id must be a string, got 7'],
   ])('refuses %j with a CodecError naming the place', (request, message) => {
     expect(() => checkInferenceRequest(request)).toThrow(message);
     expect(() => checkInferenceRequest(request)).toThrow(

@@ -171,8 +171,8 @@ export class DefinedModel<State> extends Model {
     request: InferenceRequest,
     options: PredictOptions,
   ): InferenceRequest | Promise<InferenceRequest> {
-    // ServedModel has checked it against the same metadata (VALIDATED): not twice.
-    if (this.#options.validate !== false && (options as ValidatedOptions)[VALIDATED] !== true) {
+    // ServedModel has checked this very request against the same metadata: not twice.
+    if (this.#options.validate !== false && (options as ValidatedOptions)[VALIDATED] !== request) {
       validateRequest(request, this.#declared());
     }
     const hook = this.#options.preprocess;

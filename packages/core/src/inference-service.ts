@@ -461,20 +461,12 @@ export class InferenceService {
         return this.#repositoryLoad(model!, request);
       case 'repository_unload':
         return this.#repositoryUnload(model!, request);
-      case 'docs': {
-        // The page links `docs/openapi.json` relative to itself: from `/v2/docs/` that would
-        // be `/v2/docs/docs/openapi.json`, so the slash form redirects to the page (wherever
-        // the service is mounted: the Location is relative).
-        const slashes = trailingSlashes(request.path);
-        if (slashes > 0) {
-          return { status: 308, headers: { location: `${'../'.repeat(slashes)}docs` }, body: '' };
-        }
+      case 'docs':
         return {
           status: 200,
           headers: { 'content-type': 'text/html; charset=utf-8' },
-          body: this.#docsPage(),
+          body: this.#docsPage(openapiHrefFor(request.path)),
         };
-      }
       case 'openapi':
         return { status: 200, headers: { ...JSON_HEADERS }, body: this.#openapiDocument() };
       case 'metrics':
@@ -597,7 +589,7 @@ export class InferenceService {
     return jsonResponse(200, this.repository.status(model));
   }
 
-  #docsPage(): string {
+  #docsPage(openapiHref: string): string {
     const models = this.repository.list().map((entry) => {
       let metadata: ModelMetadataV1 | undefined;
       try {
@@ -607,7 +599,13 @@ export class InferenceService {
       }
       return { entry, metadata };
     });
-    return renderDocsPage({ title: this.#name, version: VERSION, enabled: this.#enabled, models });
+    return renderDocsPage({
+      title: this.#name,
+      version: VERSION,
+      enabled: this.#enabled,
+      models,
+      openapiHref,
+    });
   }
 
   #openapiDocument(): string {
@@ -824,6 +822,17 @@ function parseOptionalJson(request: ServiceRequest): unknown {
   } catch (cause) {
     throw new BadRequestError('request body is not valid JSON', { cause });
   }
+}
+
+/**
+ * The OpenAPI document's URL relative to the docs page as requested: `docs/openapi.json`
+ * from `/v2/docs`, `openapi.json` from `/v2/docs/`, `../openapi.json` from `/v2/docs//`.
+ * Relative, so it works wherever the service is mounted; no redirect, which would loop
+ * behind a framework that adds trailing slashes (Next's `trailingSlash: true`).
+ */
+function openapiHrefFor(path: string): string {
+  const slashes = trailingSlashes(path);
+  return slashes === 0 ? 'docs/openapi.json' : `${'../'.repeat(slashes - 1)}openapi.json`;
 }
 
 /** How many `/` end the path part of a request path (before `?` or `#`). */

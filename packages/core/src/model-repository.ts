@@ -289,28 +289,34 @@ export class ModelRepository {
    * Loads every model registered to be loaded, in parallel; resolves when all settled,
    * with the failures (those models stay `UNAVAILABLE`; the others serve). With
    * `retryFailed: false`, a model whose last load failed is not loaded again; its earlier
-   * error is among the failures.
+   * error is among the failures, marked `earlier: true`.
    *
    * @example
    * const failures = await repository.loadAll({ retryFailed: false });
    */
   async loadAll(
     options: { retryFailed?: boolean } = {},
-  ): Promise<{ name: string; version?: string; error: Error }[]> {
+  ): Promise<{ name: string; version?: string; error: Error; earlier?: true }[]> {
     const retry = options.retryFailed ?? true;
     const entries = [...this.#entries.values()].flat().filter((entry) => entry.wanted);
+    const kept = entries.map(
+      (entry) => !retry && entry.loadError !== undefined && entry.loading === undefined,
+    );
     const results = await Promise.allSettled(
-      entries.map((entry) =>
-        !retry && entry.loadError !== undefined && entry.loading === undefined
-          ? Promise.reject(entry.loadError)
-          : this.#load(entry),
+      entries.map((entry, index) =>
+        kept[index] ? Promise.reject(entry.loadError) : this.#load(entry),
       ),
     );
     return results.flatMap((result, index) => {
       if (result.status === 'fulfilled') return [];
       const { name, version } = entries[index]!.model;
       return [
-        { name, ...(version === undefined ? {} : { version }), error: result.reason as Error },
+        {
+          name,
+          ...(version === undefined ? {} : { version }),
+          error: result.reason as Error,
+          ...(kept[index] ? { earlier: true as const } : {}),
+        },
       ];
     });
   }

@@ -181,9 +181,15 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     });
   for (const model of options.models ?? []) repository.add(model);
   // A model of the caller's repository that already failed is not loaded a second time
-  // (`infer serve` loads and reports each model before this). Each failure was logged by
-  // the repository's logger when it happened.
-  await repository.loadAll({ retryFailed: false });
+  // (`infer serve` loads and reports each model before this, so it is not logged again).
+  const failures = await repository.loadAll({ retryFailed: false });
+  for (const failure of failures) {
+    if (failure.earlier) continue;
+    logger.error(
+      { model: failure.name, version: failure.version, err: failure.error },
+      'model failed to load',
+    );
+  }
   const service = new InferenceService({
     repository,
     logger,

@@ -74,8 +74,9 @@ export interface ServedPredictOptions {
   /**
    * With workers: move (detach) the request's input buffers to the worker instead of
    * copying them. Only for requests nobody reads afterwards (the service sets it for
-   * decoded HTTP bodies). Batches of several requests are always moved (they are new
-   * arrays). Default `false`.
+   * decoded HTTP and gRPC bodies). Batches of several requests are always moved (they are
+   * new arrays). It also marks the request as one a codec decoded: its form is not checked
+   * again (`checkInferenceRequest`), only its fit to the metadata. Default `false`.
    */
   transfer?: boolean | undefined;
 }
@@ -110,6 +111,8 @@ export class ServedModel {
   #loadError: Error | undefined;
   /** Requests whose buffers the caller keeps: copied, not moved, to workers. */
   readonly #callerOwned = new WeakSet<InferenceRequest>();
+  /** Requests `#predict` validated against the metadata (the model need not again). */
+  readonly #validated = new WeakSet<InferenceRequest>();
 
   constructor(model: ModelV1, options: ServedModelOptions = {}) {
     this.model = asModelV1(model);
@@ -251,7 +254,7 @@ export class ServedModel {
       );
     }
     this.#batcher = new AdaptiveBatcher<InferenceRequest, PredictResult>({
-      run: createOipRun((request, signal) => this.#runOne(request, signal, this.#validate), {
+      run: createOipRun((request, signal) => this.#runOne(request, signal), {
         isolate: isRequestError,
       }),
       maxBatchSize,
@@ -272,7 +275,7 @@ export class ServedModel {
     if (warmup !== true) this.#callerOwned.add(request);
     const started = performance.now();
     // A warm-up request of the options was never validated here: the model checks it.
-    await this.#runOne(request, new AbortController().signal, warmup === true);
+    await this.#runOne(request, new AbortController().signal);
     this.#logger.debug({ durationMs: performance.now() - started }, 'warm-up done');
   }
 
@@ -288,25 +291,25 @@ export class ServedModel {
     metrics.setQueueLength(this.name, stats.queueLength);
   }
 
-  /** Predict options that tell the model the request was validated here. */
-  #validatedOptions(signal: AbortSignal): PredictOptions {
+  /** Predict options that tell the model this request was validated here. */
+  #validatedOptions(signal: AbortSignal, request: InferenceRequest): PredictOptions {
     const options: PredictOptions & ValidatedOptions = { signal };
-    options[VALIDATED] = true;
+    options[VALIDATED] = request;
     return options;
   }
 
-  /** Runs one (batched) request; `validated`: checked against the metadata already. */
-  async #runOne(
-    request: InferenceRequest,
-    signal: AbortSignal,
-    validated: boolean,
-  ): Promise<PredictResult> {
+  /**
+   * Runs one request or assembled batch. Only a request `#predict` validated itself is
+   * marked validated for the model; a batch of several is a new object, checked again by a
+   * model that validates (a fixed first dim must not pass as a batch).
+   */
+  async #runOne(request: InferenceRequest, signal: AbortSignal): Promise<PredictResult> {
     try {
       return this.#pool
         ? await this.#pool.run(request, { signal, transfer: !this.#callerOwned.has(request) })
         : await this.model.predict(
             request,
-            validated ? this.#validatedOptions(signal) : { signal },
+            this.#validated.has(request) ? this.#validatedOptions(signal, request) : { signal },
           );
     } catch (cause) {
       if (isErrorCode((cause as { code?: unknown } | null)?.code)) throw cause;
@@ -402,7 +405,10 @@ export class ServedModel {
     throwIfAborted(options.signal);
     // A request made in code (not decoded from a body) may hold plain arrays or typos.
     if (options.transfer !== true) checkInferenceRequest(request);
-    if (this.#validate) validateRequest(request, this.#metadata!);
+    if (this.#validate) {
+      validateRequest(request, this.#metadata!);
+      this.#validated.add(request);
+    }
     // A bad classification parameter is 400 before the model runs.
     if (request.outputs !== undefined) checkClassifications(request, this.#metadata!);
     if (options.transfer !== true) this.#callerOwned.add(request);

@@ -3,9 +3,10 @@ import { InvalidInputError, OutputNotFoundError } from './errors';
 import type { ModelMetadataV1, TensorMetadata } from './spec';
 
 /**
- * Set by `ServedModel` on the predict options of a request it has validated against the
- * model's metadata (every request of a batch was): a model that validates too (`defineModel`)
- * need not check it again.
+ * Set by `ServedModel` on the predict options to the very request object it has validated
+ * against the model's metadata: a model that validates too (`defineModel`) skips its own
+ * check only for that object. A request the model gets from elsewhere (a batch assembled
+ * from several, a wrapper's new request passed on with the same options) is checked.
  *
  * @internal
  */
@@ -13,7 +14,7 @@ export const VALIDATED: unique symbol = Symbol('infer.validated');
 
 /** Predict options that may carry {@link VALIDATED}. @internal */
 export interface ValidatedOptions {
-  [VALIDATED]?: true;
+  [VALIDATED]?: object;
 }
 
 /**

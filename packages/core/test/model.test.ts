@@ -260,6 +260,57 @@ describe('defineModel', () => {
     ).rejects.toMatchObject({ code: 'INFER_ERR_INVALID_INPUT' });
   });
 
+  it("a served model still checks what it gets from elsewhere: a wrapper's new request, a batch of a fixed first dim", async () => {
+    const inner = defineModel({
+      name: 'inner',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+      outputs: [],
+      predict: (request) => ({ outputs: request.inputs }),
+    });
+    await inner.load();
+    // A wrapper passing its own options on with a request it made: the inner model checks it.
+    const wrapper = {
+      specificationVersion: 'v1' as const,
+      name: 'wrapper',
+      ready: true,
+      load: async () => {},
+      unload: async () => {},
+      metadata: () => ({
+        name: 'wrapper',
+        platform: 'test',
+        inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [-1, 2] }],
+        outputs: [],
+      }),
+      predict: (_request: InferenceRequest, options?: object) =>
+        inner.predict({ inputs: [fp32('x', [1, 3], [1, 2, 3])] }, options),
+    };
+    const served = await loadModel(wrapper, { batching: false });
+    await expect(served.predict({ inputs: [fp32('x', [1, 2], [1, 2])] })).rejects.toMatchObject({
+      code: 'INFER_ERR_INVALID_INPUT',
+    });
+    await served.close();
+    // Declared batchable with a fixed first dim of 1: a batch of three is [3,2], which the
+    // model refuses; each request then runs alone and is answered.
+    const seen: number[][] = [];
+    const fixed = defineModel({
+      name: 'fixed',
+      batchable: true,
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }],
+      outputs: [],
+      predict: (request) => {
+        seen.push(request.inputs[0]!.shape);
+        return { outputs: request.inputs };
+      },
+    });
+    const batched = await loadModel(fixed, { batching: { maxBatchSize: 4 } });
+    const answers = await Promise.all(
+      [1, 2, 3].map((v) => batched.predict({ inputs: [fp32('x', [1, 2], [v, v])] })),
+    );
+    expect(answers).toHaveLength(3);
+    expect(seen.every((shape) => shape[0] === 1)).toBe(true);
+    await batched.close();
+  });
+
   it.each([
     [{ inputs: 'x' }, 'options.inputs must be an array'],
     [

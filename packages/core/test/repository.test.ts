@@ -154,9 +154,11 @@ describe('ModelRepository', () => {
     expect(kept.map((f) => [f.name, f.error.message])).toEqual([
       ['bad', 'Model "bad" failed to load: attempt 1'],
     ]);
+    expect(kept[0]!.earlier).toBe(true);
     const retried = await repository.loadAll();
     expect(loads).toBe(2);
     expect(retried.map((f) => f.error.message)).toEqual(['Model "bad" failed to load: attempt 2']);
+    expect(retried[0]!.earlier).toBeUndefined();
     expect(repository.status('good').state).toBe('READY');
     await repository.close();
   });

@@ -203,6 +203,9 @@ export function abortSignalOf(response: ServerResponse): AbortSignal {
  * @internal
  */
 export function watchClient(response: ServerResponse): ClientSignal {
+  // Called once per response by the adapters; a second call reuses the first signal.
+  const watched = (response as WatchedResponse)[WATCHED];
+  if (watched !== undefined) return watched;
   const client = new ClientSignal();
   (response as WatchedResponse)[WATCHED] = client;
   // One shared listener ('close' is emitted once): no closure or once-wrapper per request.
@@ -211,11 +214,14 @@ export function watchClient(response: ServerResponse): ClientSignal {
 }
 
 const WATCHED = Symbol('infer.watchedClient');
-type WatchedResponse = ServerResponse & { [WATCHED]?: ClientSignal };
+type WatchedResponse = ServerResponse & { [WATCHED]?: ClientSignal | undefined };
 
 function onResponseClose(this: WatchedResponse): void {
-  if (!this.writableFinished) {
-    this[WATCHED]?.abort(new DOMException('the client closed the connection', 'AbortError'));
+  const client = this[WATCHED];
+  // Let go of the request (the signal's owner) once the response is done.
+  this[WATCHED] = undefined;
+  if (client !== undefined && !this.writableFinished) {
+    client.abort(new DOMException('the client closed the connection', 'AbortError'));
   }
 }
 

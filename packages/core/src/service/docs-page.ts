@@ -8,6 +8,8 @@ export interface DocsPageOptions {
   version: string;
   enabled: (route: Route) => boolean;
   models: { entry: RepositoryIndexEntry; metadata: ModelMetadataV1 | undefined }[];
+  /** The link to the OpenAPI document, relative to the page's URL. Default `docs/openapi.json`. */
+  openapiHref?: string;
 }
 
 const ESCAPES: Record<string, string> = {
@@ -79,7 +81,7 @@ code,textarea,pre{font-family:ui-monospace,monospace}.m{font-weight:bold;padding
 .GET{background:#2a7}.POST{background:#27c}textarea{width:100%;height:10rem}pre{background:#f5f5f5;padding:1rem;overflow:auto}
 </style></head><body>
 <h1>${escapeHtml(options.title)} <small>${escapeHtml(options.version)}</small></h1>
-<p>Open Inference Protocol (KServe V2) REST API. Machine-readable: <a href="docs/openapi.json">OpenAPI 3 document</a>. Errors are <code>{"error": "..."}</code>.</p>
+<p>Open Inference Protocol (KServe V2) REST API. Machine-readable: <a href="${escapeHtml(options.openapiHref ?? 'docs/openapi.json')}">OpenAPI 3 document</a>. Errors are <code>{"error": "..."}</code>.</p>
 <h2>Routes</h2>
 <table><tr><th>Method</th><th>Path</th><th>What</th></tr>
 ${routes}

@@ -53,15 +53,14 @@ export async function createModelFromSettings(
   if (resolved.version !== undefined) runtimeSettings.version = resolved.version;
   if (resolved.uri !== undefined) runtimeSettings.uri = resolved.uri;
   if (resolved.parameters !== undefined) runtimeSettings.parameters = resolved.parameters;
-  let created: ModelV1;
+  let made: unknown;
   try {
-    created = asModelV1(
-      await runtime.plugin.create(runtimeSettings),
-      `runtime ${runtime.plugin.name}`,
-    );
+    made = await runtime.plugin.create(runtimeSettings);
   } catch (error) {
     throw asSettingsError(error, entry) ?? error;
   }
+  // A bad model from create() is the runtime's fault, not the settings file's.
+  const created = asModelV1(made, `runtime ${runtime.plugin.name}`);
   const model = resolved.classifier ? asClassifier(created, entry) : created;
   return { model, serving, runtime, entry };
 }
@@ -85,20 +84,20 @@ function asSettingsError(error: unknown, entry: ModelSettingsEntry): SettingsErr
   ) {
     return undefined;
   }
+  const field = settingsField(path, entry);
+  if (field === undefined) return undefined;
   const reason = message.startsWith(`${path} `) ? message.slice(path.length + 1) : message;
-  return new SettingsError([{ source: entry.source, field: settingsField(path, entry), reason }], {
-    cause: error,
-  });
+  return new SettingsError([{ source: entry.source, field, reason }], { cause: error });
 }
 
 /** The settings field an option path of a runtime came from (see {@link asSettingsError}). */
-function settingsField(path: string, entry: ModelSettingsEntry): string {
+function settingsField(path: string, entry: ModelSettingsEntry): string | undefined {
   const match = /^(settings|options)\.([^.[]+)(.*)$/.exec(path);
-  if (match === null) return `parameters (${path})`;
+  if (match === null) return undefined;
   const [, root, key, rest] = match as unknown as [string, string, string, string];
   if (root === 'settings') return `${key}${rest}`;
   if (key === 'path' && entry.settings.parameters?.['path'] === undefined) return `uri${rest}`;
-  if (entry.settings.parameters !== undefined && key in entry.settings.parameters) {
+  if (entry.settings.parameters !== undefined && Object.hasOwn(entry.settings.parameters, key)) {
     return `parameters.${key}${rest}`;
   }
   return `${key}${rest}`;

@@ -161,9 +161,35 @@ describe('serve() options', () => {
       }),
     );
     await expect(repository.load('broken')).rejects.toThrow('weights are corrupt');
-    const server = await serve({ repository, port: 0 });
+    // A model of the same repository that fails while serve() loads it is logged by serve's
+    // logger (the repository's is silent); the one that failed before is not logged again.
+    repository.add(
+      defineModel({
+        name: 'late',
+        inputs: [],
+        outputs: [],
+        load: () => {
+          throw new Error('late failure');
+        },
+        predict: () => [],
+      }),
+    );
+    const logged: unknown[] = [];
+    const record = (...args: unknown[]) => logged.push(args);
+    const logger = {
+      error: record,
+      warn: () => {},
+      info: () => {},
+      debug: () => {},
+      trace: () => {},
+      fatal: record,
+      child: () => logger,
+    };
+    const server = await serve({ repository, port: 0, logger });
     try {
       expect(loads).toBe(1);
+      expect(logged).toHaveLength(1);
+      expect(JSON.stringify(logged)).toContain('late');
       const ready = await fetch(`${server.url}/v2/models/broken/ready`);
       expect(ready.status).toBe(503);
     } finally {

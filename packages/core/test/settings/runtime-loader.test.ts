@@ -151,3 +151,18 @@ describe('loadRuntime', () => {
     expect((error as Error).message).toContain('"v9"');
   });
 });
+
+describe('createModelFromSettings with a runtime that returns a bad model', () => {
+  it('throws the runtime’s fault as it is, not as an error of the settings file', async () => {
+    const { createModelFromSettings } = await import('../../src/settings/create-model');
+    const baseDir = join(root, 'app', 'models', 'm');
+    const entry = {
+      settings: { name: 'm', runtime: './local-runtime.mjs' },
+      source: join(baseDir, 'model-settings.json'),
+      baseDir,
+    };
+    const failure = createModelFromSettings(entry as never);
+    await expect(failure).rejects.toMatchObject({ code: 'INFER_ERR_INVALID_OPTION' });
+    await expect(failure).rejects.toThrow('runtime local.load must be a function');
+  });
+});
