@@ -34,6 +34,8 @@ import { renderDocsPage } from './service/docs-page';
 import { buildOpenApiDocument } from './service/openapi';
 import {
   matchRoute,
+  pathnameOf,
+  pathPartOf,
   type Route,
   type RouteId,
   type RouteLookup,
@@ -831,15 +833,7 @@ function parseOptionalJson(request: ServiceRequest): unknown {
  * behind a framework that adds trailing slashes (Next's `trailingSlash: true`).
  */
 function openapiHrefFor(path: string): string {
-  const slashes = trailingSlashes(path);
+  // The trailing slashes are what routing dropped from the path part.
+  const slashes = pathPartOf(path).length - pathnameOf(path).length;
   return slashes === 0 ? 'docs/openapi.json' : `${'../'.repeat(slashes - 1)}openapi.json`;
-}
-
-/** How many `/` end the path part of a request path (before `?` or `#`). */
-function trailingSlashes(path: string): number {
-  const end = path.search(/[?#]/);
-  const pathname = end === -1 ? path : path.slice(0, end);
-  let count = 0;
-  while (pathname.charCodeAt(pathname.length - 1 - count) === 47 /* / */) count++;
-  return count;
 }

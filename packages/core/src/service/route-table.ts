@@ -127,14 +127,25 @@ for (const route of ROUTES) {
  * pathnameOf('/v2/?x=1'); // '/v2'
  */
 export function pathnameOf(path: string): string {
-  const query = path.indexOf('?');
-  const fragment = path.indexOf('#');
-  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
-  const pathname = end === -1 ? path : path.slice(0, end);
+  const pathname = pathPartOf(path);
   if (pathname.length <= 1) return pathname;
   let length = pathname.length;
   while (length > 0 && pathname.charCodeAt(length - 1) === 47 /* / */) length -= 1;
   return length === pathname.length ? pathname : pathname.slice(0, length);
+}
+
+/**
+ * The path part of a request path as sent: query and fragment dropped, trailing `/` kept.
+ *
+ * @internal
+ * @example
+ * pathPartOf('/v2/docs/?x=1'); // '/v2/docs/'
+ */
+export function pathPartOf(path: string): string {
+  const query = path.indexOf('?');
+  const fragment = path.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
+  return end === -1 ? path : path.slice(0, end);
 }
 
 function decode(segment: string): string {
