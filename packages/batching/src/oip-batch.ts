@@ -256,26 +256,28 @@ export interface OipRunOptions {
  * Wraps a single-request `predict` into a batch `run` for `AdaptiveBatcher`: concatenates
  * the batch, predicts once, splits the result (a batch of one passes straight through).
  * With `isolate`, a batch that fails with a per-request error is re-run request by request,
- * and only the failing requests reject (as `BatchItemFailure`s).
+ * and only the failing requests reject (as `BatchItemFailure`s). `predict`'s third argument
+ * tells a request as submitted (`false`: the very object of one item) from one assembled
+ * from several (`true`: a new object, that no check of the submitted ones covers).
  *
  * @example
  * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
  */
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
-  predict: (request: Q, signal: AbortSignal) => Promise<R>,
+  predict: (request: Q, signal: AbortSignal, assembled: boolean) => Promise<R>,
   options: OipRunOptions = {},
 ): (requests: Q[], signal: AbortSignal) => Promise<(R | BatchItemFailure)[]> {
   const { isolate } = options;
   return async (requests, signal) => {
-    if (requests.length === 1) return [await predict(requests[0]!, signal)];
+    if (requests.length === 1) return [await predict(requests[0]!, signal, false)];
     const rows = requests.map((request) => requestRows(request) ?? 0);
     try {
-      return splitResult(await predict(concatRequests(requests), signal), rows);
+      return splitResult(await predict(concatRequests(requests), signal, true), rows);
     } catch (error) {
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
       return Promise.all(
         requests.map((request) =>
-          predict(request, signal).catch((cause: unknown) => new BatchItemFailure(cause)),
+          predict(request, signal, false).catch((cause: unknown) => new BatchItemFailure(cause)),
         ),
       );
     }

@@ -255,6 +255,30 @@ describe('createOipRun with AdaptiveBatcher', () => {
     ]);
   });
 
+  it('tells predict a request as submitted from one assembled from several', async () => {
+    const seen: { request: BatchRequest; assembled: boolean }[] = [];
+    const identity = async (request: BatchRequest, _signal: AbortSignal, assembled: boolean) => {
+      seen.push({ request, assembled });
+      return { outputs: [{ ...request.inputs[0]!, name: 'y' }] };
+    };
+    const batcher = new AdaptiveBatcher({
+      run: createOipRun(identity),
+      key: batchKey,
+      rows: (r: BatchRequest) => requestRows(r) ?? 1,
+      maxBatchSize: 8,
+    });
+    const x = (value: number) => ({ inputs: [tensor('FP32', [1, 1], Float32Array.of(value))] });
+    const alone = x(1);
+    await batcher.submit(alone);
+    const together = [x(2), x(3)];
+    await Promise.all(together.map((request) => batcher.submit(request)));
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual({ request: alone, assembled: false });
+    expect(seen[0]!.request).toBe(alone);
+    expect(seen[1]!.assembled).toBe(true);
+    expect(together).not.toContain(seen[1]!.request);
+  });
+
   describe('isolate', () => {
     class BadInput extends Error {}
     const doubleUnlessNegative = vi.fn(async (request: BatchRequest) => {
@@ -297,6 +321,13 @@ describe('createOipRun with AdaptiveBatcher', () => {
       );
       expect(values).toEqual([[2], null, [6]]);
       expect(doubleUnlessNegative).toHaveBeenCalledTimes(4); // the batch, then each alone
+      // The assembled batch, then each request as it was submitted.
+      expect(doubleUnlessNegative.mock.calls.map((call) => (call as unknown[])[2])).toEqual([
+        true,
+        false,
+        false,
+        false,
+      ]);
     });
 
     it('fails the whole batch when the error is not isolated', async () => {

@@ -1,7 +1,7 @@
 import { DATATYPES, type InferenceRequest, type Parameters, type Tensor } from '@infer/codecs';
 import { InvalidOptionError } from './errors';
 import { isThenable, Model } from './model';
-import { getInput, type ModelRequest, withInputs } from './model-input';
+import { type ModelRequest, withInputs } from './model-input';
 import type {
   ModelMetadataV1,
   PredictOptions,
@@ -89,19 +89,6 @@ function checkTensorMetadata(list: unknown, path: string): void {
 const HOOKS = ['load', 'unload', 'preprocess', 'postprocess', 'workerSource'] as const;
 
 /**
- * `withInputs(request)` without its object spread: V8 (Node 20) takes a slow path, about a
- * microsecond, when a property is added to a spread copy. `Object.assign` copies the same
- * own enumerable properties, except that it would set the prototype for an own
- * `__proto__` key: such a request takes `withInputs`.
- */
-function modelRequest(request: InferenceRequest): ModelRequest {
-  if (Object.hasOwn(request, '__proto__')) return withInputs(request);
-  const copy = Object.assign({}, request) as ModelRequest;
-  copy.input = (name: string) => getInput(request, name);
-  return copy;
-}
-
-/**
  * A model made from plain functions, returned by {@link defineModel}.
  *
  * @example
@@ -176,14 +163,14 @@ export class DefinedModel<State> extends Model {
       validateRequest(request, this.#declared());
     }
     const hook = this.#options.preprocess;
-    return hook ? hook(modelRequest(request), this.#context(options)) : request;
+    return hook ? hook(withInputs(request), this.#context(options)) : request;
   }
 
   protected override doPredict(
     request: InferenceRequest,
     options: PredictOptions,
   ): PredictResult | Promise<PredictResult> {
-    const returned = this.#options.predict(modelRequest(request), this.#context(options));
+    const returned = this.#options.predict(withInputs(request), this.#context(options));
     // A synchronous predict is answered without a promise of its own (Model.predict awaits
     // only thenables).
     return isThenable(returned) ? Promise.resolve(returned).then(asResult) : asResult(returned);

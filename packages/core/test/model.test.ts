@@ -382,6 +382,34 @@ describe('typed input access', () => {
       'codec "nope" is not registered',
     );
   });
+
+  it('copies the request (own properties, shared tensors) and leaves it as it was', () => {
+    const source = { ...request, id: 'r1', parameters: { p: 1 } };
+    const copy = withInputs(source);
+    expect(copy).not.toBe(source);
+    expect(copy.id).toBe('r1');
+    expect(copy.parameters).toBe(source.parameters);
+    expect(copy.inputs).toBe(source.inputs);
+    expect(Object.keys(copy).sort()).toEqual(['id', 'input', 'inputs', 'parameters']);
+    expect(Object.hasOwn(source, 'input')).toBe(false);
+    expect(copy.input('x').tensor).toBe(request.inputs[0]);
+  });
+
+  it("puts its own input() over a request's own input property", () => {
+    const source = { ...request, input: 'not a function' } as unknown as InferenceRequest;
+    const copy = withInputs(source);
+    expect(copy.input('x').tensor).toBe(request.inputs[0]);
+    expect((source as unknown as { input: string }).input).toBe('not a function');
+  });
+
+  it('keeps a "__proto__" key of a parsed request as data, not as the prototype', () => {
+    const source = JSON.parse('{"inputs":[],"__proto__":{"polluted":true}}') as InferenceRequest;
+    const copy = withInputs(source);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as unknown as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
+    expect(typeof copy.input).toBe('function');
+  });
 });
 
 describe('asModelV1', () => {
