@@ -76,8 +76,11 @@ class Bucket {
 
   /** Samples taken after `since`. */
   count(since: number): number {
+    // Indexed, not for-of: this runs several times per batch, and an iterator per call
+    // was a third of the tuner's allocation.
+    const at = this.at;
     let count = 0;
-    for (const at of this.at) if (at > since) count += 1;
+    for (let index = 0; index < at.length; index++) if (at[index]! > since) count += 1;
     return count;
   }
 

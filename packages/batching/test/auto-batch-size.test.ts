@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AdaptiveBatcher, type BatchSizeTunerOptions, type BatchStats } from '../src/index';
+import {
+  AdaptiveBatcher,
+  BatchSizeTuner,
+  type BatchSizeTunerOptions,
+  type BatchStats,
+} from '../src/index';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -68,6 +73,18 @@ describe("maxBatchSize: 'auto'", () => {
     const { stats, latencies } = await simulate({ cost: (b) => 10 + 2 * b, clients: 1, ms: 2000 });
     expect(stats.every((s) => s.size === 1 && s.queueWaitMs === 0)).toBe(true);
     expect(new Set(latencies)).toEqual(new Set([12]));
+  });
+
+  it('asks the tuner for no limit while no limit could shape the batch (one row waiting)', async () => {
+    const nextLimit = vi.spyOn(BatchSizeTuner.prototype, 'nextLimit');
+    try {
+      await simulate({ cost: (b) => 10 + 2 * b, clients: 1, ms: 500 });
+      expect(nextLimit).not.toHaveBeenCalled();
+      await simulate({ cost: (b) => 10 + 2 * b, clients: 8, ms: 500 });
+      expect(nextLimit).toHaveBeenCalled();
+    } finally {
+      nextLimit.mockRestore();
+    }
   });
 
   it('climbs to the cap when batching pays (cost 10 + 2b ms)', async () => {

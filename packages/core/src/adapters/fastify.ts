@@ -52,11 +52,18 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     return reply.code(response.status).headers(response.headers).send(payload);
   };
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer', bodyLimit: maxBodySize },
-    (_request, body, parsed) => parsed(null, body),
-  );
+  const raw = { parseAs: 'buffer' as const, bodyLimit: maxBodySize };
+  const asBytes = (
+    _request: FastifyRequest,
+    body: Buffer,
+    parsed: (error: null, body: Buffer) => void,
+  ) => parsed(null, body);
+  // The protocol's own types by name too: Fastify remembers the parser of a named type, while
+  // it parses the Content-Type header again on every request that only the catch-all takes.
+  for (const type of ['application/json', 'application/octet-stream']) {
+    app.addContentTypeParser(type, raw, asBytes);
+  }
+  app.addContentTypeParser('*', raw, asBytes);
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return send(reply, errorResponse(new BodyTooLargeError({ limitBytes: maxBodySize })));
@@ -72,8 +79,9 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
       method: request.method,
       path: stripPrefix(request.url, app.prefix) ?? request.url,
       headers: toHeaderRecord(request.headers),
-      ...(body === undefined ? {} : { body }),
     };
+    // Set, not spread into the literal: a spread there takes V8 a slow path (about 1 us).
+    if (body !== undefined) serviceRequest.body = body;
     if (serviceRequest.headers['content-encoding'] !== undefined) {
       try {
         await decodeRequestBody(serviceRequest, maxBodySize);

@@ -263,11 +263,12 @@ export function sendServiceResponse(
     return;
   }
   const { body } = serviceResponse;
-  // A string goes out as it is: node:http joins it to the response head in one write.
-  response.setHeader(
-    'content-length',
-    typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
-  );
+  // A string goes out as it is: node:http joins it to the response head in one write, and
+  // sets its Content-Length itself (it measures the string once either way). An empty body
+  // (a HEAD answer, say) is given its length here.
+  if (typeof body !== 'string' || body.length === 0) {
+    response.setHeader('content-length', typeof body === 'string' ? 0 : body.byteLength);
+  }
   response.end(body);
 }
 

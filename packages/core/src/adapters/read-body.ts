@@ -54,10 +54,9 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<B
       }
       chunks.push(chunk);
     };
-    const onEnd = () => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
-    };
+    // The listeners stay on after the end (nothing more is emitted but a late error, which
+    // the settled promise ignores): taking four off cost more than the rest of the read.
+    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
     const onError = (error: Error) => {
       cleanup();
       reject(error);
