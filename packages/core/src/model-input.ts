@@ -121,11 +121,11 @@ export function withInputs(request: InferenceRequest): ModelRequest {
   if (Object.hasOwn(request, 'input') || Object.hasOwn(request, '__proto__')) {
     return { ...request, input };
   }
-  // `input` in the literal, then the copy: the copy has its final shape from the start. A
-  // property added to a copy after copying (`{ ...request, input }`, or `copy.input = ...`
-  // after `Object.assign({}, request)`) takes V8 (Node 20) a slow path of about a
-  // microsecond, and under load V8 then kept each request's copy, and the tensors it
-  // reaches, through two scavenges: about 1 MB promoted to the old generation per
-  // scavenge, scavenges 3x longer (docs/benchmarks.md, "Requests that die young").
+  // `input` in the literal, then the copy: the copy has its final shape from the start.
+  // With `input` added after copying (`copy.input = ...` after `Object.assign({}, request)`),
+  // V8 (Node 20) kept each request's copy, and the tensors it reaches, through two
+  // scavenges under load: about 1 MB promoted to the old generation per scavenge, and
+  // scavenges several times longer (docs/benchmarks.md, "Requests that die young"). The
+  // spread form, `{ ...request, input }`, also takes a slow path of about a microsecond.
   return Object.assign({ input }, request);
 }

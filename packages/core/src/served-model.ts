@@ -111,8 +111,8 @@ export class ServedModel {
   #loadError: Error | undefined;
   /**
    * Requests whose buffers the caller keeps: copied, not moved, to workers. Filled only
-   * while a pool runs: a weak collection of young keys makes every scavenge walk it (on a
-   * busy server, 7-10 ms scavenges instead of under 1 ms).
+   * while a pool runs: every scavenge walks a weak collection of young keys (a loop adding
+   * objects to a `WeakSet` had 9 ms scavenges instead of 0.2 ms).
    */
   readonly #callerOwned = new WeakSet<InferenceRequest>();
 
