@@ -1,7 +1,8 @@
 /**
  * The servers of `adapters.bench.ts`, one per process: `node adapters-server.mjs <kind>`
  * starts one on 127.0.0.1 port 0 and sends its port over IPC; any later message is answered
- * with this process's CPU time so far (user + system, µs). Plain `node` on the built
+ * with this process's CPU time so far (user + system, µs); `'clock'` is answered with
+ * `{ cpu, ms }` (ms: `performance.now()`), `'exit'` ends the process. Plain `node` on the built
  * packages, as users run them: under the bench's `tsx`, `serve()` measured about 30% more
  * CPU per request than under plain `node` with the very same built code (bare Fastify the
  * same under both), and tsx also maps `@infer/*` to the sources.
@@ -94,8 +95,13 @@ async function start() {
 }
 
 const port = await start();
-process.on('message', () => {
+process.on('message', (message) => {
+  // 'exit' (young-gen.bench.ts): exit normally, so V8's buffered GC trace reaches its file.
+  if (message === 'exit') process.exit(0);
   const { user, system } = process.cpuUsage();
-  process.send?.(user + system);
+  // 'clock': also this process's clock (ms since it started), the time base of V8's GC trace.
+  process.send?.(
+    message === 'clock' ? { cpu: user + system, ms: performance.now() } : user + system,
+  );
 });
 process.send?.(port);
