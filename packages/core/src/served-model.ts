@@ -110,9 +110,10 @@ export class ServedModel {
   #pool: WorkerPool | undefined;
   #loadError: Error | undefined;
   /**
-   * Requests whose buffers the caller keeps: copied, not moved, to workers. Filled only
-   * while a pool runs: every scavenge walks a weak collection of young keys (a loop adding
-   * objects to a `WeakSet` had 9 ms scavenges instead of 0.2 ms).
+   * Requests whose buffers the caller keeps: copied, not moved, to workers. Requests made
+   * in code are added only while a pool runs (and the options' warm-up request always):
+   * every scavenge walks a weak collection of young keys (a loop adding objects to a
+   * `WeakSet` had 9 ms scavenges instead of 0.2 ms).
    */
   readonly #callerOwned = new WeakSet<InferenceRequest>();
 

@@ -263,12 +263,14 @@ export function sendServiceResponse(
     return;
   }
   const { body } = serviceResponse;
-  // A string goes out as it is: node:http joins it to the response head in one write, and
-  // sets its Content-Length itself (it measures the string once either way). An empty body
-  // (a HEAD answer, say) is given its length here.
-  if (typeof body !== 'string' || body.length === 0) {
-    response.setHeader('content-length', typeof body === 'string' ? 0 : body.byteLength);
-  }
+  // A string goes out as it is: node:http joins it to the response head in one write. The
+  // length is always set here: node:http adds one itself only when nothing wrote the head
+  // before end() (compression middleware does) and the client speaks HTTP/1.1 (an HTTP/1.0
+  // keep-alive client would get a closed connection instead).
+  response.setHeader(
+    'content-length',
+    typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+  );
   response.end(body);
 }
 

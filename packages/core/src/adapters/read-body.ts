@@ -40,6 +40,7 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<B
       request.off('data', onData);
       request.off('end', onEnd);
       request.off('error', onError);
+      request.off('aborted', onAborted);
     };
     const onData = (chunk: Buffer) => {
       received += chunk.length;
@@ -53,18 +54,19 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<B
       }
       chunks.push(chunk);
     };
-    // The listeners stay on after the end (nothing more is emitted but a late error, which
-    // the settled promise ignores): taking them off cost more than the rest of the read.
-    const onEnd = () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+    };
     const onError = (error: Error) => {
       cleanup();
       reject(error);
     };
+    const onAborted = () => onError(new Error('the client aborted the request body'));
     request.on('data', onData);
     request.on('end', onEnd);
-    // A client that leaves mid-body is an 'error' (ECONNRESET "aborted", after the deprecated
-    // 'aborted' event): no listener of its own.
     request.on('error', onError);
+    request.on('aborted', onAborted);
   });
 }
 

@@ -1,0 +1,116 @@
+/**
+ * What the node adapter puts on the wire beyond the shared conformance suite: answers keep a
+ * Content-Length for clients node:http would not give one (HTTP/1.0 keep-alive), and a body
+ * read ends however the request goes away.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { createNodeHandler, handleNodeRequest } from '@infer/core/node';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<number> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+/** Reads from `socket` until `text` holds one whole answer (head and Content-Length body). */
+function readAnswer(socket: Socket): Promise<{ head: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = text.slice(0, end);
+      const length = /\r\ncontent-length: (\d+)/i.exec(head);
+      if (length === null) {
+        socket.off('data', onData);
+        resolve({ head, body: text.slice(end + 4) });
+        return;
+      }
+      const body = text.slice(end + 4);
+      if (body.length < Number(length[1])) return;
+      socket.off('data', onData);
+      resolve({ head, body });
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+const service = {
+  handle: async () => ({
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: '{"live":true}',
+  }),
+};
+
+describe('node adapter on the wire', () => {
+  it('gives an HTTP/1.0 keep-alive client a Content-Length and keeps its connection', async () => {
+    const port = await listen(createNodeHandler(service));
+    const socket = connect(port, '127.0.0.1');
+    try {
+      const ask = 'GET /v2/health/live HTTP/1.0\r\nConnection: keep-alive\r\n\r\n';
+      socket.write(ask);
+      const first = await readAnswer(socket);
+      expect(first.head).toMatch(/\r\ncontent-length: 13\r\n/i);
+      expect(first.head).toMatch(/\r\nconnection: keep-alive\r\n/i);
+      expect(first.body).toBe('{"live":true}');
+      socket.write(ask);
+      const second = await readAnswer(socket);
+      expect(second.body).toBe('{"live":true}');
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('ends the body read of a request destroyed mid-body without an error', async () => {
+    let settled: Promise<void> | undefined;
+    let reached = false;
+    const port = await listen((request, response) => {
+      // Whoever holds the request (a middleware, a timeout) destroys it once part of the
+      // body has arrived, with no error: node emits 'aborted' and 'close' only.
+      request.once('data', () => request.destroy());
+      settled = handleNodeRequest(
+        {
+          handle: async () => {
+            reached = true;
+            return { status: 200, headers: {}, body: '' };
+          },
+        },
+        request,
+        response,
+        { path: '/v2/models/m/infer', maxBodySize: 1024 },
+      );
+    });
+    const socket = connect(port, '127.0.0.1');
+    try {
+      socket.write(
+        'POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 100\r\n\r\n{"inputs":',
+      );
+      await expect.poll(() => settled !== undefined).toBe(true);
+      const outcome = await Promise.race([
+        settled!.then(() => 'settled'),
+        new Promise((resolve) => setTimeout(() => resolve('still reading'), 2000)),
+      ]);
+      expect(outcome).toBe('settled');
+      expect(reached).toBe(false);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
