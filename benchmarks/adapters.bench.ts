@@ -19,10 +19,17 @@
  * rounds. Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x.
  * Run: `pnpm bench adapters`.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { createRequire } from 'node:module';
+import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import {
+  type AdapterServer,
+  type Autocannon,
+  IDENTITY_BODY,
+  IDENTITY_PATH,
+  loadAutocannon,
+  loadIdentity,
+  startAdapterServer,
+} from './lib/adapter-servers';
 import { canPin, pinProcess } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 import { median } from './lib/latency';
@@ -33,19 +40,6 @@ const DURATION_S = 3;
 const ROUNDS = envInteger('ADAPTERS_ROUNDS', 5);
 /** Servers on core 0, autocannon (this process) on core 1, where `taskset` allows it. */
 const PIN = envInteger('ADAPTERS_PIN', 1, 0) !== 0 && canPin();
-const PATH = '/v2/models/identity/infer';
-/** The server children (`adapters-server.mjs`). */
-const SERVER = fileURLToPath(new URL('./adapters-server.mjs', import.meta.url));
-const BODY = JSON.stringify({
-  inputs: [
-    {
-      name: 'x',
-      datatype: 'FP32',
-      shape: [1, 16],
-      data: Array.from({ length: 16 }, (_, i) => i / 16),
-    },
-  ],
-});
 const KINDS = [
   'fastify-bare',
   'node-bare',
@@ -55,15 +49,6 @@ const KINDS = [
   'node-adapter-echo',
 ] as const;
 type Kind = (typeof KINDS)[number];
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 
 interface Row {
   kind: Kind;
@@ -82,37 +67,13 @@ function cpuOf(child: ChildProcess): Promise<number> {
   });
 }
 
-async function startChild(kind: Kind) {
-  // Plain node, not this process's tsx: see adapters-server.mjs.
-  const child = fork(SERVER, [kind], {
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as number));
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  if (PIN && !pinProcess(child.pid!, 0)) throw new Error(`could not pin the ${kind} server`);
-  return { kind, child, url: `http://127.0.0.1:${port}${PATH}` };
-}
-
 async function load(
   autocannon: Autocannon,
-  { kind, url, child }: { kind: Kind; url: string; child: ChildProcess },
+  { kind, url, child }: AdapterServer<Kind>,
   duration: number,
 ): Promise<Row> {
   const cpuBefore = await cpuOf(child);
-  const result = await autocannon({
-    url,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: BODY,
-    connections: CONNECTIONS,
-    duration,
-  });
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  }
+  const result = await loadIdentity(autocannon, url, kind, { connections: CONNECTIONS, duration });
   const cpuUs = (await cpuOf(child)) - cpuBefore;
   return {
     kind,
@@ -124,17 +85,19 @@ async function load(
 }
 
 async function main() {
-  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const autocannon = loadAutocannon();
   console.log(
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]?.toFixed(2)}; ` +
       `autocannon -c ${CONNECTIONS} -d ${DURATION_S} x ${ROUNDS} rounds (after ${WARMUP_S} s warm-up), ` +
-      `POST ${PATH}, ${BODY.length} B JSON`,
+      `POST ${IDENTITY_PATH}, ${IDENTITY_BODY.length} B JSON`,
   );
   // Every server is up (idle) at once; rounds interleave them so background load on the
   // shared machine hits all alike, and each round is compared within itself.
   if (PIN && !pinProcess(process.pid, 1)) throw new Error('could not pin the load generator');
   console.log(PIN ? 'servers pinned to core 0, autocannon to core 1' : 'not pinned');
-  const servers = await Promise.all(KINDS.map(startChild));
+  const servers = await Promise.all(
+    KINDS.map((kind) => startAdapterServer(kind, { cpu: PIN ? 0 : undefined })),
+  );
   try {
     for (const server of servers) await load(autocannon, server, WARMUP_S);
     const rounds: Map<Kind, Row>[] = [];

@@ -21,12 +21,19 @@
  * promotes about 1 B per request; 16 B at least). Scavenge time per request follows the
  * bytes allocated per request, reported beside it.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  type AdapterServer,
+  type Autocannon,
+  IDENTITY_BODY,
+  IDENTITY_PATH,
+  loadAutocannon,
+  loadIdentity,
+  startAdapterServer,
+} from './lib/adapter-servers';
 import { canPin, pinProcess } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 
@@ -34,25 +41,9 @@ const CONNECTIONS = 32;
 const WARMUP_S = 3;
 const WINDOW_S = envInteger('YOUNG_GEN_SECONDS', 6);
 const PIN = canPin();
-const PATH = '/v2/models/identity/infer';
-const SERVER = fileURLToPath(new URL('./adapters-server.mjs', import.meta.url));
 const V8_FLAGS = ['--trace-gc-nvp', '--min-semi-space-size=16'];
-const BODY = JSON.stringify({
-  inputs: [
-    {
-      name: 'x',
-      datatype: 'FP32',
-      shape: [1, 16],
-      data: Array.from({ length: 16 }, (_, i) => i / 16),
-    },
-  ],
-});
 const KINDS = ['fastify-bare', 'serve', 'serve-unbatched', 'fastify-plugin'] as const;
 type Kind = (typeof KINDS)[number];
-
-type Autocannon = (
-  options: Record<string, unknown>,
-) => Promise<{ requests: { total: number }; non2xx: number; errors: number }>;
 
 interface Clock {
   cpu: number;
@@ -111,30 +102,17 @@ function ask(child: ChildProcess, message: string): Promise<Clock> {
 async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise<Row> {
   const tracePath = join(dir, `${kind}.gc.txt`);
   const trace = openSync(tracePath, 'w');
-  const child = fork(SERVER, [kind], {
-    execArgv: V8_FLAGS,
-    stdio: ['ignore', trace, 'inherit', 'ipc'],
-  });
+  let server: AdapterServer<Kind> | undefined;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('message', (message) => resolve(message as number));
-      child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    server = await startAdapterServer(kind, {
+      execArgv: V8_FLAGS,
+      stdio: ['ignore', trace, 'inherit', 'ipc'],
+      cpu: PIN ? 0 : undefined,
     });
-    if (PIN && !pinProcess(child.pid!, 0)) throw new Error(`could not pin the ${kind} server`);
-    const load = async (duration: number) => {
-      const result = await autocannon({
-        url: `http://127.0.0.1:${port}${PATH}`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: BODY,
-        connections: CONNECTIONS,
-        duration,
-      });
-      if (result.non2xx > 0 || result.errors > 0) {
-        throw new Error(`${kind}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      }
-      return result.requests.total;
-    };
+    const { child, url } = server;
+    const load = async (duration: number) =>
+      (await loadIdentity(autocannon, url, kind, { connections: CONNECTIONS, duration })).requests
+        .total;
     await load(WARMUP_S);
     const before = await ask(child, 'clock');
     const requests = await load(WINDOW_S);
@@ -160,17 +138,17 @@ async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise
       cpuUs: (after.cpu - before.cpu) / requests,
     };
   } finally {
-    child.kill();
+    server?.child.kill();
     closeSync(trace);
   }
 }
 
 async function main() {
-  const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+  const autocannon = loadAutocannon();
   console.log(
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg()[0]?.toFixed(2)}; ` +
       `servers under ${V8_FLAGS.join(' ')}; autocannon -c ${CONNECTIONS}, ${WARMUP_S} s warm-up, ` +
-      `${WINDOW_S} s measured; POST ${PATH}, ${BODY.length} B JSON`,
+      `${WINDOW_S} s measured; POST ${IDENTITY_PATH}, ${IDENTITY_BODY.length} B JSON`,
   );
   if (PIN && !pinProcess(process.pid, 1)) throw new Error('could not pin the load generator');
   console.log(PIN ? 'servers pinned to core 0, autocannon to core 1' : 'not pinned');
