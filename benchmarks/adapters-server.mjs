@@ -1,8 +1,8 @@
 /**
  * The servers of `adapters.bench.ts`, one per process: `node adapters-server.mjs <kind>`
- * starts one on 127.0.0.1 port 0 and sends its port over IPC; any later message is answered
- * with this process's CPU time so far (user + system, µs); `'clock'` is answered with
- * `{ cpu, ms }` (ms: `performance.now()`), `'exit'` ends the process. Plain `node` on the built
+ * starts one on 127.0.0.1 port 0 and sends its port over IPC; any later message but `'exit'`
+ * (which ends the process) is answered with `{ cpu, ms }`: this process's CPU time so far
+ * (user + system, µs) and `performance.now()` (see `serverClock`). Plain `node` on the built
  * packages, as users run them: under the bench's `tsx`, `serve()` measured about 30% more
  * CPU per request than under plain `node` with the very same built code (bare Fastify the
  * same under both), and tsx also maps `@infer/*` to the sources.
@@ -99,9 +99,7 @@ process.on('message', (message) => {
   // 'exit' (young-gen.bench.ts): exit normally, so V8's buffered GC trace reaches its file.
   if (message === 'exit') process.exit(0);
   const { user, system } = process.cpuUsage();
-  // 'clock': also this process's clock (ms since it started), the time base of V8's GC trace.
-  process.send?.(
-    message === 'clock' ? { cpu: user + system, ms: performance.now() } : user + system,
-  );
+  // ms: this process's clock (since it started), the time base of V8's GC trace.
+  process.send?.({ cpu: user + system, ms: performance.now() });
 });
 process.send?.(port);

@@ -19,7 +19,6 @@
  * rounds. Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x.
  * Run: `pnpm bench adapters`.
  */
-import type { ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import {
   type AdapterServer,
@@ -28,6 +27,7 @@ import {
   IDENTITY_PATH,
   loadAutocannon,
   loadIdentity,
+  serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
 import { canPin, pinProcess } from './lib/cpu-pinning';
@@ -59,22 +59,14 @@ interface Row {
   cpuUs: number;
 }
 
-/** The CPU time (µs, user + system) a server child has used so far. */
-function cpuOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve(message as number));
-    child.send('cpu');
-  });
-}
-
 async function load(
   autocannon: Autocannon,
   { kind, url, child }: AdapterServer<Kind>,
   duration: number,
 ): Promise<Row> {
-  const cpuBefore = await cpuOf(child);
+  const before = await serverClock(child);
   const result = await loadIdentity(autocannon, url, kind, { connections: CONNECTIONS, duration });
-  const cpuUs = (await cpuOf(child)) - cpuBefore;
+  const cpuUs = (await serverClock(child)).cpu - before.cpu;
   return {
     kind,
     rps: result.requests.average,

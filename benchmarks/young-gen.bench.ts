@@ -21,7 +21,6 @@
  * promotes about 1 B per request; 16 B at least). Scavenge time per request follows the
  * bytes allocated per request, reported beside it.
  */
-import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +31,7 @@ import {
   IDENTITY_PATH,
   loadAutocannon,
   loadIdentity,
+  serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
 import { canPin, pinProcess } from './lib/cpu-pinning';
@@ -44,11 +44,6 @@ const PIN = canPin();
 const V8_FLAGS = ['--trace-gc-nvp', '--min-semi-space-size=16'];
 const KINDS = ['fastify-bare', 'serve', 'serve-unbatched', 'fastify-plugin'] as const;
 type Kind = (typeof KINDS)[number];
-
-interface Clock {
-  cpu: number;
-  ms: number;
-}
 
 /** One GC of V8's `--trace-gc-nvp` trace: when (ms since start), kind and its numbers. */
 interface GcEvent {
@@ -92,13 +87,6 @@ function parseGcTrace(text: string): GcEvent[] {
   return events;
 }
 
-function ask(child: ChildProcess, message: string): Promise<Clock> {
-  return new Promise((resolve) => {
-    child.once('message', (reply) => resolve(reply as Clock));
-    child.send(message);
-  });
-}
-
 async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise<Row> {
   const tracePath = join(dir, `${kind}.gc.txt`);
   const trace = openSync(tracePath, 'w');
@@ -114,9 +102,9 @@ async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise
       (await loadIdentity(autocannon, url, kind, { connections: CONNECTIONS, duration })).requests
         .total;
     await load(WARMUP_S);
-    const before = await ask(child, 'clock');
+    const before = await serverClock(child);
     const requests = await load(WINDOW_S);
-    const after = await ask(child, 'clock');
+    const after = await serverClock(child);
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.send('exit');

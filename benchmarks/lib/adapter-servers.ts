@@ -75,6 +75,25 @@ export async function startAdapterServer<K extends string>(
   return { kind, child, url: `http://127.0.0.1:${port}${IDENTITY_PATH}` };
 }
 
+/** A server child's CPU time so far (user + system, µs) and its clock (`performance.now()`, ms). */
+export interface ServerClock {
+  cpu: number;
+  ms: number;
+}
+
+/**
+ * Asks a server child for its {@link ServerClock}.
+ *
+ * @example
+ * const { cpu } = await serverClock(server.child);
+ */
+export function serverClock(child: ChildProcess): Promise<ServerClock> {
+  return new Promise((resolve) => {
+    child.once('message', (reply) => resolve(reply as ServerClock));
+    child.send('clock');
+  });
+}
+
 /**
  * One autocannon run of `IDENTITY_BODY` against `url`; throws on any non-2xx answer or error.
  *
