@@ -14,7 +14,7 @@
  * Fastify's in the same round, and the medians of those ratios are reported (one bad round
  * for one server cannot make or break a goal); each row also gives the server process's CPU
  * time per request (user + system, median of the rounds). On Linux with `taskset`, every
- * server child runs on core 0 and this process (autocannon) on core 1
+ * server child runs on one physical core and this process (autocannon) on another
  * (`lib/cpu-pinning.ts`); `ADAPTERS_PIN=0` turns that off, `ADAPTERS_ROUNDS=n` sets the
  * rounds. Goal: >= 80% of the bare Fastify route's req/s, p99 within 1.5x.
  * Run: `pnpm bench adapters`.
@@ -30,7 +30,7 @@ import {
   serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
-import { canPin, pinProcess } from './lib/cpu-pinning';
+import { canPin, pinProcess, serverAndLoadCpus } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 import { median } from './lib/latency';
 
@@ -38,8 +38,10 @@ const CONNECTIONS = 32;
 const WARMUP_S = 4;
 const DURATION_S = 3;
 const ROUNDS = envInteger('ADAPTERS_ROUNDS', 5);
-/** Servers on core 0, autocannon (this process) on core 1, where `taskset` allows it. */
+/** Servers on one physical core, autocannon (this process) on another, where `taskset` allows it. */
 const PIN = envInteger('ADAPTERS_PIN', 1, 0) !== 0 && canPin();
+/** Two different physical cores: the servers' and the load generator's. */
+const [SERVER_CPU, LOAD_CPU] = serverAndLoadCpus();
 const KINDS = [
   'fastify-bare',
   'node-bare',
@@ -85,10 +87,13 @@ async function main() {
   );
   // Every server is up (idle) at once; rounds interleave them so background load on the
   // shared machine hits all alike, and each round is compared within itself.
-  if (PIN && !pinProcess(process.pid, 1)) throw new Error('could not pin the load generator');
-  console.log(PIN ? 'servers pinned to core 0, autocannon to core 1' : 'not pinned');
+  if (PIN && !pinProcess(process.pid, LOAD_CPU))
+    throw new Error('could not pin the load generator');
+  console.log(
+    PIN ? `servers pinned to CPU ${SERVER_CPU}, autocannon to CPU ${LOAD_CPU}` : 'not pinned',
+  );
   const servers = await Promise.all(
-    KINDS.map((kind) => startAdapterServer(kind, { cpu: PIN ? 0 : undefined })),
+    KINDS.map((kind) => startAdapterServer(kind, { cpu: PIN ? SERVER_CPU : undefined })),
   );
   try {
     for (const server of servers) await load(autocannon, server, WARMUP_S);

@@ -7,8 +7,10 @@
  *   (`session.intra_op.allow_spinning: '0'`, `onnx-spinning.bench.ts`).
  * - `express-default` / `fastify-default`: the Express router / Fastify plugin over an
  *   `InferenceService` with the same default model.
- * - `serve-tuned`: `serve()` with `workers: 2` (each worker one intra-op thread, the
- *   default for 2 workers on 2 cores), batching `auto`, warm-up on.
+ * - `serve-tuned`: `serve()` with one worker per core this process may use
+ *   (`os.availableParallelism()`: 2 on the dev box, N when the bench pins it to N cores),
+ *   each worker one intra-op thread (the default for as many workers as cores), batching
+ *   `auto`, warm-up on.
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -16,10 +18,10 @@
  * Run: `node benchmarks/infer-server.mjs <kind>` as a child of the bench (IPC, see
  * `lib/server-child.mjs`).
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
-import { esrganDir } from './lib/esrgan.mjs';
 import { reportReady, requireFrom } from './lib/server-child.mjs';
 
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
@@ -56,15 +58,22 @@ async function start() {
     case 'serve-tuned':
       return (
         await serve({
-          models: [mobilenet({ workers: 2, batching: { maxBatchSize: 'auto' }, warmup: true })],
+          models: [
+            mobilenet({
+              workers: availableParallelism(),
+              batching: { maxBatchSize: 'auto' },
+              warmup: true,
+            }),
+          ],
           port: 0,
         })
       ).server;
     case 'identity':
       return (await serve({ models: [identity()], port: 0 })).server;
     case 'esrgan-tuned': {
-      // Imported here: the MobileNet servers do not load TF.js.
+      // Imported here: the MobileNet servers neither load TF.js nor need it installed.
       const { TfjsModel } = await import('@infer/runtime-tfjs');
+      const { esrganDir } = await import('./lib/esrgan.mjs');
       const model = new TfjsModel({
         name: 'esrgan',
         path: esrganDir(),

@@ -7,11 +7,13 @@
  * - `1x2-nospin`: the same with the pool's spin-wait off (`session.intra_op.allow_spinning:
  *   '0'`); its session is made on first use.
  * - `2x1`: two worker threads, each with its own session of 1 intra-op thread, each
- *   running back to back (what `workers: 2` does, minus the pool).
+ *   running back to back (what `workers: 2` does, minus the pool). `Nx1` is the same with N
+ *   workers, for N up to the cores this process may use (at least 2 are started).
  *
  * As a child of the bench (IPC): `{ type: 'measure', layout, batch, seconds }` answers
  * `{ imagesPerSecond, runs, meanRunMs }`. As a worker thread of itself it runs one session.
  */
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { finchPixels } from './lib/finch.mjs';
@@ -55,7 +57,10 @@ if (!isMainThread) {
   parentPort.postMessage('ready');
 } else {
   const single = await createSession(2);
-  const workers = await startSelfWorkers(new URL(import.meta.url), 2);
+  const workers = await startSelfWorkers(
+    new URL(import.meta.url),
+    Math.max(2, availableParallelism()),
+  );
   const input = await finchPixels();
   let noSpin;
   const measure = async ({ layout, batch, seconds }) => {
@@ -65,8 +70,12 @@ if (!isMainThread) {
       const { images, runs, ms } = await loop(session, input, batch, seconds);
       return { imagesPerSecond: (images / ms) * 1000, runs, meanRunMs: ms / runs };
     }
+    const count = Number(/^(\d+)x1$/.exec(layout)?.[1]);
+    if (!(count >= 1 && count <= workers.length)) {
+      throw new Error(`layout ${layout}: want 1x2, 1x2-nospin or Nx1 with N <= ${workers.length}`);
+    }
     const results = await Promise.all(
-      workers.map(
+      workers.slice(0, count).map(
         (worker) =>
           new Promise((resolve) => {
             worker.once('message', resolve);

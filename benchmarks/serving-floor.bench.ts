@@ -11,7 +11,8 @@
  *   better of the two.
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
- * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`.
+ * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
+ *   (`FLOOR_SERVERS=serve-tuned,serve-default-nospin,...` picks other kinds of that file).
  *
  * Load: wrk (one thread, keep-alive, a Lua script POSTing the body), 32 and 128
  * connections, a warm-up run then a measured run. CPU per request is measured for the
@@ -23,9 +24,17 @@
  * transport) requests a second on n cores; the bound is that as a fraction of the ceiling.
  * Which way each assumption leans is in docs/benchmarks.md ("The bound").
  *
+ * Pinned (`FLOOR_CORES=n`, on a machine with at least n + 1 physical cores): the ceiling and
+ * the servers are confined to the first n physical cores from their start (`taskset`, one
+ * logical CPU per core; inside them `os.availableParallelism()` is n, so serve-tuned runs n
+ * workers and the ceiling n x 1), and wrk runs on up to n other physical cores (as many
+ * threads), so the load generator takes nothing from the cores under test. The bound is then n x 1000 / (inference + the floor server's
+ * own core-ms): wrk's cost is off those cores.
+ *
  * Needs `wrk` (Debian: `apt-get install wrk`); without it the bench says so and exits 1.
- * Run: `pnpm bench serving-floor` (~3 min; `FLOOR_ROUNDS=n`, default 3). Results:
- * `benchmarks/results/serving-floor.json`.
+ * Run: `pnpm bench serving-floor` (~3 min; `FLOOR_ROUNDS=n`, default 3; `FLOOR_CORES=n`;
+ * `FLOOR_LEVELS=32,128`; `FLOOR_DURATION_S=6`; `FLOOR_SERVERS`). Results:
+ * `benchmarks/results/serving-floor.json` (`serving-floor-<n>cores.json` when pinned).
  */
 import {
   bestSample,
@@ -34,7 +43,8 @@ import {
   sampleCeiling,
 } from './lib/ceiling-sample';
 import { type ChildServer, startChildren } from './lib/child-process';
-import { envInteger } from './lib/env';
+import { canPin, coreCpus, cpuList } from './lib/cpu-pinning';
+import { envInteger, envIntegers, envList } from './lib/env';
 import { finchBinaryRequest } from './lib/finch.mjs';
 import { captureFinchAnswer } from './lib/finch-answer';
 import { median, round } from './lib/latency';
@@ -43,13 +53,17 @@ import { writeResults } from './lib/results';
 import { requireWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
 const ROUNDS = envInteger('FLOOR_ROUNDS', 3);
-const LEVELS = [32, 128];
+/** Cores for the ceiling and the servers when pinned; 0: not pinned. */
+const CORES = envInteger('FLOOR_CORES', 0, 0);
+const LEVELS = envIntegers('FLOOR_LEVELS', [32, 128]);
 const WARMUP_S = 2;
-const DURATION_S = 6;
+const DURATION_S = envInteger('FLOOR_DURATION_S', 6, 2);
 const CEILING_S = 3;
 const PATH = '/v2/models/mobilenet/infer';
-const SERVERS = ['http-floor', 'serve-tuned', 'serve-default'] as const;
-type ServerName = (typeof SERVERS)[number];
+/** The @infer servers (`infer-server.mjs` kinds) measured beside the floor. */
+const INFER_SERVERS = envList('FLOOR_SERVERS', ['serve-tuned', 'serve-default']);
+const SERVERS = ['http-floor', ...INFER_SERVERS];
+type ServerName = string;
 
 interface Cell extends WrkResult {
   round: number;
@@ -66,43 +80,74 @@ interface RoundCeiling {
   best: CeilingSample;
 }
 
+/**
+ * Where each side runs: the cores under test and wrk's (whole physical cores, no two sharing
+ * one: `coreCpus()`), or nothing pinned.
+ */
+function placement(nproc: number) {
+  if (CORES === 0) {
+    return { cores: nproc, layout: '2x1', servers: undefined, wrk: undefined, wrkThreads: 1 };
+  }
+  const cores = canPin() ? coreCpus() : [];
+  if (cores.length < CORES + 1) {
+    throw new Error(
+      `FLOOR_CORES=${CORES} needs taskset and at least ${CORES + 1} physical cores (${cores.length} here)`,
+    );
+  }
+  const wrk = cores.slice(CORES, 2 * CORES);
+  return {
+    cores: CORES,
+    layout: `${CORES}x1`,
+    servers: cpuList(cores.slice(0, CORES)),
+    wrk: cpuList(wrk),
+    wrkThreads: wrk.length,
+  };
+}
+
 async function main(): Promise<void> {
   requireWrk('serving-floor');
   const machine = machineInfo();
+  const place = placement(machine.nproc);
   const stopLoad = watchLoad();
   const startedAt = performance.now();
   console.log(describeMachine(machine));
+  console.log(
+    place.servers === undefined
+      ? 'not pinned: ceiling, servers and wrk share every core'
+      : `ceiling and servers on cores ${place.servers}, wrk (${place.wrkThreads} threads) on ${place.wrk}`,
+  );
   const { body, headers } = await finchBinaryRequest();
   console.log(`request: ${round(body.byteLength / 2 ** 20, 2)} MiB binary`);
 
   const ceilingUrl = new URL('./onnx-ceiling.mjs', import.meta.url);
   const inferUrl = new URL('./infer-server.mjs', import.meta.url);
   const floorUrl = new URL('./http-floor-server.mjs', import.meta.url);
-  const [ceilingChild, floor, tuned, plain] = await startChildren([
-    ['ceiling', ceilingUrl],
-    ['http-floor', floorUrl],
-    ['serve-tuned', inferUrl, ['serve-tuned']],
-    ['serve-default', inferUrl, ['serve-default']],
-  ]);
-  const servers: Record<ServerName, ChildServer> = {
-    'http-floor': floor!,
-    'serve-tuned': tuned!,
-    'serve-default': plain!,
-  };
+  const [ceilingChild, floor, ...infer] = await startChildren(
+    [
+      ['ceiling', ceilingUrl],
+      ['http-floor', floorUrl],
+      ...INFER_SERVERS.map((kind): [string, URL, string[]] => [kind, inferUrl, [kind]]),
+    ],
+    { cpus: place.servers },
+  );
+  const servers: Record<ServerName, ChildServer> = { 'http-floor': floor! };
+  INFER_SERVERS.forEach((kind, i) => {
+    servers[kind] = infer[i]!;
+  });
   const cells: Cell[] = [];
   const ceilings: RoundCeiling[] = [];
   try {
-    const answer = await captureFinchAnswer(tuned!.port, PATH, body, headers);
-    await captureFinchAnswer(plain!.port, PATH, body, headers);
+    let answer: Awaited<ReturnType<typeof captureFinchAnswer>> | undefined;
+    for (const server of infer) answer = await captureFinchAnswer(server.port, PATH, body, headers);
     await floor!.request({ type: 'answer', ...answer });
-    console.log('serve-tuned and serve-default answer class 12; http-floor answers the same bytes');
+    console.log(`${INFER_SERVERS.join(', ')} answer class 12; http-floor answers the same bytes`);
 
     for (let index = 0; index < ROUNDS; index++) {
       for (const server of Object.values(servers)) await server.settle();
       const samples: CeilingSample[] = [];
       for (const batch of [1, 4]) {
         samples.push(
-          await sampleCeiling(ceilingChild!, { layout: '2x1', batch, seconds: CEILING_S }),
+          await sampleCeiling(ceilingChild!, { layout: place.layout, batch, seconds: CEILING_S }),
         );
       }
       const best = bestSample(samples);
@@ -112,7 +157,7 @@ async function main(): Promise<void> {
         // Rotate the order per round and level.
         const order = SERVERS.map((_, i) => SERVERS[(i + index + connections) % SERVERS.length]!);
         for (const name of order) {
-          const server = servers[name];
+          const server = servers[name]!;
           for (const other of Object.values(servers)) await other.settle();
           const result = await wrkLoad({
             url: `http://127.0.0.1:${server.port}${PATH}`,
@@ -122,6 +167,8 @@ async function main(): Promise<void> {
             durationS: DURATION_S,
             warmupS: WARMUP_S,
             serverPid: server.child.pid!,
+            threads: place.wrkThreads,
+            cpus: place.wrk,
           });
           if (result.non2xx > 0 || result.socketErrors > 0) {
             throw new Error(
@@ -155,12 +202,14 @@ async function main(): Promise<void> {
       const at = (name: ServerName) =>
         cells.find((c) => c.round === index && c.connections === connections && c.server === name)!;
       const floorCell = at('http-floor');
-      const transportMs = floorCell.serverMsPerRequest + floorCell.wrkMsPerRequest;
+      // Pinned, wrk runs on cores of its own: only the floor server's cost is on the n cores.
+      const transportMs =
+        floorCell.serverMsPerRequest + (place.wrk === undefined ? floorCell.wrkMsPerRequest : 0);
       // A server with no other cost: n cores / (inference + transport) requests per core-ms.
       const inferenceMs = best.coreMsPerImage;
-      const boundRps = (1000 * machine.nproc) / (inferenceMs + transportMs);
+      const boundRps = (1000 * place.cores) / (inferenceMs + transportMs);
       // The same if the ceiling had kept all n cores busy (cores / ceiling per image).
-      const allCoresMs = (1000 * machine.nproc) / best.imagesPerSecond;
+      const allCoresMs = (1000 * place.cores) / best.imagesPerSecond;
       return {
         round: index,
         connections,
@@ -171,21 +220,24 @@ async function main(): Promise<void> {
         boundPct: round((100 * boundRps) / best.imagesPerSecond, 1),
         boundAllCoresPct: round((100 * allCoresMs) / (allCoresMs + transportMs), 1),
         floorRps: floorCell.rps,
-        serveTunedPct: round((100 * at('serve-tuned').rps) / best.imagesPerSecond, 1),
-        serveDefaultPct: round((100 * at('serve-default').rps) / best.imagesPerSecond, 1),
-        serveTunedBoxMs: at('serve-tuned').boxMsPerRequest,
-        serveTunedServerMs: at('serve-tuned').serverMsPerRequest,
+        /** Each @infer server's req/s as a percentage of the ceiling. */
+        servedPct: Object.fromEntries(
+          INFER_SERVERS.map((kind) => [
+            kind,
+            round((100 * at(kind).rps) / best.imagesPerSecond, 1),
+          ]),
+        ),
       };
     }),
   );
 
   console.log(
-    '\n| conns | round | ceiling img/s (cores) | inference core-ms/img | transport core-ms/req (floor: server + wrk) | bound | bound if the ceiling used all cores | serve-tuned | serve-default |',
+    `\n| conns | round | ceiling img/s (cores) | inference core-ms/img | transport core-ms/req (floor: ${place.wrk === undefined ? 'server + wrk' : 'server'}) | bound | bound if the ceiling used all cores | ${INFER_SERVERS.join(' | ')} |`,
   );
-  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`|---:|---:|---:|---:|---:|---:|---:|${INFER_SERVERS.map(() => '---:|').join('')}`);
   for (const s of summary) {
     console.log(
-      `| ${s.connections} | ${s.round + 1} | ${s.ceiling} (${s.ceilingCores}) | ${s.inferenceMsPerImage} | ${s.transportMsPerRequest} | ${s.boundPct}% | ${s.boundAllCoresPct}% | ${s.serveTunedPct}% | ${s.serveDefaultPct}% |`,
+      `| ${s.connections} | ${s.round + 1} | ${s.ceiling} (${s.ceilingCores}) | ${s.inferenceMsPerImage} | ${s.transportMsPerRequest} | ${s.boundPct}% | ${s.boundAllCoresPct}% | ${INFER_SERVERS.map((kind) => `${s.servedPct[kind]}%`).join(' | ')} |`,
     );
   }
   console.log(
@@ -203,8 +255,9 @@ async function main(): Promise<void> {
   const load = stopLoad();
   const seconds = round((performance.now() - startedAt) / 1000, 0);
   console.log(`\nload average during the run: min ${load.min}, mean ${load.mean}, max ${load.max}`);
-  writeResults('serving-floor', {
+  writeResults(CORES === 0 ? 'serving-floor' : `serving-floor-${CORES}cores`, {
     machine,
+    placement: place,
     load,
     seconds,
     rounds: ROUNDS,

@@ -13,7 +13,7 @@
  * The same servers as `adapters.bench.ts` (`adapters-server.mjs`: bare Fastify, `serve()`
  * with batching on and off, the Fastify plugin; identity model on FP32 [1,16], OIP JSON),
  * each started alone under `--trace-gc-nvp --min-semi-space-size=16` (the young generation
- * a long run ends with, from the start), pinned to core 0 with autocannon on core 1 (where
+ * a long run ends with, from the start), pinned to one physical core with autocannon on another (where
  * `taskset` allows). Each is loaded for a warm-up, then for a measured window; V8's GC trace
  * of that window gives the scavenges, their pause time, the bytes promoted and allocated,
  * per request. Run: `pnpm bench young-gen`. `YOUNG_GEN_SECONDS=n` sets the window.
@@ -34,13 +34,15 @@ import {
   serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
-import { canPin, pinProcess } from './lib/cpu-pinning';
+import { canPin, pinProcess, serverAndLoadCpus } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 
 const CONNECTIONS = 32;
 const WARMUP_S = 3;
 const WINDOW_S = envInteger('YOUNG_GEN_SECONDS', 6);
 const PIN = canPin();
+/** Two different physical cores: the servers' and the load generator's. */
+const [SERVER_CPU, LOAD_CPU] = serverAndLoadCpus();
 const V8_FLAGS = ['--trace-gc-nvp', '--min-semi-space-size=16'];
 const KINDS = ['fastify-bare', 'serve', 'serve-unbatched', 'fastify-plugin'] as const;
 type Kind = (typeof KINDS)[number];
@@ -95,7 +97,7 @@ async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise
     server = await startAdapterServer(kind, {
       execArgv: V8_FLAGS,
       stdio: ['ignore', trace, 'inherit', 'ipc'],
-      cpu: PIN ? 0 : undefined,
+      cpu: PIN ? SERVER_CPU : undefined,
     });
     const { child, url } = server;
     const load = async (duration: number) =>
@@ -138,8 +140,11 @@ async function main() {
       `servers under ${V8_FLAGS.join(' ')}; autocannon -c ${CONNECTIONS}, ${WARMUP_S} s warm-up, ` +
       `${WINDOW_S} s measured; POST ${IDENTITY_PATH}, ${IDENTITY_BODY.length} B JSON`,
   );
-  if (PIN && !pinProcess(process.pid, 1)) throw new Error('could not pin the load generator');
-  console.log(PIN ? 'servers pinned to core 0, autocannon to core 1' : 'not pinned');
+  if (PIN && !pinProcess(process.pid, LOAD_CPU))
+    throw new Error('could not pin the load generator');
+  console.log(
+    PIN ? `servers pinned to CPU ${SERVER_CPU}, autocannon to CPU ${LOAD_CPU}` : 'not pinned',
+  );
   const dir = mkdtempSync(join(tmpdir(), 'infer-young-gen-'));
   const rows: Row[] = [];
   try {

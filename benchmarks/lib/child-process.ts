@@ -5,7 +5,9 @@
  * `server-child.mjs`): the child sends `{ type: 'ready', port }`; the parent may ask
  * `{ type: 'memory' }` and gets `{ type: 'memory', ... }` back (after two full GCs).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pinnedCommand } from './cpu-pinning';
 
 /** Memory of a child after GC, and the requests it has answered so far. */
 export interface ChildMemory {
@@ -34,6 +36,13 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
+/** Where and how long a child may take to start. */
+export interface ChildOptions {
+  /** Confine the child to these cores from its start (a `taskset` list, e.g. `"0-3"`). */
+  cpus?: string | undefined;
+  timeoutMs?: number;
+}
+
 /**
  * Starts `script` (a `.mjs` file) with `node --expose-gc` and waits for its `ready` message.
  *
@@ -44,12 +53,15 @@ export function startChild(
   name: string,
   script: URL,
   args: string[] = [],
-  timeoutMs = 120_000,
+  { cpus, timeoutMs = 120_000 }: ChildOptions = {},
 ): Promise<ChildServer> {
-  const child = fork(script, args, {
-    execArgv: ['--expose-gc'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  // `fork` with the IPC channel, through `taskset` when pinned (it execs node: same pid).
+  const [command, argv] = pinnedCommand(cpus, process.execPath, [
+    '--expose-gc',
+    fileURLToPath(script),
+    ...args,
+  ]);
+  const child = spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const request = <T>(
     message: { type: string } & Record<string, unknown>,
     replyTimeoutMs = 600_000,
@@ -120,9 +132,10 @@ export function startChild(
  */
 export async function startChildren(
   children: readonly (readonly [name: string, script: URL, args?: string[]])[],
+  options: ChildOptions = {},
 ): Promise<ChildServer[]> {
   const started = await Promise.allSettled(
-    children.map(([name, script, args]) => startChild(name, script, args)),
+    children.map(([name, script, args]) => startChild(name, script, args, options)),
   );
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {

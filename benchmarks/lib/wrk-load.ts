@@ -1,5 +1,5 @@
 /**
- * A load generator that costs the machine little: `wrk` (C, one thread, Debian package
+ * A load generator that costs the machine little: `wrk` (C, one thread unless asked, Debian package
  * `wrk`), driven with a Lua script that POSTs a fixed body: 0.15-0.32 core-ms per MobileNet
  * request on the 2-core box. Besides wrk's own figures it reports the CPU, over the measured
  * window, of the whole box, of the server process (all threads) and of wrk itself
@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pinnedCommand } from './cpu-pinning';
 import { runTool, sleep, withBodyFile } from './external-load';
 import { coresSince, cpuSnapshot } from './proc-cpu';
 
@@ -23,6 +24,10 @@ export interface WrkOptions {
   warmupS: number;
   /** The server's pid, for its CPU time. */
   serverPid: number;
+  /** wrk's threads (default 1; at most `connections`). */
+  threads?: number;
+  /** Confine wrk to these cores (a `taskset` list), away from the server's. */
+  cpus?: string | undefined;
 }
 
 /** Figures of one measured run; CPU in cores (1 = one core busy for the whole window). */
@@ -102,15 +107,16 @@ export function wrkLoad(options: WrkOptions): Promise<WrkResult> {
   return withBodyFile(options.body, async (bodyFile, dir) => {
     const script = join(dir, 'post.lua');
     writeFileSync(script, luaScript(bodyFile, options.headers));
-    const base = ['-t1', `-c${options.connections}`, '-s', script, '--timeout', '30s'];
+    const threads = Math.min(options.threads ?? 1, options.connections);
+    const base = [`-t${threads}`, `-c${options.connections}`, '-s', script, '--timeout', '30s'];
+    const wrk = (args: string[]) => pinnedCommand(options.cpus, 'wrk', [...base, ...args]);
     if (options.warmupS > 0) {
-      await runTool('wrk', [...base, `-d${Math.ceil(options.warmupS)}s`, options.url]);
+      await runTool(...wrk([`-d${Math.ceil(options.warmupS)}s`, options.url]));
     }
     const windowS = options.durationS - 0.8;
     if (windowS <= 0) throw new Error('durationS must be above 0.8 s');
     const { stdout, measured } = await runTool(
-      'wrk',
-      [...base, '--latency', `-d${options.durationS}s`, options.url],
+      ...wrk(['--latency', `-d${options.durationS}s`, options.url]),
       async (wrkPid) => {
         await sleep(500);
         const pids = { server: options.serverPid, wrk: wrkPid };
