@@ -2,9 +2,9 @@
  * The @infer servers of `serving.bench.ts`, one per child process, on the built packages:
  *
  * - `serve-default`: `serve()` with an `OnnxModel` and no options (in-process session,
- *   intra-op threads = cores, batching `auto`).
- * - `serve-default-nospin`: the same with ONNX Runtime's intra-op spin-wait turned off
- *   (`session.intra_op.allow_spinning: '0'`, `onnx-spinning.bench.ts`).
+ *   intra-op threads = cores, spin-wait off, batching `auto`).
+ * - `serve-default-spin`: the same with ONNX Runtime's intra-op spin-wait on
+ *   (`intraOpSpinning: true`, ORT's own default; `onnx-spinning.bench.ts`).
  * - `express-default` / `fastify-default`: the Express router / Fastify plugin over an
  *   `InferenceService` with the same default model.
  * - `serve-tuned`: `serve()` with one worker per core this process may use
@@ -51,10 +51,8 @@ async function start() {
   switch (kind) {
     case 'serve-default':
       return (await serve({ models: [mobilenet()], port: 0 })).server;
-    case 'serve-default-nospin': {
-      const sessionOptions = { extra: { session: { intra_op: { allow_spinning: '0' } } } };
-      return (await serve({ models: [mobilenet({ sessionOptions })], port: 0 })).server;
-    }
+    case 'serve-default-spin':
+      return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
       return (
         await serve({

@@ -1,15 +1,16 @@
 /**
  * Question (issues 5 and 8, tuning): ONNX Runtime's intra-op pool threads busy-wait between
- * operators (`session.intra_op.allow_spinning`, on by default). In a server, those threads
- * share the cores with the HTTP thread and the garbage collector. Does turning the spin off
- * pay for `serve()` with its default single session of `cores` intra-op threads?
+ * operators (`session.intra_op.allow_spinning`, on in ORT's default; `@infer/runtime-onnx`
+ * turns it off unless `intraOpSpinning: true`). In a server, those threads share the cores
+ * with the HTTP thread and the garbage collector. Does spinning off pay for `serve()` with
+ * its default single session of `cores` intra-op threads?
  *
  * Per round, side by side (all processes up, one under load at a time):
  *
  * - **bare**: `onnx-ceiling.mjs`, one 2-thread session at batch 1, spinning on (`1x2`) and
  *   off (`1x2-nospin`), nothing else running.
- * - **serve-default** and **serve-default-nospin** (`infer-server.mjs`): `serve()` with
- *   MobileNet and default settings, without and with `allow_spinning: '0'`.
+ * - **serve-default-spin** and **serve-default** (`infer-server.mjs`): `serve()` with
+ *   MobileNet and default settings, with `intraOpSpinning: true` and without (off).
  *
  * Load: wrk (one thread, keep-alive, the binary finch request), 1 and 32 connections, a
  * 2 s warm-up run then 6 s measured, the two servers' order alternating per round. The
@@ -31,7 +32,7 @@ import { requireWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 const ROUNDS = envInteger('SPIN_ROUNDS', 4);
 const LEVELS = [1, 32];
 const PATH = '/v2/models/mobilenet/infer';
-const SERVERS = ['serve-default', 'serve-default-nospin'] as const;
+const SERVERS = ['serve-default-spin', 'serve-default'] as const;
 type ServerName = (typeof SERVERS)[number];
 
 interface Cell extends WrkResult {
@@ -57,16 +58,12 @@ async function main(): Promise<void> {
 
   const [bare, spinning, noSpin] = await startChildren([
     ['bare', new URL('./onnx-ceiling.mjs', import.meta.url)],
+    ['serve-default-spin', new URL('./infer-server.mjs', import.meta.url), ['serve-default-spin']],
     ['serve-default', new URL('./infer-server.mjs', import.meta.url), ['serve-default']],
-    [
-      'serve-default-nospin',
-      new URL('./infer-server.mjs', import.meta.url),
-      ['serve-default-nospin'],
-    ],
   ]);
   const servers: Record<ServerName, ChildServer> = {
-    'serve-default': spinning!,
-    'serve-default-nospin': noSpin!,
+    'serve-default-spin': spinning!,
+    'serve-default': noSpin!,
   };
   const cells: Cell[] = [];
   const bareRounds: BareRound[] = [];
@@ -128,8 +125,8 @@ async function main(): Promise<void> {
     const ratio = (key: 'rps' | 'p50' | 'p99' | 'serverMsPerRequest') =>
       round(
         median(
-          of('serve-default-nospin').map((off) => {
-            const on = of('serve-default').find((c) => c.round === off.round)!;
+          of('serve-default').map((off) => {
+            const on = of('serve-default-spin').find((c) => c.round === off.round)!;
             return off[key] / on[key];
           }),
         ),
@@ -143,8 +140,8 @@ async function main(): Promise<void> {
     });
     return {
       connections,
-      spinning: medians('serve-default'),
-      noSpin: medians('serve-default-nospin'),
+      spinning: medians('serve-default-spin'),
+      noSpin: medians('serve-default'),
       offOverOn: {
         rps: ratio('rps'),
         p50: ratio('p50'),

@@ -12,7 +12,7 @@
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
  * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
- *   (`FLOOR_SERVERS=serve-tuned,serve-default-nospin,...` picks other kinds of that file).
+ *   (`FLOOR_SERVERS=serve-tuned,serve-default-spin,...` picks other kinds of that file).
  *
  * Load: wrk (one thread, keep-alive, a Lua script POSTing the body), 32 and 128
  * connections, a warm-up run then a measured run. CPU per request is measured for the

@@ -18,6 +18,8 @@ import {
   DEFAULT_ONNX_OPTIONS,
   defaultIntraOpThreads,
   type OnnxModelOptions,
+  ortSessionOptions,
+  resolveSpinning,
   validateOnnxOptions,
 } from './onnx-options';
 import { createSession, type ExecutionProvider, type SkippedProvider } from './onnx-providers';
@@ -75,6 +77,7 @@ export class OnnxModel extends Model {
   readonly #providers: readonly ExecutionProvider[];
   readonly #strictProviders: boolean;
   readonly #intraOpThreads: number;
+  readonly #intraOpSpinning: boolean;
   readonly #interOpThreads: number;
   readonly #logger: OnnxModelOptions['logger'] & object;
   #session: InferenceSession | undefined;
@@ -98,6 +101,7 @@ export class OnnxModel extends Model {
       options.interOpThreads ??
       options.sessionOptions?.interOpNumThreads ??
       DEFAULT_ONNX_OPTIONS.interOpThreads;
+    this.#intraOpSpinning = resolveSpinning(options);
     this.#logger = options.logger ?? defaultLogger;
   }
 
@@ -119,6 +123,11 @@ export class OnnxModel extends Model {
   /** Inter-op threads of the session. */
   get interOpThreads(): number {
     return this.#interOpThreads;
+  }
+
+  /** Whether the session's intra-op threads spin between operators (default `false`). */
+  get intraOpSpinning(): boolean {
+    return this.#intraOpSpinning;
   }
 
   /** The ONNX Runtime session, for what this class does not cover; undefined before `load()`. */
@@ -143,11 +152,11 @@ export class OnnxModel extends Model {
     let created: Awaited<ReturnType<typeof createSession>>;
     try {
       const source = await this.#resolveSource();
-      const sessionOptions: InferenceSession.SessionOptions = {
-        ...this.#sessionOptions,
-        intraOpNumThreads: this.#intraOpThreads,
-        interOpNumThreads: this.#interOpThreads,
-      };
+      const sessionOptions = ortSessionOptions(this.#sessionOptions, {
+        intraOpThreads: this.#intraOpThreads,
+        interOpThreads: this.#interOpThreads,
+        spinning: this.#intraOpSpinning,
+      });
       created = await createSession(source, sessionOptions, this.#providers, {
         cpuFallback: !this.#strictProviders,
       });
@@ -168,6 +177,7 @@ export class OnnxModel extends Model {
           execution_provider: provider,
           intra_op_threads: this.#intraOpThreads,
           inter_op_threads: this.#interOpThreads,
+          intra_op_spinning: this.#intraOpSpinning,
           onnxruntime_version: ort.env.versions.node ?? ort.env.versions.common,
         },
       };
@@ -233,6 +243,7 @@ export class OnnxModel extends Model {
       strictProviders: this.#strictProviders,
       intraOpThreads: this.#intraOpThreads,
       interOpThreads: this.#interOpThreads,
+      intraOpSpinning: this.#intraOpSpinning,
     };
     if (Object.keys(this.#sessionOptions).length > 0)
       parameters.sessionOptions = this.#sessionOptions;

@@ -9,6 +9,7 @@ const PARAMETER_KEYS = new Set([
   'strictProviders',
   'intraOpThreads',
   'interOpThreads',
+  'intraOpSpinning',
 ]);
 
 const SERVING_KEYS = ['batching', 'maxQueueSize', 'timeoutMs', 'workers', 'warmup'] as const;

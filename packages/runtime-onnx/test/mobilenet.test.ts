@@ -71,6 +71,7 @@ describe('MobileNetV2 (real ONNX Model Zoo model) on the finch photo', () => {
         execution_provider: 'cpu',
         intra_op_threads: 1,
         inter_op_threads: 1,
+        intra_op_spinning: false,
         onnxruntime_version: '1.30.0',
       },
     });

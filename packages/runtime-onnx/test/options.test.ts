@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { createModelFromSettings } from '@infer/core';
 import onnx, { createOnnxModel, defaultIntraOpThreads, OnnxModel } from '@infer/runtime-onnx';
 import { describe, expect, it } from 'vitest';
+import { ortSessionOptions, resolveSpinning } from '../src/onnx-options';
 import { MOBILENET } from './__fixtures__/inputs';
 import { ELEM, identityModel } from './__fixtures__/onnx-builder';
 
@@ -48,6 +49,11 @@ describe('options are validated at construction, with messages that name the pat
       'strictProviders',
       { ...base, strictProviders: 'yes' },
       'options.strictProviders must be a boolean',
+    ],
+    [
+      'intraOpSpinning',
+      { ...base, intraOpSpinning: 'off' },
+      'options.intraOpSpinning must be a boolean',
     ],
     [
       'intraOpThreads',
@@ -97,6 +103,41 @@ describe('threads', () => {
     expect(both.intraOpThreads).toBe(2);
     expect(both.interOpThreads).toBe(1);
   });
+
+  it('intra-op spinning is off unless asked: the option wins over sessionOptions.extra', () => {
+    expect(new OnnxModel(base).intraOpSpinning).toBe(false);
+    expect(new OnnxModel({ ...base, intraOpSpinning: true }).intraOpSpinning).toBe(true);
+    const spinExtra = { extra: { session: { intra_op: { allow_spinning: '1' } } } };
+    expect(new OnnxModel({ ...base, sessionOptions: spinExtra }).intraOpSpinning).toBe(true);
+    expect(
+      new OnnxModel({ ...base, sessionOptions: spinExtra, intraOpSpinning: false }).intraOpSpinning,
+    ).toBe(false);
+    const offExtra = { extra: { session: { intra_op: { allow_spinning: 0 } } } };
+    expect(resolveSpinning({ ...base, sessionOptions: offExtra })).toBe(false);
+  });
+
+  it('ORT gets the resolved threads and allow_spinning, with the rest of extra kept', () => {
+    const base = {
+      graphOptimizationLevel: 'all' as const,
+      extra: { session: { use_env_allocators: '1', intra_op: { allow_spinning: '1' } }, x: 1 },
+    };
+    const merged = ortSessionOptions(base, {
+      intraOpThreads: 4,
+      interOpThreads: 1,
+      spinning: false,
+    });
+    expect(merged).toEqual({
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: 4,
+      interOpNumThreads: 1,
+      extra: { session: { use_env_allocators: '1', intra_op: { allow_spinning: '0' } }, x: 1 },
+    });
+    // The caller's object is not changed.
+    expect(base.extra.session.intra_op.allow_spinning).toBe('1');
+    expect(
+      ortSessionOptions({}, { intraOpThreads: 1, interOpThreads: 1, spinning: true }).extra,
+    ).toEqual({ session: { intra_op: { allow_spinning: '1' } } });
+  });
 });
 
 describe('workers and the runtime plugin', () => {
@@ -121,6 +162,7 @@ describe('workers and the runtime plugin', () => {
           strictProviders: false,
           intraOpThreads: model.intraOpThreads,
           interOpThreads: 1,
+          intraOpSpinning: false,
           sessionOptions: { graphOptimizationLevel: 'all' },
         },
       },
