@@ -45,8 +45,8 @@ export interface OnnxModelOptions extends ServingOptionsV1 {
    * `session.intra_op.allow_spinning`). Default `false`, unlike ORT's own default: a server's
    * spinning threads take the cores its HTTP thread and the rest of the app need. On 8 cores
    * (idle 16-core machine, MobileNet, 32 connections) turning it off served 1.44x the
-   * requests at 0.40x the CPU per request; on 2 cores 1.04-1.16x at 0.71-0.74x.
-   * `true` gives back ~0.5-1 ms per request at low load on a small model. Takes precedence
+   * requests at 0.40x the CPU per request; on 2 cores 1.04-1.19x at 0.71-0.74x.
+   * `true` gives back 0.7-1.4 ms of p50 to one request at a time on MobileNet. Takes precedence
    * over `sessionOptions.extra.session.intra_op.allow_spinning`; no effect with one thread.
    */
   intraOpSpinning?: boolean;
