@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { createModelFromSettings } from '@infer/core';
 import onnx, { createOnnxModel, defaultIntraOpThreads, OnnxModel } from '@infer/runtime-onnx';
-import { describe, expect, it } from 'vitest';
+import ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
 import { ortSessionOptions, resolveSpinning } from '../src/onnx-options';
 import { MOBILENET } from './__fixtures__/inputs';
 import { ELEM, identityModel } from './__fixtures__/onnx-builder';
@@ -112,8 +113,48 @@ describe('threads', () => {
     expect(
       new OnnxModel({ ...base, sessionOptions: spinExtra, intraOpSpinning: false }).intraOpSpinning,
     ).toBe(false);
-    const offExtra = { extra: { session: { intra_op: { allow_spinning: 0 } } } };
-    expect(resolveSpinning({ ...base, sessionOptions: offExtra })).toBe(false);
+    // ORT spins only for exactly "1": every other value the caller may write means off.
+    for (const value of [0, '0', false, 'false', 'off', '']) {
+      const extra = { session: { intra_op: { allow_spinning: value } } };
+      expect(resolveSpinning({ ...base, sessionOptions: { extra } })).toBe(false);
+    }
+    for (const value of [1, '1']) {
+      const extra = { session: { intra_op: { allow_spinning: value } } };
+      expect(resolveSpinning({ ...base, sessionOptions: { extra } })).toBe(true);
+    }
+    // The flat key form ORT's config also accepts.
+    const flat = { extra: { 'session.intra_op.allow_spinning': '1' } };
+    expect(resolveSpinning({ ...base, sessionOptions: flat })).toBe(true);
+    expect(
+      ortSessionOptions(flat, { intraOpThreads: 2, interOpThreads: 1, spinning: false }).extra,
+    ).toEqual({
+      'session.intra_op.allow_spinning': '0',
+      session: { intra_op: { allow_spinning: '0' } },
+    });
+  });
+
+  it('load() hands ORT the resolved options: spinning off unless asked', async () => {
+    const create = vi.spyOn(ort.InferenceSession, 'create');
+    try {
+      for (const intraOpSpinning of [undefined, true]) {
+        create.mockClear();
+        const model = new OnnxModel({
+          name: 'spin',
+          bytes: identityModel(ELEM.FLOAT, ['n']),
+          intraOpThreads: 2,
+          ...(intraOpSpinning === undefined ? {} : { intraOpSpinning }),
+        });
+        await model.load();
+        const options = create.mock.calls.at(-1)?.[1] as ort.InferenceSession.SessionOptions;
+        expect(options.intraOpNumThreads).toBe(2);
+        expect(options.extra).toEqual({
+          session: { intra_op: { allow_spinning: intraOpSpinning ? '1' : '0' } },
+        });
+        await model.unload();
+      }
+    } finally {
+      create.mockRestore();
+    }
   });
 
   it('ORT gets the resolved threads and allow_spinning, with the rest of extra kept', () => {
@@ -172,6 +213,16 @@ describe('workers and the runtime plugin', () => {
     const rebuilt = onnx.create(source.settings as never) as OnnxModel;
     expect(rebuilt.intraOpThreads).toBe(model.intraOpThreads);
     expect(rebuilt.workerSource()).toEqual(source);
+  });
+
+  it('workerSource() carries intraOpSpinning: true to the rebuilt model', () => {
+    const model = new OnnxModel({ ...base, workers: 2, intraOpSpinning: true });
+    const source = model.workerSource();
+    expect((source.settings as { parameters: unknown }).parameters).toMatchObject({
+      intraOpSpinning: true,
+    });
+    const rebuilt = onnx.create(structuredClone(source.settings) as never) as OnnxModel;
+    expect(rebuilt.intraOpSpinning).toBe(true);
   });
 
   it('workerSource() refuses a model made from bytes', () => {
