@@ -6,9 +6,9 @@
  *
  * Per round, side by side (all processes up, one under load at a time):
  *
- * - **ceiling**: bare onnxruntime-node (`onnx-ceiling.mjs`), two worker threads with a
- *   1-thread session each (the best layout in `serving.bench.ts`), batch 1 and 4; the
- *   better of the two.
+ * - **ceiling**: bare onnxruntime-node (`onnx-ceiling.mjs`), one worker thread per core with
+ *   a 1-thread session each (the best layout in `serving.bench.ts`; two on the dev box),
+ *   batch 1 and 4; the better of the two.
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
  * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
@@ -86,7 +86,14 @@ interface RoundCeiling {
  */
 function placement(nproc: number) {
   if (CORES === 0) {
-    return { cores: nproc, layout: '2x1', servers: undefined, wrk: undefined, wrkThreads: 1 };
+    // serve-tuned runs one worker per core, so the ceiling runs one session per core too.
+    return {
+      cores: nproc,
+      layout: `${nproc}x1`,
+      servers: undefined,
+      wrk: undefined,
+      wrkThreads: 1,
+    };
   }
   const cores = canPin() ? coreCpus() : [];
   if (cores.length < CORES + 1) {

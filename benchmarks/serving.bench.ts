@@ -4,13 +4,14 @@
  * does it compare with a hand-written Express route?
  *
  * - Ceiling: bare onnxruntime-node in one process (`onnx-ceiling.mjs`), batch 1/4/8, one
- *   session x 2 intra-op threads and 2 worker threads x 1; the best images/s. The best
+ *   session x 2 intra-op threads and 2 worker threads x 1 (the 2-core box's cores; on a
+ *   bigger machine pin it, as serving-floor does); the best images/s. The best
  *   layout is re-measured next to every connection level, so each level's ratio compares
  *   figures taken a few seconds apart.
  * - Naive: `naive-express-server.mjs` (express.json + session.run per request, intra-op 2;
  *   `naive-ort-defaults`: the same with ONNX Runtime's default threads).
  * - @infer (`infer-server.mjs`): `serve()`, the Express and Fastify adapters with default
- *   settings, and `serve()` tuned (`workers: 2` x 1 thread, batching auto). They get the
+ *   settings, and `serve()` tuned (one worker per core x 1 thread, batching auto). They get the
  *   binary tensor extension (request and response); `serve-default-json` is `serve()` with
  *   the same request as JSON (the naive route's format).
  * - Memory: every server's RSS and heap (after GC) at rest, after the 1-connection level

@@ -92,6 +92,12 @@ export function startChild(
       reject(new Error(`${name} exited with ${code} before it was ready`));
     };
     child.once('exit', onExit);
+    // A command that cannot start (no `taskset` on this machine) rejects instead of throwing.
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      reject(new Error(`${name} could not start: ${error.message}`));
+    });
     child.on('message', (message: { type?: string; port?: number }) => {
       if (message?.type !== 'ready') return;
       clearTimeout(timer);
