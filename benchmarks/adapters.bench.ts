@@ -27,10 +27,11 @@ import {
   IDENTITY_PATH,
   loadAutocannon,
   loadIdentity,
+  pinLoadGenerator,
   serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
-import { canPin, pinProcess, serverAndLoadCpus } from './lib/cpu-pinning';
+import { canPin } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 import { median } from './lib/latency';
 
@@ -40,8 +41,6 @@ const DURATION_S = 3;
 const ROUNDS = envInteger('ADAPTERS_ROUNDS', 5);
 /** Servers on one physical core, autocannon (this process) on another, where `taskset` allows it. */
 const PIN = envInteger('ADAPTERS_PIN', 1, 0) !== 0 && canPin();
-/** Two different physical cores: the servers' and the load generator's. */
-const [SERVER_CPU, LOAD_CPU] = serverAndLoadCpus();
 const KINDS = [
   'fastify-bare',
   'node-bare',
@@ -87,13 +86,9 @@ async function main() {
   );
   // Every server is up (idle) at once; rounds interleave them so background load on the
   // shared machine hits all alike, and each round is compared within itself.
-  if (PIN && !pinProcess(process.pid, LOAD_CPU))
-    throw new Error('could not pin the load generator');
-  console.log(
-    PIN ? `servers pinned to CPU ${SERVER_CPU}, autocannon to CPU ${LOAD_CPU}` : 'not pinned',
-  );
+  const serverCpu = pinLoadGenerator(PIN);
   const servers = await Promise.all(
-    KINDS.map((kind) => startAdapterServer(kind, { cpu: PIN ? SERVER_CPU : undefined })),
+    KINDS.map((kind) => startAdapterServer(kind, { cpu: serverCpu })),
   );
   try {
     for (const server of servers) await load(autocannon, server, WARMUP_S);

@@ -31,18 +31,17 @@ import {
   IDENTITY_PATH,
   loadAutocannon,
   loadIdentity,
+  pinLoadGenerator,
   serverClock,
   startAdapterServer,
 } from './lib/adapter-servers';
-import { canPin, pinProcess, serverAndLoadCpus } from './lib/cpu-pinning';
+import { canPin } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 
 const CONNECTIONS = 32;
 const WARMUP_S = 3;
 const WINDOW_S = envInteger('YOUNG_GEN_SECONDS', 6);
 const PIN = canPin();
-/** Two different physical cores: the servers' and the load generator's. */
-const [SERVER_CPU, LOAD_CPU] = serverAndLoadCpus();
 const V8_FLAGS = ['--trace-gc-nvp', '--min-semi-space-size=16'];
 const KINDS = ['fastify-bare', 'serve', 'serve-unbatched', 'fastify-plugin'] as const;
 type Kind = (typeof KINDS)[number];
@@ -89,7 +88,12 @@ function parseGcTrace(text: string): GcEvent[] {
   return events;
 }
 
-async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise<Row> {
+async function measure(
+  autocannon: Autocannon,
+  kind: Kind,
+  dir: string,
+  serverCpu: number | undefined,
+): Promise<Row> {
   const tracePath = join(dir, `${kind}.gc.txt`);
   const trace = openSync(tracePath, 'w');
   let server: AdapterServer<Kind> | undefined;
@@ -97,7 +101,7 @@ async function measure(autocannon: Autocannon, kind: Kind, dir: string): Promise
     server = await startAdapterServer(kind, {
       execArgv: V8_FLAGS,
       stdio: ['ignore', trace, 'inherit', 'ipc'],
-      cpu: PIN ? SERVER_CPU : undefined,
+      cpu: serverCpu,
     });
     const { child, url } = server;
     const load = async (duration: number) =>
@@ -140,15 +144,11 @@ async function main() {
       `servers under ${V8_FLAGS.join(' ')}; autocannon -c ${CONNECTIONS}, ${WARMUP_S} s warm-up, ` +
       `${WINDOW_S} s measured; POST ${IDENTITY_PATH}, ${IDENTITY_BODY.length} B JSON`,
   );
-  if (PIN && !pinProcess(process.pid, LOAD_CPU))
-    throw new Error('could not pin the load generator');
-  console.log(
-    PIN ? `servers pinned to CPU ${SERVER_CPU}, autocannon to CPU ${LOAD_CPU}` : 'not pinned',
-  );
+  const serverCpu = pinLoadGenerator(PIN);
   const dir = mkdtempSync(join(tmpdir(), 'infer-young-gen-'));
   const rows: Row[] = [];
   try {
-    for (const kind of KINDS) rows.push(await measure(autocannon, kind, dir));
+    for (const kind of KINDS) rows.push(await measure(autocannon, kind, dir, serverCpu));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

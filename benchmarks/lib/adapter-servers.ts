@@ -6,7 +6,7 @@
 import { type ChildProcess, fork, type StdioOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { pinProcess } from './cpu-pinning';
+import { pinProcess, serverAndLoadCpus } from './cpu-pinning';
 
 /** The infer route of the identity model every server serves. */
 export const IDENTITY_PATH = '/v2/models/identity/infer';
@@ -47,6 +47,26 @@ export interface AdapterServer<K extends string> {
   kind: K;
   child: ChildProcess;
   url: string;
+}
+
+/**
+ * When `pin`, pins this process (the load generator) to one physical core and returns the
+ * CPU of another for the servers (`serverAndLoadCpus`); logs where each side runs. Returns
+ * `undefined` when not pinned.
+ *
+ * @example
+ * const serverCpu = pinLoadGenerator(canPin());
+ * const server = await startAdapterServer('serve', { cpu: serverCpu });
+ */
+export function pinLoadGenerator(pin: boolean): number | undefined {
+  if (!pin) {
+    console.log('not pinned');
+    return undefined;
+  }
+  const [serverCpu, loadCpu] = serverAndLoadCpus();
+  if (!pinProcess(process.pid, loadCpu)) throw new Error('could not pin the load generator');
+  console.log(`servers pinned to CPU ${serverCpu}, autocannon to CPU ${loadCpu}`);
+  return serverCpu;
 }
 
 /**
