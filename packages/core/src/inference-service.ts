@@ -8,6 +8,7 @@ import {
   type InferenceRequest,
   type InferenceResponse,
 } from '@infer/codecs';
+import { honourBodyLeases, settleBodyLease } from './adapters/body-pool';
 import { clientSignalOf } from './adapters/client-signal';
 import type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
 import { asModelV1 } from './as-model-v1';
@@ -197,6 +198,8 @@ export class InferenceService {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('options', 'must be an object');
     }
+    // Adapters may lend it pooled bodies: it says when it holds no view of one (handle()).
+    honourBodyLeases(this);
     const { repository } = options;
     if (
       typeof repository !== 'object' ||
@@ -375,6 +378,9 @@ export class InferenceService {
       const requestId = requestIdOf(request, seq);
       response = this.#errorResponse(error, { requestId, method, path, route, code });
     }
+    // Unless an in-process model got views of it (#infer marked it kept), nothing here
+    // refers to the body any more: the adapter may reuse its buffer.
+    settleBodyLease(request, 'returned');
     if (method === 'HEAD')
       response = { status: response.status, headers: response.headers, body: '' };
     if (!this.#observing) return response;
@@ -490,6 +496,7 @@ export class InferenceService {
         () => decodeInferBody(request),
         // The adapter's client signal when there is one: no AbortSignal made per request.
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
+        request,
       );
       const encoded = encodeOutputs(response, inference);
       // JSON stays a string: node:http writes it with the response head in one write.
@@ -524,10 +531,14 @@ export class InferenceService {
     version: string | undefined,
     decode: () => InferenceRequest,
     options: ServiceInferOptions,
+    lent?: ServiceRequest,
   ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
     const served = this.repository.get(model, version);
     served.throwIfOverloaded();
     const inference = decode();
+    // A model in this thread may keep views of the body's tensors, or answer with them; a
+    // worker pool copies them into its message when it takes the request.
+    if (lent !== undefined && served.pool === undefined) settleBodyLease(lent, 'kept');
     const result = await served.predict(inference, {
       signal: options.signal,
       timeoutMs: options.timeoutMs,

@@ -40,6 +40,11 @@ export interface ServeOptions {
   /** Largest request body in bytes; larger ones get 413 at once. Default `67108864` (64 MiB). */
   maxBodySize?: number;
   /**
+   * Read bodies of 64 KiB and more into buffers reused from request to request, when a worker
+   * pool serves them (see `reuseBodyBuffers` of the adapters). Default `true`.
+   */
+  reuseBodyBuffers?: boolean;
+  /**
    * Compress answers of at least `threshold` bytes (default 1024) with gzip or deflate for
    * clients that send `Accept-Encoding`. Tensors compress poorly and cost CPU on both sides:
    * worth it for large JSON answers over slow links. Request bodies in gzip or deflate are

@@ -79,6 +79,9 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   if (!Number.isSafeInteger(maxBodySize) || maxBodySize <= 0) {
     throw new InvalidOptionError('options.maxBodySize', 'must be a positive integer (bytes)');
   }
+  if (options.reuseBodyBuffers !== undefined && typeof options.reuseBodyBuffers !== 'boolean') {
+    throw new InvalidOptionError('options.reuseBodyBuffers', 'must be a boolean');
+  }
   const shutdownGraceMs = options.shutdownGraceMs ?? settings.shutdownGraceMs;
   if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) {
     throw new InvalidOptionError('options.shutdownGraceMs', 'must be a non-negative integer (ms)');
@@ -207,6 +210,9 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const handler = createNodeHandler(service, {
     maxBodySize: resolved.maxBodySize,
     prefix: resolved.prefix,
+    ...(options.reuseBodyBuffers === undefined
+      ? {}
+      : { reuseBodyBuffers: options.reuseBodyBuffers }),
     ...(resolved.compression === undefined ? {} : { compression: resolved.compression }),
   });
   const cors = resolved.settings.cors?.origin;

@@ -31,7 +31,7 @@ export interface ExpressRouterOptions extends Omit<AdapterOptions, 'prefix'> {
  */
 export function inferRouter(service: InferenceHandler, options: ExpressRouterOptions = {}): Router {
   assertService(service);
-  const { maxBodySize } = resolveAdapterOptions(options);
+  const { maxBodySize, bodyPool } = resolveAdapterOptions(options);
   const metrics = options.metrics ?? exposesMetrics(service);
   const router = express.Router();
   router.use((request, response, next) => {
@@ -43,6 +43,7 @@ export function inferRouter(service: InferenceHandler, options: ExpressRouterOpt
       path: request.url,
       maxBodySize,
       body: consumedBody(request),
+      bodyPool,
     });
   });
   return router;

@@ -3,21 +3,25 @@
  * routes under the `prefix` it is registered with.
  *
  * Note for adapter authors: this file only converts. Inside its own encapsulation context it
- * replaces every content-type parser with one raw-Buffer parser (`parseAs: 'buffer'`, our
- * body limit) so JSON and the binary extension reach `InferenceService` untouched, as bytes;
- * the host app's parsers and error handler are not affected. A body in `Content-Encoding`
+ * replaces every content-type parser with one raw-bytes parser (the node adapter's body
+ * reader, our body limit, large bodies into reused buffers: see `body-pool.ts`) so JSON and
+ * the binary extension reach `InferenceService` untouched, as bytes; the host app's parsers
+ * and error handler are not affected. A body in `Content-Encoding`
  * gzip or deflate is decoded under the same limit; the routes opt out of `@fastify/compress`'s
  * own request decoding (`decompress: false`), which would otherwise decode it first and leave
  * the header behind. The signal aborts when the client disconnects (`reply.raw` closes before
  * it finished).
  */
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { BadRequestError, BodyTooLargeError } from '../errors';
+import { BadRequestError, BodyTooLargeError, InferError } from '../errors';
 import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
+import { lendBody } from './body-pool';
 import { attachClientSignal } from './client-signal';
 import { decodeRequestBody } from './content-coding';
 import { errorResponse } from './error-response';
 import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
+import { readNodeBody, readStreamBody } from './read-body';
 import { exposesMetrics, stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
@@ -42,9 +46,12 @@ export interface InferPluginOptions extends Omit<AdapterOptions, 'prefix'> {
 export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, options) => {
   assertService(options.service);
   const { service } = options;
-  const { maxBodySize } = resolveAdapterOptions(
-    options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize },
-  );
+  const { maxBodySize, bodyPool } = resolveAdapterOptions({
+    ...(options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize }),
+    ...(options.reuseBodyBuffers === undefined
+      ? {}
+      : { reuseBodyBuffers: options.reuseBodyBuffers }),
+  });
   const send = (reply: FastifyReply, response: ServiceResponse) => {
     const { body } = response;
     const payload =
@@ -52,21 +59,25 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     return reply.code(response.status).headers(response.headers).send(payload);
   };
   app.removeAllContentTypeParsers();
-  const raw = { parseAs: 'buffer' as const, bodyLimit: maxBodySize };
-  const asBytes = (
-    _request: FastifyRequest,
-    body: Buffer,
-    parsed: (error: null, body: Buffer) => void,
-  ) => parsed(null, body);
+  // Reads the raw request as the node adapter does. A stream a `preParsing` hook put in its
+  // place is read plainly (never into a pooled buffer: the hook may keep its chunks).
+  const readBody = (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
+    if (payload !== request.raw) return readStreamBody(payload, maxBodySize);
+    if (bodyPool?.takes(Number(request.headers['content-length'])) === true) {
+      (request.raw as PooledRequest)[POOLED] = true;
+    }
+    return readNodeBody(request.raw, maxBodySize, bodyPool);
+  };
   // The protocol's own types by name too: Fastify remembers the parser of a named type, while
   // it parses the Content-Type header again on every request that only the catch-all takes.
-  for (const type of ['application/json', 'application/octet-stream']) {
-    app.addContentTypeParser(type, raw, asBytes);
+  for (const type of ['application/json', 'application/octet-stream', '*']) {
+    app.addContentTypeParser(type, readBody);
   }
-  app.addContentTypeParser('*', raw, asBytes);
   app.setErrorHandler((error: FastifyError, _request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return send(reply, errorResponse(new BodyTooLargeError({ limitBytes: maxBodySize })));
+    // The body reader's own errors (413 over the limit) keep their status.
+    if (InferError.isInstance(error)) return send(reply, errorResponse(error));
     const status = error.statusCode ?? 500;
     return send(
       reply,
@@ -89,9 +100,15 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
         return send(reply, errorResponse(error));
       }
     }
+    // A pooled body is lent to the service, unless it was decoded into a copy (then it is free).
+    const pooled = (request.raw as PooledRequest)[POOLED] === true && body !== undefined;
+    if (pooled && serviceRequest.body !== body) bodyPool!.release(body);
+    const lease =
+      pooled && serviceRequest.body === body ? lendBody(service, serviceRequest) : undefined;
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
     const response = await service.handle(serviceRequest);
+    if (lease?.state === 'returned') bodyPool!.release(body!);
     return send(reply, response);
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request
@@ -105,5 +122,9 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   app.all('/v2/*', routeOptions, handler);
   if (options.metrics ?? exposesMetrics(service)) app.all('/metrics', routeOptions, handler);
 };
+
+/** Marks a raw request whose body the plugin read into a pooled buffer. */
+const POOLED = Symbol('infer.pooledBody');
+type PooledRequest = IncomingMessage & { [POOLED]?: boolean };
 
 export default inferPlugin;

@@ -13,6 +13,7 @@ import {
   DEFAULT_MAX_BODY_SIZE,
   resolveAdapterOptions,
 } from './adapter-options';
+import { type BodyPool, lendBody } from './body-pool';
 import { attachClientSignal, ClientSignal } from './client-signal';
 import {
   type CompressionOptions,
@@ -60,7 +61,7 @@ export function createNodeHandler(
   options: NodeHandlerOptions = {},
 ): NodeRequestListener {
   assertService(service);
-  const { maxBodySize, prefix } = resolveAdapterOptions(options);
+  const { maxBodySize, prefix, bodyPool } = resolveAdapterOptions(options);
   const compression = resolveCompression(options.compression);
   return (request, response) => {
     const path = stripPrefix(request.url ?? '/', prefix);
@@ -68,7 +69,12 @@ export function createNodeHandler(
       sendServiceResponse(response, notFoundResponse(request.method ?? 'GET', request.url ?? '/'));
       return;
     }
-    void handleNodeRequest(service, request, response, { path, maxBodySize, compression });
+    void handleNodeRequest(service, request, response, {
+      path,
+      maxBodySize,
+      compression,
+      bodyPool,
+    });
   };
 }
 
@@ -77,8 +83,9 @@ export function createNodeHandler(
  * shared by the node:http and Express adapters. A body in `Content-Encoding` gzip or deflate
  * is decoded under the same limit. `options.body` is a body a framework already read
  * (still checked against the limit; a body parser has decoded it already).
- * `options.compression` compresses answers for clients that accept it. Never rejects;
- * failures become JSON errors.
+ * `options.compression` compresses answers for clients that accept it. With `options.bodyPool`,
+ * a large body it reads is lent to the service and reused once the service returns it (see
+ * `body-pool.ts`). Never rejects; failures become JSON errors.
  *
  * @example
  * await handleNodeRequest(service, req, res, { path: '/v2/health/live', maxBodySize: 1024 });
@@ -92,10 +99,12 @@ export async function handleNodeRequest(
     maxBodySize: number;
     body?: Uint8Array | undefined;
     compression?: ResolvedCompression | undefined;
+    bodyPool?: BodyPool | undefined;
   },
 ): Promise<void> {
   try {
-    const body = options.body ?? (await readNodeBody(request, options.maxBodySize));
+    const pool = options.body === undefined ? options.bodyPool : undefined;
+    const body = options.body ?? (await readNodeBody(request, options.maxBodySize, pool));
     if (body !== undefined && body.byteLength > options.maxBodySize) {
       throw new BodyTooLargeError({
         limitBytes: options.maxBodySize,
@@ -103,11 +112,21 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
-    if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
+    // Only a body read into a pooled buffer is lent: readNodeBody made the same choice.
+    const pooled =
+      pool !== undefined &&
+      body !== undefined &&
+      pool.takes(Number(request.headers['content-length']));
+    const encoded = serviceRequest.headers['content-encoding'] !== undefined;
+    if (encoded && options.body === undefined) {
       await decodeRequestBody(serviceRequest, options.maxBodySize);
+      // The decoded copy replaced it: nothing refers to the encoded body any more.
+      if (pooled) pool.release(body);
     }
+    const lease = pooled && !encoded ? lendBody(service, serviceRequest) : undefined;
     attachClientSignal(serviceRequest, watchClient(response));
     let serviceResponse = await service.handle(serviceRequest);
+    if (lease?.state === 'returned') pool!.release(body!);
     if (options.compression !== undefined) {
       const accepted = request.headers['accept-encoding'];
       serviceResponse = await encodeResponse(serviceResponse, accepted, options.compression);

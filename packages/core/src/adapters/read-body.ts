@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { concatBytes } from '@infer/codecs';
-import { BodyTooLargeError } from '../errors';
+import { BadRequestError, BodyTooLargeError } from '../errors';
+import type { BodyPool } from './body-pool';
 
 /**
  * Whether the declared `Content-Length` is already over `limit` (checked before reading).
@@ -23,16 +24,44 @@ function hasBody(request: IncomingMessage): boolean {
  * Reads a node request body into one Buffer, enforcing `limit` while it streams: rejects with
  * `BodyTooLargeError` (413) as soon as the declared or received size passes it, and stops keeping
  * chunks (the rest is discarded, not buffered). Resolves `undefined` for a body-less request.
+ * With `pool`, a body whose `Content-Length` the pool takes is copied chunk by chunk into a
+ * buffer of that length from the pool (the caller gives it back with `pool.release()` once
+ * nothing refers to it); a failed read gives it back itself.
  *
  * @internal
  * @example
  * const body = await readNodeBody(req, 64 * 1024 * 1024);
  */
-export function readNodeBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+export function readNodeBody(
+  request: IncomingMessage,
+  limit: number,
+  pool?: BodyPool,
+): Promise<Buffer | undefined> {
   if (!hasBody(request)) return Promise.resolve(undefined);
-  if (declaredTooLarge(request.headers['content-length'], limit)) {
+  const declared = request.headers['content-length'];
+  if (declaredTooLarge(declared, limit)) {
     return Promise.reject(new BodyTooLargeError({ limitBytes: limit }));
   }
+  const length = declared === undefined ? Number.NaN : Number(declared);
+  return readStreamBody(request, limit, pool?.takes(length) === true ? pool : undefined, length);
+}
+
+/**
+ * Reads a body stream into one Buffer under `limit`, as `readNodeBody` does once it has
+ * looked at the headers: for any readable (a stream a Fastify `preParsing` hook made, say).
+ * With `pool`, the body must be exactly `length` bytes and is copied into a buffer of the pool.
+ *
+ * @internal
+ * @example
+ * const body = await readStreamBody(gunzipped, 64 * 1024 * 1024);
+ */
+export function readStreamBody(
+  request: NodeJS.ReadableStream,
+  limit: number,
+  pool?: BodyPool,
+  length = Number.NaN,
+): Promise<Buffer> {
+  const target = pool?.acquire(length);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -42,26 +71,40 @@ export function readNodeBody(request: IncomingMessage, limit: number): Promise<B
       request.off('error', onError);
       request.off('aborted', onAborted);
     };
+    const fail = (error: Error) => {
+      cleanup();
+      if (target !== undefined) pool!.release(target);
+      reject(error);
+    };
     const onData = (chunk: Buffer) => {
+      const offset = received;
       received += chunk.length;
       if (received > limit) {
-        cleanup();
         // Keep draining without storing, so the 413 can be written; the response closes the
         // connection afterwards.
         request.resume();
-        reject(new BodyTooLargeError({ limitBytes: limit, receivedBytes: received }));
+        fail(new BodyTooLargeError({ limitBytes: limit, receivedBytes: received }));
         return;
       }
-      chunks.push(chunk);
+      if (target === undefined) chunks.push(chunk);
+      else if (received <= length) target.set(chunk, offset);
     };
     const onEnd = () => {
+      if (target !== undefined) {
+        // node:http ends a Content-Length body at exactly that length; anything else is not
+        // a body this buffer holds.
+        if (received === length) {
+          cleanup();
+          resolve(target);
+        } else {
+          fail(new BadRequestError(`the body is ${received} bytes; Content-Length says ${length}`));
+        }
+        return;
+      }
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received));
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(error);
-    };
+    const onError = (error: Error) => fail(error);
     const onAborted = () => onError(new Error('the client aborted the request body'));
     request.on('data', onData);
     request.on('end', onEnd);

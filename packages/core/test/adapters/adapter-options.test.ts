@@ -22,6 +22,7 @@ describe('adapter options', () => {
     [{ prefix: 'ml' }, 'options.prefix must start with "/" (got "ml")'],
     [{ prefix: '/ml?x' }, 'options.prefix must be a plain path without "?", "#" or spaces'],
     [{ prefix: 3 }, 'options.prefix must be a string'],
+    [{ reuseBodyBuffers: 'yes' }, 'options.reuseBodyBuffers must be a boolean'],
   ])('createNodeHandler rejects %j', (options, message) => {
     expect(() => createNodeHandler(service, options as never)).toThrow(message);
     expect(() => createNextHandlers(service, options as never)).toThrow(message);

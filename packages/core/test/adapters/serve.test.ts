@@ -138,6 +138,7 @@ describe('serve() options', () => {
     [{ maxBodySize: 0 }, 'options.maxBodySize must be a positive integer (bytes)'],
     [{ shutdownGraceMs: -5 }, 'options.shutdownGraceMs must be a non-negative integer (ms)'],
     [{ handleSignals: 'yes' }, 'options.handleSignals must be a boolean'],
+    [{ reuseBodyBuffers: 1 }, 'options.reuseBodyBuffers must be a boolean'],
     [{ models: {} }, 'options.models must be an array of models'],
     [{ repository: {} }, 'options.repository must be a ModelRepository'],
     [{ prefix: 'ml' }, 'options.prefix must start with "/" (got "ml")'],

@@ -1,0 +1,189 @@
+/**
+ * Reused buffers for large request bodies.
+ *
+ * Why: under load a request body waits in the batch queue for tens of milliseconds, long
+ * enough for V8 to promote its `ArrayBuffer` to the old generation. Every such buffer then
+ * counts towards V8's external-memory limit until a mark-compact frees it, and at a few
+ * hundred 0.6 MB image requests per second that limit set off a full collection every
+ * 20-70 requests. A body read into a pooled buffer allocates nothing new, so it adds nothing
+ * to that count (see "Request bodies from a pool" in docs/benchmarks.md).
+ *
+ * The hard part is knowing when a body is free again: decoded tensors are views over it. The
+ * adapter lends the buffer to the service with a {@link BodyLease}, and only the service can
+ * say it kept no view (the request never reached a model, or reached a worker pool, which
+ * copies its inputs into the message to the worker). An in-process model may keep its
+ * inputs or return them as outputs, so its bodies are never reused.
+ *
+ * @internal
+ */
+import type { ServiceRequest } from './service-contract';
+
+/** Bodies smaller than this are read as before: they arrive in one chunk and die young. */
+export const DEFAULT_MIN_POOLED_BODY = 64 * 1024;
+/** Largest total of idle buffers a pool keeps. */
+export const DEFAULT_BODY_POOL_BYTES = 32 * 1024 * 1024;
+/** Idle buffers are dropped once no body was read for this long. */
+export const DEFAULT_BODY_POOL_IDLE_MS = 10_000;
+
+/** Options of {@link BodyPool}. */
+export interface BodyPoolOptions {
+  /** Smallest body (bytes) taken from the pool. Default 64 KiB. */
+  minBytes?: number;
+  /** Largest total (bytes) of idle buffers kept. Default 32 MiB. */
+  maxBytes?: number;
+  /** Idle buffers are dropped after this many ms without a body read. Default 10 s. */
+  idleMs?: number;
+}
+
+/**
+ * A bounded free list of request-body buffers, keyed by exact length (a request of a given
+ * model and shape always has the same length). Each buffer owns its whole `ArrayBuffer`, and
+ * a reused one is overwritten entirely by the next body of its length, so no bytes of one
+ * request are ever seen by another.
+ *
+ * @internal
+ * @example
+ * const pool = new BodyPool();
+ * const body = pool.acquire(602_264); // fill it with the request's bytes
+ * pool.release(body); // once nothing refers to it any more
+ */
+export class BodyPool {
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  readonly idleMs: number;
+  /** Idle buffers by length. */
+  readonly #free = new Map<number, Buffer[]>();
+  #idleBytes = 0;
+  #lastAcquire = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** Buffers handed out that came from the free list (for tests and benchmarks). */
+  reused = 0;
+  /** Buffers handed out that had to be allocated. */
+  allocated = 0;
+
+  constructor(options: BodyPoolOptions = {}) {
+    this.minBytes = options.minBytes ?? DEFAULT_MIN_POOLED_BODY;
+    this.maxBytes = options.maxBytes ?? DEFAULT_BODY_POOL_BYTES;
+    this.idleMs = options.idleMs ?? DEFAULT_BODY_POOL_IDLE_MS;
+  }
+
+  /** Total bytes of the idle buffers kept now. */
+  get idleBytes(): number {
+    return this.#idleBytes;
+  }
+
+  /** Whether a body of `length` bytes is read into a pooled buffer. */
+  takes(length: number): boolean {
+    return length >= this.minBytes && length <= this.maxBytes;
+  }
+
+  /**
+   * A buffer of exactly `length` bytes that owns its whole `ArrayBuffer`: an idle one, or a
+   * new one (not zero-filled: the caller writes every byte before anyone reads it).
+   */
+  acquire(length: number): Buffer {
+    this.#lastAcquire = performance.now();
+    const idle = this.#free.get(length)?.pop();
+    if (idle !== undefined) {
+      this.#idleBytes -= length;
+      this.reused++;
+      return idle;
+    }
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(length);
+  }
+
+  /**
+   * Takes `buffer` back for reuse. The caller promises nothing refers to it any more. Buffers
+   * that are not whole (a view into a larger one), detached (moved to a worker), outside the
+   * sizes this pool takes, already idle here, or over `maxBytes` in total are left to the GC.
+   */
+  release(buffer: Uint8Array): void {
+    const length = buffer.byteLength;
+    if (
+      !this.takes(length) ||
+      buffer.byteOffset !== 0 ||
+      buffer.buffer.byteLength !== length ||
+      !(buffer.buffer instanceof ArrayBuffer) ||
+      this.#idleBytes + length > this.maxBytes
+    ) {
+      return;
+    }
+    const whole = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, 0, length);
+    let list = this.#free.get(length);
+    if (list === undefined) {
+      list = [];
+      this.#free.set(length, list);
+    }
+    for (const idle of list) if (idle.buffer === whole.buffer) return;
+    list.push(whole);
+    this.#idleBytes += length;
+    this.#armTrim();
+  }
+
+  /** Drops every idle buffer. */
+  clear(): void {
+    this.#free.clear();
+    this.#idleBytes = 0;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #armTrim(): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => {
+      if (performance.now() - this.#lastAcquire >= this.idleMs) this.clear();
+    }, this.idleMs);
+    this.#timer.unref();
+  }
+}
+
+/** The pool the Node adapters share, unless told otherwise (`reuseBodyBuffers: false`). */
+export const sharedBodyPool = new BodyPool();
+
+/**
+ * A pooled body lent to the service for one request. The service sets `state` to
+ * `'returned'` once it holds no view of the body (the adapter may then reuse it), or to
+ * `'kept'` when an in-process model got views of it (it is then never reused).
+ *
+ * @internal
+ */
+export interface BodyLease {
+  state: 'lent' | 'kept' | 'returned';
+}
+
+/** Where a request carries its lease (a registered symbol: CJS and ESM builds agree). */
+const LEASE = Symbol.for('infer.bodyLease');
+/** What a service carries to say it honours leases: adapters lend bodies only to it. */
+const HONOURS_LEASES = Symbol.for('infer.honoursBodyLeases');
+
+type LeasedRequest = ServiceRequest & { [LEASE]?: BodyLease };
+
+/**
+ * Lends `request`'s body for the service to return, when `service` honours leases (an
+ * `InferenceService`, not a wrapper that might keep the body); `undefined` otherwise.
+ *
+ * @internal
+ */
+export function lendBody(service: object, request: ServiceRequest): BodyLease | undefined {
+  if ((service as { [HONOURS_LEASES]?: unknown })[HONOURS_LEASES] !== true) return undefined;
+  const lease: BodyLease = { state: 'lent' };
+  (request as LeasedRequest)[LEASE] = lease;
+  return lease;
+}
+
+/** Marks `service` as one that honours body leases. @internal */
+export function honourBodyLeases(service: object): void {
+  Object.defineProperty(service, HONOURS_LEASES, { value: true });
+}
+
+/**
+ * Settles the lease of `request`, if it has one still lent: `'kept'` when a model in this
+ * thread got views of the body, `'returned'` when nothing holds one any more.
+ *
+ * @internal
+ */
+export function settleBodyLease(request: ServiceRequest, state: 'kept' | 'returned'): void {
+  const lease = (request as LeasedRequest)[LEASE];
+  if (lease !== undefined && lease.state === 'lent') lease.state = state;
+}
