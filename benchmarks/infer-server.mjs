@@ -11,6 +11,8 @@
  *   (`os.availableParallelism()`: 2 on the dev box, N when the bench pins it to N cores),
  *   each worker one intra-op thread (the default for as many workers as cores), batching
  *   `auto`, warm-up on.
+ * - `serve-tuned-unpooled`: the same with `reuseBodyBuffers: false` (every body in a fresh
+ *   buffer, as before bodies came from a pool).
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -54,6 +56,7 @@ async function start() {
     case 'serve-default-spin':
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
+    case 'serve-tuned-unpooled':
       return (
         await serve({
           models: [
@@ -64,6 +67,7 @@ async function start() {
             }),
           ],
           port: 0,
+          reuseBodyBuffers: kind === 'serve-tuned',
         })
       ).server;
     case 'identity':
