@@ -18,13 +18,14 @@ export interface AdapterOptions {
    */
   prefix?: string;
   /**
-   * Read bodies of 64 KiB and more into buffers reused from request to request (node:http,
-   * Express and Fastify adapters, and `serve()`; the Next handlers read Web bodies and ignore
-   * it). Reused only when the request was served by a worker pool or never reached a model:
-   * an in-process model may keep views of its inputs. It spares V8 a full garbage collection
-   * every few dozen large requests (about 1 ms of CPU per MobileNet request here). Idle
-   * buffers, at most 32 MiB in all, are dropped after 10 s without a large request.
-   * Default `true`.
+   * Read bodies of 64 KiB and more (with a `Content-Length`, up to 32 MiB) into buffers reused
+   * from request to request: node:http, Express (when no body parser read the body first) and
+   * `serve()`; the Fastify plugin only when asked (see its options); the Next handlers read
+   * Web bodies and ignore it. A buffer is reused only when the request was served by a worker
+   * pool or never reached a model: an in-process model may keep views of its inputs. It
+   * spares V8 most of its full garbage collections under load (0.3-1.4 ms of CPU per
+   * MobileNet request here). Idle buffers, at most 32 MiB in all, are dropped after 10 s
+   * without a body of their length. Default `true`.
    */
   reuseBodyBuffers?: boolean;
 }

@@ -14,6 +14,12 @@
  * copies its inputs into the message to the worker). An in-process model may keep its
  * inputs or return them as outputs, so its bodies are never reused.
  *
+ * Known and accepted: when a batch fails with a per-request error, `createOipRun` re-runs its
+ * requests one by one from their own views; a request of that batch that already timed out
+ * has been answered and its buffer may hold another body by then. The worker computes on
+ * those bytes and the result is discarded (the request is settled): wasted work, never a
+ * wrong answer.
+ *
  * @internal
  */
 import type { ServiceRequest } from './service-contract';
@@ -29,17 +35,25 @@ export const DEFAULT_BODY_POOL_IDLE_MS = 10_000;
 export interface BodyPoolOptions {
   /** Smallest body (bytes) taken from the pool. Default 64 KiB. */
   minBytes?: number;
-  /** Largest total (bytes) of idle buffers kept. Default 32 MiB. */
+  /** Largest total (bytes) of idle buffers kept; a larger body is never pooled. Default 32 MiB. */
   maxBytes?: number;
-  /** Idle buffers are dropped after this many ms without a body read. Default 10 s. */
+  /** Idle buffers of a length are dropped after this many ms without a body of that length. Default 10 s. */
   idleMs?: number;
+}
+
+/** The idle buffers of one length, and when a body of that length last came or went. */
+interface LengthList {
+  buffers: Buffer[];
+  used: number;
 }
 
 /**
  * A bounded free list of request-body buffers, keyed by exact length (a request of a given
  * model and shape always has the same length). Each buffer owns its whole `ArrayBuffer`, and
  * a reused one is overwritten entirely by the next body of its length, so no bytes of one
- * request are ever seen by another.
+ * request are ever seen by another. When a release would pass `maxBytes`, the buffers of
+ * the lengths used longest ago make room (one-off lengths cannot crowd out the common one);
+ * a length unused for `idleMs` is dropped.
  *
  * @internal
  * @example
@@ -51,10 +65,9 @@ export class BodyPool {
   readonly minBytes: number;
   readonly maxBytes: number;
   readonly idleMs: number;
-  /** Idle buffers by length. */
-  readonly #free = new Map<number, Buffer[]>();
+  /** Idle buffers by length, in the order the lengths were last used (oldest first). */
+  readonly #free = new Map<number, LengthList>();
   #idleBytes = 0;
-  #lastAcquire = 0;
   #timer: NodeJS.Timeout | undefined;
   /** Buffers handed out that came from the free list (for tests and benchmarks). */
   reused = 0;
@@ -82,8 +95,8 @@ export class BodyPool {
    * new one (not zero-filled: the caller writes every byte before anyone reads it).
    */
   acquire(length: number): Buffer {
-    this.#lastAcquire = performance.now();
-    const idle = this.#free.get(length)?.pop();
+    const list = this.#touch(length, false);
+    const idle = list?.buffers.pop();
     if (idle !== undefined) {
       this.#idleBytes -= length;
       this.reused++;
@@ -96,7 +109,7 @@ export class BodyPool {
   /**
    * Takes `buffer` back for reuse. The caller promises nothing refers to it any more. Buffers
    * that are not whole (a view into a larger one), detached (moved to a worker), outside the
-   * sizes this pool takes, already idle here, or over `maxBytes` in total are left to the GC.
+   * sizes this pool takes, or already idle here are left to the GC.
    */
   release(buffer: Uint8Array): void {
     const length = buffer.byteLength;
@@ -104,19 +117,19 @@ export class BodyPool {
       !this.takes(length) ||
       buffer.byteOffset !== 0 ||
       buffer.buffer.byteLength !== length ||
-      !(buffer.buffer instanceof ArrayBuffer) ||
-      this.#idleBytes + length > this.maxBytes
+      !(buffer.buffer instanceof ArrayBuffer)
     ) {
       return;
     }
-    const whole = Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, 0, length);
-    let list = this.#free.get(length);
-    if (list === undefined) {
-      list = [];
-      this.#free.set(length, list);
+    const list = this.#touch(length, true)!;
+    for (const idle of list.buffers) if (idle.buffer === buffer.buffer) return;
+    // Room from the lengths used longest ago; never from this one (it was just used).
+    for (const [other, stale] of this.#free) {
+      if (this.#idleBytes + length <= this.maxBytes) break;
+      if (other !== length) this.#drop(other, stale);
     }
-    for (const idle of list) if (idle.buffer === whole.buffer) return;
-    list.push(whole);
+    if (this.#idleBytes + length > this.maxBytes) return;
+    list.buffers.push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, 0, length));
     this.#idleBytes += length;
     this.#armTrim();
   }
@@ -129,10 +142,33 @@ export class BodyPool {
     this.#timer = undefined;
   }
 
+  /** The list of `length`, marked used now and moved last in the order (made if `create`). */
+  #touch(length: number, create: boolean): LengthList | undefined {
+    let list = this.#free.get(length);
+    if (list === undefined) {
+      if (!create) return undefined;
+      list = { buffers: [], used: 0 };
+    } else {
+      this.#free.delete(length);
+    }
+    list.used = performance.now();
+    this.#free.set(length, list);
+    return list;
+  }
+
+  #drop(length: number, list: LengthList): void {
+    this.#idleBytes -= list.buffers.length * length;
+    this.#free.delete(length);
+  }
+
   #armTrim(): void {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => {
-      if (performance.now() - this.#lastAcquire >= this.idleMs) this.clear();
+      const now = performance.now();
+      for (const [length, list] of this.#free) {
+        if (now - list.used >= this.idleMs) this.#drop(length, list);
+      }
+      if (this.#free.size === 0) this.clear();
     }, this.idleMs);
     this.#timer.unref();
   }

@@ -30,6 +30,13 @@ export interface InferPluginOptions extends Omit<AdapterOptions, 'prefix'> {
   service: InferenceHandler;
   /** Fastify's own register option: the mount path, e.g. `'/ml'`. Default `''`. */
   prefix?: string;
+  /**
+   * Read bodies of 64 KiB and more into buffers reused from request to request (see the
+   * adapters' option). Off by default here: Fastify gives `request.body` to the app's hooks
+   * too, so turn it on only if no hook keeps `request.body` after the answer is sent (the
+   * plugin sets it to `undefined` before reuse). Default `false`.
+   */
+  reuseBodyBuffers?: boolean;
   /** Also route `GET /metrics` to the service. Default: whether the service has metrics. */
   metrics?: boolean;
 }
@@ -46,17 +53,23 @@ export interface InferPluginOptions extends Omit<AdapterOptions, 'prefix'> {
 export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, options) => {
   assertService(options.service);
   const { service } = options;
+  // Off unless asked for: Fastify hands `request.body` to the host app's hooks too, and a
+  // hook that keeps it past the answer would see the next request's bytes.
   const { maxBodySize, bodyPool } = resolveAdapterOptions({
     ...(options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize }),
-    ...(options.reuseBodyBuffers === undefined
-      ? {}
-      : { reuseBodyBuffers: options.reuseBodyBuffers }),
+    reuseBodyBuffers: options.reuseBodyBuffers ?? false,
   });
   const send = (reply: FastifyReply, response: ServiceResponse) => {
     const { body } = response;
     const payload =
       typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return reply.code(response.status).headers(response.headers).send(payload);
+  };
+  // Hooks that run after the handler (onSend, onResponse) find no body rather than one
+  // another request is overwriting.
+  const release = (request: FastifyRequest, body: Uint8Array) => {
+    request.body = undefined;
+    bodyPool!.release(body);
   };
   app.removeAllContentTypeParsers();
   // Reads the raw request as the node adapter does. A stream a `preParsing` hook put in its
@@ -102,13 +115,13 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     }
     // A pooled body is lent to the service, unless it was decoded into a copy (then it is free).
     const pooled = (request.raw as PooledRequest)[POOLED] === true && body !== undefined;
-    if (pooled && serviceRequest.body !== body) bodyPool!.release(body);
-    const lease =
-      pooled && serviceRequest.body === body ? lendBody(service, serviceRequest) : undefined;
+    const replaced = pooled && serviceRequest.body?.buffer !== body.buffer;
+    if (replaced) release(request, body);
+    const lease = pooled && !replaced ? lendBody(service, serviceRequest) : undefined;
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
     const response = await service.handle(serviceRequest);
-    if (lease?.state === 'returned') bodyPool!.release(body!);
+    if (lease?.state === 'returned') release(request, body!);
     return send(reply, response);
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request

@@ -117,13 +117,14 @@ export async function handleNodeRequest(
       pool !== undefined &&
       body !== undefined &&
       pool.takes(Number(request.headers['content-length']));
-    const encoded = serviceRequest.headers['content-encoding'] !== undefined;
-    if (encoded && options.body === undefined) {
+    if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
       await decodeRequestBody(serviceRequest, options.maxBodySize);
-      // The decoded copy replaced it: nothing refers to the encoded body any more.
-      if (pooled) pool.release(body);
     }
-    const lease = pooled && !encoded ? lendBody(service, serviceRequest) : undefined;
+    // A decoded copy (gzip, deflate) replaced the body: nothing refers to it any more. An
+    // `identity` coding left it in place: it is lent like any other.
+    const replaced = pooled && serviceRequest.body?.buffer !== body.buffer;
+    if (replaced) pool.release(body);
+    const lease = pooled && !replaced ? lendBody(service, serviceRequest) : undefined;
     attachClientSignal(serviceRequest, watchClient(response));
     let serviceResponse = await service.handle(serviceRequest);
     if (lease?.state === 'returned') pool!.release(body!);

@@ -39,7 +39,7 @@ describe('BodyPool', () => {
     pool.clear();
   });
 
-  it('refuses what it must not reuse: views, detached, small, twice, over its total', () => {
+  it('refuses what it must not reuse: views, detached, small, twice; keeps under its total', () => {
     const pool = new BodyPool({ maxBytes: 300_000 });
     const whole = pool.acquire(100_000);
     pool.release(whole.subarray(1)); // a view into a larger buffer
@@ -52,9 +52,35 @@ describe('BodyPool', () => {
     pool.release(whole);
     expect(pool.idleBytes).toBe(100_000);
     pool.release(Buffer.allocUnsafeSlow(150_000));
-    pool.release(Buffer.allocUnsafeSlow(100_000)); // would pass 300_000 in all
     expect(pool.idleBytes).toBe(250_000);
+    pool.release(Buffer.allocUnsafeSlow(100_000)); // 350_000 in all: the 150_000 one makes room
+    expect(pool.idleBytes).toBe(200_000);
     expect(pool.takes(400_000)).toBe(false);
+    pool.clear();
+  });
+
+  it('makes room from the lengths used longest ago: one-off lengths cannot crowd out the common one', () => {
+    const pool = new BodyPool({ maxBytes: 400_000 });
+    const common = pool.acquire(100_000);
+    pool.release(common);
+    for (let i = 1; i <= 5; i++) pool.release(Buffer.allocUnsafeSlow(100_000 + i)); // one-offs
+    expect(pool.idleBytes).toBeLessThanOrEqual(400_000);
+    const again = pool.acquire(100_000); // the common buffer was evicted by the one-offs...
+    pool.release(again);
+    pool.release(Buffer.allocUnsafeSlow(100_000)); // ...but the common length gets room back
+    expect(pool.acquire(100_000).buffer).not.toBe(pool.acquire(100_000).buffer);
+    expect(pool.reused).toBe(2);
+    pool.clear();
+  });
+
+  it('drops a length unused for idleMs while a length in use stays', async () => {
+    const pool = new BodyPool({ idleMs: 40 });
+    pool.release(pool.acquire(70_000));
+    for (let i = 0; i < 8; i++) {
+      pool.release(pool.acquire(80_000));
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    expect(pool.idleBytes).toBe(80_000);
     pool.clear();
   });
 
@@ -140,6 +166,8 @@ describe('bodies lent to the service over HTTP', () => {
   let wrapped: Awaited<ReturnType<typeof listen>>;
   let fastify: FastifyInstance;
   let fastifyUrl: string;
+  /** `request.body` as the opted-in Fastify app's onResponse hook sees it. */
+  const fastifyBodiesAfter: unknown[] = [];
 
   beforeAll(async () => {
     repository.add(
@@ -169,12 +197,28 @@ describe('bodies lent to the service over HTTP', () => {
         },
       }),
     );
+    // In-process and slow: a second request arrives while it still reads its first.
+    repository.add(
+      defineModel({
+        name: 'slow-echo',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+        predict: async (request) => {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return { outputs: request.inputs };
+        },
+      }),
+      { batching: false },
+    );
     await repository.loadAll();
     http = await listen(createServer(createNodeHandler(service)));
     const wrapper: InferenceHandler = { handle: (request) => service.handle(request) };
     wrapped = await listen(createServer(createNodeHandler(wrapper)));
     fastify = Fastify();
-    await fastify.register(inferPlugin, { service });
+    fastify.addHook('onResponse', async (request) => {
+      fastifyBodiesAfter.push(request.body);
+    });
+    await fastify.register(inferPlugin, { service, reuseBodyBuffers: true });
     fastifyUrl = await fastify.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -186,7 +230,12 @@ describe('bodies lent to the service over HTTP', () => {
   afterEach(() => sharedBodyPool.clear());
 
   /** Posts a request whose every value is `seed`-based; resolves whether the answer echoed it. */
-  async function echoes(url: string, model: string, seed: number, gzip = false): Promise<boolean> {
+  async function echoes(
+    url: string,
+    model: string,
+    seed: number,
+    coding?: 'gzip' | 'identity',
+  ): Promise<boolean> {
     const data = new Float32Array(ELEMENTS);
     for (let i = 0; i < ELEMENTS; i++) data[i] = seed * 100_000 + i;
     const encoded = encodeInferenceRequest(
@@ -198,10 +247,8 @@ describe('bodies lent to the service over HTTP', () => {
     );
     const headers: Record<string, string> = { ...encoded.headers };
     let body: Uint8Array = encoded.body;
-    if (gzip) {
-      body = gzipSync(body);
-      headers['content-encoding'] = 'gzip';
-    }
+    if (coding !== undefined) headers['content-encoding'] = coding;
+    if (coding === 'gzip') body = gzipSync(body);
     const response = await fetch(`${url}/v2/models/${model}/infer`, {
       method: 'POST',
       headers,
@@ -262,7 +309,7 @@ describe('bodies lent to the service over HTTP', () => {
       scope.addHook('preParsing', async (_request, _reply, payload) =>
         payload.pipe(new PassThrough()),
       );
-      await scope.register(inferPlugin, { service });
+      await scope.register(inferPlugin, { service, reuseBodyBuffers: true });
     });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     try {
@@ -302,10 +349,69 @@ describe('bodies lent to the service over HTTP', () => {
     expect(sharedBodyPool.reused - before).toBe(2);
   });
 
-  it('gives back a gzip body once decoded, and the decoded one is not pooled', async () => {
-    for (const seed of [7, 8]) expect(await echoes(http.url, 'pooled', seed, true)).toBe(true);
-    // The gzip bodies of identical-looking data compress to different lengths per seed, so
-    // only the count of idle buffers shows they came back.
+  it('gives back a gzip body once decoded; answers from its decoded copy stay right', async () => {
+    const results = await Promise.all(
+      [7, 8, 9, 10].flatMap((seed) => [
+        echoes(http.url, 'pooled', seed, 'gzip'),
+        echoes(http.url, 'echo', seed + 100, 'gzip'),
+        echoes(http.url, 'echo', seed + 200),
+      ]),
+    );
+    expect(results.every(Boolean)).toBe(true);
+    // The gzip bodies came back (the plain ones an in-process model got never do).
     expect(sharedBodyPool.idleBytes).toBeGreaterThan(0);
+  });
+
+  it('lends an identity-coded body like any other (never frees it while a model reads it)', async () => {
+    const first = echoes(http.url, 'slow-echo', 1, 'identity');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const second = echoes(http.url, 'slow-echo', 2);
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    const before = sharedBodyPool.reused;
+    for (const seed of [3, 4, 5])
+      expect(await echoes(http.url, 'pooled', seed, 'identity')).toBe(true);
+    expect(sharedBodyPool.reused - before).toBe(2);
+  });
+
+  it('pools bodies through the Express router unless a body parser read them first', async () => {
+    const express = (await import('express')).default;
+    const { inferRouter } = await import('@infer/core/express');
+    const plain = express();
+    plain.use(inferRouter(service));
+    const parsed = express();
+    parsed.use(express.raw({ type: () => true, limit: '10mb' }));
+    parsed.use(inferRouter(service));
+    const plainServer = await listen(createServer(plain));
+    const parsedServer = await listen(createServer(parsed));
+    try {
+      const before = sharedBodyPool.reused;
+      for (const seed of [1, 2, 3])
+        expect(await echoes(plainServer.url, 'pooled', seed)).toBe(true);
+      expect(sharedBodyPool.reused - before).toBe(2);
+      sharedBodyPool.clear();
+      for (const seed of [1, 2, 3])
+        expect(await echoes(parsedServer.url, 'pooled', seed)).toBe(true);
+      expect(sharedBodyPool.idleBytes).toBe(0);
+    } finally {
+      await plainServer.close();
+      await parsedServer.close();
+    }
+  });
+
+  it('pools nothing through Fastify unless asked, and clears request.body before reuse', async () => {
+    const app = Fastify();
+    await app.register(inferPlugin, { service });
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      for (const seed of [1, 2, 3]) expect(await echoes(url, 'pooled', seed)).toBe(true);
+    } finally {
+      await app.close();
+    }
+    expect(sharedBodyPool.idleBytes).toBe(0);
+    fastifyBodiesAfter.length = 0;
+    for (const seed of [1, 2]) expect(await echoes(fastifyUrl, 'pooled', seed)).toBe(true);
+    expect(fastifyBodiesAfter).toEqual([undefined, undefined]);
+    expect(await echoes(fastifyUrl, 'echo', 3)).toBe(true);
+    expect(fastifyBodiesAfter[2]).toBeInstanceOf(Uint8Array); // kept: never reused
   });
 });
