@@ -159,6 +159,19 @@ describe('readNodeBody with a pool', () => {
   });
 });
 
+/** An in-process model that answers with its own inputs after `delayMs`. */
+function echoModel(name: string, delayMs: number) {
+  return defineModel({
+    name,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    predict: async (request) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { outputs: request.inputs };
+    },
+  });
+}
+
 describe('bodies lent to the service over HTTP', () => {
   const repository = new ModelRepository();
   const service = new InferenceService({ repository });
@@ -186,30 +199,9 @@ describe('bodies lent to the service over HTTP', () => {
       { workers: 1 },
     );
     // In-process, answering with its inputs: its answers are views over the request body.
-    repository.add(
-      defineModel({
-        name: 'echo',
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        predict: async (request) => {
-          await new Promise((resolve) => setTimeout(resolve, 2));
-          return { outputs: request.inputs };
-        },
-      }),
-    );
+    repository.add(echoModel('echo', 2));
     // In-process and slow: a second request arrives while it still reads its first.
-    repository.add(
-      defineModel({
-        name: 'slow-echo',
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        predict: async (request) => {
-          await new Promise((resolve) => setTimeout(resolve, 150));
-          return { outputs: request.inputs };
-        },
-      }),
-      { batching: false },
-    );
+    repository.add(echoModel('slow-echo', 150), { batching: false });
     await repository.loadAll();
     http = await listen(createServer(createNodeHandler(service)));
     const wrapper: InferenceHandler = { handle: (request) => service.handle(request) };
@@ -264,6 +256,17 @@ describe('bodies lent to the service over HTTP', () => {
     return true;
   }
 
+  /** Three requests through `app` to the worker-pool model: answered right, none pooled. */
+  async function poolsNothingThrough(app: FastifyInstance): Promise<void> {
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      for (const seed of [1, 2, 3]) expect(await echoes(url, 'pooled', seed)).toBe(true);
+    } finally {
+      await app.close();
+    }
+    expect(sharedBodyPool.idleBytes).toBe(0);
+  }
+
   it('reuses bodies that a worker pool served, and every answer stays right', async () => {
     const before = sharedBodyPool.reused;
     for (let round = 0; round < 3; round++) {
@@ -311,13 +314,7 @@ describe('bodies lent to the service over HTTP', () => {
       );
       await scope.register(inferPlugin, { service, reuseBodyBuffers: true });
     });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      for (const seed of [1, 2, 3]) expect(await echoes(url, 'pooled', seed)).toBe(true);
-    } finally {
-      await app.close();
-    }
-    expect(sharedBodyPool.idleBytes).toBe(0);
+    await poolsNothingThrough(app);
   });
 
   it('reuses nothing with reuseBodyBuffers: false', async () => {
@@ -401,13 +398,7 @@ describe('bodies lent to the service over HTTP', () => {
   it('pools nothing through Fastify unless asked, and clears request.body before reuse', async () => {
     const app = Fastify();
     await app.register(inferPlugin, { service });
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      for (const seed of [1, 2, 3]) expect(await echoes(url, 'pooled', seed)).toBe(true);
-    } finally {
-      await app.close();
-    }
-    expect(sharedBodyPool.idleBytes).toBe(0);
+    await poolsNothingThrough(app);
     fastifyBodiesAfter.length = 0;
     for (const seed of [1, 2]) expect(await echoes(fastifyUrl, 'pooled', seed)).toBe(true);
     expect(fastifyBodiesAfter).toEqual([undefined, undefined]);
