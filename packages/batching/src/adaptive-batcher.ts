@@ -343,7 +343,8 @@ export class AdaptiveBatcher<I, O> {
     }
     let result: Promise<(O | BatchItemFailure)[]>;
     try {
-      result = Promise.resolve(this.options.run(items, batch.controller.signal));
+      const live = (index: number) => entries[index]?.state === 'running';
+      result = Promise.resolve(this.options.run(items, batch.controller.signal, live));
     } catch (error) {
       result = Promise.reject(error);
     }

@@ -33,9 +33,15 @@ export interface AdaptiveBatcherOptions<I, O> {
    * Runs one batch: returns one result per item, in order. `signal` aborts once every item
    * of the batch has been abandoned (timed out or aborted). A signal that was not aborted
    * and has no listener left once the batch settled may be handed to a later batch (remove
-   * your listeners when `run` settles; a signal that keeps one is never reused). Required.
+   * your listeners when `run` settles; a signal that keeps one is never reused). `live(i)`
+   * says whether item `i` still waits for its result (false once it timed out or was
+   * aborted): work done later for an item no longer live is thrown away. Required.
    */
-  run(items: I[], signal: AbortSignal): Promise<(O | BatchItemFailure)[]>;
+  run(
+    items: I[],
+    signal: AbortSignal,
+    live: (index: number) => boolean,
+  ): Promise<(O | BatchItemFailure)[]>;
   /** Largest batch in rows, or `'auto'` to tune it online (see the README). Default `'auto'`. */
   maxBatchSize?: number | 'auto' | undefined;
   /** Longest wait, in ms, for a partial batch to fill while a runner is free. Default `0`. */
@@ -67,7 +73,11 @@ export const DEFAULT_BATCHER_OPTIONS = {
 
 /** @internal The options once validated and defaulted. */
 export interface ResolvedBatcherOptions<I, O> {
-  run: (items: I[], signal: AbortSignal) => Promise<(O | BatchItemFailure)[]>;
+  run: (
+    items: I[],
+    signal: AbortSignal,
+    live: (index: number) => boolean,
+  ) => Promise<(O | BatchItemFailure)[]>;
   maxBatchSize: number | 'auto';
   maxBatchDelayMs: number;
   maxQueueSize: number;

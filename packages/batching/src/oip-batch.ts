@@ -256,7 +256,9 @@ export interface OipRunOptions {
  * Wraps a single-request `predict` into a batch `run` for `AdaptiveBatcher`: concatenates
  * the batch, predicts once, splits the result (a batch of one passes straight through).
  * With `isolate`, a batch that fails with a per-request error is re-run request by request,
- * and only the failing requests reject (as `BatchItemFailure`s). `predict`'s third argument
+ * and only the failing requests reject (as `BatchItemFailure`s); requests that are no longer
+ * live by then (timed out, aborted: their callers have their answer) are not re-run, since
+ * their inputs may be gone (an HTTP body reused for another request). `predict`'s third argument
  * tells a request as submitted (`false`: the very object of one item) from one assembled
  * from several (`true`: a new object, that no check of the submitted ones covers).
  *
@@ -266,9 +268,13 @@ export interface OipRunOptions {
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
   predict: (request: Q, signal: AbortSignal, assembled: boolean) => Promise<R>,
   options: OipRunOptions = {},
-): (requests: Q[], signal: AbortSignal) => Promise<(R | BatchItemFailure)[]> {
+): (
+  requests: Q[],
+  signal: AbortSignal,
+  live?: (index: number) => boolean,
+) => Promise<(R | BatchItemFailure)[]> {
   const { isolate } = options;
-  return async (requests, signal) => {
+  return async (requests, signal, live) => {
     if (requests.length === 1) return [await predict(requests[0]!, signal, false)];
     const rows = requests.map((request) => requestRows(request) ?? 0);
     try {
@@ -276,8 +282,12 @@ export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
     } catch (error) {
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
       return Promise.all(
-        requests.map((request) =>
-          predict(request, signal, false).catch((cause: unknown) => new BatchItemFailure(cause)),
+        requests.map((request, index) =>
+          live !== undefined && !live(index)
+            ? new BatchItemFailure(error) // settled already: this result is never read
+            : predict(request, signal, false).catch(
+                (cause: unknown) => new BatchItemFailure(cause),
+              ),
         ),
       );
     }

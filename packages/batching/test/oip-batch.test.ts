@@ -330,6 +330,48 @@ describe('createOipRun with AdaptiveBatcher', () => {
       ]);
     });
 
+    it('does not re-run a request that was aborted while its batch ran', async () => {
+      let openGate: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+      });
+      const seen: number[][] = [];
+      const batcher = new AdaptiveBatcher({
+        run: createOipRun(
+          async (request: BatchRequest, _signal: AbortSignal, assembled: boolean) => {
+            seen.push(Array.from(request.inputs[0]!.data as Float32Array));
+            if (assembled) await gate;
+            return doubleUnlessNegative(request);
+          },
+          { isolate: (error) => error instanceof BadInput },
+        ),
+        key: batchKey,
+        rows: (r: BatchRequest) => requestRows(r) ?? 1,
+        maxBatchSize: 8,
+        concurrency: 1,
+      });
+      const gone = new AbortController();
+      // Submitted in one tick: one batch of four.
+      const results = Promise.allSettled([
+        batcher.submit(x([0])),
+        batcher.submit(x([1]), { signal: gone.signal }),
+        batcher.submit(x([-1])),
+        batcher.submit(x([3])),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the batch is running
+      gone.abort();
+      openGate();
+      const settled = await results;
+      expect(settled.map((r) => r.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ]);
+      // The batch, then each request alone but the aborted one.
+      expect(seen).toEqual([[0, 1, -1, 3], [0], [-1], [3]]);
+    });
+
     it('fails the whole batch when the error is not isolated', async () => {
       const batcher = batcherWith((error) => !(error instanceof BadInput));
       const results = await Promise.allSettled([batcher.submit(x([1])), batcher.submit(x([-1]))]);

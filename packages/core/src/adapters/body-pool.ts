@@ -14,11 +14,9 @@
  * copies its inputs into the message to the worker). An in-process model may keep its
  * inputs or return them as outputs, so its bodies are never reused.
  *
- * Known and accepted: when a batch fails with a per-request error, `createOipRun` re-runs its
- * requests one by one from their own views; a request of that batch that already timed out
- * has been answered and its buffer may hold another body by then. The worker computes on
- * those bytes and the result is discarded (the request is settled): wasted work, never a
- * wrong answer.
+ * A request that timed out or was aborted is answered at once, and its body may be reused
+ * while its batch still runs. The worker pool copied its inputs before, and when a batch
+ * fails with a per-request error, `createOipRun` re-runs only the requests still live.
  *
  * @internal
  */
