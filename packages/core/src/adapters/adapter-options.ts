@@ -24,8 +24,8 @@ export interface AdapterOptions {
    * Web bodies and ignore it. A buffer is reused only when the request was served by a worker
    * pool or never reached a model: an in-process model may keep views of its inputs. It
    * spares V8 most of its full garbage collections under load (0.3-1.4 ms of CPU per
-   * MobileNet request here). Idle buffers, at most 32 MiB in all, are dropped after 10 s
-   * without a body of their length. Default `true`.
+   * MobileNet request here). Idle buffers, at most 32 MiB in all, are dropped 10-20 s after
+   * the last body of their length. Default `true`.
    */
   reuseBodyBuffers?: boolean;
 }

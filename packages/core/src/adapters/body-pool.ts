@@ -35,7 +35,10 @@ export interface BodyPoolOptions {
   minBytes?: number;
   /** Largest total (bytes) of idle buffers kept; a larger body is never pooled. Default 32 MiB. */
   maxBytes?: number;
-  /** Idle buffers of a length are dropped after this many ms without a body of that length. Default 10 s. */
+  /**
+   * Idle buffers of a length are dropped once no body of that length came or went for this
+   * many ms (checked every `idleMs`, so after `idleMs` to twice that). Default 10 s.
+   */
   idleMs?: number;
 }
 
@@ -119,14 +122,18 @@ export class BodyPool {
     ) {
       return;
     }
+    const own = this.#free.get(length)?.buffers;
+    if (own !== undefined) {
+      for (const idle of own) if (idle.buffer === buffer.buffer) return;
+      // Could not fit even alone: refused before it evicts anything.
+      if ((own.length + 1) * length > this.maxBytes) return;
+    }
     const list = this.#touch(length, true)!;
-    for (const idle of list.buffers) if (idle.buffer === buffer.buffer) return;
-    // Room from the lengths used longest ago; never from this one (it was just used).
+    // Room from the lengths used longest ago; never from this one (it is last in the order).
     for (const [other, stale] of this.#free) {
       if (this.#idleBytes + length <= this.maxBytes) break;
       if (other !== length) this.#drop(other, stale);
     }
-    if (this.#idleBytes + length > this.maxBytes) return;
     list.buffers.push(Buffer.isBuffer(buffer) ? buffer : Buffer.from(buffer.buffer, 0, length));
     this.#idleBytes += length;
     this.#armTrim();

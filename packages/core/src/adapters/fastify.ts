@@ -76,10 +76,13 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   // place is read plainly (never into a pooled buffer: the hook may keep its chunks).
   const readBody = (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
     if (payload !== request.raw) return readStreamBody(payload, maxBodySize);
-    if (bodyPool?.takes(Number(request.headers['content-length'])) === true) {
-      (request.raw as PooledRequest)[POOLED] = true;
-    }
-    return readNodeBody(request.raw, maxBodySize, bodyPool);
+    const read = readNodeBody(request.raw, maxBodySize, bodyPool);
+    if (bodyPool?.takes(Number(request.headers['content-length'])) !== true) return read;
+    // Remembered as the buffer itself: a hook may put another body in `request.body`.
+    return read.then((body) => {
+      (request.raw as PooledRequest)[POOLED] = body;
+      return body;
+    });
   };
   // The protocol's own types by name too: Fastify remembers the parser of a named type, while
   // it parses the Content-Type header again on every request that only the catch-all takes.
@@ -113,15 +116,17 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
         return send(reply, errorResponse(error));
       }
     }
-    // A pooled body is lent to the service, unless it was decoded into a copy (then it is free).
-    const pooled = (request.raw as PooledRequest)[POOLED] === true && body !== undefined;
-    const replaced = pooled && serviceRequest.body?.buffer !== body.buffer;
-    if (replaced) release(request, body);
-    const lease = pooled && !replaced ? lendBody(service, serviceRequest) : undefined;
+    // The pooled body, if `request.body` still is it (a hook may have put another there).
+    const read = (request.raw as PooledRequest)[POOLED];
+    const pooled = read !== undefined && body?.buffer === read.buffer ? read : undefined;
+    // Lent to the service, unless it was decoded into a copy (then it is free).
+    const replaced = pooled !== undefined && serviceRequest.body?.buffer !== pooled.buffer;
+    if (replaced) release(request, pooled);
+    const lease = pooled !== undefined && !replaced ? lendBody(service, serviceRequest) : undefined;
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
     const response = await service.handle(serviceRequest);
-    if (lease?.state === 'returned') release(request, body!);
+    if (lease?.state === 'returned') release(request, pooled!);
     return send(reply, response);
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request
@@ -136,8 +141,8 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   if (options.metrics ?? exposesMetrics(service)) app.all('/metrics', routeOptions, handler);
 };
 
-/** Marks a raw request whose body the plugin read into a pooled buffer. */
+/** Where a raw request keeps the pooled buffer the plugin read its body into. */
 const POOLED = Symbol('infer.pooledBody');
-type PooledRequest = IncomingMessage & { [POOLED]?: boolean };
+type PooledRequest = IncomingMessage & { [POOLED]?: Buffer | undefined };
 
 export default inferPlugin;

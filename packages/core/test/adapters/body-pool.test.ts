@@ -73,6 +73,16 @@ describe('BodyPool', () => {
     pool.clear();
   });
 
+  it('refuses a buffer that could not fit even alone before it evicts anything', () => {
+    const pool = new BodyPool({ maxBytes: 270_000 });
+    pool.release(Buffer.allocUnsafeSlow(70_000));
+    pool.release(Buffer.allocUnsafeSlow(100_000));
+    pool.release(Buffer.allocUnsafeSlow(100_000));
+    pool.release(Buffer.allocUnsafeSlow(100_000)); // 3 x 100_000 > 270_000 on its own
+    expect(pool.idleBytes).toBe(270_000); // the 70_000 one stays
+    pool.clear();
+  });
+
   it('drops a length unused for idleMs while a length in use stays', async () => {
     const pool = new BodyPool({ idleMs: 40 });
     pool.release(pool.acquire(70_000));
@@ -393,6 +403,15 @@ describe('bodies lent to the service over HTTP', () => {
       await plainServer.close();
       await parsedServer.close();
     }
+  });
+
+  it('never pools a body a Fastify hook put in request.body', async () => {
+    const app = Fastify();
+    app.addHook('preHandler', async (request) => {
+      request.body = Buffer.from(request.body as Buffer); // a whole buffer of the hook's own
+    });
+    await app.register(inferPlugin, { service, reuseBodyBuffers: true });
+    await poolsNothingThrough(app);
   });
 
   it('pools nothing through Fastify unless asked, and clears request.body before reuse', async () => {
