@@ -425,3 +425,77 @@ describe('bodies lent to the service over HTTP', () => {
     expect(fastifyBodiesAfter[2]).toBeInstanceOf(Uint8Array); // kept: never reused
   });
 });
+
+describe('reused bodies under timeouts and client aborts', () => {
+  const repository = new ModelRepository();
+  const service = new InferenceService({ repository });
+  let http: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    // Slow enough that requests queue, and with a timeout that some of them hit: bodies of
+    // requests answered 504 (or abandoned by their client) are reused while their batch runs.
+    repository.add(
+      defineModel({
+        name: 'slow-pooled',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+        predict: () => {
+          throw new Error('must run in a worker');
+        },
+        workerSource: () => ({
+          module: FIXTURE,
+          settings: { name: 'slow-pooled', parameters: { behaviour: 'slow', delayMs: 15 } },
+        }),
+      }),
+      { workers: 1, timeoutMs: 40, batching: { maxBatchSize: 2 } },
+    );
+    await repository.loadAll();
+    http = await listen(createServer(createNodeHandler(service)));
+  });
+  afterAll(async () => {
+    await http?.close();
+    await repository.close();
+  });
+
+  it('answers every request it answers 200 with that request own values', async () => {
+    const before = sharedBodyPool.reused;
+    const outcomes: string[] = [];
+    for (let wave = 0; wave < 4; wave++) {
+      const calls = Array.from({ length: 10 }, async (_, n) => {
+        const seed = wave * 100 + n;
+        const data = new Float32Array(ELEMENTS).fill(seed);
+        const encoded = encodeInferenceRequest(
+          {
+            inputs: [{ name: 'x', datatype: 'FP32', shape: [1, ELEMENTS], data }],
+            parameters: { binary_data_output: true },
+          },
+          { binary: true },
+        );
+        const signal = n % 4 === 3 ? AbortSignal.timeout(10) : undefined;
+        try {
+          const response = await fetch(`${http.url}/v2/models/slow-pooled/infer`, {
+            method: 'POST',
+            headers: encoded.headers,
+            body: encoded.body,
+            ...(signal === undefined ? {} : { signal }),
+          });
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          if (response.status !== 200) return String(response.status);
+          const answer = decodeInferenceResponse(bytes, {
+            headerLength: response.headers.get(BINARY_HEADER)!,
+          });
+          const got = answer.outputs[0]!.data as Float32Array;
+          return got.length === ELEMENTS && got.every((v) => v === seed) ? 'right' : 'WRONG';
+        } catch {
+          return 'aborted';
+        }
+      });
+      outcomes.push(...(await Promise.all(calls)));
+    }
+    expect(outcomes).not.toContain('WRONG');
+    expect(outcomes.filter((o) => !['right', '504', 'aborted'].includes(o))).toEqual([]);
+    expect(outcomes).toContain('right');
+    expect(outcomes).toContain('504');
+    expect(sharedBodyPool.reused - before).toBeGreaterThan(0);
+  });
+});
