@@ -103,7 +103,12 @@ export async function handleNodeRequest(
   },
 ): Promise<void> {
   try {
-    const pool = options.body === undefined ? options.bodyPool : undefined;
+    // The pool, when this body is one it takes: read into a buffer of it, then lent.
+    const pool =
+      options.body === undefined &&
+      options.bodyPool?.takes(Number(request.headers['content-length'])) === true
+        ? options.bodyPool
+        : undefined;
     const body = options.body ?? (await readNodeBody(request, options.maxBodySize, pool));
     if (body !== undefined && body.byteLength > options.maxBodySize) {
       throw new BodyTooLargeError({
@@ -112,11 +117,7 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
-    // Only a body read into a pooled buffer is lent: readNodeBody made the same choice.
-    const pooled =
-      pool !== undefined &&
-      body !== undefined &&
-      pool.takes(Number(request.headers['content-length']));
+    const pooled = pool !== undefined && body !== undefined;
     if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
       await decodeRequestBody(serviceRequest, options.maxBodySize);
     }

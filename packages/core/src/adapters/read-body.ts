@@ -56,7 +56,7 @@ export function readNodeBody(
  * const body = await readStreamBody(gunzipped, 64 * 1024 * 1024);
  */
 export function readStreamBody(
-  request: NodeJS.ReadableStream,
+  stream: NodeJS.ReadableStream,
   limit: number,
   pool?: BodyPool,
   length = Number.NaN,
@@ -66,10 +66,10 @@ export function readStreamBody(
     const chunks: Buffer[] = [];
     let received = 0;
     const cleanup = () => {
-      request.off('data', onData);
-      request.off('end', onEnd);
-      request.off('error', onError);
-      request.off('aborted', onAborted);
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('aborted', onAborted);
     };
     const fail = (error: Error) => {
       cleanup();
@@ -82,7 +82,7 @@ export function readStreamBody(
       if (received > limit) {
         // Keep draining without storing, so the 413 can be written; the response closes the
         // connection afterwards.
-        request.resume();
+        stream.resume();
         fail(new BodyTooLargeError({ limitBytes: limit, receivedBytes: received }));
         return;
       }
@@ -106,10 +106,10 @@ export function readStreamBody(
     };
     const onError = (error: Error) => fail(error);
     const onAborted = () => onError(new Error('the client aborted the request body'));
-    request.on('data', onData);
-    request.on('end', onEnd);
-    request.on('error', onError);
-    request.on('aborted', onAborted);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('aborted', onAborted);
   });
 }
 

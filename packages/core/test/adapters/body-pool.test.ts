@@ -169,6 +169,19 @@ describe('readNodeBody with a pool', () => {
   });
 });
 
+/** A model served by worker threads: the pool fixture with `parameters` (its behaviour). */
+function workerModel(name: string, parameters: Record<string, unknown>) {
+  return defineModel({
+    name,
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+    predict: () => {
+      throw new Error('must run in a worker');
+    },
+    workerSource: () => ({ module: FIXTURE, settings: { name, parameters } }),
+  });
+}
+
 /** An in-process model that answers with its own inputs after `delayMs`. */
 function echoModel(name: string, delayMs: number) {
   return defineModel({
@@ -193,21 +206,7 @@ describe('bodies lent to the service over HTTP', () => {
   const fastifyBodiesAfter: unknown[] = [];
 
   beforeAll(async () => {
-    repository.add(
-      defineModel({
-        name: 'pooled',
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        predict: () => {
-          throw new Error('must run in a worker');
-        },
-        workerSource: () => ({
-          module: FIXTURE,
-          settings: { name: 'pooled', parameters: { behaviour: 'identity' } },
-        }),
-      }),
-      { workers: 1 },
-    );
+    repository.add(workerModel('pooled', { behaviour: 'identity' }), { workers: 1 });
     // In-process, answering with its inputs: its answers are views over the request body.
     repository.add(echoModel('echo', 2));
     // In-process and slow: a second request arrives while it still reads its first.
@@ -434,21 +433,11 @@ describe('reused bodies under timeouts and client aborts', () => {
   beforeAll(async () => {
     // Slow enough that requests queue, and with a timeout that some of them hit: bodies of
     // requests answered 504 (or abandoned by their client) are reused while their batch runs.
-    repository.add(
-      defineModel({
-        name: 'slow-pooled',
-        inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
-        predict: () => {
-          throw new Error('must run in a worker');
-        },
-        workerSource: () => ({
-          module: FIXTURE,
-          settings: { name: 'slow-pooled', parameters: { behaviour: 'slow', delayMs: 15 } },
-        }),
-      }),
-      { workers: 1, timeoutMs: 40, batching: { maxBatchSize: 2 } },
-    );
+    repository.add(workerModel('slow-pooled', { behaviour: 'slow', delayMs: 15 }), {
+      workers: 1,
+      timeoutMs: 40,
+      batching: { maxBatchSize: 2 },
+    });
     await repository.loadAll();
     http = await listen(createServer(createNodeHandler(service)));
   });
