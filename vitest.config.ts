@@ -12,7 +12,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@infer\/codecs$/, replacement: src('codecs/src/index.ts') },
-      { find: /^@infer\/client$/, replacement: src('client/src/index.ts') },
+      // Node takes the client's `node` export condition (its node:http sender).
+      { find: /^@infer\/client$/, replacement: src('client/src/node.ts') },
       { find: /^@infer\/client\/grpc$/, replacement: src('client/src/grpc/index.ts') },
       { find: /^@infer\/batching$/, replacement: src('batching/src/index.ts') },
       { find: /^@infer\/core$/, replacement: src('core/src/index.ts') },

@@ -6,21 +6,24 @@
  * One server in a child process (`client-overhead-server.mjs`: built `serve()` on
  * 127.0.0.1 port 0, FP32 identity model, batching off), so this process holds the client
  * side only and its CPU time per request is the client's own cost (fetch/undici included).
- * Variants, all on the built packages and the same `globalThis.fetch`:
+ * Variants, all on the built packages:
  *
  * - `hand`: `fetch(url, { body: JSON.stringify({ inputs: [{ name, shape, datatype, data:
  *   Array.from(f32) }] }) })`, `response.json()`, output taken as `new Float32Array(data)`.
  * - `client`: `createClient({ baseUrl }).model('identity').infer({ x: { data: f32, shape } })`,
- *   its automatic choice (JSON under 1 KiB of input, binary from there on).
- * - `client-json`: the same with `binary: false` (1 MiB only, where auto goes binary).
+ *   its automatic choice (JSON under 1 KiB of input, binary from there on), as Node loads it
+ *   (the `node` export condition: requests on `node:http` with keep-alive connections).
+ * - `client-fetch`: the same client on `globalThis.fetch` (`fetch: globalThis.fetch`): the
+ *   transport it has in browsers and edge runtimes, and the same `fetch` as `hand`.
+ * - `client-json`: `client` with `binary: false` (1 MiB only, where auto goes binary).
  *
  * Cases: FP32 [1, 16] (64 B, JSON for both) at 1 and 8 in flight, FP32 [1, 512] (2 KiB: the
  * client goes binary) at 1, FP32 [1, 262144] (1 MiB) at 1. Each case runs in rounds; in a
  * round every variant runs its share of calls (closed loop at the given concurrency), the
  * order rotating per round, so load drifts on the shared machine hit all variants alike.
  * Printed per variant: req/s (calls / the variant's own wall time), mean and p50 latency,
- * this process's CPU per call, and the ratios client / hand. Then the small cases again as
- * alternating pairs (see `paired`), which measure the client's added time per call directly.
+ * this process's CPU per call, and the ratios to hand. Then the small cases again as paired
+ * blocks (see `paired`), which measure each client's added time per call directly.
  * Run: `pnpm bench client-overhead` (~90 s; `CLIENT_OVERHEAD_ROUNDS=n` sets the paired rounds).
  */
 import { createClient } from '@infer/client';
@@ -30,7 +33,7 @@ import { percentile, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
 
-type Variant = 'hand' | 'client' | 'client-json';
+type Variant = 'hand' | 'client' | 'client-fetch' | 'client-json';
 
 interface Case {
   name: string;
@@ -42,15 +45,33 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'FP32 [1,16]', floats: 16, concurrency: 1, rounds: 8, calls: { hand: 150, client: 150 } },
-  { name: 'FP32 [1,16]', floats: 16, concurrency: 8, rounds: 8, calls: { hand: 300, client: 300 } },
-  { name: 'FP32 [1,512]', floats: 512, concurrency: 1, rounds: 6, calls: { hand: 80, client: 80 } },
+  {
+    name: 'FP32 [1,16]',
+    floats: 16,
+    concurrency: 1,
+    rounds: 8,
+    calls: { hand: 150, client: 150, 'client-fetch': 150 },
+  },
+  {
+    name: 'FP32 [1,16]',
+    floats: 16,
+    concurrency: 8,
+    rounds: 8,
+    calls: { hand: 300, client: 300, 'client-fetch': 300 },
+  },
+  {
+    name: 'FP32 [1,512]',
+    floats: 512,
+    concurrency: 1,
+    rounds: 6,
+    calls: { hand: 80, client: 80, 'client-fetch': 80 },
+  },
   {
     name: 'FP32 [1,262144] (1 MiB)',
     floats: 262_144,
     concurrency: 1,
     rounds: 3,
-    calls: { hand: 2, client: 8, 'client-json': 2 },
+    calls: { hand: 2, client: 8, 'client-fetch': 8, 'client-json': 2 },
   },
 ];
 
@@ -65,6 +86,7 @@ const server = await startChild(
 const baseUrl = `http://127.0.0.1:${server.port}`;
 const url = `${baseUrl}/v2/models/identity/infer`;
 const model = createClient({ baseUrl }).model('identity');
+const modelOnFetch = createClient({ baseUrl, fetch: globalThis.fetch }).model('identity');
 
 /** The hand-written call: what an app would write without the client. */
 async function hand(x: Float32Array, shape: number[]): Promise<Float32Array> {
@@ -79,11 +101,12 @@ async function hand(x: Float32Array, shape: number[]): Promise<Float32Array> {
 }
 
 async function viaClient(
+  client: typeof model,
   x: Float32Array,
   shape: number[],
   binary?: boolean,
 ): Promise<Float32Array> {
-  const result = await model.infer(
+  const result = await client.infer(
     { x: { data: x, shape } },
     binary === undefined ? {} : { binary },
   );
@@ -92,7 +115,8 @@ async function viaClient(
 
 function call(variant: Variant, x: Float32Array, shape: number[]): Promise<Float32Array> {
   if (variant === 'hand') return hand(x, shape);
-  return viaClient(x, shape, variant === 'client-json' ? false : undefined);
+  if (variant === 'client-fetch') return viaClient(modelOnFetch, x, shape);
+  return viaClient(model, x, shape, variant === 'client-json' ? false : undefined);
 }
 
 const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
@@ -208,8 +232,8 @@ for (const testCase of CASES) {
 
 /**
  * Paired small-tensor blocks, one call in flight: each round runs a block of calls of the
- * hand-written call, of the client, and of the hand-written call again (`control`), in a
- * seeded random order, and compares the blocks' mean latencies within the round. Blocks
+ * hand-written call, of the client (node:http), of the client on fetch, and of the
+ * hand-written call again (`control`), in a seeded random order, and compares the blocks' mean latencies within the round. Blocks
  * rather than single calls, because a call leaves garbage that the next call's GC pays for:
  * with single calls in a fixed rotation that debt lands on whichever arm comes next. Rounds
  * are short (~0.1 s), so drift on the shared machine hits the three blocks of a round alike.
@@ -237,9 +261,12 @@ interface PairedResult {
   handP50Ms: number;
   clientMeanMs: number;
   clientP50Ms: number;
+  clientFetchMeanMs: number;
   handCpuUsPerCall: number;
   clientCpuUsPerCall: number;
+  clientFetchCpuUsPerCall: number;
   clientMinusHand: Difference;
+  clientFetchMinusHand: Difference;
   controlMinusHand: Difference;
 }
 
@@ -268,10 +295,10 @@ function difference(a: readonly number[], b: readonly number[], baseUs: number):
 async function paired(floats: number, rounds: number, block: number): Promise<PairedResult> {
   const x = Float32Array.from({ length: floats }, (_, i) => Math.sin(i) * 100);
   const shape = [1, floats];
-  type Arm = 'hand' | 'client' | 'control';
-  const arms: Arm[] = ['hand', 'client', 'control'];
-  const blockMs: Record<Arm, number[]> = { hand: [], client: [], control: [] };
-  const cpu: Record<Arm, number> = { hand: 0, client: 0, control: 0 };
+  type Arm = 'hand' | 'client' | 'client-fetch' | 'control';
+  const arms: Arm[] = ['hand', 'client', 'client-fetch', 'control'];
+  const blockMs: Record<Arm, number[]> = { hand: [], client: [], 'client-fetch': [], control: [] };
+  const cpu: Record<Arm, number> = { hand: 0, client: 0, 'client-fetch': 0, control: 0 };
   const random = seededRandom(7);
   const runBlock = async (arm: Arm, calls: number) => {
     const cpu0 = process.cpuUsage();
@@ -305,9 +332,12 @@ async function paired(floats: number, rounds: number, block: number): Promise<Pa
     handP50Ms: round(percentile(blockMs.hand, 50), 4),
     clientMeanMs: round(mean(blockMs.client), 4),
     clientP50Ms: round(percentile(blockMs.client, 50), 4),
+    clientFetchMeanMs: round(mean(blockMs['client-fetch']), 4),
     handCpuUsPerCall: round(cpu.hand / calls, 1),
     clientCpuUsPerCall: round(cpu.client / calls, 1),
+    clientFetchCpuUsPerCall: round(cpu['client-fetch'] / calls, 1),
     clientMinusHand: difference(blockMs.client, blockMs.hand, handMeanUs),
+    clientFetchMinusHand: difference(blockMs['client-fetch'], blockMs.hand, handMeanUs),
     controlMinusHand: difference(blockMs.control, blockMs.hand, handMeanUs),
   };
 }
@@ -359,9 +389,10 @@ for (const floats of [16, 128]) {
   pairedResults.push(result);
   console.log(`\n${result.case} (${result.rounds} rounds)`);
   console.log(
-    `hand mean ${result.handMeanMs} ms (median block ${result.handP50Ms}), client mean ${result.clientMeanMs} ms (median block ${result.clientP50Ms}); CPU per call ${result.clientCpuUsPerCall} vs ${result.handCpuUsPerCall} us`,
+    `hand mean ${result.handMeanMs} ms (median block ${result.handP50Ms}), client mean ${result.clientMeanMs} ms (median block ${result.clientP50Ms}), client on fetch mean ${result.clientFetchMeanMs} ms; CPU per call: client ${result.clientCpuUsPerCall}, on fetch ${result.clientFetchCpuUsPerCall}, hand ${result.handCpuUsPerCall} us`,
   );
   console.log(`client - hand:  ${describeDifference(result.clientMinusHand)}`);
+  console.log(`client-fetch - hand: ${describeDifference(result.clientFetchMinusHand)}`);
   console.log(`control - hand: ${describeDifference(result.controlMinusHand)} (A/A: the noise)`);
 }
 

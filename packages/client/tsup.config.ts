@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The gRPC entry is Node-only; the main entry never imports it (see test/grpc-entry.test.ts).
-  entry: ['src/index.ts', 'src/grpc/index.ts'],
+  // The gRPC entry and node.ts (the `node` export condition) are Node-only; the main entry never
+  // imports them (see test/grpc-package.test.ts and the browser bundle of test/browser/).
+  entry: ['src/index.ts', 'src/node.ts', 'src/grpc/index.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
