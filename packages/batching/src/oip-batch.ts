@@ -125,19 +125,47 @@ export function concatRequests<R extends BatchRequest>(requests: readonly R[]): 
   const first = requests[0];
   if (first === undefined) throw new BatchAssemblyError('cannot concatenate zero requests');
   if (requests.length === 1) return first;
-  const key = batchKey(first);
+  // The common request (one input, no outputs or parameters) is compared field by field:
+  // building its key string per request cost about 0.3 us, 7% of an in-process identity call.
+  const only = soleInput(first);
+  let key: string | undefined;
   for (let index = 0; index < requests.length; index++) {
     const request = requests[index]!;
     if (requestRows(request) === undefined) {
       throw new BatchAssemblyError(`request ${index} is not batchable (inputs disagree on dim 0)`);
     }
-    if (index > 0 && batchKey(request) !== key) {
+    if (index === 0) continue;
+    const other = soleInput(request);
+    const same =
+      only !== undefined && other !== undefined
+        ? sameLayout(only, other)
+        : (key ??= batchKey(first)) === batchKey(request);
+    if (!same) {
       throw new BatchAssemblyError(`request ${index} does not share the batch key of request 0`);
     }
   }
   const inputs = first.inputs.map((input) => concatInput(input, requests));
   const { id: _id, ...rest } = first;
   return { ...rest, inputs } as R;
+}
+
+/** The input of a request whose batch key is its one input's alone (no outputs, no parameters). */
+function soleInput(request: BatchRequest): BatchTensor | undefined {
+  const { inputs } = request;
+  return inputs.length === 1 && request.outputs === undefined && request.parameters === undefined
+    ? inputs[0]
+    : undefined;
+}
+
+/** Same name, datatype and dims after the first: what `batchKey` records of an input. */
+function sameLayout(a: BatchTensor, b: BatchTensor): boolean {
+  if (a.name !== b.name || a.datatype !== b.datatype || a.shape.length !== b.shape.length) {
+    return false;
+  }
+  for (let index = 1; index < a.shape.length; index++) {
+    if (a.shape[index] !== b.shape[index]) return false;
+  }
+  return true;
 }
 
 function concatInput(input: BatchTensor, requests: readonly BatchRequest[]): BatchTensor {

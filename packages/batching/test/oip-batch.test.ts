@@ -209,6 +209,53 @@ describe('concatRequests and splitResult', () => {
     ).toThrow('input "x" mixes data kinds across requests');
   });
 
+  it('compares batch keys as batchKey does, field by field or by key', () => {
+    const one = (name: string, datatype: 'FP32' | 'INT32', shape: number[], extra = {}) => ({
+      inputs: [
+        tensor(
+          datatype,
+          shape,
+          datatype === 'FP32' ? new Float32Array(2) : new Int32Array(2),
+          name,
+        ),
+      ],
+      ...extra,
+    });
+    const refused = 'request 1 does not share the batch key of request 0';
+    // One input, nothing else: name, datatype and the dims after the first.
+    expect(() => concatRequests([one('x', 'FP32', [1, 2]), one('y', 'FP32', [1, 2])])).toThrow(
+      refused,
+    );
+    expect(() => concatRequests([one('x', 'FP32', [1, 2]), one('x', 'INT32', [1, 2])])).toThrow(
+      refused,
+    );
+    expect(() => concatRequests([one('x', 'FP32', [1, 2]), one('x', 'FP32', [1, 2, 1])])).toThrow(
+      refused,
+    );
+    expect(
+      concatRequests([one('x', 'FP32', [1, 2]), one('x', 'FP32', [1, 2])]).inputs[0]!.shape,
+    ).toEqual([2, 2]);
+    // With parameters or outputs on one side: by key, so an encoding parameter does not
+    // split a batch, and a requested output does.
+    const binary = { parameters: { binary_data_output: true } };
+    expect(batchKey(one('x', 'FP32', [1, 2], binary))).toBe(batchKey(one('x', 'FP32', [1, 2])));
+    expect(
+      concatRequests([one('x', 'FP32', [1, 2]), one('x', 'FP32', [1, 2], binary)]).inputs[0]!.shape,
+    ).toEqual([2, 2]);
+    expect(() =>
+      concatRequests([
+        one('x', 'FP32', [1, 2]),
+        one('x', 'FP32', [1, 2], { outputs: [{ name: 'y' }] }),
+      ]),
+    ).toThrow(refused);
+    expect(() =>
+      concatRequests([
+        one('x', 'FP32', [1, 2], { parameters: { k: 1 } }),
+        one('x', 'FP32', [1, 2]),
+      ]),
+    ).toThrow(refused);
+  });
+
   it('refuses an output whose dim 0 is not the summed rows, with a clear error', () => {
     const result = { outputs: [tensor('FP32', [3, 2], new Float32Array(6), 'y')] };
     expect(() => splitResult(result, [1, 3])).toThrow(
