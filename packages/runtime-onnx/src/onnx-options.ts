@@ -203,7 +203,9 @@ function spinningIn(
   const extra = sessionOptions?.extra;
   const session = extra?.session;
   const intraOp = isObject(session) ? session.intra_op : undefined;
-  const value = isObject(intraOp) ? intraOp.allow_spinning : extra?.[FLAT_SPINNING_KEY];
+  // The nested key wins where both are set; a nested `intra_op` without it leaves the flat one.
+  const value =
+    (isObject(intraOp) ? intraOp.allow_spinning : undefined) ?? extra?.[FLAT_SPINNING_KEY];
   if (value === undefined) return undefined;
   return String(value) === '1';
 }

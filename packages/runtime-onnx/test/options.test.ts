@@ -125,6 +125,11 @@ describe('threads', () => {
     // The flat key form ORT's config also accepts.
     const flat = { extra: { 'session.intra_op.allow_spinning': '1' } };
     expect(resolveSpinning({ ...base, sessionOptions: flat })).toBe(true);
+    // The flat key counts beside a nested intra_op object that does not set it.
+    const both = {
+      extra: { 'session.intra_op.allow_spinning': '1', session: { intra_op: { other: '1' } } },
+    };
+    expect(resolveSpinning({ ...base, sessionOptions: both })).toBe(true);
     expect(
       ortSessionOptions(flat, { intraOpThreads: 2, interOpThreads: 1, spinning: false }).extra,
     ).toEqual({
