@@ -26,7 +26,9 @@ function hasBody(request: IncomingMessage): boolean {
  * chunks (the rest is discarded, not buffered). Resolves `undefined` for a body-less request.
  * With `pool`, a body whose `Content-Length` the pool takes is copied chunk by chunk into a
  * buffer of that length from the pool (the caller gives it back with `pool.release()` once
- * nothing refers to it); a failed read gives it back itself.
+ * nothing refers to it); a failed read gives it back itself. The buffer is taken only once
+ * half the declared bytes are in, so a client that declares a large body and sends little
+ * holds no more than twice what it sent.
  *
  * @internal
  * @example
@@ -49,7 +51,8 @@ export function readNodeBody(
 /**
  * Reads a body stream into one Buffer under `limit`, as `readNodeBody` does once it has
  * looked at the headers: for any readable (a stream a Fastify `preParsing` hook made, say).
- * With `pool`, the body must be exactly `length` bytes and is copied into a buffer of the pool.
+ * With `pool`, the body must be exactly `length` bytes and is copied into a buffer of the pool,
+ * taken once half of it has arrived (the chunks before are copied in then).
  *
  * @internal
  * @example
@@ -61,10 +64,10 @@ export function readStreamBody(
   pool?: BodyPool,
   length = Number.NaN,
 ): Promise<Buffer> {
-  const target = pool?.acquire(length);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
+    let target: Buffer | undefined;
     const cleanup = () => {
       stream.off('data', onData);
       stream.off('end', onEnd);
@@ -86,14 +89,27 @@ export function readStreamBody(
         fail(new BodyTooLargeError({ limitBytes: limit, receivedBytes: received }));
         return;
       }
-      if (target === undefined) chunks.push(chunk);
-      else if (received <= length) target.set(chunk, offset);
+      if (target !== undefined) {
+        if (received <= length) target.set(chunk, offset);
+        return;
+      }
+      chunks.push(chunk);
+      // Half the declared body is in: on into a pooled buffer, the chunks so far first.
+      if (pool !== undefined && received * 2 >= length && received <= length) {
+        target = pool.acquire(length);
+        let at = 0;
+        for (const part of chunks) {
+          target.set(part, at);
+          at += part.length;
+        }
+        chunks.length = 0;
+      }
     };
     const onEnd = () => {
-      if (target !== undefined) {
+      if (pool !== undefined) {
         // node:http ends a Content-Length body at exactly that length; anything else is not
         // a body this buffer holds.
-        if (received === length) {
+        if (target !== undefined && received === length) {
           cleanup();
           resolve(target);
         } else {

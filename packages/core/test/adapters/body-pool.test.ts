@@ -148,6 +148,32 @@ describe('readNodeBody with a pool', () => {
     pool.clear();
   });
 
+  it('takes no buffer until half the declared body is in: a slow client holds what it sent', async () => {
+    const pool = new BodyPool({ maxBytes: 2 << 20 });
+    const { port, got } = await reader(pool);
+    const bytes = Buffer.alloc(1 << 20);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 13) % 251;
+    const request = httpRequest({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      headers: { 'content-length': String(bytes.length) },
+    });
+    const answered = new Promise((resolve) => request.on('response', resolve));
+    const sent = (part: Buffer) => new Promise((resolve) => request.write(part, resolve));
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await sent(bytes.subarray(0, 300_000));
+    await settle();
+    expect(pool.allocated).toBe(0); // 29% in: nothing taken from the pool yet
+    await sent(bytes.subarray(300_000, 600_000));
+    await settle();
+    expect(pool.allocated).toBe(1); // past half: the body goes on in a pooled buffer
+    request.end(bytes.subarray(600_000));
+    await answered;
+    expect(Buffer.compare(got[0] as Buffer, bytes)).toBe(0);
+    pool.clear();
+  });
+
   it('gives the buffer back when the client goes away mid-body', async () => {
     const pool = new BodyPool();
     const { port, got } = await reader(pool);
