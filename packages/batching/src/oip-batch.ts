@@ -136,10 +136,13 @@ export function concatRequests<R extends BatchRequest>(requests: readonly R[]): 
     }
     if (index === 0) continue;
     const other = soleInput(request);
-    const same =
-      only !== undefined && other !== undefined
-        ? sameLayout(only, other)
-        : (key ??= batchKey(first)) === batchKey(request);
+    let same: boolean;
+    if (only !== undefined && other !== undefined) {
+      same = sameLayout(only, other);
+    } else {
+      key ??= batchKey(first);
+      same = key === batchKey(request);
+    }
     if (!same) {
       throw new BatchAssemblyError(`request ${index} does not share the batch key of request 0`);
     }
