@@ -6,13 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { defineModel, type InferServer, serve } from '@infer/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createClient, InferClientError } from '../src/node';
-import { nodeFetch } from '../src/node-fetch';
+import { createNodeFetch, nodeFetch } from '../src/node-fetch';
 
 type Handler = (request: IncomingMessage, body: Buffer, response: ServerResponse) => void;
 
@@ -103,6 +104,32 @@ describe('nodeFetch', () => {
     });
   });
 
+  it('sends header values as fetch does: trimmed, and one name in two cases joined', async () => {
+    const server = await startServer((request, body, response) =>
+      response.end(echoOf(request, body)),
+    );
+    const seen = await jsonOf(
+      await nodeFetch(server.url, {
+        method: 'GET',
+        headers: { authorization: 'Bearer abc\n', Accept: 'text/plain', accept: ' a/b ' },
+      }),
+    );
+    expect(seen.headers).toMatchObject({ authorization: 'Bearer abc', accept: 'text/plain, a/b' });
+  });
+
+  it('refuses a URL with credentials, as fetch does, and sends nothing', async () => {
+    let calls = 0;
+    const server = await startServer((_request, _body, response) => {
+      calls += 1;
+      response.end();
+    });
+    const withCredentials = server.url.replace('http://', 'http://user:secret@');
+    await expect(nodeFetch(withCredentials, { method: 'GET' })).rejects.toThrow(
+      'includes credentials',
+    );
+    expect(calls).toBe(0);
+  });
+
   it('takes headers as a Headers or a list too, and a string or ArrayBuffer body', async () => {
     const server = await startServer((request, body, response) =>
       response.end(echoOf(request, body)),
@@ -153,20 +180,45 @@ describe('nodeFetch', () => {
     expect(new TextDecoder().decode(await response.arrayBuffer())).toBe(text);
   });
 
-  it('undoes several codings, last applied first, and leaves an unknown one as sent', async () => {
+  it('undoes several codings, last applied first; with one it does not know, none (as undici)', async () => {
     const server = await startServer((request, _body, response) => {
       if (request.url === '/two') {
         response.writeHead(200, { 'content-encoding': 'gzip, br' });
         response.end(brotliCompressSync(gzipSync(Buffer.from('twice'))));
+      } else if (request.url === '/six') {
+        response.writeHead(200, { 'content-encoding': 'gzip, gzip, gzip, gzip, gzip, gzip' });
+        response.end('x');
       } else {
-        response.writeHead(200, { 'content-encoding': 'zstd' });
-        response.end('as sent');
+        const coding = request.url === '/zstd' ? 'zstd' : 'gzip, identity';
+        response.writeHead(200, { 'content-encoding': coding });
+        response.end(coding === 'zstd' ? 'as sent' : gzipSync(Buffer.from('x')));
       }
     });
-    const two = await nodeFetch(`${server.url}/two`, { method: 'GET' });
-    expect(new TextDecoder().decode(await two.arrayBuffer())).toBe('twice');
-    const unknown = await nodeFetch(`${server.url}/zstd`, { method: 'GET' });
-    expect(new TextDecoder().decode(await unknown.arrayBuffer())).toBe('as sent');
+    const text = async (path: string) =>
+      new TextDecoder().decode(
+        await (await nodeFetch(`${server.url}${path}`, { method: 'GET' })).arrayBuffer(),
+      );
+    expect(await text('/two')).toBe('twice');
+    expect(await text('/zstd')).toBe('as sent');
+    expect(await text('/mixed')).toBe(gzipSync(Buffer.from('x')).toString());
+    await expect(text('/six')).rejects.toThrow('too many content-encodings');
+  });
+
+  it('does not decode a redirect it follows, nor a body-less answer', async () => {
+    const server = await startServer((request, _body, response) => {
+      if (request.url === '/moved') {
+        response.writeHead(302, { location: '/here', 'content-encoding': 'gzip' });
+        response.end('not gzip at all');
+      } else if (request.url === '/empty') {
+        response.writeHead(204, { 'content-encoding': 'gzip' }).end();
+      } else {
+        response.end('here');
+      }
+    });
+    const moved = await nodeFetch(`${server.url}/moved`, { method: 'GET' });
+    expect(new TextDecoder().decode(await moved.arrayBuffer())).toBe('here');
+    const empty = await nodeFetch(`${server.url}/empty`, { method: 'GET' });
+    expect((await empty.arrayBuffer()).byteLength).toBe(0);
   });
 
   it('follows 307 and 308 with the same method and body', async () => {
@@ -230,7 +282,7 @@ describe('nodeFetch', () => {
     expect((await nodeFetch(server.url, { method: 'GET' })).status).toBe(304);
   });
 
-  it('tries a kept-alive connection the server reset on reuse once more, on a new connection', async () => {
+  it('tries a GET once more on a new connection when its kept-alive one is reset on reuse', async () => {
     let requests = 0;
     const server = await startServer((request, body, response) => {
       requests += 1;
@@ -239,11 +291,40 @@ describe('nodeFetch', () => {
       if (requests === 2) request.socket.resetAndDestroy();
       else response.end(echoOf(request, body));
     });
-    expect((await nodeFetch(server.url, post('{}'))).status).toBe(200);
-    const again = await nodeFetch(server.url, post('{"n":2}'));
-    expect(await jsonOf(again)).toMatchObject({ body: '{"n":2}' });
+    expect((await nodeFetch(server.url, { method: 'GET' })).status).toBe(200);
+    const again = await nodeFetch(`${server.url}/again`, { method: 'GET' });
+    expect(await jsonOf(again)).toMatchObject({ url: '/again' });
     expect(requests).toBe(3);
     expect(server.connections()).toBe(2);
+  });
+
+  it('never sends a POST twice: a reset on a reused connection rejects', async () => {
+    let requests = 0;
+    const server = await startServer((request, body, response) => {
+      requests += 1;
+      // The server read the whole request (and may have run it), then reset.
+      if (requests === 2) request.socket.resetAndDestroy();
+      else response.end(echoOf(request, body));
+    });
+    expect((await nodeFetch(server.url, post('{}'))).status).toBe(200);
+    await expect(nodeFetch(server.url, post('{"n":2}'))).rejects.toMatchObject({
+      code: 'ECONNRESET',
+    });
+    expect(requests).toBe(2);
+  });
+
+  it('ends a call when the server sends nothing for the stall limit', async () => {
+    const server = await startServer((request, _body, response) => {
+      if (request.url === '/mid-body') {
+        response.writeHead(200, { 'content-length': '10' });
+        response.write('12345');
+      }
+    });
+    const quick = createNodeFetch({ stallMs: 150 });
+    await expect(quick(`${server.url}/silent`, { method: 'GET' })).rejects.toMatchObject({
+      code: 'ETIMEDOUT',
+    });
+    await expect(quick(`${server.url}/mid-body`, { method: 'GET' })).rejects.toThrow();
   });
 
   it('rejects a reset on a new connection (no retry there)', async () => {
@@ -362,5 +443,26 @@ describe('the package in Node', () => {
   it('resolves @infer/client to the node entry, import and require alike', () => {
     expect(resolveIn('module')).toMatch(/\/dist\/node\.js$/);
     expect(resolveIn('commonjs')).toMatch(/\/dist\/node\.cjs$/);
+  });
+
+  it('gives a browser bundler the fetch entry, with no Node built-in', async () => {
+    // esbuild comes with tsup, as in bundle-size.test.ts.
+    const requireFromTsup = createRequire(createRequire(import.meta.url).resolve('tsup'));
+    const { build } = requireFromTsup('esbuild') as typeof import('esbuild');
+    const result = await build({
+      stdin: { contents: "export { createClient } from '@infer/client';", resolveDir: packageDir },
+      absWorkingDir: packageDir,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs).toContain('dist/index.js');
+    expect(inputs.filter((path) => /^dist\/node\.|^node:|^(http|https|zlib)$/.test(path))).toEqual(
+      [],
+    );
   });
 });
