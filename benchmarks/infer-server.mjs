@@ -13,6 +13,8 @@
  *   `auto`, warm-up on.
  * - `serve-tuned-unpooled`: the same with `reuseBodyBuffers: false` (every body in a fresh
  *   buffer, as before bodies came from a pool).
+ * - `serve-tuned-v8heap`: serve-tuned in a Node started with `--initial-old-space-size=128`,
+ *   as `npm start` and the Dockerfile run it (the bench passes the flag: `nodeArgsOf`).
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -56,6 +58,7 @@ async function start() {
     case 'serve-default-spin':
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
+    case 'serve-tuned-v8heap':
     case 'serve-tuned-unpooled':
       return (
         await serve({
@@ -67,7 +70,7 @@ async function start() {
             }),
           ],
           port: 0,
-          reuseBodyBuffers: kind === 'serve-tuned',
+          reuseBodyBuffers: kind !== 'serve-tuned-unpooled',
         })
       ).server;
     case 'identity':

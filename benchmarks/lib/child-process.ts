@@ -41,6 +41,8 @@ export interface ChildOptions {
   /** Confine the child to these cores from its start (a `taskset` list, e.g. `"0-3"`). */
   cpus?: string | undefined;
   timeoutMs?: number;
+  /** Node options before the script (e.g. `--initial-old-space-size=128`). */
+  nodeArgs?: readonly string[] | undefined;
 }
 
 /**
@@ -53,11 +55,12 @@ export function startChild(
   name: string,
   script: URL,
   args: string[] = [],
-  { cpus, timeoutMs = 120_000 }: ChildOptions = {},
+  { cpus, timeoutMs = 120_000, nodeArgs = [] }: ChildOptions = {},
 ): Promise<ChildServer> {
   // `fork` with the IPC channel, through `taskset` when pinned (it execs node: same pid).
   const [command, argv] = pinnedCommand(cpus, process.execPath, [
     '--expose-gc',
+    ...nodeArgs,
     fileURLToPath(script),
     ...args,
   ]);
@@ -137,11 +140,18 @@ export function startChild(
  * const [ceiling, server] = await startChildren([['ceiling', ceilingUrl], ['serve', inferUrl, ['serve-tuned']]]);
  */
 export async function startChildren(
-  children: readonly (readonly [name: string, script: URL, args?: string[]])[],
+  children: readonly (readonly [
+    name: string,
+    script: URL,
+    args?: string[],
+    nodeArgs?: readonly string[],
+  ])[],
   options: ChildOptions = {},
 ): Promise<ChildServer[]> {
   const started = await Promise.allSettled(
-    children.map(([name, script, args]) => startChild(name, script, args, options)),
+    children.map(([name, script, args, nodeArgs]) =>
+      startChild(name, script, args, nodeArgs === undefined ? options : { ...options, nodeArgs }),
+    ),
   );
   const failed = started.find((result) => result.status === 'rejected');
   if (failed) {

@@ -9,6 +9,7 @@ import { Piscina } from 'piscina';
 import { resolveRuntimeFile } from '../runtime-loader';
 import type { ModelMetadataV1 } from '../spec';
 import { workerFile } from './worker-file';
+import { raiseWorkerInitialOldSpace } from './worker-heap';
 import type { ResolvedWorkerPoolOptions } from './worker-pool-options';
 import {
   deserializeError,
@@ -39,6 +40,8 @@ export function createPiscina(options: ResolvedWorkerPoolOptions): PoolPiscina {
     settings: source.settings,
     transferOutputs: options.transferOutputs,
   };
+  // Before the threads exist: their isolates read it when they are made (see worker-heap.ts).
+  raiseWorkerInitialOldSpace();
   return new Piscina<WorkerTask, WorkerReply>({
     filename: workerFile(),
     minThreads: workers,

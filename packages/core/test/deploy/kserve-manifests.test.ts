@@ -159,7 +159,9 @@ describe('deploy/Dockerfile', () => {
     expect(lines.filter((line) => /^FROM\s/.test(line)).length).toBeGreaterThanOrEqual(2);
     const users = lines.filter((line) => /^USER\s/.test(line));
     expect(users.at(-1)).toMatch(/^USER\s+(node|\d{3,})\s*$/);
-    expect(text).toContain('ENTRYPOINT ["node", "/app/node_modules/@infer/core/dist/cli.js"]');
+    expect(text).toContain(
+      'ENTRYPOINT ["node", "--initial-old-space-size=128", "/app/node_modules/@infer/core/dist/cli.js"]',
+    );
     expect(text).toContain('CMD ["serve", "/models"]');
     expect(text).toMatch(/^EXPOSE 8080 8081$/m);
     expect(text).toMatch(/INFER_PORT=8080/);

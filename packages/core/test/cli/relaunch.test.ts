@@ -1,0 +1,90 @@
+/**
+ * `infer serve` runs under `--initial-old-space-size=128` (src/cli/heap-flag.ts): started
+ * without it, it starts Node once more with it and passes signals on.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { relaunchArguments, SERVE_NODE_FLAG } from '../../src/cli/heap-flag';
+import { assertBuilt, startCli } from './cli-process';
+
+describe('relaunchArguments', () => {
+  it('relaunches `serve` with the flag, keeping node options and arguments', () => {
+    expect(
+      relaunchArguments(['serve', './m', '--port', '0'], ['--enable-source-maps'], {}, '/x/cli.js'),
+    ).toEqual([
+      '--enable-source-maps',
+      SERVE_NODE_FLAG,
+      '/x/cli.js',
+      'serve',
+      './m',
+      '--port',
+      '0',
+    ]);
+    expect(SERVE_NODE_FLAG).toBe('--initial-old-space-size=128');
+  });
+
+  it('runs as it is: other commands, help, a flag given, the relaunched one, INFER_NODE_FLAG=0', () => {
+    const script = '/x/cli.js';
+    expect(relaunchArguments(['describe', 'm.onnx'], [], {}, script)).toBeUndefined();
+    expect(relaunchArguments(['serve', '--help'], [], {}, script)).toBeUndefined();
+    expect(
+      relaunchArguments(['serve'], ['--initial-old-space-size=512'], {}, script),
+    ).toBeUndefined();
+    expect(relaunchArguments(['serve'], [], { INFER_RELAUNCHED: '1' }, script)).toBeUndefined();
+    expect(relaunchArguments(['serve'], [], { INFER_NODE_FLAG: '0' }, script)).toBeUndefined();
+  });
+});
+
+/** Pids whose parent is `pid`, with their command lines (Linux /proc). */
+function childrenOf(pid: number): { pid: number; args: string[] }[] {
+  const found: { pid: number; args: string[] }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      found.push({ pid: Number(entry), args });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+async function gone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (!existsSync(`/proc/${pid}`)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+describe.runIf(process.platform === 'linux')('infer serve, relaunched', () => {
+  const start = () => {
+    assertBuilt();
+    return startCli(['serve', 'models/mobilenet', '--port', '0', '--host', '127.0.0.1']);
+  };
+
+  it('serves under the flag and drains on the SIGTERM it passes on (exit 0)', async () => {
+    const cli = start();
+    const [, url] = await cli.waitFor(/Listening on (http:\/\/\S+)/);
+    const [child] = childrenOf(cli.child.pid!);
+    expect(child?.args).toContain(SERVE_NODE_FLAG);
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toContain('drained; bye');
+    expect(await gone(child!.pid, 5000)).toBe(true);
+  });
+
+  it('shuts down when the launcher is killed outright, instead of living on', async () => {
+    const cli = start();
+    await cli.waitFor(/Listening on/);
+    const [child] = childrenOf(cli.child.pid!);
+    cli.child.kill('SIGKILL');
+    expect(await gone(child!.pid, 15_000)).toBe(true);
+  });
+});
