@@ -89,11 +89,17 @@ describe('a soak of thousands of requests', () => {
     // moment with nothing in flight; the RSS bound below caught that run too).
     expect(report.underLoad).toHaveLength(2);
     for (const sample of report.underLoad) expect(sample.arrayBuffers).toBeLessThan(96 * 2 ** 20);
-    // RSS (after GC, idle): +41 to +83 MiB over the warm process after 320-640 MobileNet
-    // requests (ORT's arena for batches up to 4, malloc keeping freed pages), flat between the
-    // halves (-14 to +4 MiB). With issue 8's leak: +152 MiB after 320, +203 MiB after 640.
+    // RSS (after GC, idle): +29 to +117 MiB over the warm process after 640 MobileNet
+    // requests (ORT's arena for batches up to 4, malloc keeping freed pages). That is one step,
+    // in the first half or in the second: over 11 runs on 2026-11-27 the larger half grew +21
+    // to +97 MiB and the smaller -70 to +26. A leak grows in both halves: issue 8's was
+    // +152 MiB after 320 requests and +203 after 640.
     expect(report.afterMobilenet.rss - report.warm.rss).toBeLessThan(128 * 2 ** 20);
-    expect(report.afterMobilenet.rss - report.afterMobilenetHalf.rss).toBeLessThan(64 * 2 ** 20);
+    const halves = [
+      report.afterMobilenetHalf.rss - report.afterEcho.rss,
+      report.afterMobilenet.rss - report.afterMobilenetHalf.rss,
+    ];
+    expect(Math.min(...halves)).toBeLessThan(48 * 2 ** 20);
     // Handles: only the listening socket while serving, none left after close().
     expect(report.handlesServing).toEqual({
       ...report.handlesBefore,

@@ -304,8 +304,12 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   const onSignal = (signal: NodeJS.Signals) => {
     uninstallSignals();
     logger.info({ signal }, `${signal}: shutting down`);
-    // A second signal while draining cuts the connections at once.
-    const force = () => server.closeAllConnections();
+    // A second signal while draining cuts the connections at once; the same signal delivered
+    // twice within a second (a supervisor signalling every process of a group) does not.
+    const first = performance.now();
+    const force = () => {
+      if (performance.now() - first >= 1000) server.closeAllConnections();
+    };
     process.on(signal, force);
     close().then(
       () => {

@@ -10,6 +10,9 @@ import { createConsoleLogger } from './console-logger';
 import { type CliIO, formatDuration, formatTable, shellQuote } from './output';
 import { zerosInput } from './request-builder';
 
+/** A repeated signal this soon after the first is taken as the same one (ms). */
+const REPEAT_WINDOW_MS = 1000;
+
 export const SERVE_USAGE = `Usage: infer serve [dir | model-settings.json ...] [options]
 
 Finds every model-settings.json under the directories (and settings.json at the top of
@@ -129,13 +132,18 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let stoppedAt = 0;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
+        // One signal delivered twice at once (a supervisor signalling every process of the
+        // group, npm passing on a terminal's Ctrl+C) is not a request to cut connections.
+        if (performance.now() - stoppedAt < REPEAT_WINDOW_MS) return;
         out(`${signal} again: closing connections now`);
         server.server.closeAllConnections();
         return;
       }
       stopping = true;
+      stoppedAt = performance.now();
       out(
         `${signal}: draining (readiness is false; in-flight requests finish, up to ${loaded.server.shutdownGraceMs} ms)`,
       );
