@@ -8,7 +8,7 @@ import { relaunch, relaunchArguments, watchLauncher } from './cli/heap-flag';
 const argv = process.argv.slice(2);
 // `infer serve` runs under `--initial-old-space-size=128`: started without it, it starts
 // Node once more with it (see cli/heap-flag.ts).
-const relaunchWith = relaunchArguments(argv, process.execArgv, process.env, process.argv[1]!);
+const relaunchWith = relaunchArguments(argv, process.execArgv, process.env, process.argv[1]);
 watchLauncher();
 
 // The CLI proper is loaded only where it runs: a launcher stays small.
