@@ -13,8 +13,9 @@
  *   `auto`, warm-up on.
  * - `serve-tuned-unpooled`: the same with `reuseBodyBuffers: false` (every body in a fresh
  *   buffer, as before bodies came from a pool).
- * - `serve-tuned-v8heap`: serve-tuned in a Node started with `--initial-old-space-size=128`,
- *   as `npm start` and the Dockerfile run it (the bench passes the flag: `nodeArgsOf`).
+ * - `<kind>-v8heap` (e.g. `serve-tuned-v8heap`): that kind in a Node started with
+ *   `--initial-old-space-size=128`, as `infer serve` and the Dockerfile run (the bench passes
+ *   the flag: `nodeArgsOf` in serving-floor.bench.ts).
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -29,7 +30,8 @@ import { OnnxModel } from '@infer/runtime-onnx';
 import { reportReady, requireFrom } from './lib/server-child.mjs';
 
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
-const kind = process.argv[2];
+/** A `-v8heap` kind is its base kind in a Node started with `--initial-old-space-size=128`. */
+const kind = process.argv[2]?.replace(/-v8heap$/, '');
 
 function mobilenet(options = {}) {
   return new OnnxModel({ name: 'mobilenet', path: MODEL, ...options });
@@ -58,7 +60,6 @@ async function start() {
     case 'serve-default-spin':
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
-    case 'serve-tuned-v8heap':
     case 'serve-tuned-unpooled':
       return (
         await serve({

@@ -12,7 +12,7 @@
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
  * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
- *   (`serve-tuned-v8heap` is started with `--initial-old-space-size=128`);
+ *   (a `-v8heap` kind, e.g. `serve-tuned-v8heap`, is started with `--initial-old-space-size=128`);
  *   (`FLOOR_SERVERS=serve-tuned,serve-default-spin,...` picks other kinds of that file).
  *
  * Load: wrk (one thread, keep-alive, a Lua script POSTing the body), 32 and 128
@@ -64,9 +64,9 @@ const PATH = '/v2/models/mobilenet/infer';
 /** The @infer servers (`infer-server.mjs` kinds) measured beside the floor. */
 const INFER_SERVERS = envList('FLOOR_SERVERS', ['serve-tuned', 'serve-default']);
 const SERVERS = ['http-floor', ...INFER_SERVERS];
-/** Node options of a server kind: `serve-tuned-v8heap` runs as `npm start` and the Dockerfile do. */
+/** Node options of a server kind: a `-v8heap` kind runs as `infer serve` and the Dockerfile do. */
 const nodeArgsOf = (kind: string): readonly string[] =>
-  kind === 'serve-tuned-v8heap' ? ['--initial-old-space-size=128'] : [];
+  kind.endsWith('-v8heap') ? ['--initial-old-space-size=128'] : [];
 type ServerName = string;
 
 interface Cell extends WrkResult {
