@@ -203,14 +203,41 @@ type LeasedRequest = ServiceRequest & { [LEASE]?: BodyLease };
 /**
  * Lends `request`'s body for the service to return, when `service` honours leases (an
  * `InferenceService`, not a wrapper that might keep the body); `undefined` otherwise.
- *
- * @internal
  */
-export function lendBody(service: object, request: ServiceRequest): BodyLease | undefined {
+function lendBody(service: object, request: ServiceRequest): BodyLease | undefined {
   if ((service as { [HONOURS_LEASES]?: unknown })[HONOURS_LEASES] !== true) return undefined;
   const lease: BodyLease = { state: 'lent' };
   (request as LeasedRequest)[LEASE] = lease;
   return lease;
+}
+
+/**
+ * Lends `body`, a pooled buffer the adapter read the request's body into, for one
+ * `service.handle(request)`, and returns what to call once it answered: `release(body)` runs
+ * then if the service returned the lease. A body that content decoding replaced with a copy
+ * is released at once (nothing refers to it any more); an `identity` coding leaves it in
+ * place, lent like any other.
+ *
+ * @internal
+ * @example
+ * const giveBack = lendPooledBody(service, serviceRequest, body, (bytes) => pool.release(bytes));
+ * const response = await service.handle(serviceRequest);
+ * giveBack();
+ */
+export function lendPooledBody(
+  service: object,
+  request: ServiceRequest,
+  body: Uint8Array,
+  release: (body: Uint8Array) => void,
+): () => void {
+  if (request.body?.buffer !== body.buffer) {
+    release(body);
+    return () => undefined;
+  }
+  const lease = lendBody(service, request);
+  return () => {
+    if (lease?.state === 'returned') release(body);
+  };
 }
 
 /** Marks `service` as one that honours body leases. @internal */

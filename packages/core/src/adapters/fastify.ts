@@ -16,12 +16,12 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, BodyTooLargeError, InferError } from '../errors';
 import { type AdapterOptions, resolveAdapterOptions } from './adapter-options';
-import { lendBody } from './body-pool';
+import { lendPooledBody } from './body-pool';
 import { attachClientSignal } from './client-signal';
 import { decodeRequestBody } from './content-coding';
 import { errorResponse } from './error-response';
 import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
-import { readNodeBody, readStreamBody } from './read-body';
+import { poolFor, readNodeBody, readStreamBody } from './read-body';
 import { exposesMetrics, stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
@@ -76,8 +76,9 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   // place is read plainly (never into a pooled buffer: the hook may keep its chunks).
   const readBody = (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
     if (payload !== request.raw) return readStreamBody(payload, maxBodySize);
-    const read = readNodeBody(request.raw, maxBodySize, bodyPool);
-    if (bodyPool?.takes(Number(request.headers['content-length'])) !== true) return read;
+    const pool = poolFor(request.raw, bodyPool);
+    const read = readNodeBody(request.raw, maxBodySize, pool);
+    if (pool === undefined) return read;
     // Remembered as the buffer itself: a hook may put another body in `request.body`.
     return read.then((body) => {
       (request.raw as PooledRequest)[POOLED] = body;
@@ -119,14 +120,14 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     // The pooled body, if `request.body` still is it (a hook may have put another there).
     const read = (request.raw as PooledRequest)[POOLED];
     const pooled = read !== undefined && body?.buffer === read.buffer ? read : undefined;
-    // Lent to the service, unless it was decoded into a copy (then it is free).
-    const replaced = pooled !== undefined && serviceRequest.body?.buffer !== pooled.buffer;
-    if (replaced) release(request, pooled);
-    const lease = pooled !== undefined && !replaced ? lendBody(service, serviceRequest) : undefined;
+    const giveBack =
+      pooled === undefined
+        ? undefined
+        : lendPooledBody(service, serviceRequest, pooled, (bytes) => release(request, bytes));
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
     const response = await service.handle(serviceRequest);
-    if (lease?.state === 'returned') release(request, pooled!);
+    giveBack?.();
     return send(reply, response);
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request

@@ -13,7 +13,7 @@ import {
   DEFAULT_MAX_BODY_SIZE,
   resolveAdapterOptions,
 } from './adapter-options';
-import { type BodyPool, lendBody } from './body-pool';
+import { type BodyPool, lendPooledBody } from './body-pool';
 import { attachClientSignal, ClientSignal } from './client-signal';
 import {
   type CompressionOptions,
@@ -23,7 +23,7 @@ import {
   resolveCompression,
 } from './content-coding';
 import { errorResponse, notFoundResponse } from './error-response';
-import { readNodeBody } from './read-body';
+import { poolFor, readNodeBody } from './read-body';
 import { stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
@@ -104,11 +104,7 @@ export async function handleNodeRequest(
 ): Promise<void> {
   try {
     // The pool, when this body is one it takes: read into a buffer of it, then lent.
-    const pool =
-      options.body === undefined &&
-      options.bodyPool?.takes(Number(request.headers['content-length'])) === true
-        ? options.bodyPool
-        : undefined;
+    const pool = options.body === undefined ? poolFor(request, options.bodyPool) : undefined;
     const body = options.body ?? (await readNodeBody(request, options.maxBodySize, pool));
     if (body !== undefined && body.byteLength > options.maxBodySize) {
       throw new BodyTooLargeError({
@@ -117,18 +113,16 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
-    const pooled = pool !== undefined && body !== undefined;
     if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
       await decodeRequestBody(serviceRequest, options.maxBodySize);
     }
-    // A decoded copy (gzip, deflate) replaced the body: nothing refers to it any more. An
-    // `identity` coding left it in place: it is lent like any other.
-    const replaced = pooled && serviceRequest.body?.buffer !== body.buffer;
-    if (replaced) pool.release(body);
-    const lease = pooled && !replaced ? lendBody(service, serviceRequest) : undefined;
+    const giveBack =
+      pool === undefined || body === undefined
+        ? undefined
+        : lendPooledBody(service, serviceRequest, body, (bytes) => pool.release(bytes));
     attachClientSignal(serviceRequest, watchClient(response));
     let serviceResponse = await service.handle(serviceRequest);
-    if (lease?.state === 'returned') pool!.release(body!);
+    giveBack?.();
     if (options.compression !== undefined) {
       const accepted = request.headers['accept-encoding'];
       serviceResponse = await encodeResponse(serviceResponse, accepted, options.compression);

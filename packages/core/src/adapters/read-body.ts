@@ -13,6 +13,19 @@ export function declaredTooLarge(contentLength: string | null | undefined, limit
   return Number.isFinite(length) && length > limit;
 }
 
+/**
+ * `pool` when it takes the body of `request` (a `Content-Length` in its range), else
+ * `undefined`: whether a node request's body is read into a pooled buffer.
+ *
+ * @internal
+ */
+export function poolFor(
+  request: IncomingMessage,
+  pool: BodyPool | undefined,
+): BodyPool | undefined {
+  return pool?.takes(Number(request.headers['content-length'])) === true ? pool : undefined;
+}
+
 /** Whether a node request carries a body at all (GETs without one skip the read). */
 function hasBody(request: IncomingMessage): boolean {
   const length = request.headers['content-length'];
@@ -44,8 +57,7 @@ export function readNodeBody(
   if (declaredTooLarge(declared, limit)) {
     return Promise.reject(new BodyTooLargeError({ limitBytes: limit }));
   }
-  const length = declared === undefined ? Number.NaN : Number(declared);
-  return readStreamBody(request, limit, pool?.takes(length) === true ? pool : undefined, length);
+  return readStreamBody(request, limit, poolFor(request, pool), Number(declared));
 }
 
 /**
