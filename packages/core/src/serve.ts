@@ -55,6 +55,15 @@ interface ResolvedServeOptions {
   metricsEndpoint: { port: number; path: string } | undefined;
 }
 
+/**
+ * A signal this soon (ms) after the first one of a shutdown is the same one delivered twice (a
+ * supervisor signalling every process of the group, npm passing on a terminal's Ctrl+C), not
+ * a request to cut the connections.
+ *
+ * @internal
+ */
+export const REPEATED_SIGNAL_MS = 1000;
+
 function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'must be an object');
@@ -305,10 +314,10 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     uninstallSignals();
     logger.info({ signal }, `${signal}: shutting down`);
     // A second signal while draining cuts the connections at once; the same signal delivered
-    // twice within a second (a supervisor signalling every process of a group) does not.
+    // twice at once does not.
     const first = performance.now();
     const force = () => {
-      if (performance.now() - first >= 1000) server.closeAllConnections();
+      if (performance.now() - first >= REPEATED_SIGNAL_MS) server.closeAllConnections();
     };
     process.on(signal, force);
     close().then(

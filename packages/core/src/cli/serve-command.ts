@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { REPEATED_SIGNAL_MS } from '../serve';
 import { loadSettings } from '../settings/load-settings';
 import { type ServedModelInfo, serveFromSettings } from '../settings/serve-from-settings';
 import type { ServerSettingsInput } from '../settings/server-settings';
@@ -9,9 +10,6 @@ import { CliError } from './cli-error';
 import { createConsoleLogger } from './console-logger';
 import { type CliIO, formatDuration, formatTable, shellQuote } from './output';
 import { zerosInput } from './request-builder';
-
-/** A repeated signal this soon after the first is taken as the same one (ms). */
-const REPEAT_WINDOW_MS = 1000;
 
 export const SERVE_USAGE = `Usage: infer serve [dir | model-settings.json ...] [options]
 
@@ -135,9 +133,8 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     let stoppedAt = 0;
     const stop = (signal: NodeJS.Signals) => {
       if (stopping) {
-        // One signal delivered twice at once (a supervisor signalling every process of the
-        // group, npm passing on a terminal's Ctrl+C) is not a request to cut connections.
-        if (performance.now() - stoppedAt < REPEAT_WINDOW_MS) return;
+        // The same signal delivered twice at once (see REPEATED_SIGNAL_MS).
+        if (performance.now() - stoppedAt < REPEATED_SIGNAL_MS) return;
         out(`${signal} again: closing connections now`);
         server.server.closeAllConnections();
         return;
