@@ -282,35 +282,37 @@ describe('nodeFetch', () => {
     expect((await nodeFetch(server.url, { method: 'GET' })).status).toBe(304);
   });
 
-  it('tries a GET once more on a new connection when its kept-alive one is reset on reuse', async () => {
+  /**
+   * A server that resets the connection of its second request, which arrives on the first
+   * connection (kept alive): as a server that closed the idle connection just then would, or
+   * one that read the whole request (and may have run it) before it reset.
+   */
+  async function resettingSecondRequest() {
     let requests = 0;
     const server = await startServer((request, body, response) => {
       requests += 1;
-      // The second request arrives on the first connection: reset it, as a server that
-      // closed the idle connection just then would.
       if (requests === 2) request.socket.resetAndDestroy();
       else response.end(echoOf(request, body));
     });
+    return { server, requests: () => requests };
+  }
+
+  it('tries a GET once more on a new connection when its kept-alive one is reset on reuse', async () => {
+    const { server, requests } = await resettingSecondRequest();
     expect((await nodeFetch(server.url, { method: 'GET' })).status).toBe(200);
     const again = await nodeFetch(`${server.url}/again`, { method: 'GET' });
     expect(await jsonOf(again)).toMatchObject({ url: '/again' });
-    expect(requests).toBe(3);
+    expect(requests()).toBe(3);
     expect(server.connections()).toBe(2);
   });
 
   it('never sends a POST twice: a reset on a reused connection rejects', async () => {
-    let requests = 0;
-    const server = await startServer((request, body, response) => {
-      requests += 1;
-      // The server read the whole request (and may have run it), then reset.
-      if (requests === 2) request.socket.resetAndDestroy();
-      else response.end(echoOf(request, body));
-    });
+    const { server, requests } = await resettingSecondRequest();
     expect((await nodeFetch(server.url, post('{}'))).status).toBe(200);
     await expect(nodeFetch(server.url, post('{"n":2}'))).rejects.toMatchObject({
       code: 'ECONNRESET',
     });
-    expect(requests).toBe(2);
+    expect(requests()).toBe(2);
   });
 
   it('ends a call when the server sends nothing for the stall limit', async () => {
