@@ -37,7 +37,18 @@ export interface ServeGrpcOptions extends GrpcServerOptions {
   shutdownGraceMs?: number | undefined;
   /** TLS credentials. Default: insecure (h2c, what KServe's `ServingRuntime` expects). */
   credentials?: GrpcJs.ServerCredentials | undefined;
+  /**
+   * Which HTTP/2 server carries the calls. `'h2c'`: @infer's own plaintext HTTP/2 server on
+   * `node:net` (2-3x less server CPU per small call than Node's `http2` module; see "gRPC" in
+   * docs/benchmarks.md). `'grpc-js'`: a grpc-js `Server` on Node's `http2`, needed for TLS
+   * `credentials` and for grpc-js `serverOptions`. Default: `'grpc-js'` when `credentials` or
+   * `serverOptions` are given, else `'h2c'`. Both serve the same services and handlers.
+   */
+  transport?: GrpcTransport | undefined;
 }
+
+/** The HTTP/2 server under {@link serveGrpc}: @infer's h2c server or grpc-js's. */
+export type GrpcTransport = 'h2c' | 'grpc-js';
 
 /**
  * Defaults of the gRPC options.
@@ -120,6 +131,7 @@ export interface ResolvedServeGrpcOptions extends ResolvedGrpcServerOptions {
   host: string;
   shutdownGraceMs: number;
   credentials: GrpcJs.ServerCredentials | undefined;
+  transport: GrpcTransport;
 }
 
 /**
@@ -144,5 +156,17 @@ export function resolveServeGrpcOptions(
   if (!Number.isInteger(shutdownGraceMs) || shutdownGraceMs < 0) {
     throw new InvalidOptionError(`${path}.shutdownGraceMs`, 'must be a non-negative integer (ms)');
   }
-  return { ...server, port, host, shutdownGraceMs, credentials: options.credentials };
+  const grpcJsOnly =
+    options.credentials !== undefined || Object.keys(server.serverOptions).length > 0;
+  const transport = options.transport ?? (grpcJsOnly ? 'grpc-js' : 'h2c');
+  if (transport !== 'h2c' && transport !== 'grpc-js') {
+    throw new InvalidOptionError(`${path}.transport`, "must be 'h2c' or 'grpc-js'");
+  }
+  if (transport === 'h2c' && grpcJsOnly) {
+    throw new InvalidOptionError(
+      `${path}.transport`,
+      "'h2c' is plaintext @infer HTTP/2: credentials (TLS) and serverOptions need 'grpc-js'",
+    );
+  }
+  return { ...server, port, host, shutdownGraceMs, credentials: options.credentials, transport };
 }

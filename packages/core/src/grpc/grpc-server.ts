@@ -13,6 +13,7 @@ import {
 } from './grpc-server-options';
 import { addHealthService, INFERENCE_SERVICE_NAME } from './health-service';
 import { tolerateMalformedRequests } from './malformed-message';
+import { withModelInferParts } from './model-infer-parts';
 
 /**
  * The proto-loader options the server and the generated types (`src/grpc/generated/`,
@@ -39,8 +40,12 @@ function packageDefinition(modules: GrpcModules): ProtoLoader.PackageDefinition 
   return definition;
 }
 
-function addServices(
-  server: GrpcJs.Server,
+/** What adding the services needs of a server: grpc-js's or the h2c one. */
+type ServiceHost = Pick<GrpcJs.Server, 'addService'>;
+
+/** @internal Adds the OIP service, health and reflection (as configured) to `server`. */
+export function addServices(
+  server: ServiceHost,
   service: InferenceService,
   modules: GrpcModules,
   options: Pick<ResolvedGrpcServerOptions, 'health' | 'reflection' | 'logger'>,
@@ -48,7 +53,9 @@ function addServices(
   const definition = packageDefinition(modules);
   // Bytes that are not a protobuf message: INVALID_ARGUMENT from our handlers, not INTERNAL.
   server.addService(
-    tolerateMalformedRequests(definition[INFERENCE_SERVICE_NAME] as GrpcJs.ServiceDefinition),
+    withModelInferParts(
+      tolerateMalformedRequests(definition[INFERENCE_SERVICE_NAME] as GrpcJs.ServiceDefinition),
+    ),
     createGrpcHandlers(service, modules.grpc),
   );
   if (options.health !== false) {
@@ -62,7 +69,7 @@ function addServices(
   }
   if (options.reflection !== false) {
     if (modules.reflection)
-      new modules.reflection.ReflectionService(definition).addToServer(server);
+      new modules.reflection.ReflectionService(definition).addToServer(server as GrpcJs.Server);
     else if (options.reflection === true) {
       throw new InvalidOptionError(
         'options.reflection',

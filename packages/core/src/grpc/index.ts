@@ -19,6 +19,7 @@ export { addInferenceService, createGrpcServer, GRPC_LOADER_OPTIONS } from './gr
 export {
   DEFAULT_GRPC_OPTIONS,
   type GrpcServerOptions,
+  type GrpcTransport,
   type ServeGrpcOptions,
 } from './grpc-server-options';
 export {
@@ -27,4 +28,4 @@ export {
   type GrpcStatusName,
   toGrpcStatus,
 } from './grpc-status';
-export { type GrpcInferServer, serveGrpc } from './serve-grpc';
+export { type GrpcInferServer, type GrpcServerHandle, serveGrpc } from './serve-grpc';

@@ -116,7 +116,11 @@ export async function startGrpcFixture(extra: ModelV1[] = []): Promise<GrpcFixtu
   await repository.loadAll();
   const metrics = createMetrics();
   const service = new InferenceService({ repository, metrics });
-  const server = await serveGrpc(service, { port: 0, shutdownGraceMs: 1000 });
+  // The conformance suites run on the h2c server (the default); grpc-js-transport.test.ts
+  // runs them again on grpc-js (the TLS path) by setting this variable.
+  const transport = process.env.INFER_TEST_GRPC_TRANSPORT === 'grpc-js' ? 'grpc-js' : 'h2c';
+  const server = await serveGrpc(service, { port: 0, shutdownGraceMs: 1000, transport });
+  if (server.transport !== transport) throw new Error(`expected the ${transport} transport`);
   const client = createClient(server.address);
   return {
     service,

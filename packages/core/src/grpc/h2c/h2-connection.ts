@@ -1,0 +1,686 @@
+/**
+ * One server-side HTTP/2 connection over cleartext TCP (h2c with prior knowledge, as gRPC
+ * clients connect): the connection preface, frame parsing, SETTINGS, PING, GOAWAY, streams,
+ * header blocks (HPACK, CONTINUATION) and flow control in both directions (RFC 9113).
+ *
+ * Written for the gRPC server (`h2c-grpc-server.ts`) because Node's `http2` module costs a
+ * server 2-3x the CPU of `node:http` per small request (see "gRPC" in docs/benchmarks.md);
+ * this one parses frames straight off the socket and writes each answer in one `write`.
+ * It is a server only: no push, no priorities (PRIORITY is read and ignored, as RFC 9113
+ * allows), no TLS (gRPC over TLS uses grpc-js).
+ *
+ * @internal
+ */
+import type { Socket } from 'node:net';
+import {
+  CLIENT_PREFACE,
+  DEFAULT_MAX_FRAME_SIZE,
+  DEFAULT_WINDOW,
+  FLAG,
+  FRAME,
+  FRAME_HEADER_BYTES,
+  frame,
+  goawayFrame,
+  H2_ERROR,
+  Http2ProtocolError,
+  MAX_WINDOW,
+  rstStreamFrame,
+  SETTING,
+  settingsFrame,
+  windowUpdateFrame,
+  writeFrameHeader,
+} from './frames';
+import { encodeHeaders, type HeaderPairs, HpackDecoder } from './hpack';
+
+/** Settings of a connection. */
+export interface H2ConnectionOptions {
+  /** Receive window of each stream and of the connection, in bytes (at least 65535). */
+  windowBytes: number;
+  /** Streams a client may have open at once; more are refused (REFUSED_STREAM). */
+  maxConcurrentStreams: number;
+  /** Called for each new request stream, headers decoded. */
+  onStream(stream: H2Stream): void;
+}
+
+/** Output below this size is joined into one buffer before the write; larger goes as a list. */
+const JOIN_BELOW_BYTES = 64 * 1024;
+
+const noop = () => {};
+
+/**
+ * One request stream. The consumer sets `onData`, `onEnd` and `onReset` synchronously in
+ * `onStream`, then answers with `respond()`, `write()` and `end()`, or `reset()`.
+ *
+ * @internal
+ */
+export class H2Stream {
+  /** A DATA payload (a view over the received bytes, valid as long as it is referenced). */
+  onData: (chunk: Buffer) => void = noop;
+  /** The client finished sending (END_STREAM). */
+  onEnd: () => void = noop;
+  /** The stream ended without an answer: RST_STREAM from the client, or the connection is gone. */
+  onReset: (code: number) => void = noop;
+
+  /** @internal */ sendWindow: number;
+  /** @internal */ receiveAvailable: number;
+  /** @internal */ receivedUnacked = 0;
+  /** @internal */ remoteEnded = false;
+  /** @internal */ localEnded = false;
+  /** @internal */ readonly pending: Buffer[] = [];
+  /** @internal */ pendingBytes = 0;
+  /** @internal */ trailers: HeaderPairs | undefined;
+  /** @internal */ ending = false;
+  private headersSent = false;
+
+  constructor(
+    readonly id: number,
+    readonly headers: HeaderPairs,
+    private readonly connection: H2Connection,
+    sendWindow: number,
+    receiveWindow: number,
+  ) {
+    this.sendWindow = sendWindow;
+    this.receiveAvailable = receiveWindow;
+  }
+
+  /** Whether the stream is over (answered, reset, or the connection gone). */
+  get closed(): boolean {
+    return this.localEnded;
+  }
+
+  /** The peer's address, `ip:port`. */
+  get peer(): string {
+    return this.connection.peer;
+  }
+
+  /** The value of a request header (the first when repeated), or `undefined`. */
+  header(name: string): string | undefined {
+    for (const [key, value] of this.headers) if (key === name) return value;
+    return undefined;
+  }
+
+  /** Sends response headers; `endStream` makes them the whole answer (trailers-only). */
+  respond(headers: HeaderPairs, endStream = false): void {
+    if (this.localEnded || this.headersSent) return;
+    this.headersSent = true;
+    this.connection.sendHeaders(this.id, headers, endStream);
+    if (endStream) this.connection.finishLocal(this);
+  }
+
+  /** Queues DATA (sent as the flow-control windows allow). */
+  write(data: Buffer): void {
+    if (this.localEnded || this.ending || data.length === 0) return;
+    this.pending.push(data);
+    this.pendingBytes += data.length;
+    this.connection.pump(this);
+  }
+
+  /** Sends `trailers` with END_STREAM once the queued DATA is out. */
+  end(trailers: HeaderPairs): void {
+    if (this.localEnded || this.ending) return;
+    this.ending = true;
+    this.trailers = trailers;
+    this.connection.pump(this);
+  }
+
+  /** Ends the stream with RST_STREAM. */
+  reset(code: number = H2_ERROR.CANCEL): void {
+    if (this.localEnded) return;
+    this.connection.resetStream(this, code);
+  }
+}
+
+/**
+ * The server side of one HTTP/2 connection on `socket`.
+ *
+ * @internal
+ * @example
+ * server.on('connection', (socket) => new H2Connection(socket, { windowBytes, maxConcurrentStreams: 1000, onStream }));
+ */
+export class H2Connection {
+  readonly peer: string;
+  private readonly decoder = new HpackDecoder();
+  private readonly streams = new Map<number, H2Stream>();
+  private buffered: Buffer | undefined;
+  private prefaceSeen = false;
+  private settingsSeen = false;
+  private lastStreamId = 0;
+  private sendWindow = DEFAULT_WINDOW;
+  private peerInitialWindow = DEFAULT_WINDOW;
+  private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  private receiveAvailable: number;
+  private receivedUnacked = 0;
+  /** A header block waiting for CONTINUATION frames. */
+  private headerBlock: { streamId: number; endStream: boolean; chunks: Buffer[] } | undefined;
+  /** Streams waiting for the connection window. */
+  private readonly blocked = new Set<H2Stream>();
+  private readonly out: Buffer[] = [];
+  private outBytes = 0;
+  private flushScheduled = false;
+  private goingAway = false;
+  private destroyed = false;
+  private readonly onDrained = new Set<() => void>();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: H2ConnectionOptions,
+  ) {
+    this.peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+    this.receiveAvailable = options.windowBytes;
+    socket.setNoDelay(true);
+    const settings: Array<[number, number]> = [
+      [SETTING.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams],
+      [SETTING.ENABLE_PUSH, 0],
+    ];
+    if (options.windowBytes !== DEFAULT_WINDOW) {
+      settings.push([SETTING.INITIAL_WINDOW_SIZE, options.windowBytes]);
+    }
+    this.queue(settingsFrame(settings));
+    if (options.windowBytes > DEFAULT_WINDOW) {
+      this.queue(windowUpdateFrame(0, options.windowBytes - DEFAULT_WINDOW));
+    }
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', noop);
+    socket.on('close', () => this.closed());
+  }
+
+  /** Open streams. */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * Graceful close: GOAWAY naming the last stream taken, new streams refused, the socket
+   * ended once the open streams are answered. `onIdle` runs when the connection is closed.
+   */
+  goAway(onIdle?: () => void): void {
+    if (onIdle !== undefined) {
+      if (this.destroyed) onIdle();
+      else this.onDrained.add(onIdle);
+    }
+    if (this.goingAway || this.destroyed) return;
+    this.goingAway = true;
+    this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR));
+    this.endIfIdle();
+  }
+
+  /** Cuts the connection: open streams are reset (their `onReset` runs). */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.flush();
+    this.socket.destroy();
+    this.closed();
+  }
+
+  // ---- input ----
+
+  private receive(chunk: Buffer): void {
+    if (this.destroyed) return;
+    let data = chunk;
+    let offset = 0;
+    try {
+      if (this.buffered !== undefined) {
+        // Complete the pending preface or frame with as few of the new bytes as it needs
+        // (a 1 MiB message arrives as 64 KiB reads of 16 KiB frames: joining whole reads
+        // would copy every byte once more).
+        const head = this.buffered;
+        this.buffered = undefined;
+        const need = this.bytesToComplete(head);
+        if (need === undefined || need > chunk.length) data = Buffer.concat([head, chunk]);
+        else {
+          const joined = Buffer.concat([head, chunk.subarray(0, need)]);
+          const used = this.parse(joined, 0);
+          if (this.destroyed) return;
+          if (used !== joined.length) throw new Error('a completed frame was not consumed');
+          offset = need;
+        }
+      }
+      offset = this.parse(data, offset);
+      if (this.destroyed) return;
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (offset < data.length) this.buffered = data.subarray(offset);
+    this.flush();
+  }
+
+  /**
+   * How many more bytes complete the preface or frame that `head` starts, or `undefined`
+   * while its frame header is incomplete.
+   */
+  private bytesToComplete(head: Buffer): number | undefined {
+    if (!this.prefaceSeen) return CLIENT_PREFACE.length - head.length;
+    if (head.length < FRAME_HEADER_BYTES) return undefined;
+    const length = (head[0]! << 16) | (head[1]! << 8) | head[2]!;
+    return FRAME_HEADER_BYTES + length - head.length;
+  }
+
+  /** Handles the preface and the whole frames in `data` from `start`; returns where it stopped. */
+  private parse(data: Buffer, start: number): number {
+    let offset = start;
+    if (!this.prefaceSeen) {
+      const compared = Math.min(data.length - offset, CLIENT_PREFACE.length);
+      if (data.compare(CLIENT_PREFACE, 0, compared, offset, offset + compared) !== 0) {
+        throw new Http2ProtocolError('PROTOCOL_ERROR', 'not an HTTP/2 connection preface');
+      }
+      if (compared < CLIENT_PREFACE.length) return offset;
+      this.prefaceSeen = true;
+      offset += CLIENT_PREFACE.length;
+    }
+    while (data.length - offset >= FRAME_HEADER_BYTES) {
+      const length = (data[offset]! << 16) | (data[offset + 1]! << 8) | data[offset + 2]!;
+      if (length > DEFAULT_MAX_FRAME_SIZE) {
+        throw new Http2ProtocolError('FRAME_SIZE_ERROR', `frame of ${length} bytes`);
+      }
+      if (data.length - offset < FRAME_HEADER_BYTES + length) break;
+      const type = data[offset + 3]!;
+      const flags = data[offset + 4]!;
+      const streamId = data.readUInt32BE(offset + 5) & 0x7fffffff;
+      const payloadStart = offset + FRAME_HEADER_BYTES;
+      offset = payloadStart + length;
+      this.frame(type, flags, streamId, data.subarray(payloadStart, offset));
+      if (this.destroyed) return offset;
+    }
+    return offset;
+  }
+
+  private frame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (!this.settingsSeen) {
+      if (type !== FRAME.SETTINGS || flags & FLAG.ACK) {
+        throw new Http2ProtocolError('PROTOCOL_ERROR', 'the first frame must be SETTINGS');
+      }
+      this.settingsSeen = true;
+    }
+    if (this.headerBlock !== undefined && type !== FRAME.CONTINUATION) {
+      throw new Http2ProtocolError('PROTOCOL_ERROR', 'expected CONTINUATION');
+    }
+    switch (type) {
+      case FRAME.DATA:
+        this.data(flags, streamId, payload);
+        return;
+      case FRAME.HEADERS:
+        this.headers(flags, streamId, payload);
+        return;
+      case FRAME.CONTINUATION:
+        this.continuation(flags, streamId, payload);
+        return;
+      case FRAME.PRIORITY:
+        if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'PRIORITY on stream 0');
+        if (payload.length !== 5) this.queue(rstStreamFrame(streamId, H2_ERROR.FRAME_SIZE_ERROR));
+        return;
+      case FRAME.RST_STREAM:
+        this.rstStream(streamId, payload);
+        return;
+      case FRAME.SETTINGS:
+        this.settings(flags, streamId, payload);
+        return;
+      case FRAME.PUSH_PROMISE:
+        throw new Http2ProtocolError('PROTOCOL_ERROR', 'PUSH_PROMISE from a client');
+      case FRAME.PING:
+        if (streamId !== 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'PING on a stream');
+        if (payload.length !== 8) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'PING size');
+        if ((flags & FLAG.ACK) === 0) this.queue(frame(FRAME.PING, FLAG.ACK, 0, payload));
+        return;
+      case FRAME.GOAWAY:
+        if (streamId !== 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'GOAWAY on a stream');
+        this.goAway();
+        return;
+      case FRAME.WINDOW_UPDATE:
+        this.windowUpdate(streamId, payload);
+        return;
+      default:
+        // Unknown frame types are ignored (RFC 9113 section 4.1).
+        return;
+    }
+  }
+
+  /** A frame's payload without its padding (PADDED flag). */
+  private unpadded(flags: number, payload: Buffer, skip = 0): Buffer {
+    if ((flags & FLAG.PADDED) === 0) return skip === 0 ? payload : payload.subarray(skip);
+    if (payload.length < 1) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'padding length');
+    const padding = payload[0]!;
+    if (1 + skip + padding > payload.length) {
+      throw new Http2ProtocolError('PROTOCOL_ERROR', 'padding longer than the frame');
+    }
+    return payload.subarray(1 + skip, payload.length - padding);
+  }
+
+  private data(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'DATA on stream 0');
+    // The whole frame, padding included, counts against both windows.
+    this.receiveAvailable -= payload.length;
+    if (this.receiveAvailable < 0) {
+      throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'connection window exceeded');
+    }
+    this.receivedUnacked += payload.length;
+    if (this.receivedUnacked >= this.options.windowBytes / 2) {
+      this.queue(windowUpdateFrame(0, this.receivedUnacked));
+      this.receiveAvailable += this.receivedUnacked;
+      this.receivedUnacked = 0;
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined || stream.remoteEnded) {
+      if (streamId > this.lastStreamId) {
+        throw new Http2ProtocolError('PROTOCOL_ERROR', `DATA on idle stream ${streamId}`);
+      }
+      // A stream already answered or reset: its late DATA is dropped.
+      if (stream !== undefined) this.resetStream(stream, H2_ERROR.STREAM_CLOSED);
+      return;
+    }
+    stream.receiveAvailable -= payload.length;
+    if (stream.receiveAvailable < 0) {
+      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR);
+      return;
+    }
+    const body = this.unpadded(flags, payload);
+    const ended = (flags & FLAG.END_STREAM) !== 0;
+    if (!ended) {
+      stream.receivedUnacked += payload.length;
+      if (stream.receivedUnacked >= this.options.windowBytes / 2) {
+        this.queue(windowUpdateFrame(streamId, stream.receivedUnacked));
+        stream.receiveAvailable += stream.receivedUnacked;
+        stream.receivedUnacked = 0;
+      }
+    }
+    if (body.length > 0) stream.onData(body);
+    if (ended) this.endRemote(stream);
+  }
+
+  private headers(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'HEADERS on stream 0');
+    const fragment = this.unpadded(flags, payload, flags & FLAG.PRIORITY ? 5 : 0);
+    const endStream = (flags & FLAG.END_STREAM) !== 0;
+    if ((flags & FLAG.END_HEADERS) === 0) {
+      this.headerBlock = { streamId, endStream, chunks: [fragment] };
+      return;
+    }
+    this.headerBlockDone(streamId, endStream, fragment);
+  }
+
+  private continuation(flags: number, streamId: number, payload: Buffer): void {
+    const block = this.headerBlock;
+    if (block === undefined || block.streamId !== streamId) {
+      throw new Http2ProtocolError('PROTOCOL_ERROR', 'unexpected CONTINUATION');
+    }
+    block.chunks.push(payload);
+    if (block.chunks.length > 64) {
+      throw new Http2ProtocolError('ENHANCE_YOUR_CALM', 'too many CONTINUATION frames');
+    }
+    if ((flags & FLAG.END_HEADERS) === 0) return;
+    this.headerBlock = undefined;
+    this.headerBlockDone(streamId, block.endStream, Buffer.concat(block.chunks));
+  }
+
+  private headerBlockDone(streamId: number, endStream: boolean, block: Buffer): void {
+    // Every block is decoded, refused streams' too: the HPACK table is shared.
+    const headers = this.decoder.decode(block);
+    const open = this.streams.get(streamId);
+    if (open !== undefined) {
+      // Trailers: they must end the stream.
+      if (!endStream || open.remoteEnded) {
+        this.resetStream(open, H2_ERROR.PROTOCOL_ERROR);
+        return;
+      }
+      this.endRemote(open);
+      return;
+    }
+    if (streamId % 2 === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'even stream id');
+    // Trailers of a stream this side already answered or reset, sent before the client knew.
+    if (streamId <= this.lastStreamId) return;
+    this.lastStreamId = streamId;
+    if (this.goingAway || this.streams.size >= this.options.maxConcurrentStreams) {
+      this.queue(rstStreamFrame(streamId, H2_ERROR.REFUSED_STREAM));
+      return;
+    }
+    const stream = new H2Stream(
+      streamId,
+      headers,
+      this,
+      this.peerInitialWindow,
+      this.options.windowBytes,
+    );
+    this.streams.set(streamId, stream);
+    this.options.onStream(stream);
+    if (endStream && !stream.localEnded) this.endRemote(stream);
+  }
+
+  private endRemote(stream: H2Stream): void {
+    stream.remoteEnded = true;
+    stream.onEnd();
+    if (stream.localEnded) this.forget(stream);
+  }
+
+  private rstStream(streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'RST_STREAM on stream 0');
+    if (payload.length !== 4) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'RST_STREAM size');
+    if (streamId > this.lastStreamId) {
+      throw new Http2ProtocolError('PROTOCOL_ERROR', `RST_STREAM on idle stream ${streamId}`);
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return;
+    stream.localEnded = true;
+    stream.remoteEnded = true;
+    this.forget(stream);
+    stream.onReset(payload.readUInt32BE(0));
+  }
+
+  private settings(flags: number, streamId: number, payload: Buffer): void {
+    if (streamId !== 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'SETTINGS on a stream');
+    if (flags & FLAG.ACK) {
+      if (payload.length !== 0) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'SETTINGS ACK');
+      return;
+    }
+    if (payload.length % 6 !== 0) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'SETTINGS');
+    for (let offset = 0; offset < payload.length; offset += 6) {
+      const id = payload.readUInt16BE(offset);
+      const value = payload.readUInt32BE(offset + 2);
+      if (id === SETTING.ENABLE_PUSH && value > 1) {
+        throw new Http2ProtocolError('PROTOCOL_ERROR', 'ENABLE_PUSH above 1');
+      } else if (id === SETTING.INITIAL_WINDOW_SIZE) {
+        if (value > MAX_WINDOW) {
+          throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'INITIAL_WINDOW_SIZE too large');
+        }
+        const delta = value - this.peerInitialWindow;
+        this.peerInitialWindow = value;
+        for (const stream of this.streams.values()) {
+          stream.sendWindow += delta;
+          if (stream.sendWindow > MAX_WINDOW) {
+            throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'stream window overflow');
+          }
+        }
+        if (delta > 0) for (const stream of this.streams.values()) this.pump(stream);
+      } else if (id === SETTING.MAX_FRAME_SIZE) {
+        if (value < DEFAULT_MAX_FRAME_SIZE || value > 0xffffff) {
+          throw new Http2ProtocolError('PROTOCOL_ERROR', 'MAX_FRAME_SIZE out of range');
+        }
+        this.peerMaxFrameSize = value;
+      }
+      // HEADER_TABLE_SIZE: the encoder never uses the dynamic table. Others are advisory.
+    }
+    this.queue(frame(FRAME.SETTINGS, FLAG.ACK, 0));
+  }
+
+  private windowUpdate(streamId: number, payload: Buffer): void {
+    if (payload.length !== 4)
+      throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'WINDOW_UPDATE size');
+    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    if (streamId === 0) {
+      if (increment === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'WINDOW_UPDATE of 0');
+      this.sendWindow += increment;
+      if (this.sendWindow > MAX_WINDOW) {
+        throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'connection window overflow');
+      }
+      const waiting = [...this.blocked];
+      this.blocked.clear();
+      for (const stream of waiting) this.pump(stream);
+      return;
+    }
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) {
+      if (streamId > this.lastStreamId) {
+        throw new Http2ProtocolError('PROTOCOL_ERROR', `WINDOW_UPDATE on idle stream ${streamId}`);
+      }
+      return;
+    }
+    if (increment === 0) {
+      this.resetStream(stream, H2_ERROR.PROTOCOL_ERROR);
+      return;
+    }
+    stream.sendWindow += increment;
+    if (stream.sendWindow > MAX_WINDOW) {
+      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR);
+      return;
+    }
+    this.pump(stream);
+  }
+
+  // ---- output ----
+
+  /** @internal Sends a header block (split into CONTINUATION frames when needed). */
+  sendHeaders(streamId: number, headers: HeaderPairs, endStream: boolean): void {
+    const block = encodeHeaders(headers);
+    const max = this.peerMaxFrameSize;
+    const endFlag = endStream ? FLAG.END_STREAM : 0;
+    if (block.length <= max) {
+      const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + block.length);
+      writeFrameHeader(out, 0, block.length, FRAME.HEADERS, FLAG.END_HEADERS | endFlag, streamId);
+      block.copy(out, FRAME_HEADER_BYTES);
+      this.queue(out);
+      return;
+    }
+    for (let offset = 0; offset < block.length; offset += max) {
+      const last = offset + max >= block.length;
+      const type = offset === 0 ? FRAME.HEADERS : FRAME.CONTINUATION;
+      const flags = (last ? FLAG.END_HEADERS : 0) | (offset === 0 ? endFlag : 0);
+      this.queue(frame(type, flags, streamId, block.subarray(offset, offset + max)));
+    }
+  }
+
+  /** @internal Sends what the windows allow of the stream's queued DATA, then its trailers. */
+  pump(stream: H2Stream): void {
+    if (stream.localEnded) return;
+    const pending = stream.pending;
+    while (pending.length > 0) {
+      const allowed = Math.min(stream.sendWindow, this.sendWindow, this.peerMaxFrameSize);
+      if (allowed <= 0) {
+        if (this.sendWindow <= 0) this.blocked.add(stream);
+        return;
+      }
+      // One frame may span queued buffers (a message's 5-byte prefix and its body).
+      const size = Math.min(allowed, stream.pendingBytes);
+      const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+      writeFrameHeader(header, 0, size, FRAME.DATA, 0, stream.id);
+      this.queue(header);
+      let left = size;
+      while (left > 0) {
+        const chunk = pending[0]!;
+        if (chunk.length <= left) {
+          this.queue(chunk);
+          pending.shift();
+          left -= chunk.length;
+        } else {
+          this.queue(chunk.subarray(0, left));
+          pending[0] = chunk.subarray(left);
+          left = 0;
+        }
+      }
+      stream.pendingBytes -= size;
+      stream.sendWindow -= size;
+      this.sendWindow -= size;
+    }
+    if (stream.ending) {
+      this.sendHeaders(stream.id, stream.trailers ?? [], true);
+      this.finishLocal(stream);
+    }
+  }
+
+  /** @internal The server's side of the stream is done. */
+  finishLocal(stream: H2Stream): void {
+    stream.localEnded = true;
+    this.blocked.delete(stream);
+    if (!stream.remoteEnded) {
+      // The answer is complete before the request: tell the client to stop sending.
+      this.queue(rstStreamFrame(stream.id, H2_ERROR.NO_ERROR));
+      stream.remoteEnded = true;
+    }
+    this.forget(stream);
+  }
+
+  /** @internal */
+  resetStream(stream: H2Stream, code: number): void {
+    const wasOpen = !stream.localEnded;
+    stream.localEnded = true;
+    stream.remoteEnded = true;
+    this.queue(rstStreamFrame(stream.id, code));
+    this.forget(stream);
+    if (wasOpen) stream.onReset(code);
+  }
+
+  private forget(stream: H2Stream): void {
+    stream.pending.length = 0;
+    stream.pendingBytes = 0;
+    this.blocked.delete(stream);
+    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    this.endIfIdle();
+  }
+
+  private endIfIdle(): void {
+    if (!this.goingAway || this.streams.size > 0 || this.destroyed) return;
+    this.flush();
+    this.socket.end();
+    this.closed();
+  }
+
+  private queue(bytes: Buffer): void {
+    if (this.destroyed) return;
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // Answers finished in the same tick go out in one write.
+      process.nextTick(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const out = this.out;
+    if (out.length === 0 || this.destroyed) return;
+    if (out.length === 1) this.socket.write(out[0]!);
+    else if (this.outBytes < JOIN_BELOW_BYTES) this.socket.write(Buffer.concat(out, this.outBytes));
+    else {
+      this.socket.cork();
+      for (const bytes of out) this.socket.write(bytes);
+      this.socket.uncork();
+    }
+    out.length = 0;
+    this.outBytes = 0;
+  }
+
+  private fail(error: unknown): void {
+    const code = error instanceof Http2ProtocolError ? error.code : H2_ERROR.INTERNAL_ERROR;
+    const message = error instanceof Error ? error.message : String(error);
+    this.queue(goawayFrame(this.lastStreamId, code, message.slice(0, 256)));
+    this.flush();
+    this.socket.end();
+    this.closed();
+  }
+
+  /** The socket is gone (or going): every open stream is reset. */
+  private closed(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.out.length = 0;
+    const open = [...this.streams.values()];
+    this.streams.clear();
+    this.blocked.clear();
+    for (const stream of open) {
+      stream.localEnded = true;
+      stream.remoteEnded = true;
+      stream.onReset(H2_ERROR.CANCEL);
+    }
+    for (const onIdle of this.onDrained) onIdle();
+    this.onDrained.clear();
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The h2c gRPC server: grpc-js's `Server` surface that the OIP service, health and
+ * reflection use (`addService`, bind, shutdown), on {@link H2Connection} instead of Node's
+ * `http2` module. Plaintext only; `serveGrpc` uses grpc-js when TLS credentials are given.
+ *
+ * @internal
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type * as GrpcJs from '@grpc/grpc-js';
+import { GRPC_STATUS } from '@infer/codecs';
+import {
+  type GrpcCallContext,
+  type GrpcHandler,
+  type GrpcMethod,
+  percentEncode,
+  startCall,
+} from './grpc-call';
+import { H2Connection, type H2Stream } from './h2-connection';
+
+/** Options of {@link H2cGrpcServer}. */
+export interface H2cGrpcServerOptions {
+  /** Largest message received or sent, in bytes. */
+  maxMessageBytes: number;
+  /** HTTP/2 receive window of each call and connection, in bytes (65535 at least). */
+  windowBytes: number;
+  /** Calls a connection may have open at once. Default 1000. */
+  maxConcurrentStreams?: number | undefined;
+  /** grpc-js's `Metadata` class (call metadata is grpc-js's type). */
+  Metadata: typeof GrpcJs.Metadata;
+}
+
+interface Route {
+  method: GrpcMethod;
+  handler: GrpcHandler;
+}
+
+/**
+ * A gRPC server over h2c with grpc-js's handler API.
+ *
+ * @internal
+ * @example
+ * const server = new H2cGrpcServer({ maxMessageBytes, windowBytes, Metadata: grpc.Metadata });
+ * server.addService(definition, handlers);
+ * const port = await server.listen(8081, '127.0.0.1');
+ */
+export class H2cGrpcServer {
+  private readonly routes = new Map<string, Route>();
+  private readonly connections = new Set<H2Connection>();
+  private readonly context: GrpcCallContext;
+  private readonly net: Server;
+  private shuttingDown = false;
+
+  constructor(private readonly options: H2cGrpcServerOptions) {
+    this.context = { maxMessageBytes: options.maxMessageBytes, Metadata: options.Metadata };
+    this.net = createServer((socket) => this.accept(socket));
+  }
+
+  /**
+   * Adds a service as grpc-js does: each method's handler is `implementation[name]` or
+   * `implementation[originalName]`.
+   */
+  addService(
+    definition: GrpcJs.ServiceDefinition,
+    implementation: GrpcJs.UntypedServiceImplementation,
+  ): void {
+    for (const [name, method] of Object.entries(definition)) {
+      const original = (method as { originalName?: string }).originalName;
+      const handler = (implementation[name] ??
+        (original === undefined ? undefined : implementation[original])) as GrpcHandler | undefined;
+      if (handler === undefined) continue;
+      this.routes.set(method.path, {
+        method: method as unknown as GrpcMethod,
+        handler,
+      });
+    }
+  }
+
+  /** Listens on `host:port` (`0` picks a free port); resolves with the port. */
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => reject(error);
+      this.net.once('error', onError);
+      this.net.listen(port, host, () => {
+        this.net.off('error', onError);
+        resolve((this.net.address() as { port: number }).port);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections and calls: each connection gets GOAWAY and closes once its
+   * calls are answered; `callback` runs when all are closed.
+   */
+  tryShutdown(callback: () => void): void {
+    this.shuttingDown = true;
+    let waiting = this.connections.size + 1;
+    const done = () => {
+      if (--waiting === 0) callback();
+    };
+    this.net.close(() => done());
+    for (const connection of [...this.connections]) connection.goAway(done);
+  }
+
+  /** Cuts every connection now: calls in flight end as cancelled. */
+  forceShutdown(): void {
+    this.shuttingDown = true;
+    this.net.close();
+    for (const connection of [...this.connections]) connection.destroy();
+  }
+
+  private accept(socket: Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const connection = new H2Connection(socket, {
+      windowBytes: this.options.windowBytes,
+      maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000,
+      onStream: (stream) => this.stream(stream),
+    });
+    this.connections.add(connection);
+    socket.once('close', () => this.connections.delete(connection));
+  }
+
+  private stream(stream: H2Stream): void {
+    if (stream.header(':method') !== 'POST') {
+      stream.respond([[':status', '405']], true);
+      return;
+    }
+    const contentType = stream.header('content-type') ?? '';
+    if (!contentType.startsWith('application/grpc')) {
+      stream.respond([[':status', '415']], true);
+      return;
+    }
+    const path = stream.header(':path') ?? '';
+    const route = this.routes.get(path);
+    if (route === undefined) {
+      stream.respond(
+        [
+          [':status', '200'],
+          ['content-type', 'application/grpc'],
+          ['grpc-status', String(GRPC_STATUS.UNIMPLEMENTED)],
+          ['grpc-message', percentEncode(`The server does not implement the method ${path}`)],
+        ],
+        true,
+      );
+      return;
+    }
+    startCall(stream, route.method, route.handler, this.context);
+  }
+}

@@ -1,0 +1,336 @@
+import { createServer as createNetServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CLIENT_PREFACE,
+  FLAG,
+  FRAME,
+  frame,
+  H2_ERROR,
+  rstStreamFrame,
+  SETTING,
+  settingsFrame,
+  windowUpdateFrame,
+} from '../../../src/grpc/h2c/frames';
+import {
+  H2Connection,
+  type H2ConnectionOptions,
+  type H2Stream,
+} from '../../../src/grpc/h2c/h2-connection';
+import { encodeHeaders, HpackDecoder } from '../../../src/grpc/h2c/hpack';
+import { dataFrame, type FrameClient, frameClient, headersFrame } from './frame-client';
+
+const REQUEST: Array<[string, string]> = [
+  [':method', 'POST'],
+  [':scheme', 'http'],
+  [':path', '/echo'],
+  [':authority', 'localhost'],
+];
+
+interface Harness {
+  port: number;
+  connections: H2Connection[];
+  streams: H2Stream[];
+  resets: number[];
+}
+
+const servers: Server[] = [];
+const clients: FrameClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await Promise.all(
+    servers
+      .splice(0)
+      .map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
+});
+
+/**
+ * A server of H2Connections whose streams echo their body back with a trailer, unless
+ * `answer` is false (the test answers them itself).
+ */
+async function start(
+  options: Partial<H2ConnectionOptions> & { answer?: boolean } = {},
+): Promise<Harness> {
+  const harness: Harness = { port: 0, connections: [], streams: [], resets: [] };
+  const server = createNetServer((socket) => {
+    harness.connections.push(
+      new H2Connection(socket, {
+        windowBytes: options.windowBytes ?? 65_535,
+        maxConcurrentStreams: options.maxConcurrentStreams ?? 100,
+        onStream: (stream) => {
+          harness.streams.push(stream);
+          const chunks: Buffer[] = [];
+          stream.onData = (chunk) => chunks.push(Buffer.from(chunk));
+          stream.onReset = (code) => harness.resets.push(code);
+          stream.onEnd = () => {
+            if (options.answer === false) return;
+            stream.respond([[':status', '200']]);
+            stream.write(Buffer.concat(chunks));
+            stream.end([['x-trailer', 'done']]);
+          };
+        },
+      }),
+    );
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  harness.port = (server.address() as { port: number }).port;
+  return harness;
+}
+
+async function client(port: number, options?: Parameters<typeof frameClient>[1]) {
+  const connected = await frameClient(port, options);
+  clients.push(connected);
+  return connected;
+}
+
+const goawayCode = (payload: Buffer) => payload.readUInt32BE(4);
+const isGoaway = (f: { type: number }) => f.type === FRAME.GOAWAY;
+
+describe('H2Connection: the handshake', () => {
+  it('announces its settings and connection window, and acknowledges the client', async () => {
+    const harness = await start({ windowBytes: 1 << 20, maxConcurrentStreams: 7 });
+    const c = await client(harness.port);
+    const settings = await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === 0);
+    const values = new Map<number, number>();
+    for (let offset = 0; offset < settings.payload.length; offset += 6) {
+      values.set(settings.payload.readUInt16BE(offset), settings.payload.readUInt32BE(offset + 2));
+    }
+    expect(values.get(SETTING.MAX_CONCURRENT_STREAMS)).toBe(7);
+    expect(values.get(SETTING.INITIAL_WINDOW_SIZE)).toBe(1 << 20);
+    const update = await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.streamId === 0);
+    expect(update.payload.readUInt32BE(0)).toBe((1 << 20) - 65_535);
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+  });
+
+  it('answers PING with the same payload', async () => {
+    const c = await client((await start()).port);
+    c.send(frame(FRAME.PING, 0, 0, Buffer.from('12345678')));
+    const pong = await c.waitFor((f) => f.type === FRAME.PING);
+    expect(pong.flags).toBe(FLAG.ACK);
+    expect(pong.payload.toString()).toBe('12345678');
+  });
+
+  it('a bad preface, or a first frame that is not SETTINGS, is a PROTOCOL_ERROR', async () => {
+    const harness = await start();
+    const http1 = await client(harness.port, { handshake: false });
+    http1.send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect(goawayCode((await http1.waitFor(isGoaway)).payload)).toBe(H2_ERROR.PROTOCOL_ERROR);
+    await http1.waitClosed();
+    const noSettings = await client(harness.port, { handshake: false });
+    noSettings.send(CLIENT_PREFACE, frame(FRAME.PING, 0, 0, Buffer.alloc(8)));
+    expect(goawayCode((await noSettings.waitFor(isGoaway)).payload)).toBe(H2_ERROR.PROTOCOL_ERROR);
+  });
+
+  it('a preface split across reads is accepted', async () => {
+    const c = await client((await start()).port, { handshake: false });
+    c.send(CLIENT_PREFACE.subarray(0, 5));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    c.send(CLIENT_PREFACE.subarray(5), settingsFrame([]));
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+  });
+});
+
+describe('H2Connection: streams', () => {
+  it('echoes a request split into many frames and reads, with trailers', async () => {
+    const harness = await start();
+    const c = await client(harness.port);
+    const body = Buffer.from(Array.from({ length: 40_000 }, (_, i) => i % 251));
+    const bytes = Buffer.concat([
+      headersFrame(1, REQUEST),
+      dataFrame(1, body.subarray(0, 16_384)),
+      dataFrame(1, body.subarray(16_384, 32_768)),
+      dataFrame(1, body.subarray(32_768), true),
+    ]);
+    // Byte-sized and odd-sized writes: frames straddle reads everywhere.
+    for (let offset = 0; offset < bytes.length; offset += 997)
+      c.send(bytes.subarray(offset, offset + 997));
+    const trailers = await c.waitFor(
+      (f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
+    );
+    const echoed = Buffer.concat(
+      c.frames.filter((f) => f.type === FRAME.DATA && f.streamId === 1).map((f) => f.payload),
+    );
+    expect(echoed.equals(body)).toBe(true);
+    expect(new HpackDecoder().decode(trailers.payload)).toEqual([['x-trailer', 'done']]);
+  });
+
+  it('reads padded frames, HEADERS with priority, and header blocks in CONTINUATION frames', async () => {
+    const harness = await start();
+    const c = await client(harness.port);
+    const block = encodeHeaders([...REQUEST, ['x-long', 'v'.repeat(300)]]);
+    const priorityAndPadding = Buffer.concat([
+      Buffer.from([3]), // pad length
+      Buffer.from([0, 0, 0, 0, 16]), // stream dependency + weight
+      block.subarray(0, 100),
+      Buffer.alloc(3),
+    ]);
+    c.send(
+      frame(FRAME.HEADERS, FLAG.PADDED | FLAG.PRIORITY, 1, priorityAndPadding),
+      frame(FRAME.CONTINUATION, 0, 1, block.subarray(100, 200)),
+      frame(FRAME.CONTINUATION, FLAG.END_HEADERS, 1, block.subarray(200)),
+      frame(FRAME.DATA, FLAG.PADDED | FLAG.END_STREAM, 1, Buffer.from([2, 0x61, 0x62, 0, 0])),
+    );
+    await c.waitFor((f) => f.type === FRAME.DATA && f.streamId === 1);
+    expect(harness.streams[0]?.header('x-long')).toBe('v'.repeat(300));
+    const data = c.frames.find((f) => f.type === FRAME.DATA);
+    expect(data?.payload.toString()).toBe('ab');
+  });
+
+  it('a frame between HEADERS and its CONTINUATION is a PROTOCOL_ERROR', async () => {
+    const c = await client((await start()).port);
+    const block = encodeHeaders(REQUEST);
+    c.send(
+      frame(FRAME.HEADERS, 0, 1, block.subarray(0, 4)),
+      frame(FRAME.PING, 0, 0, Buffer.alloc(8)),
+    );
+    expect(goawayCode((await c.waitFor(isGoaway)).payload)).toBe(H2_ERROR.PROTOCOL_ERROR);
+  });
+
+  it('refuses streams over MAX_CONCURRENT_STREAMS with REFUSED_STREAM', async () => {
+    const harness = await start({ maxConcurrentStreams: 1, answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST), headersFrame(3, REQUEST));
+    const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM);
+    expect(reset.streamId).toBe(3);
+    expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.REFUSED_STREAM);
+    expect(harness.streams.map((s) => s.id)).toEqual([1]);
+  });
+
+  it("RST_STREAM from the client resets the stream's consumer", async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST), rstStreamFrame(1, H2_ERROR.CANCEL));
+    await expect.poll(() => harness.resets).toEqual([H2_ERROR.CANCEL]);
+    expect(harness.streams[0]?.closed).toBe(true);
+  });
+
+  it('an answer that ends before the request tells the client to stop (RST_STREAM NO_ERROR)', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    harness.streams[0]?.respond([[':status', '413']], true);
+    const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM);
+    expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.NO_ERROR);
+    // Late DATA for it is dropped; the connection stays up.
+    c.send(dataFrame(1, Buffer.from('late'), true), frame(FRAME.PING, 0, 0, Buffer.alloc(8)));
+    await c.waitFor((f) => f.type === FRAME.PING);
+    expect(c.frames.some(isGoaway)).toBe(false);
+  });
+
+  it('even stream ids, DATA on idle streams and oversized frames end the connection', async () => {
+    const harness = await start();
+    const cases: Array<[Buffer, number]> = [
+      [headersFrame(2, REQUEST), H2_ERROR.PROTOCOL_ERROR],
+      [dataFrame(5, Buffer.from('x')), H2_ERROR.PROTOCOL_ERROR],
+      [frame(FRAME.DATA, 0, 1, Buffer.alloc(16_385)), H2_ERROR.FRAME_SIZE_ERROR],
+      [frame(FRAME.PUSH_PROMISE, FLAG.END_HEADERS, 1, Buffer.alloc(4)), H2_ERROR.PROTOCOL_ERROR],
+      [frame(FRAME.WINDOW_UPDATE, 0, 0, Buffer.alloc(4)), H2_ERROR.PROTOCOL_ERROR],
+      [frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(5)), H2_ERROR.FRAME_SIZE_ERROR],
+      [frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, Buffer.from([0x80])), H2_ERROR.COMPRESSION_ERROR],
+    ];
+    for (const [bytes, code] of cases) {
+      const c = await client(harness.port);
+      c.send(bytes);
+      expect(
+        goawayCode((await c.waitFor(isGoaway)).payload),
+        bytes.toString('hex').slice(0, 20),
+      ).toBe(code);
+      await c.waitClosed();
+    }
+  });
+});
+
+describe('H2Connection: flow control', () => {
+  it("sends no more DATA than the client's stream window, and the rest after WINDOW_UPDATE", async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.from('0123456789abcdefghij'));
+    stream.end([]);
+    await c.waitFor((f) => f.type === FRAME.DATA);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = () =>
+      Buffer.concat(c.frames.filter((f) => f.type === FRAME.DATA).map((f) => f.payload)).toString();
+    expect(sent()).toBe('0123456789');
+    expect(c.frames.some((f) => f.type === FRAME.HEADERS && f.flags & FLAG.END_STREAM)).toBe(false);
+    c.send(windowUpdateFrame(1, 100));
+    await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+    expect(sent()).toBe('0123456789abcdefghij');
+  });
+
+  it('waits for the connection window too', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(70_000, 1));
+    stream.end([]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sentBytes = () =>
+      c.frames.filter((f) => f.type === FRAME.DATA).reduce((sum, f) => sum + f.payload.length, 0);
+    expect(sentBytes()).toBe(65_535);
+    c.send(windowUpdateFrame(0, 10_000), windowUpdateFrame(1, 10_000));
+    await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+    expect(sentBytes()).toBe(70_000);
+  });
+
+  it('opens its receive windows again as it reads', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST));
+    for (let i = 0; i < 3; i++) c.send(dataFrame(1, Buffer.alloc(16_000)));
+    // Half the 65,535-byte window read: both windows are opened again by what was read.
+    const connection = await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.streamId === 0);
+    const stream = await c.waitFor((f) => f.type === FRAME.WINDOW_UPDATE && f.streamId === 1);
+    expect(connection.payload.readUInt32BE(0)).toBe(48_000);
+    expect(stream.payload.readUInt32BE(0)).toBe(48_000);
+    // A client that keeps within the windows can send far more than one window's worth.
+    for (let i = 0; i < 12; i++) c.send(dataFrame(1, Buffer.alloc(16_000)));
+    const opened = () =>
+      c.frames
+        .filter((f) => f.type === FRAME.WINDOW_UPDATE && f.streamId === 0)
+        .reduce((sum, f) => sum + f.payload.readUInt32BE(0), 0);
+    await expect.poll(opened).toBe(15 * 16_000);
+    expect(c.frames.some(isGoaway)).toBe(false);
+  });
+});
+
+describe('H2Connection: closing', () => {
+  it('goAway() answers the open streams, refuses new ones, then closes', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    let idle = false;
+    harness.connections[0]?.goAway(() => {
+      idle = true;
+    });
+    const goaway = await c.waitFor(isGoaway);
+    expect(goaway.payload.readUInt32BE(0)).toBe(1);
+    expect(goawayCode(goaway.payload)).toBe(H2_ERROR.NO_ERROR);
+    c.send(headersFrame(3, REQUEST, true));
+    const refused = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.streamId === 3);
+    expect(refused.payload.readUInt32BE(0)).toBe(H2_ERROR.REFUSED_STREAM);
+    expect(idle).toBe(false);
+    harness.streams[0]?.respond([[':status', '200']], true);
+    await c.waitClosed();
+    expect(idle).toBe(true);
+  });
+
+  it('a client that goes away resets its open streams', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST), headersFrame(3, REQUEST));
+    await expect.poll(() => harness.streams.length).toBe(2);
+    c.close();
+    await expect.poll(() => harness.resets.length).toBe(2);
+  });
+});
