@@ -42,6 +42,15 @@ export interface H2ConnectionOptions {
   onStream(stream: H2Stream): void;
 }
 
+/** A DATA frame being received across reads. */
+interface PartialData {
+  /** Where its payload goes; `undefined` when it is dropped (stream gone). */
+  stream: H2Stream | undefined;
+  flags: number;
+  /** Payload bytes still to come. */
+  left: number;
+}
+
 /** Output below this size is joined into one buffer before the write; larger goes as a list. */
 const JOIN_BELOW_BYTES = 64 * 1024;
 
@@ -150,6 +159,8 @@ export class H2Connection {
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private receiveAvailable: number;
   private receivedUnacked = 0;
+  /** A DATA frame whose payload is still arriving (see `startData`). */
+  private partialData: PartialData | undefined;
   /** A header block waiting for CONTINUATION frames. */
   private headerBlock: { streamId: number; endStream: boolean; chunks: Buffer[] } | undefined;
   /** Streams waiting for the connection window. */
@@ -219,6 +230,10 @@ export class H2Connection {
     let data = chunk;
     let offset = 0;
     try {
+      if (this.partialData !== undefined) {
+        offset = this.continueData(chunk);
+        if (this.destroyed) return;
+      }
       if (this.buffered !== undefined) {
         // Complete the pending preface or frame with as few of the new bytes as it needs
         // (a 1 MiB message arrives as 64 KiB reads of 16 KiB frames: joining whole reads
@@ -273,10 +288,18 @@ export class H2Connection {
       if (length > DEFAULT_MAX_FRAME_SIZE) {
         throw new Http2ProtocolError('FRAME_SIZE_ERROR', `frame of ${length} bytes`);
       }
-      if (data.length - offset < FRAME_HEADER_BYTES + length) break;
       const type = data[offset + 3]!;
       const flags = data[offset + 4]!;
       const streamId = data.readUInt32BE(offset + 5) & 0x7fffffff;
+      if (data.length - offset < FRAME_HEADER_BYTES + length) {
+        // An unpadded DATA frame is streamed; any other frame waits until it is whole.
+        if (type !== FRAME.DATA || flags & FLAG.PADDED || !this.settingsSeen) break;
+        if (this.headerBlock !== undefined) {
+          throw new Http2ProtocolError('PROTOCOL_ERROR', 'expected CONTINUATION');
+        }
+        this.startData(flags, streamId, length, data.subarray(offset + FRAME_HEADER_BYTES));
+        return data.length;
+      }
       const payloadStart = offset + FRAME_HEADER_BYTES;
       offset = payloadStart + length;
       this.frame(type, flags, streamId, data.subarray(payloadStart, offset));
@@ -347,13 +370,24 @@ export class H2Connection {
   }
 
   private data(flags: number, streamId: number, payload: Buffer): void {
+    const stream = this.dataHeader(flags, streamId, payload.length);
+    if (stream === undefined) return;
+    const body = this.unpadded(flags, payload);
+    if (body.length > 0) stream.onData(body);
+    if (flags & FLAG.END_STREAM) this.endRemote(stream);
+  }
+
+  /**
+   * A DATA frame's header: flow-control accounting for its `length` bytes (padding included)
+   * and the stream its payload goes to, or `undefined` when the payload is dropped.
+   */
+  private dataHeader(flags: number, streamId: number, length: number): H2Stream | undefined {
     if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'DATA on stream 0');
-    // The whole frame, padding included, counts against both windows.
-    this.receiveAvailable -= payload.length;
+    this.receiveAvailable -= length;
     if (this.receiveAvailable < 0) {
       throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'connection window exceeded');
     }
-    this.receivedUnacked += payload.length;
+    this.receivedUnacked += length;
     if (this.receivedUnacked >= this.options.windowBytes / 2) {
       this.queue(windowUpdateFrame(0, this.receivedUnacked));
       this.receiveAvailable += this.receivedUnacked;
@@ -366,25 +400,48 @@ export class H2Connection {
       }
       // A stream already answered or reset: its late DATA is dropped.
       if (stream !== undefined) this.resetStream(stream, H2_ERROR.STREAM_CLOSED);
-      return;
+      return undefined;
     }
-    stream.receiveAvailable -= payload.length;
+    stream.receiveAvailable -= length;
     if (stream.receiveAvailable < 0) {
       this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR);
-      return;
+      return undefined;
     }
-    const body = this.unpadded(flags, payload);
-    const ended = (flags & FLAG.END_STREAM) !== 0;
-    if (!ended) {
-      stream.receivedUnacked += payload.length;
+    if ((flags & FLAG.END_STREAM) === 0) {
+      stream.receivedUnacked += length;
       if (stream.receivedUnacked >= this.options.windowBytes / 2) {
         this.queue(windowUpdateFrame(streamId, stream.receivedUnacked));
         stream.receiveAvailable += stream.receivedUnacked;
         stream.receivedUnacked = 0;
       }
     }
-    if (body.length > 0) stream.onData(body);
-    if (ended) this.endRemote(stream);
+    return stream;
+  }
+
+  /**
+   * Starts a DATA frame whose payload is not all here yet: what is here goes to the stream
+   * now, the rest as it arrives (`continueData`), so a large message's frames are never
+   * joined across reads.
+   */
+  private startData(flags: number, streamId: number, length: number, available: Buffer): void {
+    const stream = this.dataHeader(flags, streamId, length);
+    this.partialData = { stream, flags, left: length - available.length };
+    if (stream !== undefined && available.length > 0) stream.onData(available);
+  }
+
+  /** Feeds the rest of a started DATA frame from `chunk`; returns the bytes it took. */
+  private continueData(chunk: Buffer): number {
+    const partial = this.partialData as PartialData;
+    const take = Math.min(partial.left, chunk.length);
+    partial.left -= take;
+    const { stream } = partial;
+    const open = stream !== undefined && !stream.remoteEnded;
+    if (open && take > 0) stream.onData(take === chunk.length ? chunk : chunk.subarray(0, take));
+    if (partial.left === 0) {
+      this.partialData = undefined;
+      if (open && partial.flags & FLAG.END_STREAM && !stream.remoteEnded) this.endRemote(stream);
+    }
+    return take;
   }
 
   private headers(flags: number, streamId: number, payload: Buffer): void {

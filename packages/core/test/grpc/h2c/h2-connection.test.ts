@@ -177,6 +177,34 @@ describe('H2Connection: streams', () => {
     expect(data?.payload.toString()).toBe('ab');
   });
 
+  it('DATA frames cut across reads, padded or not, arrive whole and in order', async () => {
+    const harness = await start();
+    const c = await client(harness.port);
+    const padded = frame(
+      FRAME.DATA,
+      FLAG.PADDED,
+      1,
+      Buffer.concat([Buffer.from([4]), Buffer.from('padded;'), Buffer.alloc(4)]),
+    );
+    const plain = dataFrame(1, Buffer.from('x'.repeat(5000)), true);
+    c.send(headersFrame(1, REQUEST));
+    for (const bytes of [padded, plain]) {
+      // In the frame header, in the padding length, in the payload.
+      const cuts = [0, 3, 10, 2000, bytes.length];
+      for (let i = 1; i < cuts.length; i++) {
+        const piece = bytes.subarray(cuts[i - 1], cuts[i]);
+        if (piece.length === 0) continue;
+        c.send(piece);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+    const echoed = Buffer.concat(
+      c.frames.filter((f) => f.type === FRAME.DATA).map((f) => f.payload),
+    ).toString();
+    expect(echoed).toBe(`padded;${'x'.repeat(5000)}`);
+  });
+
   it('a frame between HEADERS and its CONTINUATION is a PROTOCOL_ERROR', async () => {
     const c = await client((await start()).port);
     const block = encodeHeaders(REQUEST);
