@@ -1,4 +1,5 @@
 import type { CompressionOptions } from './adapters/content-coding';
+import type { GrpcTransport } from './grpc/grpc-server-options';
 import type { RepositoryLoader } from './inference-service';
 import type { Logger } from './logger';
 import type { InferMetrics } from './metrics/infer-metrics';
@@ -14,6 +15,11 @@ export interface ServeGrpcEndpoint {
   host?: string;
   /** Largest gRPC message received or sent, in bytes. Default `67108864` (64 MiB). */
   maxMessageBytes?: number;
+  /**
+   * The HTTP/2 server under gRPC: `'h2c'` (@infer's own) or `'grpc-js'` (Node's `http2`).
+   * Default `settings.grpc.transport` (`'h2c'`). See `ServeGrpcOptions.transport`.
+   */
+  transport?: GrpcTransport;
 }
 
 /**

@@ -6,6 +6,7 @@ import { type ResolvedCompression, resolveCompression } from './adapters/content
 import { applyCors } from './adapters/cors';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
+import type { GrpcTransport } from './grpc/grpc-server-options';
 import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
 import { assertLogger, type Logger, silentLogger } from './logger';
@@ -31,7 +32,9 @@ export interface InferServer {
    */
   readonly metricsUrl: string | undefined;
   /** The gRPC endpoint when `options.grpc` (or `settings.grpc.enabled`) is on. */
-  readonly grpc: { readonly port: number; readonly address: string } | undefined;
+  readonly grpc:
+    | { readonly port: number; readonly address: string; readonly transport: GrpcTransport }
+    | undefined;
   /**
    * Graceful shutdown: readiness turns false, the server stops accepting, in-flight
    * requests finish (up to `shutdownGraceMs`, then connections are cut), models unload.
@@ -50,7 +53,14 @@ interface ResolvedServeOptions {
   handleSignals: boolean;
   logger: Logger;
   settings: ServerSettings;
-  grpc: { port: number; host: string; maxMessageBytes: number | undefined } | undefined;
+  grpc:
+    | {
+        port: number;
+        host: string;
+        maxMessageBytes: number | undefined;
+        transport: GrpcTransport;
+      }
+    | undefined;
   /** Where metrics are scraped when not on the main port. */
   metricsEndpoint: { port: number; path: string } | undefined;
 }
@@ -166,7 +176,11 @@ function resolveGrpcEndpoint(
       'must be a positive integer (bytes)',
     );
   }
-  return { port, host: grpcHost, maxMessageBytes };
+  const transport = endpoint.transport ?? settings.grpc.transport;
+  if (transport !== 'h2c' && transport !== 'grpc-js') {
+    throw new InvalidOptionError('options.grpc.transport', "must be 'h2c' or 'grpc-js'");
+  }
+  return { port, host: grpcHost, maxMessageBytes, transport };
 }
 
 /**
@@ -270,6 +284,7 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
         host: resolved.grpc.host,
         shutdownGraceMs: resolved.shutdownGraceMs,
         logger,
+        transport: resolved.grpc.transport,
         ...(resolved.grpc.maxMessageBytes === undefined
           ? {}
           : { maxMessageBytes: resolved.grpc.maxMessageBytes }),
@@ -341,7 +356,9 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     process.once('SIGINT', onSignal);
   }
   const grpc =
-    grpcServer === undefined ? undefined : { port: grpcServer.port, address: grpcServer.address };
+    grpcServer === undefined
+      ? undefined
+      : { port: grpcServer.port, address: grpcServer.address, transport: grpcServer.transport };
   return { url, service, repository, server, metricsUrl, grpc, close };
 }
 

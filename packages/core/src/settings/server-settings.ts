@@ -105,13 +105,18 @@ export const serverSettingsSchema = z.strictObject({
     .prefault({}),
   /**
    * OIP over gRPC beside REST (needs the optional packages `@grpc/grpc-js` and
-   * `@grpc/proto-loader`). Default `{ enabled: false, port: 8081 }`.
+   * `@grpc/proto-loader`). Default `{ enabled: false, port: 8081, transport: 'h2c' }`.
    */
   grpc: z
     .strictObject({
       enabled: z.boolean().default(false),
       /** gRPC port; `0` picks a free one. Default `8081`. */
       port: port.default(8081),
+      /**
+       * The HTTP/2 server: `'h2c'` (@infer's own, plaintext) or `'grpc-js'` (Node's `http2`
+       * through grpc-js). Default `'h2c'`.
+       */
+      transport: z.enum(['h2c', 'grpc-js']).default('h2c'),
     })
     .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */

@@ -146,6 +146,41 @@ describe('settings: grpc.enabled', () => {
     }
   });
 
+  it('grpc.transport picks the HTTP/2 server (h2c by default; INFER_GRPC_TRANSPORT too)', async () => {
+    const byDefault = await serveFromSettings({
+      paths: [],
+      env: {},
+      overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+    });
+    const fromEnv = await serveFromSettings({
+      paths: [],
+      env: { INFER_GRPC_TRANSPORT: 'grpc-js' },
+      overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+    });
+    try {
+      expect(byDefault.grpc?.transport).toBe('h2c');
+      expect(fromEnv.grpc?.transport).toBe('grpc-js');
+      for (const server of [byDefault, fromEnv]) {
+        const client = createClient(server.grpc!.address);
+        expect(await call(client, 'ServerLive', {})).toEqual({ live: true });
+        client.close();
+      }
+    } finally {
+      await byDefault.close();
+      await fromEnv.close();
+    }
+    await expect(
+      serveFromSettings({
+        paths: [],
+        env: { INFER_GRPC_TRANSPORT: 'http3' },
+        overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+      }),
+    ).rejects.toThrow('grpc.transport');
+    await expect(
+      serve({ port: 0, grpc: { port: 0, transport: 'http3' as 'h2c' } }),
+    ).rejects.toThrow("options.grpc.transport must be 'h2c' or 'grpc-js'");
+  });
+
   it('gRPC is off by default', async () => {
     const server = await serveFromSettings({ paths: [], env: {}, overrides: { port: 0 } });
     try {
