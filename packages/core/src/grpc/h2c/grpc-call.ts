@@ -7,7 +7,7 @@
  * @internal
  */
 import { EventEmitter } from 'node:events';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { gunzip, inflate } from 'node:zlib';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { GRPC_STATUS } from '@infer/codecs';
 import { H2_ERROR } from './frames';
@@ -58,6 +58,9 @@ const RESPONSE_HEADERS: HeaderPairs = [
   ['content-type', 'application/grpc'],
   ['grpc-accept-encoding', 'identity,deflate,gzip'],
 ];
+
+/** The longest delay `setTimeout` takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TIMEOUT_UNITS: Record<string, number> = {
   H: 3_600_000,
@@ -135,14 +138,17 @@ function endAligned(size: number): Buffer {
 
 /**
  * Reads length-prefixed gRPC messages out of DATA chunks; a message inside one chunk is a
- * view over it (no copy).
+ * view over it (no copy). A message spread over chunks is kept as the chunks until it is
+ * complete and then joined once, so memory follows the bytes received, not the size a
+ * 5-byte prefix declares.
  */
 class MessageReader {
   private header = Buffer.allocUnsafe(5);
   private headerBytes = 0;
   private compressed = false;
-  private body: Buffer | undefined;
-  private bodyBytes = 0;
+  private size = 0;
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
 
   constructor(
     private readonly maxBytes: number,
@@ -178,23 +184,29 @@ class MessageReader {
         this.headerBytes += take;
         offset += take;
         if (this.headerBytes < 5) return;
-        const size = this.header.readUInt32BE(1);
-        if (size > this.maxBytes) {
-          this.onTooLarge(size);
+        this.size = this.header.readUInt32BE(1);
+        if (this.size > this.maxBytes) {
+          this.onTooLarge(this.size);
           return;
         }
         this.compressed = this.header[0] === 1;
-        this.body = endAligned(size);
-        this.bodyBytes = 0;
+        this.parts = [];
+        this.partsBytes = 0;
       }
-      const body = this.body as Buffer;
-      const take = Math.min(body.length - this.bodyBytes, chunk.length - offset);
-      chunk.copy(body, this.bodyBytes, offset, offset + take);
-      this.bodyBytes += take;
+      const take = Math.min(this.size - this.partsBytes, chunk.length - offset);
+      if (take > 0) this.parts.push(chunk.subarray(offset, offset + take));
+      this.partsBytes += take;
       offset += take;
-      if (this.bodyBytes === body.length) {
+      if (this.partsBytes === this.size) {
+        const body = endAligned(this.size);
+        let at = 0;
+        for (const part of this.parts) {
+          body.set(part, at);
+          at += part.length;
+        }
         this.headerBytes = 0;
-        this.body = undefined;
+        this.parts = [];
+        this.partsBytes = 0;
         this.onMessage(body, this.compressed);
       }
     }
@@ -237,12 +249,15 @@ export class GrpcServerCall extends EventEmitter {
         // A key grpc-js does not accept as metadata: left out, as grpc-js leaves it out.
       }
     }
-    if (Number.isFinite(deadline)) {
+    const delay = deadline - Date.now();
+    // Beyond setTimeout's range (about 24.8 days) a deadline is as good as none.
+    if (delay <= MAX_TIMER_MS) {
       this.deadlineTimer = setTimeout(
         () => this.cancel(GRPC_STATUS.DEADLINE_EXCEEDED, 'Deadline exceeded'),
-        Math.max(0, deadline - Date.now()),
+        Math.max(0, delay),
       );
     }
+    stream.onDrain = () => this.emit('drain');
   }
 
   /** The deadline (epoch ms), `Infinity` without one. */
@@ -277,12 +292,14 @@ export class GrpcServerCall extends EventEmitter {
       return false;
     }
     const framed = this.serialize(message);
+    let room = false;
     if (framed !== undefined) {
       this.sendHeaders();
-      for (const part of framed) this.stream.write(part);
+      // False when over 1 MiB waits to be sent: a streaming handler then waits for 'drain'.
+      room = this.stream.write(framed);
     }
     callback?.(null);
-    return true;
+    return room;
   }
 
   /** Ends a streaming call with status OK (and optional trailing metadata). */
@@ -308,7 +325,7 @@ export class GrpcServerCall extends EventEmitter {
     const framed = this.serialize(value);
     if (framed === undefined) return;
     this.sendHeaders();
-    for (const part of framed) this.stream.write(part);
+    this.stream.write(framed);
     this.sendStatus({ code: GRPC_STATUS.OK, details: 'OK', metadata: trailer });
   }
 
@@ -318,7 +335,7 @@ export class GrpcServerCall extends EventEmitter {
     this.finished = true;
     this.clearDeadline();
     const code = typeof status.code === 'number' ? status.code : GRPC_STATUS.UNKNOWN;
-    const details = status.details ?? status.message ?? '';
+    const details = String(status.details ?? status.message ?? '');
     const trailers: HeaderPairs = [
       ['grpc-status', String(code)],
       ['grpc-message', percentEncode(details)],
@@ -337,10 +354,13 @@ export class GrpcServerCall extends EventEmitter {
   /** @internal The call is over without the handler's status: client gone or deadline passed. */
   cancel(code?: number, details?: string): void {
     if (this.finished) return;
-    if (code !== undefined) this.sendStatus({ code, details });
+    if (code !== undefined && !this.stream.blocked) this.sendStatus({ code, details });
     else {
+      // Client gone, or answer data the client's windows hold back: the status could not
+      // get out, so the stream is reset and its slot freed.
       this.finished = true;
       this.clearDeadline();
+      this.stream.reset(H2_ERROR.CANCEL);
     }
     this.cancelled = true;
     this.emit('cancelled');
@@ -389,6 +409,19 @@ export class GrpcServerCall extends EventEmitter {
 /** A grpc-js handler of any of the four kinds. */
 export type GrpcHandler = (call: GrpcServerCall, callback?: unknown) => void;
 
+/** Decompresses a message off the event loop, at most `maxBytes` out. */
+function decompress(
+  encoding: 'gzip' | 'deflate',
+  bytes: Buffer,
+  maxBytes: number,
+): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, result: Buffer) => (error ? reject(error) : resolve(result));
+    if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: maxBytes }, done);
+    else inflate(bytes, { maxOutputLength: maxBytes }, done);
+  });
+}
+
 /**
  * Runs one call: reads its messages off `stream`, calls `handler` as grpc-js would for the
  * method's kind, and ends the stream with the status.
@@ -414,114 +447,141 @@ export function startCall(
   const unaryRequest = !method.requestStream;
   let received = 0;
   let ended = false;
-
-  const decode = (bytes: Buffer, compressed: boolean): { value: unknown } | undefined => {
-    let plain = bytes;
-    if (compressed) {
-      try {
-        if (encoding === 'gzip' || encoding === 'deflate') {
-          const options = { maxOutputLength: context.maxMessageBytes };
-          plain = encoding === 'gzip' ? gunzipSync(bytes, options) : inflateSync(bytes, options);
-        } else {
-          call.sendStatus({
-            code: encoding === 'identity' ? GRPC_STATUS.INTERNAL : GRPC_STATUS.UNIMPLEMENTED,
-            details:
-              encoding === 'identity'
-                ? 'Compressed message received with no encoding'
-                : `Received message compressed with unsupported encoding "${encoding}"`,
-          });
-          return undefined;
-        }
-      } catch (error) {
-        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-        call.sendStatus({
-          code: tooLarge ? GRPC_STATUS.RESOURCE_EXHAUSTED : GRPC_STATUS.INTERNAL,
-          details: tooLarge
-            ? `Received message that decompresses to a size larger than ${context.maxMessageBytes}`
-            : 'Failed to decompress the message',
-        });
-        return undefined;
-      }
-    }
-    try {
-      return { value: method.requestDeserialize(plain) };
-    } catch {
-      call.sendStatus({ code: GRPC_STATUS.INTERNAL, details: 'Error deserializing request' });
-      return undefined;
-    }
+  /** Set once a compressed message is being inflated: later events wait their turn. */
+  let queue: Promise<void> | undefined;
+  const inOrder = (step: () => void) => {
+    if (queue === undefined) step();
+    else queue = queue.then(step);
   };
 
-  const reader = new MessageReader(
-    context.maxMessageBytes,
-    (bytes, compressed) => {
-      if (ended) return;
-      received++;
-      if (unaryRequest) {
-        if (received > 1) {
-          ended = true;
-          call.sendStatus({
-            code: GRPC_STATUS.UNIMPLEMENTED,
-            details: `Received a second request message for server streaming method ${method.path}`,
-          });
-          return;
-        }
-        const decoded = decode(bytes, compressed);
-        if (decoded === undefined) ended = true;
-        else call.request = decoded.value;
-        return;
+  const fail = (code: number, details: string) => {
+    ended = true;
+    call.sendStatus({ code, details });
+  };
+
+  /** A whole, plain message: the unary request, or a 'data' event. */
+  const deliver = (bytes: Buffer) => {
+    if (ended) return;
+    let value: unknown;
+    try {
+      value = method.requestDeserialize(bytes);
+    } catch {
+      fail(GRPC_STATUS.INTERNAL, 'Error deserializing request');
+      return;
+    }
+    if (unaryRequest) call.request = value;
+    else emitSafely(call, 'data', value);
+  };
+
+  const onMessage = (bytes: Buffer, compressed: boolean) => {
+    if (ended) return;
+    received++;
+    if (unaryRequest && received > 1) {
+      fail(
+        GRPC_STATUS.UNIMPLEMENTED,
+        `Received a second request message for server streaming method ${method.path}`,
+      );
+      return;
+    }
+    if (!compressed) {
+      inOrder(() => deliver(bytes));
+      return;
+    }
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
+      if (encoding === 'identity') {
+        fail(GRPC_STATUS.INTERNAL, 'Compressed message received with no encoding');
+      } else {
+        fail(
+          GRPC_STATUS.UNIMPLEMENTED,
+          `Received message compressed with unsupported encoding "${encoding}"`,
+        );
       }
-      const decoded = decode(bytes, compressed);
-      if (decoded === undefined) ended = true;
-      else call.emit('data', decoded.value);
-    },
-    (size) => {
-      ended = true;
-      call.sendStatus({
-        code: GRPC_STATUS.RESOURCE_EXHAUSTED,
-        details: `Received message larger than max (${size} vs. ${context.maxMessageBytes})`,
-      });
-      stream.reset(H2_ERROR.CANCEL);
-    },
-  );
+      return;
+    }
+    const inflated = decompress(encoding, bytes, context.maxMessageBytes);
+    queue = (queue ?? Promise.resolve()).then(() =>
+      inflated.then(deliver, (error: unknown) => {
+        if (ended) return;
+        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+        fail(
+          tooLarge ? GRPC_STATUS.RESOURCE_EXHAUSTED : GRPC_STATUS.INTERNAL,
+          tooLarge
+            ? `Received message that decompresses to a size larger than ${context.maxMessageBytes}`
+            : 'Failed to decompress the message',
+        );
+      }),
+    );
+  };
+
+  const reader = new MessageReader(context.maxMessageBytes, onMessage, (size) => {
+    fail(
+      GRPC_STATUS.RESOURCE_EXHAUSTED,
+      `Received message larger than max (${size} vs. ${context.maxMessageBytes})`,
+    );
+    stream.reset(H2_ERROR.CANCEL);
+  });
   stream.onData = (chunk) => {
     if (!ended) reader.push(chunk);
   };
 
   if (!unaryRequest) {
     // Client- and bidi-streaming: the handler starts now and reads 'data' events.
-    invoke(call, method, handler);
+    invoke(call, method, handler, stream);
   }
   stream.onEnd = () => {
     if (ended) return;
-    ended = true;
     if (reader.partial) {
-      call.sendStatus({ code: GRPC_STATUS.INTERNAL, details: 'Received a truncated message' });
+      fail(GRPC_STATUS.INTERNAL, 'Received a truncated message');
       return;
     }
-    if (!unaryRequest) {
-      call.emit('end');
-      return;
-    }
-    if (received === 0) {
-      call.sendStatus({
-        code: GRPC_STATUS.UNIMPLEMENTED,
-        details: `Received no request message for server streaming method ${method.path}`,
-      });
-      return;
-    }
-    invoke(call, method, handler);
+    inOrder(() => {
+      if (ended) return;
+      ended = true;
+      if (!unaryRequest) emitSafely(call, 'end');
+      else if (received === 0) {
+        call.sendStatus({
+          code: GRPC_STATUS.UNIMPLEMENTED,
+          details: `Received no request message for server streaming method ${method.path}`,
+        });
+      } else invoke(call, method, handler, stream);
+    });
   };
 }
 
-function invoke(call: GrpcServerCall, method: GrpcMethod, handler: GrpcHandler): void {
+/** Emits a call event; a listener that throws fails the call (INTERNAL), nothing else. */
+function emitSafely(call: GrpcServerCall, event: 'data' | 'end', value?: unknown): void {
+  try {
+    call.emit(event, value);
+  } catch (error) {
+    call.sendStatus({
+      code: GRPC_STATUS.INTERNAL,
+      details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+}
+
+/**
+ * Calls the handler. A unary or client-streaming call keeps its stream counted against the
+ * connection's stream limit until the handler answers, even when the client resets it
+ * first: resetting calls cannot start more handlers than the limit.
+ */
+function invoke(
+  call: GrpcServerCall,
+  method: GrpcMethod,
+  handler: GrpcHandler,
+  stream: H2Stream,
+): void {
   try {
     if (method.responseStream) handler(call);
     else {
-      handler(call, (error: StatusLike | null, value?: unknown, trailer?: GrpcJs.Metadata) =>
-        call.respond(error, value, trailer),
-      );
+      stream.hold();
+      handler(call, (error: StatusLike | null, value?: unknown, trailer?: GrpcJs.Metadata) => {
+        stream.release();
+        call.respond(error, value, trailer);
+      });
     }
   } catch (error) {
+    stream.release();
     call.sendStatus({
       code: GRPC_STATUS.UNKNOWN,
       details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`,

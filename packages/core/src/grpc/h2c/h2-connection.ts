@@ -9,6 +9,13 @@
  * It is a server only: no push, no priorities (PRIORITY is read and ignored, as RFC 9113
  * allows), no TLS (gRPC over TLS uses grpc-js).
  *
+ * Defences, as nghttp2 has them: at most `maxConcurrentStreams` streams, counting answered
+ * or reset streams whose handler still runs (`hold()`); stream resets by the client limited
+ * to a burst of 1000 and 33 per second after it (the HTTP/2 "rapid reset" attack); reading
+ * paused while the socket has more than 4 MiB to send (a client that does not read cannot
+ * pile up answers and PING acknowledgements); header lists over 64 KiB refused per stream;
+ * an exception from a stream's consumer resets that stream only.
+ *
  * @internal
  */
 import type { Socket } from 'node:net';
@@ -42,6 +49,22 @@ export interface H2ConnectionOptions {
   onStream(stream: H2Stream): void;
 }
 
+/** Output below this size is joined into one buffer before the write; larger goes as a list. */
+const JOIN_BELOW_BYTES = 64 * 1024;
+/** Bytes waiting in the socket above which reading pauses and DATA waits. */
+const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+/** Queued DATA of one stream above which `write()` returns false. */
+const STREAM_HIGH_WATER = 1024 * 1024;
+/** Largest header list (names + values + 32 per field) a request may have. */
+export const MAX_HEADER_LIST_BYTES = 64 * 1024;
+/** Client stream resets allowed at once, and per second after that (nghttp2's numbers). */
+const RESET_BURST = 1000;
+const RESETS_PER_SECOND = 33;
+/** How long an ended socket may linger before it is destroyed. */
+const LINGER_MS = 1000;
+
+const noop = () => {};
+
 /** A DATA frame being received across reads. */
 interface PartialData {
   /** Where its payload goes; `undefined` when it is dropped (stream gone). */
@@ -50,11 +73,6 @@ interface PartialData {
   /** Payload bytes still to come. */
   left: number;
 }
-
-/** Output below this size is joined into one buffer before the write; larger goes as a list. */
-const JOIN_BELOW_BYTES = 64 * 1024;
-
-const noop = () => {};
 
 /**
  * One request stream. The consumer sets `onData`, `onEnd` and `onReset` synchronously in
@@ -69,6 +87,8 @@ export class H2Stream {
   onEnd: () => void = noop;
   /** The stream ended without an answer: RST_STREAM from the client, or the connection is gone. */
   onReset: (code: number) => void = noop;
+  /** The queued DATA went out after `write()` returned false. */
+  onDrain: () => void = noop;
 
   /** @internal */ sendWindow: number;
   /** @internal */ receiveAvailable: number;
@@ -79,11 +99,16 @@ export class H2Stream {
   /** @internal */ pendingBytes = 0;
   /** @internal */ trailers: HeaderPairs | undefined;
   /** @internal */ ending = false;
+  /** @internal */ needsDrain = false;
+  /** @internal Counted against the stream limit until `release()`. */
+  held = false;
   private headersSent = false;
 
   constructor(
     readonly id: number,
     readonly headers: HeaderPairs,
+    /** Whether the request's header list was over the limit (`headers` is then empty). */
+    readonly oversized: boolean,
     private readonly connection: H2Connection,
     sendWindow: number,
     receiveWindow: number,
@@ -97,7 +122,12 @@ export class H2Stream {
     return this.localEnded;
   }
 
-  /** The peer's address, `ip:port`. */
+  /** Whether queued DATA waits (for the client's windows or the socket). */
+  get blocked(): boolean {
+    return this.pendingBytes > 0;
+  }
+
+  /** The peer's address, `ip:port` (`[ip]:port` for IPv6). */
   get peer(): string {
     return this.connection.peer;
   }
@@ -116,12 +146,21 @@ export class H2Stream {
     if (endStream) this.connection.finishLocal(this);
   }
 
-  /** Queues DATA (sent as the flow-control windows allow). */
-  write(data: Buffer): void {
-    if (this.localEnded || this.ending || data.length === 0) return;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
+  /**
+   * Queues DATA (sent as the flow-control windows allow; parts of one call may share a
+   * frame). Returns false when the stream has over 1 MiB queued: wait for `onDrain`.
+   */
+  write(data: Buffer | readonly Buffer[]): boolean {
+    if (this.localEnded || this.ending) return false;
+    for (const part of Buffer.isBuffer(data) ? [data] : data) {
+      if (part.length === 0) continue;
+      this.pending.push(part);
+      this.pendingBytes += part.length;
+    }
     this.connection.pump(this);
+    if (this.pendingBytes < STREAM_HIGH_WATER) return true;
+    this.needsDrain = true;
+    return false;
   }
 
   /** Sends `trailers` with END_STREAM once the queued DATA is out. */
@@ -137,6 +176,18 @@ export class H2Stream {
     if (this.localEnded) return;
     this.connection.resetStream(this, code);
   }
+
+  /** Keeps the stream counted against the stream limit after it closes, until `release()`. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Ends a `hold()`. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.connection.released(this);
+  }
 }
 
 /**
@@ -148,9 +199,13 @@ export class H2Stream {
  */
 export class H2Connection {
   readonly peer: string;
-  private readonly decoder = new HpackDecoder();
+  private readonly decoder = new HpackDecoder(4096, MAX_HEADER_LIST_BYTES);
   private readonly streams = new Map<number, H2Stream>();
-  private buffered: Buffer | undefined;
+  /** Closed streams still held by their consumer (counted against the stream limit). */
+  private heldClosed = 0;
+  /** Bytes of an incomplete preface or frame, kept as received (joined once complete). */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   private prefaceSeen = false;
   private settingsSeen = false;
   private lastStreamId = 0;
@@ -159,15 +214,18 @@ export class H2Connection {
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private receiveAvailable: number;
   private receivedUnacked = 0;
+  private resetTokens = RESET_BURST;
+  private resetTokensAt = Date.now();
   /** A DATA frame whose payload is still arriving (see `startData`). */
   private partialData: PartialData | undefined;
   /** A header block waiting for CONTINUATION frames. */
   private headerBlock: { streamId: number; endStream: boolean; chunks: Buffer[] } | undefined;
-  /** Streams waiting for the connection window. */
+  /** Streams waiting for the connection window or for the socket to drain. */
   private readonly blocked = new Set<H2Stream>();
   private readonly out: Buffer[] = [];
   private outBytes = 0;
   private flushScheduled = false;
+  private readingPaused = false;
   private goingAway = false;
   private destroyed = false;
   private readonly onDrained = new Set<() => void>();
@@ -176,12 +234,14 @@ export class H2Connection {
     private readonly socket: Socket,
     private readonly options: H2ConnectionOptions,
   ) {
-    this.peer = `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}`;
+    const address = socket.remoteAddress ?? '';
+    this.peer = `${address.includes(':') ? `[${address}]` : address}:${socket.remotePort ?? ''}`;
     this.receiveAvailable = options.windowBytes;
     socket.setNoDelay(true);
     const settings: Array<[number, number]> = [
       [SETTING.MAX_CONCURRENT_STREAMS, options.maxConcurrentStreams],
       [SETTING.ENABLE_PUSH, 0],
+      [SETTING.MAX_HEADER_LIST_SIZE, MAX_HEADER_LIST_BYTES],
     ];
     if (options.windowBytes !== DEFAULT_WINDOW) {
       settings.push([SETTING.INITIAL_WINDOW_SIZE, options.windowBytes]);
@@ -191,6 +251,7 @@ export class H2Connection {
       this.queue(windowUpdateFrame(0, options.windowBytes - DEFAULT_WINDOW));
     }
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('drain', () => this.drained());
     socket.on('error', noop);
     socket.on('close', () => this.closed());
   }
@@ -215,10 +276,8 @@ export class H2Connection {
     this.endIfIdle();
   }
 
-  /** Cuts the connection: open streams are reset (their `onReset` runs). */
+  /** Cuts the connection now: open streams are reset (their `onReset` runs). */
   destroy(): void {
-    if (this.destroyed) return;
-    this.flush();
     this.socket.destroy();
     this.closed();
   }
@@ -234,21 +293,24 @@ export class H2Connection {
         offset = this.continueData(chunk);
         if (this.destroyed) return;
       }
-      if (this.buffered !== undefined) {
-        // Complete the pending preface or frame with as few of the new bytes as it needs
-        // (a 1 MiB message arrives as 64 KiB reads of 16 KiB frames: joining whole reads
-        // would copy every byte once more).
-        const head = this.buffered;
-        this.buffered = undefined;
-        const need = this.bytesToComplete(head);
-        if (need === undefined || need > chunk.length) data = Buffer.concat([head, chunk]);
-        else {
-          const joined = Buffer.concat([head, chunk.subarray(0, need)]);
-          const used = this.parse(joined, 0);
-          if (this.destroyed) return;
-          if (used !== joined.length) throw new Error('a completed frame was not consumed');
-          offset = need;
+      if (this.heldBytes > 0) {
+        // An incomplete preface or frame: keep the reads as they are until it is complete,
+        // then join only its own bytes (a frame trickled in byte by byte costs one join).
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        const need = this.bytesToComplete();
+        if (need === undefined || need > this.heldBytes) return;
+        const before = this.heldBytes - chunk.length;
+        const parts = this.held;
+        parts[parts.length - 1] = chunk.subarray(0, need - before);
+        this.held = [];
+        this.heldBytes = 0;
+        const joined = Buffer.concat(parts, need);
+        if (this.parse(joined, 0) !== joined.length && !this.destroyed) {
+          throw new Error('a completed frame was not consumed');
         }
+        if (this.destroyed) return;
+        offset = need - before;
       }
       offset = this.parse(data, offset);
       if (this.destroyed) return;
@@ -256,19 +318,28 @@ export class H2Connection {
       this.fail(error);
       return;
     }
-    if (offset < data.length) this.buffered = data.subarray(offset);
+    if (offset < data.length) {
+      data = data.subarray(offset);
+      this.held = [data];
+      this.heldBytes = data.length;
+    }
     this.flush();
   }
 
   /**
-   * How many more bytes complete the preface or frame that `head` starts, or `undefined`
-   * while its frame header is incomplete.
+   * How many bytes from the start of `held` complete the preface or frame it starts, or
+   * `undefined` while the frame header is incomplete.
    */
-  private bytesToComplete(head: Buffer): number | undefined {
-    if (!this.prefaceSeen) return CLIENT_PREFACE.length - head.length;
-    if (head.length < FRAME_HEADER_BYTES) return undefined;
+  private bytesToComplete(): number | undefined {
+    if (!this.prefaceSeen) return CLIENT_PREFACE.length;
+    if (this.heldBytes < FRAME_HEADER_BYTES) return undefined;
+    const first = this.held[0] as Buffer;
+    const head = first.length >= 3 ? first : Buffer.concat(this.held).subarray(0, 3);
     const length = (head[0]! << 16) | (head[1]! << 8) | head[2]!;
-    return FRAME_HEADER_BYTES + length - head.length;
+    if (length > DEFAULT_MAX_FRAME_SIZE) {
+      throw new Http2ProtocolError('FRAME_SIZE_ERROR', `frame of ${length} bytes`);
+    }
+    return FRAME_HEADER_BYTES + length;
   }
 
   /** Handles the preface and the whole frames in `data` from `start`; returns where it stopped. */
@@ -328,10 +399,14 @@ export class H2Connection {
       case FRAME.CONTINUATION:
         this.continuation(flags, streamId, payload);
         return;
-      case FRAME.PRIORITY:
+      case FRAME.PRIORITY: {
         if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'PRIORITY on stream 0');
-        if (payload.length !== 5) this.queue(rstStreamFrame(streamId, H2_ERROR.FRAME_SIZE_ERROR));
+        if (payload.length === 5) return;
+        const stream = this.streams.get(streamId);
+        if (stream !== undefined) this.resetStream(stream, H2_ERROR.FRAME_SIZE_ERROR);
+        else this.queue(rstStreamFrame(streamId, H2_ERROR.FRAME_SIZE_ERROR));
         return;
+      }
       case FRAME.RST_STREAM:
         this.rstStream(streamId, payload);
         return;
@@ -347,6 +422,7 @@ export class H2Connection {
         return;
       case FRAME.GOAWAY:
         if (streamId !== 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'GOAWAY on a stream');
+        if (payload.length < 8) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'GOAWAY size');
         this.goAway();
         return;
       case FRAME.WINDOW_UPDATE:
@@ -358,23 +434,29 @@ export class H2Connection {
     }
   }
 
-  /** A frame's payload without its padding (PADDED flag). */
+  /** A frame's payload without its padding (PADDED flag) and `skip` leading bytes. */
   private unpadded(flags: number, payload: Buffer, skip = 0): Buffer {
-    if ((flags & FLAG.PADDED) === 0) return skip === 0 ? payload : payload.subarray(skip);
-    if (payload.length < 1) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'padding length');
-    const padding = payload[0]!;
-    if (1 + skip + padding > payload.length) {
+    const padded = (flags & FLAG.PADDED) !== 0;
+    const padding = padded ? (payload[0] ?? 0) : 0;
+    const start = (padded ? 1 : 0) + skip;
+    if (start > payload.length) throw new Http2ProtocolError('FRAME_SIZE_ERROR', 'frame too short');
+    if (start + padding > payload.length) {
       throw new Http2ProtocolError('PROTOCOL_ERROR', 'padding longer than the frame');
     }
-    return payload.subarray(1 + skip, payload.length - padding);
+    return start === 0 && padding === 0
+      ? payload
+      : payload.subarray(start, payload.length - padding);
   }
 
   private data(flags: number, streamId: number, payload: Buffer): void {
     const stream = this.dataHeader(flags, streamId, payload.length);
     if (stream === undefined) return;
     const body = this.unpadded(flags, payload);
-    if (body.length > 0) stream.onData(body);
-    if (flags & FLAG.END_STREAM) this.endRemote(stream);
+    const ended = (flags & FLAG.END_STREAM) !== 0;
+    // Marked before the consumer runs: an answer it completes now needs no RST_STREAM.
+    if (ended) stream.remoteEnded = true;
+    if (body.length > 0) this.guard(stream, () => stream.onData(body));
+    if (ended) this.endRemote(stream);
   }
 
   /**
@@ -426,7 +508,9 @@ export class H2Connection {
   private startData(flags: number, streamId: number, length: number, available: Buffer): void {
     const stream = this.dataHeader(flags, streamId, length);
     this.partialData = { stream, flags, left: length - available.length };
-    if (stream !== undefined && available.length > 0) stream.onData(available);
+    if (stream !== undefined && available.length > 0) {
+      this.guard(stream, () => stream.onData(available));
+    }
   }
 
   /** Feeds the rest of a started DATA frame from `chunk`; returns the bytes it took. */
@@ -435,12 +519,15 @@ export class H2Connection {
     const take = Math.min(partial.left, chunk.length);
     partial.left -= take;
     const { stream } = partial;
-    const open = stream !== undefined && !stream.remoteEnded;
-    if (open && take > 0) stream.onData(take === chunk.length ? chunk : chunk.subarray(0, take));
-    if (partial.left === 0) {
-      this.partialData = undefined;
-      if (open && partial.flags & FLAG.END_STREAM && !stream.remoteEnded) this.endRemote(stream);
+    if (partial.left === 0) this.partialData = undefined;
+    if (stream === undefined || stream.remoteEnded) return take;
+    const ended = partial.left === 0 && (partial.flags & FLAG.END_STREAM) !== 0;
+    if (ended) stream.remoteEnded = true;
+    if (take > 0) {
+      const piece = take === chunk.length ? chunk : chunk.subarray(0, take);
+      this.guard(stream, () => stream.onData(piece));
     }
+    if (ended) this.endRemote(stream);
     return take;
   }
 
@@ -479,33 +566,60 @@ export class H2Connection {
         this.resetStream(open, H2_ERROR.PROTOCOL_ERROR);
         return;
       }
+      open.remoteEnded = true;
       this.endRemote(open);
       return;
     }
     if (streamId % 2 === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'even stream id');
-    // Trailers of a stream this side already answered or reset, sent before the client knew.
-    if (streamId <= this.lastStreamId) return;
+    if (streamId <= this.lastStreamId) {
+      // Trailers of a stream this side already answered or reset, sent before the client
+      // knew, are dropped; anything else reuses an old id.
+      if (endStream) return;
+      throw new Http2ProtocolError('PROTOCOL_ERROR', `stream id ${streamId} is not above the last`);
+    }
     this.lastStreamId = streamId;
-    if (this.goingAway || this.streams.size >= this.options.maxConcurrentStreams) {
+    if (
+      this.goingAway ||
+      this.streams.size + this.heldClosed >= this.options.maxConcurrentStreams
+    ) {
       this.queue(rstStreamFrame(streamId, H2_ERROR.REFUSED_STREAM));
       return;
     }
     const stream = new H2Stream(
       streamId,
-      headers,
+      headers ?? [],
+      headers === undefined,
       this,
       this.peerInitialWindow,
       this.options.windowBytes,
     );
     this.streams.set(streamId, stream);
-    this.options.onStream(stream);
-    if (endStream && !stream.localEnded) this.endRemote(stream);
+    if (endStream) stream.remoteEnded = true;
+    this.guard(stream, () => this.options.onStream(stream));
+    if (endStream) this.endRemote(stream);
   }
 
+  /** The client ended the stream (`remoteEnded` already set): tell the consumer. */
   private endRemote(stream: H2Stream): void {
-    stream.remoteEnded = true;
-    stream.onEnd();
+    if (stream.localEnded) {
+      this.forget(stream);
+      return;
+    }
+    this.guard(stream, () => stream.onEnd());
     if (stream.localEnded) this.forget(stream);
+  }
+
+  /**
+   * Runs a consumer callback of `stream`: an exception resets that stream (INTERNAL_ERROR)
+   * and nothing else; the connection and its other streams go on.
+   */
+  private guard(stream: H2Stream, callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      if (error instanceof Http2ProtocolError) throw error;
+      this.resetStream(stream, H2_ERROR.INTERNAL_ERROR);
+    }
   }
 
   private rstStream(streamId: number, payload: Buffer): void {
@@ -516,10 +630,26 @@ export class H2Connection {
     }
     const stream = this.streams.get(streamId);
     if (stream === undefined) return;
+    this.spendResetToken();
+    const wasOpen = !stream.localEnded;
     stream.localEnded = true;
     stream.remoteEnded = true;
     this.forget(stream);
-    stream.onReset(payload.readUInt32BE(0));
+    if (wasOpen) this.guard(stream, () => stream.onReset(payload.readUInt32BE(0)));
+  }
+
+  /** Rate-limits the client's stream resets (the "rapid reset" attack, CVE-2023-44487). */
+  private spendResetToken(): void {
+    const now = Date.now();
+    this.resetTokens = Math.min(
+      RESET_BURST,
+      this.resetTokens + ((now - this.resetTokensAt) * RESETS_PER_SECOND) / 1000,
+    );
+    this.resetTokensAt = now;
+    if (this.resetTokens < 1) {
+      throw new Http2ProtocolError('ENHANCE_YOUR_CALM', 'too many stream resets');
+    }
+    this.resetTokens -= 1;
   }
 
   private settings(flags: number, streamId: number, payload: Buffer): void {
@@ -546,7 +676,7 @@ export class H2Connection {
             throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'stream window overflow');
           }
         }
-        if (delta > 0) for (const stream of this.streams.values()) this.pump(stream);
+        if (delta > 0) for (const stream of [...this.streams.values()]) this.pump(stream);
       } else if (id === SETTING.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME_SIZE || value > 0xffffff) {
           throw new Http2ProtocolError('PROTOCOL_ERROR', 'MAX_FRAME_SIZE out of range');
@@ -568,9 +698,7 @@ export class H2Connection {
       if (this.sendWindow > MAX_WINDOW) {
         throw new Http2ProtocolError('FLOW_CONTROL_ERROR', 'connection window overflow');
       }
-      const waiting = [...this.blocked];
-      this.blocked.clear();
-      for (const stream of waiting) this.pump(stream);
+      this.unblock();
       return;
     }
     const stream = this.streams.get(streamId);
@@ -614,14 +742,23 @@ export class H2Connection {
     }
   }
 
-  /** @internal Sends what the windows allow of the stream's queued DATA, then its trailers. */
+  /** Whether the socket has so much to send that DATA should wait. */
+  private get congested(): boolean {
+    return this.socket.writableLength + this.outBytes > SOCKET_HIGH_WATER;
+  }
+
+  /**
+   * @internal Sends what the windows (and the socket) allow of the stream's queued DATA,
+   * then its trailers.
+   */
   pump(stream: H2Stream): void {
     if (stream.localEnded) return;
     const pending = stream.pending;
     while (pending.length > 0) {
       const allowed = Math.min(stream.sendWindow, this.sendWindow, this.peerMaxFrameSize);
-      if (allowed <= 0) {
-        if (this.sendWindow <= 0) this.blocked.add(stream);
+      if (allowed <= 0 || this.congested) {
+        // A stream window opens with its own WINDOW_UPDATE; the others are waited for here.
+        if (this.sendWindow <= 0 || this.congested) this.blocked.add(stream);
         return;
       }
       // One frame may span queued buffers (a message's 5-byte prefix and its body).
@@ -646,9 +783,30 @@ export class H2Connection {
       stream.sendWindow -= size;
       this.sendWindow -= size;
     }
-    if (stream.ending) {
+    if (stream.needsDrain) {
+      stream.needsDrain = false;
+      this.guard(stream, () => stream.onDrain());
+    }
+    if (stream.ending && !stream.localEnded) {
       this.sendHeaders(stream.id, stream.trailers ?? [], true);
       this.finishLocal(stream);
+    }
+  }
+
+  /** Resumes the streams waiting for the connection window or the socket. */
+  private unblock(): void {
+    const waiting = [...this.blocked];
+    this.blocked.clear();
+    for (const stream of waiting) this.pump(stream);
+  }
+
+  /** The socket sent what it had: DATA and reading go on. */
+  private drained(): void {
+    if (this.destroyed) return;
+    this.unblock();
+    if (this.readingPaused && !this.congested) {
+      this.readingPaused = false;
+      this.socket.resume();
     }
   }
 
@@ -671,21 +829,41 @@ export class H2Connection {
     stream.remoteEnded = true;
     this.queue(rstStreamFrame(stream.id, code));
     this.forget(stream);
-    if (wasOpen) stream.onReset(code);
+    if (wasOpen) {
+      try {
+        stream.onReset(code);
+      } catch {
+        // The stream is reset already; its consumer's failure changes nothing.
+      }
+    }
+  }
+
+  /** @internal A held stream was released by its consumer. */
+  released(stream: H2Stream): void {
+    if (!this.streams.has(stream.id) && this.heldClosed > 0) this.heldClosed--;
   }
 
   private forget(stream: H2Stream): void {
     stream.pending.length = 0;
     stream.pendingBytes = 0;
     this.blocked.delete(stream);
-    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
+    if (this.streams.get(stream.id) === stream) {
+      this.streams.delete(stream.id);
+      if (stream.held) this.heldClosed++;
+    }
     this.endIfIdle();
   }
 
   private endIfIdle(): void {
     if (!this.goingAway || this.streams.size > 0 || this.destroyed) return;
     this.flush();
+    this.endSocket();
+  }
+
+  /** Ends the socket; one that does not close within a second is destroyed. */
+  private endSocket(): void {
     this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
     this.closed();
   }
 
@@ -713,15 +891,21 @@ export class H2Connection {
     }
     out.length = 0;
     this.outBytes = 0;
+    // A client that does not read: stop reading it until the socket drains.
+    if (!this.readingPaused && this.socket.writableLength > SOCKET_HIGH_WATER) {
+      this.readingPaused = true;
+      this.socket.pause();
+    }
   }
 
   private fail(error: unknown): void {
-    const code = error instanceof Http2ProtocolError ? error.code : H2_ERROR.INTERNAL_ERROR;
-    const message = error instanceof Error ? error.message : String(error);
-    this.queue(goawayFrame(this.lastStreamId, code, message.slice(0, 256)));
+    // Protocol errors name their cause; anything else is this server's fault, kept private.
+    const known = error instanceof Http2ProtocolError;
+    const code = known ? error.code : H2_ERROR.INTERNAL_ERROR;
+    const message = known ? error.message.slice(0, 256) : 'internal error';
+    this.queue(goawayFrame(this.lastStreamId, code, message));
     this.flush();
-    this.socket.end();
-    this.closed();
+    this.endSocket();
   }
 
   /** The socket is gone (or going): every open stream is reset. */
@@ -735,7 +919,11 @@ export class H2Connection {
     for (const stream of open) {
       stream.localEnded = true;
       stream.remoteEnded = true;
-      stream.onReset(H2_ERROR.CANCEL);
+      try {
+        stream.onReset(H2_ERROR.CANCEL);
+      } catch {
+        // The connection is gone; a consumer's failure changes nothing.
+      }
     }
     for (const onIdle of this.onDrained) onIdle();
     this.onDrained.clear();

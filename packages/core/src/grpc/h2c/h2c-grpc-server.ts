@@ -15,7 +15,7 @@ import {
   percentEncode,
   startCall,
 } from './grpc-call';
-import { H2Connection, type H2Stream } from './h2-connection';
+import { H2Connection, type H2Stream, MAX_HEADER_LIST_BYTES } from './h2-connection';
 
 /** Options of {@link H2cGrpcServer}. */
 export interface H2cGrpcServerOptions {
@@ -123,6 +123,18 @@ export class H2cGrpcServer {
   }
 
   private stream(stream: H2Stream): void {
+    if (stream.oversized) {
+      stream.respond(
+        [
+          [':status', '200'],
+          ['content-type', 'application/grpc'],
+          ['grpc-status', String(GRPC_STATUS.RESOURCE_EXHAUSTED)],
+          ['grpc-message', `Header list larger than ${MAX_HEADER_LIST_BYTES} bytes`],
+        ],
+        true,
+      );
+      return;
+    }
     if (stream.header(':method') !== 'POST') {
       stream.respond([[':status', '405']], true);
       return;

@@ -108,10 +108,15 @@ export class HpackDecoder {
     this.maxSize = limit;
   }
 
-  /** Decodes one complete header block. Throws `Http2ProtocolError` on malformed input. */
-  decode(block: Buffer): HeaderPairs {
+  /**
+   * Decodes one complete header block; `undefined` when its header list is over
+   * `maxListBytes` (the block is still decoded to the end: the table must stay in step).
+   * Throws `Http2ProtocolError` (COMPRESSION_ERROR) on malformed input.
+   */
+  decode(block: Buffer): HeaderPairs | undefined {
     const out: HeaderPairs = [];
     let listBytes = 0;
+    let oversized = false;
     let offset = 0;
     this.cursor = 0;
     const end = block.length;
@@ -143,12 +148,10 @@ export class HpackDecoder {
         if (indexing) this.add(name, value);
       }
       listBytes += name.length + value.length + ENTRY_OVERHEAD;
-      if (listBytes > this.maxListBytes) {
-        throw new Http2ProtocolError('ENHANCE_YOUR_CALM', 'header list too large');
-      }
-      out.push([name, value]);
+      if (listBytes > this.maxListBytes) oversized = true;
+      if (!oversized) out.push([name, value]);
     }
-    return out;
+    return oversized ? undefined : out;
   }
 
   /** The last integer or string read (avoids a tuple per field). */

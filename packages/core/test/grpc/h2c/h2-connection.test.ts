@@ -1,4 +1,4 @@
-import { createServer as createNetServer, type Server } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CLIENT_PREFACE,
@@ -29,6 +29,7 @@ const REQUEST: Array<[string, string]> = [
 interface Harness {
   port: number;
   connections: H2Connection[];
+  sockets: Socket[];
   streams: H2Stream[];
   resets: number[];
 }
@@ -49,10 +50,19 @@ afterEach(async () => {
  * `answer` is false (the test answers them itself).
  */
 async function start(
-  options: Partial<H2ConnectionOptions> & { answer?: boolean } = {},
+  options: Partial<H2ConnectionOptions> & {
+    answer?: boolean;
+    /** Each stream is held (counted against the limit) and never released. */
+    hold?: boolean;
+    /** `onData` of this stream id throws. */
+    throwOnDataOf?: number;
+    /** Answer (trailers-only) as soon as the stream opens, or on its first DATA. */
+    answerAt?: 'stream' | 'data';
+  } = {},
 ): Promise<Harness> {
-  const harness: Harness = { port: 0, connections: [], streams: [], resets: [] };
+  const harness: Harness = { port: 0, connections: [], sockets: [], streams: [], resets: [] };
   const server = createNetServer((socket) => {
+    harness.sockets.push(socket);
     harness.connections.push(
       new H2Connection(socket, {
         windowBytes: options.windowBytes ?? 65_535,
@@ -60,7 +70,13 @@ async function start(
         onStream: (stream) => {
           harness.streams.push(stream);
           const chunks: Buffer[] = [];
-          stream.onData = (chunk) => chunks.push(Buffer.from(chunk));
+          if (options.hold) stream.hold();
+          if (options.answerAt === 'stream') stream.respond([[':status', '405']], true);
+          stream.onData = (chunk) => {
+            if (stream.id === options.throwOnDataOf) throw new Error('consumer bug');
+            if (options.answerAt === 'data') stream.respond([[':status', '413']], true);
+            chunks.push(Buffer.from(chunk));
+          };
           stream.onReset = (code) => harness.resets.push(code);
           stream.onEnd = () => {
             if (options.answer === false) return;
@@ -257,6 +273,16 @@ describe('H2Connection: streams', () => {
       [frame(FRAME.WINDOW_UPDATE, 0, 0, Buffer.alloc(4)), H2_ERROR.PROTOCOL_ERROR],
       [frame(FRAME.SETTINGS, 0, 0, Buffer.alloc(5)), H2_ERROR.FRAME_SIZE_ERROR],
       [frame(FRAME.HEADERS, FLAG.END_HEADERS, 1, Buffer.from([0x80])), H2_ERROR.COMPRESSION_ERROR],
+      // A stream id below the last one opened, not as trailers.
+      [
+        Buffer.concat([headersFrame(9, REQUEST), headersFrame(7, REQUEST)]),
+        H2_ERROR.PROTOCOL_ERROR,
+      ],
+      [frame(FRAME.GOAWAY, 0, 0, Buffer.alloc(4)), H2_ERROR.FRAME_SIZE_ERROR],
+      [
+        frame(FRAME.HEADERS, FLAG.PRIORITY | FLAG.END_HEADERS, 1, Buffer.alloc(3)),
+        H2_ERROR.FRAME_SIZE_ERROR,
+      ],
     ];
     for (const [bytes, code] of cases) {
       const c = await client(harness.port);
@@ -328,6 +354,136 @@ describe('H2Connection: flow control', () => {
         .reduce((sum, f) => sum + f.payload.readUInt32BE(0), 0);
     await expect.poll(opened).toBe(15 * 16_000);
     expect(c.frames.some(isGoaway)).toBe(false);
+  });
+});
+
+describe('H2Connection: defences', () => {
+  it('answered or reset streams still held by their consumer count against the stream limit', async () => {
+    const harness = await start({ maxConcurrentStreams: 5, answer: false, hold: true });
+    const c = await client(harness.port);
+    for (let id = 1; id <= 19; id += 2) {
+      c.send(headersFrame(id, REQUEST, true), rstStreamFrame(id, H2_ERROR.CANCEL));
+    }
+    await expect.poll(() => c.frames.filter((f) => f.type === FRAME.RST_STREAM).length).toBe(5);
+    expect(harness.streams.map((stream) => stream.id)).toEqual([1, 3, 5, 7, 9]);
+    // Released: room again.
+    for (const stream of harness.streams) stream.release();
+    c.send(headersFrame(21, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(6);
+  });
+
+  it('a flood of stream resets ends the connection (rapid reset)', async () => {
+    const harness = await start({ maxConcurrentStreams: 10_000, answer: false });
+    const c = await client(harness.port);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const id = 2 * i + 1;
+      frames.push(headersFrame(id, REQUEST, true), rstStreamFrame(id, H2_ERROR.CANCEL));
+    }
+    c.send(Buffer.concat(frames));
+    const goaway = await c.waitFor(isGoaway);
+    expect(goawayCode(goaway.payload)).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
+    expect(harness.streams.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('stops reading a client that sends but does not read', async () => {
+    const harness = await start();
+    const c = await client(harness.port);
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.socket.pause();
+    // 24 MB of PINGs, each answered with as many bytes: more than the kernel buffers hold.
+    const ping = frame(FRAME.PING, 0, 0, Buffer.alloc(8));
+    const flood = Buffer.concat(Array.from({ length: 1_500_000 }, () => ping));
+    c.send(flood);
+    const socket = harness.sockets[0] as Socket;
+    await expect.poll(() => socket.isPaused(), { timeout: 10_000 }).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.writableLength).toBeLessThan(5 * 1024 * 1024);
+    // Reading again lets it go on.
+    c.socket.resume();
+    await expect.poll(() => socket.isPaused(), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('refuses an oversized header list on its stream only', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(
+      headersFrame(1, REQUEST),
+      frame(
+        FRAME.HEADERS,
+        FLAG.END_STREAM,
+        3,
+        encodeHeaders([...REQUEST, ['x-big', 'b'.repeat(16_000)]]),
+      ),
+      ...Array.from({ length: 4 }, (_, i) =>
+        frame(
+          FRAME.CONTINUATION,
+          i === 3 ? FLAG.END_HEADERS : 0,
+          3,
+          encodeHeaders([[`x-big${i}`, 'b'.repeat(16_000)]]),
+        ),
+      ),
+    );
+    await expect.poll(() => harness.streams.length).toBe(2);
+    expect(harness.streams[0]?.oversized).toBe(false);
+    expect(harness.streams[1]?.oversized).toBe(true);
+    expect(harness.streams[1]?.headers).toEqual([]);
+    harness.streams[0]?.respond([[':status', '200']], true);
+    await c.waitFor((f) => f.type === FRAME.HEADERS && f.streamId === 1);
+    expect(c.frames.some(isGoaway)).toBe(false);
+  });
+
+  it("a consumer's exception resets its stream only", async () => {
+    const harness = await start({ throwOnDataOf: 3 });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST), headersFrame(3, REQUEST), dataFrame(3, Buffer.from('x')));
+    const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM);
+    expect(reset.streamId).toBe(3);
+    expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.INTERNAL_ERROR);
+    c.send(dataFrame(1, Buffer.from('fine'), true));
+    await c.waitFor((f) => f.type === FRAME.DATA && f.streamId === 1);
+    expect(c.frames.some(isGoaway)).toBe(false);
+  });
+
+  it('an answer given in the frame that ends the request sends no RST_STREAM', async () => {
+    for (const answerAt of ['stream', 'data'] as const) {
+      const harness = await start({ answerAt });
+      const c = await client(harness.port);
+      if (answerAt === 'stream') c.send(headersFrame(1, REQUEST, true));
+      else c.send(headersFrame(1, REQUEST), dataFrame(1, Buffer.from('x'), true));
+      c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8)));
+      await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+      await c.waitFor((f) => f.type === FRAME.PING);
+      expect(
+        c.frames.some((f) => f.type === FRAME.RST_STREAM),
+        answerAt,
+      ).toBe(false);
+    }
+  });
+
+  it('a malformed PRIORITY frame resets its open stream', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port);
+    c.send(headersFrame(1, REQUEST), frame(FRAME.PRIORITY, 0, 1, Buffer.alloc(4)));
+    const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM);
+    expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.FRAME_SIZE_ERROR);
+    expect(harness.streams[0]?.closed).toBe(true);
+  });
+
+  it('write() reports a full stream and onDrain when it emptied', async () => {
+    const harness = await start({ answer: false });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 1000]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    let drained = 0;
+    stream.onDrain = () => drained++;
+    stream.respond([[':status', '200']]);
+    expect(stream.write(Buffer.alloc(1000))).toBe(true);
+    expect(stream.write(Buffer.alloc(2 * 1024 * 1024))).toBe(false);
+    c.send(windowUpdateFrame(0, 3 * 1024 * 1024), windowUpdateFrame(1, 3 * 1024 * 1024));
+    await expect.poll(() => drained).toBe(1);
   });
 });
 

@@ -10,11 +10,18 @@ import {
 } from '@infer/core/grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModel } from '../../../src/define-model';
+import { FLAG, FRAME } from '../../../src/grpc/h2c/frames';
 import { modelInferResponseParts } from '../../../src/grpc/model-infer-parts';
 import { InferenceService } from '../../../src/inference-service';
 import { ModelRepository } from '../../../src/model-repository';
 import { call, createClient, rawBytes, responseTensors, statusOf } from '../grpc-client';
-import { grpcMessage } from './frame-client';
+import {
+  dataFrame,
+  frameClient,
+  grpcMessage,
+  grpcRequestHeaders,
+  headersFrame,
+} from './frame-client';
 
 const INFER = '/inference.GRPCInferenceService/ModelInfer';
 const LIVE = '/inference.GRPCInferenceService/ServerLive';
@@ -40,6 +47,7 @@ const definition = protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTION
 const inferMethod = (definition['inference.GRPCInferenceService'] as grpc.ServiceDefinition)
   .ModelInfer as grpc.MethodDefinition<object, object>;
 const serializeResponse = inferMethod.responseSerialize as (value: unknown) => Buffer;
+const serializeRequest = inferMethod.requestSerialize as (value: unknown) => Buffer;
 
 let service: InferenceService;
 let server: GrpcInferServer;
@@ -190,11 +198,40 @@ describe('the h2c gRPC server', () => {
     }
   });
 
-  it('a malformed grpc-timeout is INTERNAL; a valid one is the deadline', async () => {
+  it('a malformed grpc-timeout is INTERNAL; one beyond a timer (600H) is no deadline', async () => {
     const bad = await h2Request(LIVE, liveRequest, { 'grpc-timeout': '5 seconds' });
     expect(bad.headers['grpc-status']).toBe('13');
-    const good = await h2Request(LIVE, liveRequest, { 'grpc-timeout': '5S' });
-    expect(good.trailers['grpc-status']).toBe('0');
+    const far = await h2Request(LIVE, liveRequest, { 'grpc-timeout': '600H' });
+    expect(far.trailers['grpc-status']).toBe('0');
+  });
+
+  it('the server ends a call at its grpc-timeout (DEADLINE_EXCEEDED), and the model is aborted', async () => {
+    const started = Date.now();
+    const request = grpcMessage(
+      serializeRequest({
+        model_name: 'gated',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }],
+      }),
+    );
+    // A raw client: no client-side deadline, only the header.
+    const answer = await h2Request(INFER, request, { 'grpc-timeout': '150m' });
+    expect(answer.headers['grpc-status'] ?? answer.trailers['grpc-status']).toBe('4');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    gate.shift()?.();
+  });
+
+  it('a unary answer is one DATA frame (prefix and message together)', async () => {
+    const port = Number(server.address.split(':').at(-1));
+    const c = await frameClient(port);
+    try {
+      c.send(headersFrame(1, grpcRequestHeaders(LIVE)), dataFrame(1, liveRequest, true));
+      await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+      const data = c.frames.filter((f) => f.type === FRAME.DATA && f.streamId === 1);
+      expect(data.length).toBe(1);
+      expect(data[0]?.payload.readUInt32BE(1)).toBe(data[0]!.payload.length - 5);
+    } finally {
+      c.close();
+    }
   });
 
   it('percent-encodes grpc-message', async () => {
@@ -263,6 +300,22 @@ describe('the h2c gRPC server', () => {
     } finally {
       client.close();
     }
+  });
+
+  it('close() ends connections that never close their side', async () => {
+    const other = await serveGrpc(service, { port: 0, shutdownGraceMs: 100 });
+    const port = Number(other.address.split(':').at(-1));
+    // One idle, one with a call it never finishes sending; neither reads nor closes.
+    const idle = await frameClient(port);
+    const stuck = await frameClient(port);
+    stuck.send(headersFrame(1, grpcRequestHeaders(INFER)));
+    idle.socket.pause();
+    stuck.socket.pause();
+    const started = Date.now();
+    await other.close();
+    expect(Date.now() - started).toBeLessThan(3000);
+    idle.close();
+    stuck.close();
   });
 
   it('close() cuts calls still running after the grace period', async () => {
