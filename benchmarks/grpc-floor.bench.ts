@@ -9,7 +9,8 @@
  * Servers, all in one child process (`grpc-server.mjs`, one under load at a time):
  *
  * - **REST binary**: `serve()`'s REST port, the binary tensor extension (binary output).
- * - **gRPC raw**: `serve()`'s gRPC port (grpc-js), ModelInfer with `raw_input_contents`.
+ * - **gRPC raw**: `serve()`'s gRPC port (the h2c server), ModelInfer with `raw_input_contents`.
+ * - **gRPC raw grpc-js**: the same service on a grpc-js server (Node's `http2`, 8 MiB windows).
  * - **bare HTTP/1.1**: a `node:http` server echoing the REST binary body.
  * - **bare HTTP/2**: a `node:http2` server echoing the same bytes as one gRPC message with
  *   `grpc-status` trailers. No protobuf, no OIP.
@@ -38,7 +39,13 @@ const SIZES = [512, 262_144];
 const CLIENTS = [1, 32];
 const WARMUP_S = 1;
 const DURATION_S = 3;
-const TARGETS = ['REST binary', 'gRPC raw', 'bare HTTP/1.1', 'bare HTTP/2'] as const;
+const TARGETS = [
+  'REST binary',
+  'gRPC raw',
+  'gRPC raw grpc-js',
+  'bare HTTP/1.1',
+  'bare HTTP/2',
+] as const;
 type TargetName = (typeof TARGETS)[number];
 const MODEL_INFER = '/inference.GRPCInferenceService/ModelInfer';
 
@@ -127,7 +134,7 @@ async function check(name: TargetName, target: Target, data: Float32Array): Prom
 
 function targetsFor(
   elements: number,
-  ports: { rest: number; grpc: number; bareHttp1: number; bareHttp2: number },
+  ports: { rest: number; grpc: number; grpcJs: number; bareHttp1: number; bareHttp2: number },
 ) {
   const shape = [1, elements];
   const data = Float32Array.from({ length: elements }, (_, i) => (i % 255) / 255);
@@ -155,6 +162,12 @@ function targetsFor(
     'gRPC raw': {
       http1: false,
       url: local(ports.grpc, MODEL_INFER),
+      body: grpcFrame(message),
+      headers: grpcHeaders,
+    },
+    'gRPC raw grpc-js': {
+      http1: false,
+      url: local(ports.grpcJs, MODEL_INFER),
       body: grpcFrame(message),
       headers: grpcHeaders,
     },
@@ -190,12 +203,14 @@ async function main(): Promise<void> {
   try {
     const reply = await server.request<{
       port: number;
+      grpcJsPort: number;
       bareHttp1Port: number;
       bareHttp2Port: number;
     }>({ type: 'grpc' });
     const ports = {
       rest: server.port,
       grpc: reply.port,
+      grpcJs: reply.grpcJsPort,
       bareHttp1: reply.bareHttp1Port,
       bareHttp2: reply.bareHttp2Port,
     };
@@ -276,6 +291,7 @@ async function main(): Promise<void> {
         elements,
         clients,
         grpcVsRest: ratio(elements, clients, 'gRPC raw', 'REST binary'),
+        grpcJsVsRest: ratio(elements, clients, 'gRPC raw grpc-js', 'REST binary'),
         bareHttp2VsHttp1: ratio(elements, clients, 'bare HTTP/2', 'bare HTTP/1.1'),
         medianRps: Object.fromEntries(
           TARGETS.map((name) => [name, round(median(of(name).map((c) => c.rps)), 1)]),
@@ -290,13 +306,13 @@ async function main(): Promise<void> {
     }),
   );
   console.log(
-    '\n| tensor | clients | gRPC raw / REST binary (per round) | bare HTTP/2 / bare HTTP/1.1 (per round) | server us/req: REST, gRPC, bare h1, bare h2 (medians) |',
+    '\n| tensor | clients | gRPC raw / REST binary (per round) | gRPC raw on grpc-js / REST binary | bare HTTP/2 / bare HTTP/1.1 (per round) | server us/req: REST, gRPC, gRPC grpc-js, bare h1, bare h2 (medians) |',
   );
-  console.log('|---|---:|---|---|---|');
+  console.log('|---|---:|---|---|---|---|');
   for (const s of summary) {
     const us = TARGETS.map((name) => s.medianServerUs[name]).join(', ');
     console.log(
-      `| FP32 [1,${s.elements}] | ${s.clients} | ${s.grpcVsRest.join(', ')} | ${s.bareHttp2VsHttp1.join(', ')} | ${us} |`,
+      `| FP32 [1,${s.elements}] | ${s.clients} | ${s.grpcVsRest.join(', ')} | ${s.grpcJsVsRest.join(', ')} | ${s.bareHttp2VsHttp1.join(', ')} | ${us} |`,
     );
   }
   const load = stopLoad();

@@ -2,7 +2,7 @@
  * The server of `grpc.bench.ts`, in a child process on the built packages: `serve()` with
  * REST and gRPC over one identity model on FP32 [-1, -1] (batching off, so the figures
  * compare transports, not batch assembly), plus two bare echo servers (the transport floor,
- * below). Replies `{ type: 'grpc', port, narrowPort, bareHttp1Port, bareHttp2Port }` to the
+ * below). Replies `{ type: 'grpc', port, narrowPort, grpcJsPort, bareHttp1Port, bareHttp2Port }` to the
  * parent's `grpc` command and `{ type: 'cpuTotal', micros }` (the process's CPU time so far) to
  * `cpuTotal`, so the parent can charge server CPU to each measurement.
  *
@@ -26,6 +26,9 @@ const server = await serve({ models: [identity], port: 0, grpc: { port: 0 } });
 // The same service over a second gRPC port with grpc-js's HTTP/2 windows (64 KiB), to show
 // what the 8 MiB default window buys.
 const narrow = await serveGrpc(server.service, { port: 0, flowControlWindowBytes: 0 });
+// The same service on grpc-js's server (Node's http2; what `serveGrpc` uses with TLS), with the
+// same 8 MiB windows: what the h2c server buys.
+const grpcJs = await serveGrpc(server.service, { port: 0, transport: 'grpc-js' });
 
 // The floor: what any server pays for a transport before doing anything with the request.
 // Two bare echo servers: HTTP/1.1 (node:http, the body back with a content-length, as REST
@@ -72,6 +75,7 @@ reportReady(server.server, {
   grpc: async () => ({
     port: server.grpc.port,
     narrowPort: narrow.port,
+    grpcJsPort: grpcJs.port,
     bareHttp1Port,
     bareHttp2Port,
   }),

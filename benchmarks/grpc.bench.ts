@@ -5,9 +5,10 @@
  * One identity model on FP32 [-1, -1], served by `serve()` with REST and gRPC in a child
  * process (built packages, batching off). The parent sends the same tensor as REST JSON, the
  * REST binary extension (binary output asked), gRPC `raw_input_contents` and gRPC typed
- * `fp32_contents` (and gRPC raw once more with grpc-js's 64 KiB HTTP/2 windows on both sides,
- * `gRPC raw 64K`, against a second gRPC port of the same service), and each client reads the whole answer (`JSON.parse` for JSON, the protobuf
- * decode for gRPC). Tensors: 1x512 FP32 (2 KiB) and 1x262144 FP32 (1 MiB); callers: 1 (one
+ * `fp32_contents`, and gRPC raw twice more: with HTTP/2's 64 KiB windows on both sides
+ * (`gRPC raw 64K`, a second h2c port of the same service) and against the same service on a
+ * grpc-js server, Node's `http2` (`gRPC raw grpc-js`). Each client reads the whole answer
+ * (`JSON.parse` for JSON, the protobuf decode for gRPC). Tensors: 1x512 FP32 (2 KiB) and 1x262144 FP32 (1 MiB); callers: 1 (one
  * request at a time) and 32 in flight. REST uses a keep-alive `node:http` agent (one socket
  * per caller), gRPC one grpc-js channel (one HTTP/2 connection, as gRPC clients do). Fixed
  * request counts after a warm-up (JSON and typed contents at 1 MiB handle 262k numbers one by
@@ -49,11 +50,13 @@ const server = await startChild('grpc-server', new URL('./grpc-server.mjs', impo
 const {
   port: grpcPort,
   narrowPort,
+  grpcJsPort,
   bareHttp1Port,
   bareHttp2Port,
 } = await server.request<{
   port: number;
   narrowPort: number;
+  grpcJsPort: number;
   bareHttp1Port: number;
   bareHttp2Port: number;
 }>({ type: 'grpc' });
@@ -102,6 +105,11 @@ const client = oipGrpcClient(`127.0.0.1:${grpcPort}`, {
 });
 // grpc-js defaults on both sides: 64 KiB HTTP/2 windows.
 const narrowClient = oipGrpcClient(`127.0.0.1:${narrowPort}`, sizes);
+// The same client against the grpc-js server (Node's http2) instead of the h2c one.
+const grpcJsClient = oipGrpcClient(`127.0.0.1:${grpcJsPort}`, {
+  ...sizes,
+  'grpc-node.flow_control_window': 8 * 1024 * 1024,
+});
 // ---------------------------------------------------------------- the transport floor
 // One HTTP/2 connection with the same 8 MiB windows as the gRPC channel above, carrying one
 // gRPC-framed message (5-byte prefix) per stream to the bare echo server: HTTP/2's own cost.
@@ -157,6 +165,7 @@ function transportsFor(elements: number): Record<string, () => Promise<unknown>>
     'REST binary': () => post(binary.body, binary.headers),
     'gRPC raw': () => modelInfer(rawRequest),
     'gRPC raw 64K': () => infer(narrowClient, rawRequest),
+    'gRPC raw grpc-js': () => infer(grpcJsClient, rawRequest),
     'gRPC typed': () => modelInfer(typedRequest),
     // The floor (no OIP, no protobuf): the REST binary body echoed over bare HTTP/1.1, and the
     // same bytes as one gRPC message echoed over bare HTTP/2.
@@ -211,6 +220,7 @@ try {
 } finally {
   client.close();
   narrowClient.close();
+  grpcJsClient.close();
   bareSession.close();
   agent.destroy();
   await server.stop();
@@ -220,7 +230,7 @@ console.log(
   `\nidentity FP32 model, batching off; best of ${ROUNDS} rounds; server CPU = child process CPU time per request`,
 );
 console.log(
-  `${'tensor'.padEnd(7)} ${'callers'.padStart(7)} ${'transport'.padEnd(12)} ${'req/s'.padStart(9)} ${'vs binary'.padStart(10)} ${'server CPU µs/req'.padStart(18)} ${'vs binary'.padStart(10)}`,
+  `${'tensor'.padEnd(7)} ${'callers'.padStart(7)} ${'transport'.padEnd(16)} ${'req/s'.padStart(9)} ${'vs binary'.padStart(10)} ${'server CPU µs/req'.padStart(18)} ${'vs binary'.padStart(10)}`,
 );
 for (const size of SIZES) {
   for (const callers of CALLERS) {
@@ -230,13 +240,14 @@ for (const size of SIZES) {
       'REST binary',
       'gRPC raw',
       'gRPC raw 64K',
+      'gRPC raw grpc-js',
       'gRPC typed',
       'bare HTTP/1.1',
       'bare HTTP/2',
     ]) {
       const cell = results.get(`${size.label}|${callers}|${name}`)!;
       console.log(
-        `${size.label.padEnd(7)} ${String(callers).padStart(7)} ${name.padEnd(12)} ${cell.rps.toFixed(1).padStart(9)} ${(cell.rps / base.rps).toFixed(2).padStart(9)}x ${cell.cpuPerRequest.toFixed(0).padStart(18)} ${(cell.cpuPerRequest / base.cpuPerRequest).toFixed(2).padStart(9)}x`,
+        `${size.label.padEnd(7)} ${String(callers).padStart(7)} ${name.padEnd(16)} ${cell.rps.toFixed(1).padStart(9)} ${(cell.rps / base.rps).toFixed(2).padStart(9)}x ${cell.cpuPerRequest.toFixed(0).padStart(18)} ${(cell.cpuPerRequest / base.cpuPerRequest).toFixed(2).padStart(9)}x`,
       );
     }
   }
