@@ -137,18 +137,31 @@ function endAligned(size: number): Buffer {
 }
 
 /**
- * Reads length-prefixed gRPC messages out of DATA chunks; a message inside one chunk is a
- * view over it (no copy). A message spread over chunks is kept as the chunks until it is
- * complete and then joined once, so memory follows the bytes received, not the size a
- * 5-byte prefix declares.
+ * A message spread over chunks gets its whole buffer once this fraction (1/8) of it arrived:
+ * a client must send an eighth of what it declares before the server allocates it.
  */
-class MessageReader {
+const ALLOCATE_AT = 8;
+
+/**
+ * Reads length-prefixed gRPC messages out of DATA chunks; a message inside one chunk is a
+ * view over it (no copy). A message spread over chunks is kept as the chunks until an eighth
+ * of it arrived, then joined into its buffer, which takes the rest as it comes: memory
+ * follows the bytes received (at most 8x), not the size a 5-byte prefix declares.
+ *
+ * @internal
+ * @example
+ * const reader = new MessageReader(maxBytes, (bytes) => messages.push(bytes), onTooLarge);
+ * reader.push(chunk);
+ */
+export class MessageReader {
   private header = Buffer.allocUnsafe(5);
   private headerBytes = 0;
   private compressed = false;
   private size = 0;
   private parts: Buffer[] = [];
   private partsBytes = 0;
+  /** The whole message's buffer, once an eighth of it arrived (`ALLOCATE_AT`). */
+  private body: Buffer | undefined;
 
   constructor(
     private readonly maxBytes: number,
@@ -192,20 +205,28 @@ class MessageReader {
         this.compressed = this.header[0] === 1;
         this.parts = [];
         this.partsBytes = 0;
+        this.body = this.size === 0 ? Buffer.alloc(0) : undefined;
       }
       const take = Math.min(this.size - this.partsBytes, chunk.length - offset);
-      if (take > 0) this.parts.push(chunk.subarray(offset, offset + take));
+      if (this.body !== undefined) chunk.copy(this.body, this.partsBytes, offset, offset + take);
+      else if (take > 0) this.parts.push(chunk.subarray(offset, offset + take));
       this.partsBytes += take;
       offset += take;
-      if (this.partsBytes === this.size) {
-        const body = endAligned(this.size);
+      if (this.body === undefined && this.partsBytes * ALLOCATE_AT >= this.size) {
+        // An eighth of the message is here: allocate it whole and copy the rest as it
+        // comes, so the last bytes' arrival leaves one chunk to copy, not the message.
+        this.body = endAligned(this.size);
         let at = 0;
         for (const part of this.parts) {
-          body.set(part, at);
+          this.body.set(part, at);
           at += part.length;
         }
-        this.headerBytes = 0;
         this.parts = [];
+      }
+      if (this.partsBytes === this.size) {
+        const body = this.body as Buffer;
+        this.headerBytes = 0;
+        this.body = undefined;
         this.partsBytes = 0;
         this.onMessage(body, this.compressed);
       }
