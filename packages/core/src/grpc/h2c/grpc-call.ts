@@ -32,6 +32,44 @@ export interface GrpcMethod {
 export interface GrpcCallContext {
   maxMessageBytes: number;
   Metadata: typeof GrpcJs.Metadata;
+  /** Runs inflations of compressed messages a few at a time, server-wide. */
+  inflate: InflateQueue;
+}
+
+/**
+ * Compressed messages are inflated at most `limit` at a time per server: each may grow to
+ * `maxMessageBytes`, and a few bytes of gzip can ask for that.
+ *
+ * @internal
+ */
+export class InflateQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit = 2) {}
+
+  /** Inflates `bytes`, resolving with the plain message or rejecting with zlib's error. */
+  run(encoding: 'gzip' | 'deflate', bytes: Buffer, maxBytes: number): Promise<Buffer> {
+    return new Promise<void>((start) => {
+      if (this.running < this.limit) {
+        this.running++;
+        start();
+      } else this.waiting.push(start);
+    }).then(
+      () =>
+        new Promise<Buffer>((resolve, reject) => {
+          const done = (error: Error | null, result: Buffer) => {
+            const next = this.waiting.shift();
+            if (next === undefined) this.running--;
+            else next();
+            if (error) reject(error);
+            else resolve(result);
+          };
+          if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: maxBytes }, done);
+          else inflate(bytes, { maxOutputLength: maxBytes }, done);
+        }),
+    );
+  }
 }
 
 /** A gRPC error as handlers pass it to callbacks (`{ code, details, metadata }`). */
@@ -209,7 +247,11 @@ export class MessageReader {
       }
       const take = Math.min(this.size - this.partsBytes, chunk.length - offset);
       if (this.body !== undefined) chunk.copy(this.body, this.partsBytes, offset, offset + take);
-      else if (take > 0) this.parts.push(chunk.subarray(offset, offset + take));
+      else if (take > 0) {
+        const piece = chunk.subarray(offset, offset + take);
+        // A small piece of a large read is copied: a view would keep the whole read alive.
+        this.parts.push(piece.buffer.byteLength > 2 * take ? Buffer.from(piece) : piece);
+      }
       this.partsBytes += take;
       offset += take;
       if (this.body === undefined && this.partsBytes * ALLOCATE_AT >= this.size) {
@@ -279,6 +321,14 @@ export class GrpcServerCall extends EventEmitter {
       );
     }
     stream.onDrain = () => this.emit('drain');
+    // The deadline holds until the stream closes: an answer the client's window keeps back
+    // is reset when it passes.
+    stream.onClose = () => this.clearDeadline();
+  }
+
+  /** @internal Whether the call has its status (or was cancelled): nothing more happens. */
+  get done(): boolean {
+    return this.finished;
   }
 
   /** The deadline (epoch ms), `Infinity` without one. */
@@ -354,7 +404,6 @@ export class GrpcServerCall extends EventEmitter {
   sendStatus(status: StatusLike): void {
     if (this.finished) return;
     this.finished = true;
-    this.clearDeadline();
     const code = typeof status.code === 'number' ? status.code : GRPC_STATUS.UNKNOWN;
     const details = String(status.details ?? status.message ?? '');
     const trailers: HeaderPairs = [
@@ -374,7 +423,11 @@ export class GrpcServerCall extends EventEmitter {
 
   /** @internal The call is over without the handler's status: client gone or deadline passed. */
   cancel(code?: number, details?: string): void {
-    if (this.finished) return;
+    if (this.finished) {
+      // The deadline passed after the status, with the answer still held back: reset it.
+      if (code !== undefined) this.stream.reset(H2_ERROR.CANCEL);
+      return;
+    }
     if (code !== undefined && !this.stream.blocked) this.sendStatus({ code, details });
     else {
       // Client gone, or answer data the client's windows hold back: the status could not
@@ -430,26 +483,13 @@ export class GrpcServerCall extends EventEmitter {
 /** A grpc-js handler of any of the four kinds. */
 export type GrpcHandler = (call: GrpcServerCall, callback?: unknown) => void;
 
-/** Decompresses a message off the event loop, at most `maxBytes` out. */
-function decompress(
-  encoding: 'gzip' | 'deflate',
-  bytes: Buffer,
-  maxBytes: number,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const done = (error: Error | null, result: Buffer) => (error ? reject(error) : resolve(result));
-    if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: maxBytes }, done);
-    else inflate(bytes, { maxOutputLength: maxBytes }, done);
-  });
-}
-
 /**
  * Runs one call: reads its messages off `stream`, calls `handler` as grpc-js would for the
  * method's kind, and ends the stream with the status.
  *
  * @internal
  * @example
- * startCall(stream, method, handler, { maxMessageBytes, Metadata });
+ * startCall(stream, method, handler, { maxMessageBytes, Metadata, inflate: new InflateQueue() });
  */
 export function startCall(
   stream: H2Stream,
@@ -467,12 +507,16 @@ export function startCall(
   const encoding = stream.header('grpc-encoding') ?? 'identity';
   const unaryRequest = !method.requestStream;
   let received = 0;
+  /** No more messages are taken (the request is over, or the call failed). */
   let ended = false;
-  /** Set once a compressed message is being inflated: later events wait their turn. */
+  /** Set once a compressed message is waiting: later steps wait their turn behind it. */
   let queue: Promise<void> | undefined;
-  const inOrder = (step: () => void) => {
-    if (queue === undefined) step();
-    else queue = queue.then(step);
+  const inOrder = (step: () => void | Promise<void>) => {
+    if (queue === undefined) {
+      step();
+      return;
+    }
+    queue = queue.then(step);
   };
 
   const fail = (code: number, details: string) => {
@@ -482,7 +526,7 @@ export function startCall(
 
   /** A whole, plain message: the unary request, or a 'data' event. */
   const deliver = (bytes: Buffer) => {
-    if (ended) return;
+    if (call.done) return;
     let value: unknown;
     try {
       value = method.requestDeserialize(bytes);
@@ -494,8 +538,25 @@ export function startCall(
     else emitSafely(call, 'data', value);
   };
 
+  /** Inflates a compressed message when its turn comes; nothing once the call is over. */
+  const inflateAndDeliver = async (kind: 'gzip' | 'deflate', bytes: Buffer) => {
+    if (call.done) return;
+    try {
+      deliver(await context.inflate.run(kind, bytes, context.maxMessageBytes));
+    } catch (error) {
+      if (call.done) return;
+      const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
+      fail(
+        tooLarge ? GRPC_STATUS.RESOURCE_EXHAUSTED : GRPC_STATUS.INTERNAL,
+        tooLarge
+          ? `Received message that decompresses to a size larger than ${context.maxMessageBytes}`
+          : 'Failed to decompress the message',
+      );
+    }
+  };
+
   const onMessage = (bytes: Buffer, compressed: boolean) => {
-    if (ended) return;
+    if (ended || call.done) return;
     received++;
     if (unaryRequest && received > 1) {
       fail(
@@ -519,19 +580,8 @@ export function startCall(
       }
       return;
     }
-    const inflated = decompress(encoding, bytes, context.maxMessageBytes);
-    queue = (queue ?? Promise.resolve()).then(() =>
-      inflated.then(deliver, (error: unknown) => {
-        if (ended) return;
-        const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
-        fail(
-          tooLarge ? GRPC_STATUS.RESOURCE_EXHAUSTED : GRPC_STATUS.INTERNAL,
-          tooLarge
-            ? `Received message that decompresses to a size larger than ${context.maxMessageBytes}`
-            : 'Failed to decompress the message',
-        );
-      }),
-    );
+    // Sequential per call (order kept), and started only when its turn comes.
+    queue = (queue ?? Promise.resolve()).then(() => inflateAndDeliver(encoding, bytes));
   };
 
   const reader = new MessageReader(context.maxMessageBytes, onMessage, (size) => {
@@ -542,7 +592,7 @@ export function startCall(
     stream.reset(H2_ERROR.CANCEL);
   });
   stream.onData = (chunk) => {
-    if (!ended) reader.push(chunk);
+    if (!ended && !call.done) reader.push(chunk);
   };
 
   if (!unaryRequest) {
@@ -550,16 +600,23 @@ export function startCall(
     invoke(call, method, handler, stream);
   }
   stream.onEnd = () => {
-    if (ended) return;
+    if (ended || call.done) return;
     if (reader.partial) {
       fail(GRPC_STATUS.INTERNAL, 'Received a truncated message');
       return;
     }
+    ended = true;
+    // A unary call counts against the stream limit from here until its handler answers,
+    // through the inflation of its request too.
+    if (unaryRequest) stream.hold();
     inOrder(() => {
-      if (ended) return;
-      ended = true;
+      if (call.done) {
+        stream.release();
+        return;
+      }
       if (!unaryRequest) emitSafely(call, 'end');
       else if (received === 0) {
+        stream.release();
         call.sendStatus({
           code: GRPC_STATUS.UNIMPLEMENTED,
           details: `Received no request message for server streaming method ${method.path}`,
@@ -595,6 +652,7 @@ function invoke(
   try {
     if (method.responseStream) handler(call);
     else {
+      // Held until the callback (unary calls are held from the end of their request on).
       stream.hold();
       handler(call, (error: StatusLike | null, value?: unknown, trailer?: GrpcJs.Metadata) => {
         stream.release();

@@ -62,6 +62,8 @@ const RESET_BURST = 1000;
 const RESETS_PER_SECOND = 33;
 /** How long an ended socket may linger before it is destroyed. */
 const LINGER_MS = 1000;
+/** How long a connection ended for a protocol error may linger, whatever it still sends. */
+const FAILED_LINGER_MS = 10_000;
 
 const noop = () => {};
 
@@ -102,6 +104,10 @@ export class H2Stream {
   /** @internal */ needsDrain = false;
   /** @internal Counted against the stream limit until `release()`. */
   held = false;
+  /** @internal Closed while held: counted in the connection's `heldClosed`. */
+  countedClosed = false;
+  /** The stream closed (answered, reset, or the connection gone); runs once. */
+  onClose: () => void = noop;
   private headersSent = false;
 
   constructor(
@@ -177,16 +183,22 @@ export class H2Stream {
     this.connection.resetStream(this, code);
   }
 
-  /** Keeps the stream counted against the stream limit after it closes, until `release()`. */
+  /**
+   * Keeps the stream counted against the stream limit after it closes, until `release()`.
+   * No effect on a stream already closed.
+   */
   hold(): void {
-    this.held = true;
+    if (!this.localEnded) this.held = true;
   }
 
   /** Ends a `hold()`. */
   release(): void {
     if (!this.held) return;
     this.held = false;
-    this.connection.released(this);
+    if (this.countedClosed) {
+      this.countedClosed = false;
+      this.connection.released();
+    }
   }
 }
 
@@ -333,9 +345,15 @@ export class H2Connection {
   private bytesToComplete(): number | undefined {
     if (!this.prefaceSeen) return CLIENT_PREFACE.length;
     if (this.heldBytes < FRAME_HEADER_BYTES) return undefined;
-    const first = this.held[0] as Buffer;
-    const head = first.length >= 3 ? first : Buffer.concat(this.held).subarray(0, 3);
-    const length = (head[0]! << 16) | (head[1]! << 8) | head[2]!;
+    // The 24-bit length, read across the held reads without joining them.
+    let length = 0;
+    let read = 0;
+    for (const part of this.held) {
+      for (let index = 0; index < part.length && read < 3; index++, read++) {
+        length = (length << 8) | part[index]!;
+      }
+      if (read === 3) break;
+    }
     if (length > DEFAULT_MAX_FRAME_SIZE) {
       throw new Http2ProtocolError('FRAME_SIZE_ERROR', `frame of ${length} bytes`);
     }
@@ -403,7 +421,7 @@ export class H2Connection {
         if (streamId === 0) throw new Http2ProtocolError('PROTOCOL_ERROR', 'PRIORITY on stream 0');
         if (payload.length === 5) return;
         const stream = this.streams.get(streamId);
-        if (stream !== undefined) this.resetStream(stream, H2_ERROR.FRAME_SIZE_ERROR);
+        if (stream !== undefined) this.resetStream(stream, H2_ERROR.FRAME_SIZE_ERROR, true);
         else this.queue(rstStreamFrame(streamId, H2_ERROR.FRAME_SIZE_ERROR));
         return;
       }
@@ -481,12 +499,12 @@ export class H2Connection {
         throw new Http2ProtocolError('PROTOCOL_ERROR', `DATA on idle stream ${streamId}`);
       }
       // A stream already answered or reset: its late DATA is dropped.
-      if (stream !== undefined) this.resetStream(stream, H2_ERROR.STREAM_CLOSED);
+      if (stream !== undefined) this.resetStream(stream, H2_ERROR.STREAM_CLOSED, true);
       return undefined;
     }
     stream.receiveAvailable -= length;
     if (stream.receiveAvailable < 0) {
-      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR);
+      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR, true);
       return undefined;
     }
     if ((flags & FLAG.END_STREAM) === 0) {
@@ -563,7 +581,7 @@ export class H2Connection {
     if (open !== undefined) {
       // Trailers: they must end the stream.
       if (!endStream || open.remoteEnded) {
-        this.resetStream(open, H2_ERROR.PROTOCOL_ERROR);
+        this.resetStream(open, H2_ERROR.PROTOCOL_ERROR, true);
         return;
       }
       open.remoteEnded = true;
@@ -709,12 +727,12 @@ export class H2Connection {
       return;
     }
     if (increment === 0) {
-      this.resetStream(stream, H2_ERROR.PROTOCOL_ERROR);
+      this.resetStream(stream, H2_ERROR.PROTOCOL_ERROR, true);
       return;
     }
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW) {
-      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR);
+      this.resetStream(stream, H2_ERROR.FLOW_CONTROL_ERROR, true);
       return;
     }
     this.pump(stream);
@@ -822,8 +840,13 @@ export class H2Connection {
     this.forget(stream);
   }
 
-  /** @internal */
-  resetStream(stream: H2Stream, code: number): void {
+  /**
+   * @internal Resets a stream. `clientCaused` (a frame of the client's broke the stream's
+   * rules) spends a reset token as the client's own RST_STREAM does: otherwise a client could
+   * have the server reset streams for it and dodge the rapid-reset limit.
+   */
+  resetStream(stream: H2Stream, code: number, clientCaused = false): void {
+    if (clientCaused) this.spendResetToken();
     const wasOpen = !stream.localEnded;
     stream.localEnded = true;
     stream.remoteEnded = true;
@@ -838,9 +861,9 @@ export class H2Connection {
     }
   }
 
-  /** @internal A held stream was released by its consumer. */
-  released(stream: H2Stream): void {
-    if (!this.streams.has(stream.id) && this.heldClosed > 0) this.heldClosed--;
+  /** @internal A stream closed while held was released by its consumer. */
+  released(): void {
+    this.heldClosed--;
   }
 
   private forget(stream: H2Stream): void {
@@ -849,9 +872,21 @@ export class H2Connection {
     this.blocked.delete(stream);
     if (this.streams.get(stream.id) === stream) {
       this.streams.delete(stream.id);
-      if (stream.held) this.heldClosed++;
+      if (stream.held) {
+        stream.countedClosed = true;
+        this.heldClosed++;
+      }
+      this.notifyClosed(stream);
     }
     this.endIfIdle();
+  }
+
+  private notifyClosed(stream: H2Stream): void {
+    try {
+      stream.onClose();
+    } catch {
+      // The stream is closed; its consumer's failure changes nothing.
+    }
   }
 
   private endIfIdle(): void {
@@ -860,10 +895,17 @@ export class H2Connection {
     this.endSocket();
   }
 
-  /** Ends the socket; one that does not close within a second is destroyed. */
-  private endSocket(): void {
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  /**
+   * Ends the socket. Once what was queued is written (`'finish'`), a peer that does not
+   * close within a second is cut; after a protocol error (`failed`) nothing of value is
+   * queued, and a peer that reads nothing is cut after 10 s either way. A graceful close of
+   * a peer that does not read is left to `forceShutdown` after the grace period.
+   */
+  private endSocket(failed = false): void {
+    const socket = this.socket;
+    socket.end();
+    socket.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
+    if (failed) setTimeout(() => socket.destroy(), FAILED_LINGER_MS).unref();
     this.closed();
   }
 
@@ -905,7 +947,7 @@ export class H2Connection {
     const message = known ? error.message.slice(0, 256) : 'internal error';
     this.queue(goawayFrame(this.lastStreamId, code, message));
     this.flush();
-    this.endSocket();
+    this.endSocket(true);
   }
 
   /** The socket is gone (or going): every open stream is reset. */
@@ -924,7 +966,9 @@ export class H2Connection {
       } catch {
         // The connection is gone; a consumer's failure changes nothing.
       }
+      this.notifyClosed(stream);
     }
+    this.outBytes = 0;
     for (const onIdle of this.onDrained) onIdle();
     this.onDrained.clear();
   }

@@ -12,6 +12,7 @@ import {
   type GrpcCallContext,
   type GrpcHandler,
   type GrpcMethod,
+  InflateQueue,
   percentEncode,
   startCall,
 } from './grpc-call';
@@ -51,7 +52,11 @@ export class H2cGrpcServer {
   private shuttingDown = false;
 
   constructor(private readonly options: H2cGrpcServerOptions) {
-    this.context = { maxMessageBytes: options.maxMessageBytes, Metadata: options.Metadata };
+    this.context = {
+      maxMessageBytes: options.maxMessageBytes,
+      Metadata: options.Metadata,
+      inflate: new InflateQueue(),
+    };
     this.net = createServer((socket) => this.accept(socket));
   }
 

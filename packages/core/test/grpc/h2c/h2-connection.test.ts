@@ -386,6 +386,20 @@ describe('H2Connection: defences', () => {
     expect(harness.streams.length).toBeLessThanOrEqual(1001);
   });
 
+  it('resets the server makes for a misbehaving client spend its reset budget too', async () => {
+    const harness = await start({ maxConcurrentStreams: 10_000, answer: false });
+    const c = await client(harness.port);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const id = 2 * i + 1;
+      // WINDOW_UPDATE of 0 on an open stream: the server resets it (PROTOCOL_ERROR).
+      frames.push(headersFrame(id, REQUEST), frame(FRAME.WINDOW_UPDATE, 0, id, Buffer.alloc(4)));
+    }
+    c.send(Buffer.concat(frames));
+    const goaway = await c.waitFor(isGoaway);
+    expect(goawayCode(goaway.payload)).toBe(H2_ERROR.ENHANCE_YOUR_CALM);
+  });
+
   it('stops reading a client that sends but does not read', async () => {
     const harness = await start();
     const c = await client(harness.port);

@@ -10,7 +10,7 @@ import {
 } from '@infer/core/grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModel } from '../../../src/define-model';
-import { FLAG, FRAME } from '../../../src/grpc/h2c/frames';
+import { FLAG, FRAME, frame, rstStreamFrame, SETTING } from '../../../src/grpc/h2c/frames';
 import { modelInferResponseParts } from '../../../src/grpc/model-infer-parts';
 import { InferenceService } from '../../../src/inference-service';
 import { ModelRepository } from '../../../src/model-repository';
@@ -195,6 +195,90 @@ describe('the h2c gRPC server', () => {
       ]);
     } finally {
       client.close();
+    }
+  });
+
+  it('inflates a stream of gzip messages in order; a bad one fails the call, not the process', async () => {
+    const REFLECT = '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo';
+    const compressed = (bytes: Buffer) => {
+      const framed = grpcMessage(bytes);
+      framed[0] = 1;
+      return framed;
+    };
+    // ServerReflectionRequest { list_services: '' }, gzipped.
+    const listServices = compressed(gzipSync(Buffer.from([0x3a, 0x00])));
+    const good = await h2Request(
+      REFLECT,
+      Buffer.concat([listServices, listServices, listServices]),
+      {
+        'grpc-encoding': 'gzip',
+      },
+    );
+    const messagesIn = (body: Buffer) => {
+      let count = 0;
+      for (let offset = 0; offset < body.length; offset += 5 + body.readUInt32BE(offset + 1))
+        count++;
+      return count;
+    };
+    expect(good.trailers['grpc-status']).toBe('0');
+    expect(messagesIn(good.body)).toBe(3);
+    const bad = await h2Request(
+      REFLECT,
+      Buffer.concat([listServices, compressed(Buffer.from('not gzip at all')), listServices]),
+      { 'grpc-encoding': 'gzip' },
+    );
+    expect(bad.trailers['grpc-status'] ?? bad.headers['grpc-status']).toBe('13');
+    expect(messagesIn(bad.body)).toBe(1);
+    // Bombs: each inflates past maxMessageBytes (32 MiB); the first fails the call, the rest
+    // are never inflated.
+    const bomb = compressed(gzipSync(Buffer.alloc(40 << 20)));
+    const bombs = await h2Request(REFLECT, Buffer.concat(Array.from({ length: 20 }, () => bomb)), {
+      'grpc-encoding': 'gzip',
+    });
+    expect(bombs.trailers['grpc-status'] ?? bombs.headers['grpc-status']).toBe('8');
+  });
+
+  it('a compressed unary call reset before its handler starts never runs it', async () => {
+    const port = Number(server.address.split(':').at(-1));
+    const c = await frameClient(port);
+    try {
+      const started = gate.length;
+      const request = grpcMessage(
+        gzipSync(
+          serializeRequest({
+            model_name: 'gated',
+            inputs: [{ name: 'x', datatype: 'FP32', shape: [1], contents: { fp32_contents: [1] } }],
+          }),
+        ),
+      );
+      request[0] = 1;
+      c.send(
+        headersFrame(1, [...grpcRequestHeaders(INFER), ['grpc-encoding', 'gzip']]),
+        dataFrame(1, request, true),
+        rstStreamFrame(1, 8),
+        frame(FRAME.PING, 0, 0, Buffer.alloc(8)),
+      );
+      await c.waitFor((f) => f.type === FRAME.PING);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(gate.length).toBe(started);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('a deadline resets an answer that the client window holds back', async () => {
+    const port = Number(server.address.split(':').at(-1));
+    const c = await frameClient(port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0]] });
+    try {
+      c.send(
+        headersFrame(1, [...grpcRequestHeaders(LIVE), ['grpc-timeout', '200m']]),
+        dataFrame(1, liveRequest, true),
+      );
+      const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.streamId === 1, 3000);
+      expect(reset.payload.readUInt32BE(0)).toBe(8);
+      expect(c.frames.some((f) => f.type === FRAME.DATA)).toBe(false);
+    } finally {
+      c.close();
     }
   });
 

@@ -71,6 +71,26 @@ describe('MessageReader', () => {
     expect(readers.every((reader) => reader.partial)).toBe(true);
   });
 
+  it('copies small pieces of large reads instead of keeping views of them', () => {
+    const got: Buffer[] = [];
+    const reader = new MessageReader(
+      64 << 20,
+      (bytes) => got.push(bytes),
+      () => {},
+    );
+    const prefix = Buffer.alloc(5);
+    prefix.writeUInt32BE(64, 1);
+    reader.push(prefix);
+    // 64 reads of 64 KiB, each with one byte of the message; each read is reused (zeroed)
+    // after it was pushed. A kept view would see the zeros when the message is joined.
+    const reads = Array.from({ length: 64 }, (_, i) => Buffer.alloc(65_536, i + 1));
+    for (const read of reads) {
+      reader.push(read.subarray(0, 1));
+      read.fill(0);
+    }
+    expect(Array.from(got[0] ?? [])).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+  });
+
   it('calls onTooLarge for a message over the limit', () => {
     const sizes: number[] = [];
     const reader = new MessageReader(
