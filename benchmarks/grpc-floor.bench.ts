@@ -21,12 +21,15 @@
  * cannot see).
  *
  * Needs `h2load` (Debian: `apt-get install nghttp2-client`); without it the bench says so
- * and exits 1. Run: `pnpm bench grpc-floor` (~4 min; `GRPC_FLOOR_ROUNDS=n`, default 3).
+ * and exits 1. Run: `pnpm bench grpc-floor` (~4 min; `GRPC_FLOOR_ROUNDS=n`, default 3). On
+ * Linux with `taskset` the servers run on one physical core and h2load on another
+ * (`GRPC_FLOOR_PIN=0` turns that off), as `adapters.bench.ts` does.
  * Results: `benchmarks/results/grpc-floor.json`.
  */
 import { connect } from 'node:http2';
 import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
 import { startChild } from './lib/child-process';
+import { canPin, serverAndLoadCpus } from './lib/cpu-pinning';
 import { envInteger } from './lib/env';
 import { grpcFrame, modelInferCodec } from './lib/grpc-js-client';
 import { type H2loadResult, h2load, hasH2load } from './lib/h2load-load';
@@ -35,6 +38,8 @@ import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
 
 const ROUNDS = envInteger('GRPC_FLOOR_ROUNDS', 3);
+/** The servers on one physical core, h2load on another, where `taskset` allows it. */
+const PIN = envInteger('GRPC_FLOOR_PIN', 1, 0) !== 0 && canPin();
 const SIZES = [512, 262_144];
 const CLIENTS = [1, 32];
 const WARMUP_S = 1;
@@ -198,7 +203,20 @@ async function main(): Promise<void> {
   const stopLoad = watchLoad();
   const startedAt = performance.now();
   console.log(describeMachine(machine));
-  const server = await startChild('grpc-server', new URL('./grpc-server.mjs', import.meta.url));
+  const [serverCpu, loadCpu] = serverAndLoadCpus();
+  console.log(
+    PIN
+      ? `pinned: servers on CPU ${serverCpu}, h2load on CPU ${loadCpu} (GRPC_FLOOR_PIN=0 turns it off)`
+      : 'not pinned',
+  );
+  const server = await startChild(
+    'grpc-server',
+    new URL('./grpc-server.mjs', import.meta.url),
+    [],
+    {
+      cpus: PIN ? String(serverCpu) : undefined,
+    },
+  );
   const cells: Cell[] = [];
   try {
     const reply = await server.request<{
@@ -238,6 +256,7 @@ async function main(): Promise<void> {
               durationS: DURATION_S,
               warmupS: WARMUP_S,
               serverPid: server.child.pid!,
+              cpus: PIN ? String(loadCpu) : undefined,
             });
             if (result.non2xx > 0 || result.failed > 0) {
               throw new Error(

@@ -12,6 +12,7 @@
  * after it (an error answer carries no message; see `grpc-floor.bench.ts`).
  */
 import { spawnSync } from 'node:child_process';
+import { pinnedCommand } from './cpu-pinning';
 import { runTool, sleep, withBodyFile } from './external-load';
 import { coresSince, cpuSnapshot } from './proc-cpu';
 
@@ -32,6 +33,8 @@ export interface H2loadOptions {
   serverPid: number;
   /** HTTP/2 stream and connection windows as powers of two (h2load `-w` / `-W`). Default 23 (8 MiB). */
   windowBits?: number;
+  /** Confine h2load to these cores (a `taskset` list), away from the server's. */
+  cpus?: string | undefined;
 }
 
 /** Figures of one measured run; CPU in cores (1 = one core busy for the whole window). */
@@ -86,7 +89,9 @@ export function h2load(options: H2loadOptions): Promise<H2loadResult> {
     ];
     const windowS = options.durationS - 0.6;
     if (windowS <= 0) throw new Error('durationS must be above 0.6 s');
-    const { stdout, measured } = await runTool('h2load', args, async (pid) => {
+    // `taskset` execs h2load: the pid measured is h2load's.
+    const [command, argv] = pinnedCommand(options.cpus, 'h2load', args);
+    const { stdout, measured } = await runTool(command, argv, async (pid) => {
       await sleep((options.warmupS + 0.3) * 1000);
       const pids = { server: options.serverPid, h2load: pid };
       const before = cpuSnapshot(pids);

@@ -249,8 +249,9 @@ export class MessageReader {
       if (this.body !== undefined) chunk.copy(this.body, this.partsBytes, offset, offset + take);
       else if (take > 0) {
         const piece = chunk.subarray(offset, offset + take);
-        // A small piece of a large read is copied: a view would keep the whole read alive.
-        this.parts.push(piece.buffer.byteLength > 2 * take ? Buffer.from(piece) : piece);
+        // A piece under an eighth of its read is copied (a view would keep the whole read
+        // alive), so the reads kept are at most 8x the pieces: at most the declared size.
+        this.parts.push(take * ALLOCATE_AT < piece.buffer.byteLength ? Buffer.from(piece) : piece);
       }
       this.partsBytes += take;
       offset += take;
