@@ -45,6 +45,31 @@ export async function frameClient(
   const wake = () => {
     for (const waiter of [...waiters]) waiter();
   };
+  /** Resolves once `done()` holds, checked now and whenever a frame or the close comes. */
+  const waitUntil = (done: () => boolean, what: string, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        try {
+          if (!done()) return;
+        } catch (error) {
+          cleanup();
+          reject(error);
+          return;
+        }
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
   socket.on('data', (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
     while (buffered.length >= 9) {
@@ -73,47 +98,21 @@ export async function frameClient(
       for (const buffer of buffers) socket.write(buffer);
     },
     waitFor(match, timeoutMs = 2000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = frames.find(match);
-          if (found !== undefined) {
-            cleanup();
-            resolve(found);
-          } else if (isClosed) {
-            cleanup();
-            reject(new Error('connection closed before the frame came'));
+      let found: ReceivedFrame | undefined;
+      return waitUntil(
+        () => {
+          found = frames.find(match);
+          if (found === undefined && isClosed) {
+            throw new Error('connection closed before the frame came');
           }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error('timed out waiting for a frame'));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+          return found !== undefined;
+        },
+        'a frame',
+        timeoutMs,
+      ).then(() => found as ReceivedFrame);
     },
     waitClosed(timeoutMs = 2000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (!isClosed) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error('the server did not close the connection'));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return waitUntil(() => isClosed, 'the server to close the connection', timeoutMs);
     },
     close: () => socket.destroy(),
   };

@@ -114,6 +114,28 @@ function h2Request(
 
 const liveRequest = grpcMessage(new Uint8Array(0));
 
+/** One ModelInfer through a grpc-js generic client made with `channelOptions`. */
+async function inferThrough(channelOptions: grpc.ChannelOptions, request: object): Promise<object> {
+  const client = new (grpc.makeGenericClientConstructor({}, ''))(
+    server.address,
+    grpc.credentials.createInsecure(),
+    channelOptions,
+  );
+  try {
+    return await new Promise<object>((resolve, reject) =>
+      client.makeUnaryRequest(
+        INFER,
+        inferMethod.requestSerialize,
+        inferMethod.responseDeserialize,
+        request,
+        (error, value) => (error ? reject(error) : resolve(value as object)),
+      ),
+    );
+  } finally {
+    client.close();
+  }
+}
+
 describe('the h2c gRPC server', () => {
   it('is what serveGrpc uses by default; TLS credentials and grpc-js options select grpc-js', async () => {
     expect(server.transport).toBe('h2c');
@@ -171,31 +193,17 @@ describe('the h2c gRPC server', () => {
       'Received message compressed with unsupported encoding "snappy"',
     );
     // A grpc-js client that compresses everything with gzip.
-    const client = new (grpc.makeGenericClientConstructor({}, ''))(
-      server.address,
-      grpc.credentials.createInsecure(),
+    const answer = await inferThrough(
       { 'grpc.default_compression_algorithm': 2 },
+      {
+        model_name: 'identity',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3] }],
+        raw_input_contents: [rawBytes(new Float32Array([1, 2, 3]))],
+      },
     );
-    try {
-      const answer = await new Promise<object>((resolve, reject) =>
-        client.makeUnaryRequest(
-          INFER,
-          inferMethod.requestSerialize,
-          inferMethod.responseDeserialize,
-          {
-            model_name: 'identity',
-            inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3] }],
-            raw_input_contents: [rawBytes(new Float32Array([1, 2, 3]))],
-          },
-          (error, value) => (error ? reject(error) : resolve(value as object)),
-        ),
-      );
-      expect(Array.from(responseTensors(answer as never)[0]!.data as Float32Array)).toEqual([
-        1, 2, 3,
-      ]);
-    } finally {
-      client.close();
-    }
+    expect(Array.from(responseTensors(answer as never)[0]!.data as Float32Array)).toEqual([
+      1, 2, 3,
+    ]);
   });
 
   it('inflates a stream of gzip messages in order; a bad one fails the call, not the process', async () => {
@@ -328,37 +336,20 @@ describe('the h2c gRPC server', () => {
 
   it('carries a 16 MiB tensor both ways to a client with 64 KiB windows, unchanged', async () => {
     const data = Float32Array.from({ length: 4 << 20 }, (_, i) => i);
-    const client = new (grpc.makeGenericClientConstructor({}, ''))(
-      server.address,
-      grpc.credentials.createInsecure(),
+    const answer = await inferThrough(
       { 'grpc.max_receive_message_length': 32 << 20, 'grpc.max_send_message_length': 32 << 20 },
+      {
+        model_name: 'identity',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, data.length] }],
+        raw_input_contents: [rawBytes(data)],
+      },
     );
-    try {
-      const answer = await new Promise<object>((resolve, reject) =>
-        client.makeUnaryRequest(
-          INFER,
-          inferMethod.requestSerialize,
-          inferMethod.responseDeserialize,
-          {
-            model_name: 'identity',
-            inputs: [{ name: 'x', datatype: 'FP32', shape: [1, data.length] }],
-            raw_input_contents: [rawBytes(data)],
-          },
-          (error, value) => (error ? reject(error) : resolve(value as object)),
-        ),
-      );
-      const [tensor] = responseTensors(answer as never);
-      expect(tensor?.shape).toEqual([1, data.length]);
-      expect(
-        Buffer.from(
-          (tensor!.data as Float32Array).buffer,
-          (tensor!.data as Float32Array).byteOffset,
-          data.byteLength,
-        ).equals(rawBytes(data)),
-      ).toBe(true);
-    } finally {
-      client.close();
-    }
+    const [tensor] = responseTensors(answer as never);
+    expect(tensor?.shape).toEqual([1, data.length]);
+    const out = tensor!.data as Float32Array;
+    expect(Buffer.from(out.buffer, out.byteOffset, data.byteLength).equals(rawBytes(data))).toBe(
+      true,
+    );
   });
 
   it('close() lets a call in flight finish, then closes', async () => {
