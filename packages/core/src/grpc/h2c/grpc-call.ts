@@ -48,8 +48,16 @@ export class InflateQueue {
 
   constructor(private readonly limit = 2) {}
 
-  /** Inflates `bytes`, resolving with the plain message or rejecting with zlib's error. */
-  run(encoding: 'gzip' | 'deflate', bytes: Buffer, maxBytes: number): Promise<Buffer> {
+  /**
+   * Inflates `bytes`, resolving with the plain message (`undefined` when `skip()` says, at
+   * its turn, that the message is no longer wanted) or rejecting with zlib's error.
+   */
+  run(
+    encoding: 'gzip' | 'deflate',
+    bytes: Buffer,
+    maxBytes: number,
+    skip: () => boolean,
+  ): Promise<Buffer | undefined> {
     return new Promise<void>((start) => {
       if (this.running < this.limit) {
         this.running++;
@@ -57,14 +65,18 @@ export class InflateQueue {
       } else this.waiting.push(start);
     }).then(
       () =>
-        new Promise<Buffer>((resolve, reject) => {
-          const done = (error: Error | null, result: Buffer) => {
+        new Promise<Buffer | undefined>((resolve, reject) => {
+          const done = (error: Error | null, result: Buffer | undefined) => {
             const next = this.waiting.shift();
             if (next === undefined) this.running--;
             else next();
             if (error) reject(error);
             else resolve(result);
           };
+          if (skip()) {
+            done(null, undefined);
+            return;
+          }
           if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: maxBytes }, done);
           else inflate(bytes, { maxOutputLength: maxBytes }, done);
         }),
@@ -543,7 +555,13 @@ export function startCall(
   const inflateAndDeliver = async (kind: 'gzip' | 'deflate', bytes: Buffer) => {
     if (call.done) return;
     try {
-      deliver(await context.inflate.run(kind, bytes, context.maxMessageBytes));
+      const plain = await context.inflate.run(
+        kind,
+        bytes,
+        context.maxMessageBytes,
+        () => call.done,
+      );
+      if (plain !== undefined) deliver(plain);
     } catch (error) {
       if (call.done) return;
       const tooLarge = (error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE';
@@ -607,9 +625,10 @@ export function startCall(
       return;
     }
     ended = true;
-    // A unary call counts against the stream limit from here until its handler answers,
-    // through the inflation of its request too.
-    if (unaryRequest) stream.hold();
+    // A unary call (one message each way) counts against the stream limit from here until
+    // its handler answers, through the inflation of its request too. Streaming calls are
+    // not held: a handler that streams answers or reads a stream may never call back.
+    if (unaryRequest && !method.responseStream) stream.hold();
     inOrder(() => {
       if (call.done) {
         stream.release();
@@ -627,22 +646,23 @@ export function startCall(
   };
 }
 
-/** Emits a call event; a listener that throws fails the call (INTERNAL), nothing else. */
+/**
+ * Emits a call event; a listener that throws fails the call (UNKNOWN, `Unknown error`: its
+ * text stays in the server), nothing else.
+ */
 function emitSafely(call: GrpcServerCall, event: 'data' | 'end', value?: unknown): void {
   try {
     call.emit(event, value);
-  } catch (error) {
-    call.sendStatus({
-      code: GRPC_STATUS.INTERNAL,
-      details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`,
-    });
+  } catch {
+    call.sendStatus({ code: GRPC_STATUS.UNKNOWN, details: 'Unknown error' });
   }
 }
 
 /**
- * Calls the handler. A unary or client-streaming call keeps its stream counted against the
- * connection's stream limit until the handler answers, even when the client resets it
- * first: resetting calls cannot start more handlers than the limit.
+ * Calls the handler. A unary call keeps its stream counted against the connection's stream
+ * limit until the handler answers, even when the client resets it first: resetting calls
+ * cannot start more unary handlers than the limit. An exception's text stays in the server
+ * (the client gets `Unknown error`, as from grpc-js).
  */
 function invoke(
   call: GrpcServerCall,
@@ -653,18 +673,14 @@ function invoke(
   try {
     if (method.responseStream) handler(call);
     else {
-      // Held until the callback (unary calls are held from the end of their request on).
-      stream.hold();
+      // A unary call is held until the callback (see `startCall`).
       handler(call, (error: StatusLike | null, value?: unknown, trailer?: GrpcJs.Metadata) => {
         stream.release();
         call.respond(error, value, trailer);
       });
     }
-  } catch (error) {
+  } catch {
     stream.release();
-    call.sendStatus({
-      code: GRPC_STATUS.UNKNOWN,
-      details: `Server method handler threw error ${error instanceof Error ? error.message : String(error)}`,
-    });
+    call.sendStatus({ code: GRPC_STATUS.UNKNOWN, details: 'Unknown error' });
   }
 }

@@ -64,6 +64,8 @@ const RESETS_PER_SECOND = 33;
 const LINGER_MS = 1000;
 /** How long a connection ended for a protocol error may linger, whatever it still sends. */
 const FAILED_LINGER_MS = 10_000;
+/** How long an ended connection may take to read what it was sent. */
+const ENDED_LINGER_MS = 60_000;
 
 const noop = () => {};
 
@@ -905,7 +907,7 @@ export class H2Connection {
     const socket = this.socket;
     socket.end();
     socket.once('finish', () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
-    if (failed) setTimeout(() => socket.destroy(), FAILED_LINGER_MS).unref();
+    setTimeout(() => socket.destroy(), failed ? FAILED_LINGER_MS : ENDED_LINGER_MS).unref();
     this.closed();
   }
 
