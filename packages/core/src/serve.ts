@@ -6,7 +6,7 @@ import { type ResolvedCompression, resolveCompression } from './adapters/content
 import { applyCors } from './adapters/cors';
 import { createNodeHandler } from './adapters/node';
 import { InvalidOptionError } from './errors';
-import type { GrpcTransport } from './grpc/grpc-server-options';
+import { type GrpcTransport, resolveServeGrpcOptions } from './grpc/grpc-server-options';
 import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
 import { assertLogger, type Logger, silentLogger } from './logger';
@@ -158,29 +158,22 @@ function resolveGrpcEndpoint(
     throw new InvalidOptionError('options.grpc', 'must be a boolean or { port, host }');
   }
   const endpoint = typeof option === 'object' ? option : {};
-  const port = endpoint.port ?? settings.grpc.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidOptionError('options.grpc.port', 'must be an integer from 0 to 65535');
-  }
-  const grpcHost = endpoint.host ?? host;
-  if (typeof grpcHost !== 'string' || grpcHost === '') {
-    throw new InvalidOptionError('options.grpc.host', 'must be a non-empty string');
-  }
-  const { maxMessageBytes } = endpoint;
-  if (
-    maxMessageBytes !== undefined &&
-    (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0)
-  ) {
-    throw new InvalidOptionError(
-      'options.grpc.maxMessageBytes',
-      'must be a positive integer (bytes)',
-    );
-  }
-  const transport = endpoint.transport ?? settings.grpc.transport;
-  if (transport !== 'h2c' && transport !== 'grpc-js') {
-    throw new InvalidOptionError('options.grpc.transport', "must be 'h2c' or 'grpc-js'");
-  }
-  return { port, host: grpcHost, maxMessageBytes, transport };
+  // The checks serveGrpc makes, up front (before any server starts), named options.grpc.*.
+  const checked = resolveServeGrpcOptions(
+    {
+      port: endpoint.port ?? settings.grpc.port,
+      host: endpoint.host ?? host,
+      maxMessageBytes: endpoint.maxMessageBytes,
+      transport: endpoint.transport ?? settings.grpc.transport,
+    },
+    'options.grpc',
+  );
+  return {
+    port: checked.port,
+    host: checked.host,
+    maxMessageBytes: endpoint.maxMessageBytes,
+    transport: checked.transport,
+  };
 }
 
 /**

@@ -69,6 +69,16 @@ const ENDED_LINGER_MS = 60_000;
 
 const noop = () => {};
 
+/**
+ * Runs a consumer callback of a stream that is over already (reset or closed): its failure
+ * changes nothing, so it is dropped.
+ */
+function quietly(callback: () => void): void {
+  try {
+    callback();
+  } catch {}
+}
+
 /** A DATA frame being received across reads. */
 interface PartialData {
   /** Where its payload goes; `undefined` when it is dropped (stream gone). */
@@ -747,19 +757,16 @@ export class H2Connection {
     const block = encodeHeaders(headers);
     const max = this.peerMaxFrameSize;
     const endFlag = endStream ? FLAG.END_STREAM : 0;
-    if (block.length <= max) {
-      const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + block.length);
-      writeFrameHeader(out, 0, block.length, FRAME.HEADERS, FLAG.END_HEADERS | endFlag, streamId);
-      block.copy(out, FRAME_HEADER_BYTES);
-      this.queue(out);
-      return;
-    }
-    for (let offset = 0; offset < block.length; offset += max) {
+    // One HEADERS frame, then CONTINUATION frames for what does not fit (an empty block is
+    // one empty HEADERS frame).
+    let offset = 0;
+    do {
       const last = offset + max >= block.length;
       const type = offset === 0 ? FRAME.HEADERS : FRAME.CONTINUATION;
       const flags = (last ? FLAG.END_HEADERS : 0) | (offset === 0 ? endFlag : 0);
       this.queue(frame(type, flags, streamId, block.subarray(offset, offset + max)));
-    }
+      offset += max;
+    } while (offset < block.length);
   }
 
   /** Whether the socket has so much to send that DATA should wait. */
@@ -854,13 +861,7 @@ export class H2Connection {
     stream.remoteEnded = true;
     this.queue(rstStreamFrame(stream.id, code));
     this.forget(stream);
-    if (wasOpen) {
-      try {
-        stream.onReset(code);
-      } catch {
-        // The stream is reset already; its consumer's failure changes nothing.
-      }
-    }
+    if (wasOpen) quietly(() => stream.onReset(code));
   }
 
   /** @internal A stream closed while held was released by its consumer. */
@@ -884,11 +885,7 @@ export class H2Connection {
   }
 
   private notifyClosed(stream: H2Stream): void {
-    try {
-      stream.onClose();
-    } catch {
-      // The stream is closed; its consumer's failure changes nothing.
-    }
+    quietly(() => stream.onClose());
   }
 
   private endIfIdle(): void {
@@ -963,11 +960,7 @@ export class H2Connection {
     for (const stream of open) {
       stream.localEnded = true;
       stream.remoteEnded = true;
-      try {
-        stream.onReset(H2_ERROR.CANCEL);
-      } catch {
-        // The connection is gone; a consumer's failure changes nothing.
-      }
+      quietly(() => stream.onReset(H2_ERROR.CANCEL));
       this.notifyClosed(stream);
     }
     this.outBytes = 0;

@@ -129,14 +129,10 @@ export class H2cGrpcServer {
 
   private stream(stream: H2Stream): void {
     if (stream.oversized) {
-      stream.respond(
-        [
-          [':status', '200'],
-          ['content-type', 'application/grpc'],
-          ['grpc-status', String(GRPC_STATUS.RESOURCE_EXHAUSTED)],
-          ['grpc-message', `Header list larger than ${MAX_HEADER_LIST_BYTES} bytes`],
-        ],
-        true,
+      refuse(
+        stream,
+        GRPC_STATUS.RESOURCE_EXHAUSTED,
+        `Header list larger than ${MAX_HEADER_LIST_BYTES} bytes`,
       );
       return;
     }
@@ -152,17 +148,22 @@ export class H2cGrpcServer {
     const path = stream.header(':path') ?? '';
     const route = this.routes.get(path);
     if (route === undefined) {
-      stream.respond(
-        [
-          [':status', '200'],
-          ['content-type', 'application/grpc'],
-          ['grpc-status', String(GRPC_STATUS.UNIMPLEMENTED)],
-          ['grpc-message', percentEncode(`The server does not implement the method ${path}`)],
-        ],
-        true,
-      );
+      refuse(stream, GRPC_STATUS.UNIMPLEMENTED, `The server does not implement the method ${path}`);
       return;
     }
     startCall(stream, route.method, route.handler, this.context);
   }
+}
+
+/** Answers a call the server does not take with a trailers-only gRPC status. */
+function refuse(stream: H2Stream, code: number, message: string): void {
+  stream.respond(
+    [
+      [':status', '200'],
+      ['content-type', 'application/grpc'],
+      ['grpc-status', String(code)],
+      ['grpc-message', percentEncode(message)],
+    ],
+    true,
+  );
 }
