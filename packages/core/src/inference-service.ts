@@ -357,7 +357,7 @@ export class InferenceService {
     // Nothing observes the request with the default silent logger and no metrics: no clock
     // read and no request id string made (a request id is numbered all the same).
     const started = this.#observing ? performance.now() : 0;
-    const method = (request.method ?? 'GET').toUpperCase();
+    const method = upperCaseMethod(request.method);
     const path = request.path ?? '/';
     const seq = ++this.#requestSeq;
     let route: RouteId | 'unknown' = 'unknown';
@@ -482,15 +482,20 @@ export class InferenceService {
     }
   }
 
-  async #infer(
+  /**
+   * Not an async function (nor is `#runInfer`): one promise reaction per request instead of
+   * an awaiting frame each; in-flight counting is paired on both outcomes.
+   */
+  #infer(
     model: string,
     version: string | undefined,
     request: ServiceRequest,
   ): Promise<ServiceResponse> {
     this.#enter();
+    let inferred: Promise<{ request: InferenceRequest; response: InferenceResponse }>;
     try {
       // The decoded request is ours alone: its buffers may move to a worker thread.
-      const { request: inference, response } = await this.#runInfer(
+      inferred = this.#runInfer(
         model,
         version,
         () => decodeInferBody(request),
@@ -498,14 +503,27 @@ export class InferenceService {
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
         request,
       );
-      const encoded = encodeOutputs(response, inference);
-      // JSON stays a string: node:http writes it with the response head in one write.
-      if (encoded.text !== undefined)
-        return { status: 200, headers: encoded.headers, body: encoded.text };
-      return partsResponse(200, encoded.headers, encoded.parts, encoded.byteLength);
-    } finally {
+    } catch (error) {
       this.#leave();
+      return Promise.reject(error);
     }
+    return inferred.then(
+      ({ request: inference, response }) => {
+        try {
+          const encoded = encodeOutputs(response, inference);
+          // JSON stays a string: node:http writes it with the response head in one write.
+          if (encoded.text !== undefined)
+            return { status: 200, headers: encoded.headers, body: encoded.text };
+          return partsResponse(200, encoded.headers, encoded.parts, encoded.byteLength);
+        } finally {
+          this.#leave();
+        }
+      },
+      (error: unknown) => {
+        this.#leave();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -526,25 +544,28 @@ export class InferenceService {
    * queue check, so an unknown model is 404 and a full queue 503 (load shedding: no CPU
    * spent decoding a body that would be refused) before a malformed body is 400.
    */
-  async #runInfer(
+  #runInfer(
     model: string,
     version: string | undefined,
     decode: () => InferenceRequest,
     options: ServiceInferOptions,
     lent?: ServiceRequest,
   ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
+    // Throws synchronously (unknown model, full queue, bad body): callers turn that into a
+    // rejection or an error response.
     const served = this.repository.get(model, version);
     served.throwIfOverloaded();
     const inference = decode();
     // A model in this thread may keep views of the body's tensors, or answer with them; a
     // worker pool copies them into its message when it takes the request.
     if (lent !== undefined && served.pool === undefined) settleBodyLease(lent, 'kept');
-    const result = await served.predict(inference, {
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
-      transfer: options.transfer ?? false,
-    });
-    return { request: inference, response: responseOf(served, inference, result) };
+    return served
+      .predict(inference, {
+        signal: options.signal,
+        timeoutMs: options.timeoutMs,
+        transfer: options.transfer ?? false,
+      })
+      .then((result) => ({ request: inference, response: responseOf(served, inference, result) }));
   }
 
   /**
@@ -815,6 +836,12 @@ function responseOf(
   if (result.parameters !== undefined) response.parameters = result.parameters;
   response.outputs = result.outputs;
   return response;
+}
+
+/** The method in upper case; the usual ones, already upper case, are not copied. */
+function upperCaseMethod(method: string | undefined): string {
+  if (method === undefined) return 'GET';
+  return method === 'POST' || method === 'GET' ? method : method.toUpperCase();
 }
 
 /** The request's `X-Request-Id`, else its sequence number. */
