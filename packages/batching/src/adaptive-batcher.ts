@@ -69,6 +69,10 @@ interface DeadlineList<I, O> {
 interface RunningBatch {
   live: number;
   readonly controller: AbortController;
+  /** When the batch's own work began: its dispatch, or `run`'s first `started()` call. */
+  startedAt: number;
+  /** Whether `run` called `started()`. */
+  begun: boolean;
 }
 
 /** Schedules microtasks (see `schedulePump`). */
@@ -332,9 +336,13 @@ export class AdaptiveBatcher<I, O> {
   private start(entries: Entry<I, O>[], limit: number): void {
     this.runningBatches += 1;
     const controller = this.spareControllers.pop() ?? new AbortController();
-    const batch: RunningBatch = { live: entries.length, controller };
+    const batch: RunningBatch = {
+      live: entries.length,
+      controller,
+      startedAt: performance.now(),
+      begun: false,
+    };
     const items = new Array<I>(entries.length);
-    const startedAt = performance.now();
     for (let index = 0; index < entries.length; index++) {
       const entry = entries[index]!;
       entry.state = 'running';
@@ -344,13 +352,18 @@ export class AdaptiveBatcher<I, O> {
     let result: Promise<(O | BatchItemFailure)[]>;
     try {
       const live = (index: number) => entries[index]?.state === 'running';
-      result = Promise.resolve(this.options.run(items, batch.controller.signal, live));
+      const started = () => {
+        if (batch.begun) return;
+        batch.begun = true;
+        batch.startedAt = performance.now();
+      };
+      result = Promise.resolve(this.options.run(items, batch.controller.signal, live, started));
     } catch (error) {
       result = Promise.reject(error);
     }
     result.then(
-      (outputs) => this.finish(entries, batch, limit, startedAt, outputs, undefined),
-      (error: unknown) => this.finish(entries, batch, limit, startedAt, undefined, error ?? null),
+      (outputs) => this.finish(entries, batch, limit, outputs, undefined),
+      (error: unknown) => this.finish(entries, batch, limit, undefined, error ?? null),
     );
   }
 
@@ -358,10 +371,10 @@ export class AdaptiveBatcher<I, O> {
     entries: Entry<I, O>[],
     batch: RunningBatch,
     limit: number,
-    startedAt: number,
     outputs: (O | BatchItemFailure)[] | undefined,
     error: unknown,
   ): void {
+    const { startedAt } = batch;
     const finishedAt = performance.now();
     const runMs = finishedAt - startedAt;
     this.runningBatches -= 1;

@@ -13,11 +13,11 @@ export interface BatchStats {
   size: number;
   /** Items in the batch. */
   items: number;
-  /** Longest queue wait among its items, in ms. */
+  /** Longest queue wait among its items, in ms (until the batch started: see `run`). */
   queueWaitMs: number;
   /** Queue wait of each item, in ms, in batch order. */
   queueWaitsMs: number[];
-  /** How long `run()` took, in ms. */
+  /** How long `run()` took, in ms; from its `started()` call when it made one. */
   runMs: number;
   /** Items still queued when the batch finished. */
   queueLength: number;
@@ -35,12 +35,16 @@ export interface AdaptiveBatcherOptions<I, O> {
    * and has no listener left once the batch settled may be handed to a later batch (remove
    * your listeners when `run` settles; a signal that keeps one is never reused). `live(i)`
    * says whether item `i` still waits for its result (false once it timed out or was
-   * aborted): work done later for an item no longer live is thrown away. Required.
+   * aborted): work done later for an item no longer live is thrown away. A `run` that first
+   * waits for something (a free worker thread, when `concurrency` is above the workers)
+   * calls `started()` when the batch's own work begins: the run time the tuner and `onStats`
+   * see counts from then, and the wait before it as queue wait. Required.
    */
   run(
     items: I[],
     signal: AbortSignal,
     live: (index: number) => boolean,
+    started: () => void,
   ): Promise<(O | BatchItemFailure)[]>;
   /** Largest batch in rows, or `'auto'` to tune it online (see the README). Default `'auto'`. */
   maxBatchSize?: number | 'auto' | undefined;
@@ -77,6 +81,7 @@ export interface ResolvedBatcherOptions<I, O> {
     items: I[],
     signal: AbortSignal,
     live: (index: number) => boolean,
+    started: () => void,
   ) => Promise<(O | BatchItemFailure)[]>;
   maxBatchSize: number | 'auto';
   maxBatchDelayMs: number;

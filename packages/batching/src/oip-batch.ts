@@ -291,25 +291,32 @@ export interface OipRunOptions {
  * live by then (timed out, aborted: their callers have their answer) are not re-run, since
  * their inputs may be gone (an HTTP body reused for another request). `predict`'s third argument
  * tells a request as submitted (`false`: the very object of one item) from one assembled
- * from several (`true`: a new object, that no check of the submitted ones covers).
+ * from several (`true`: a new object, that no check of the submitted ones covers); its
+ * fourth is the batcher's `started()` (see `AdaptiveBatcherOptions.run`).
  *
  * @example
  * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
  */
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
-  predict: (request: Q, signal: AbortSignal, assembled: boolean) => Promise<R>,
+  predict: (
+    request: Q,
+    signal: AbortSignal,
+    assembled: boolean,
+    started?: () => void,
+  ) => Promise<R>,
   options: OipRunOptions = {},
 ): (
   requests: Q[],
   signal: AbortSignal,
   live?: (index: number) => boolean,
+  started?: () => void,
 ) => Promise<(R | BatchItemFailure)[]> {
   const { isolate } = options;
-  return async (requests, signal, live) => {
-    if (requests.length === 1) return [await predict(requests[0]!, signal, false)];
+  return async (requests, signal, live, started) => {
+    if (requests.length === 1) return [await predict(requests[0]!, signal, false, started)];
     const rows = requests.map((request) => requestRows(request) ?? 0);
     try {
-      return splitResult(await predict(concatRequests(requests), signal, true), rows);
+      return splitResult(await predict(concatRequests(requests), signal, true, started), rows);
     } catch (error) {
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
       return Promise.all(

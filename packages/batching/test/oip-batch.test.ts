@@ -302,6 +302,21 @@ describe('createOipRun with AdaptiveBatcher', () => {
     ]);
   });
 
+  it("hands predict the batch's started(), for one request and for an assembled batch", async () => {
+    const run = createOipRun(
+      async (request: BatchRequest, _signal: AbortSignal, _assembled: boolean, started) => {
+        started?.();
+        return { outputs: [{ ...request.inputs[0]!, name: 'y' }] };
+      },
+    );
+    const x = (v: number) => ({ inputs: [tensor('FP32', [1, 1], Float32Array.of(v))] });
+    for (const requests of [[x(1)], [x(1), x(2)]]) {
+      const started = vi.fn();
+      await run(requests, new AbortController().signal, undefined, started);
+      expect(started).toHaveBeenCalledTimes(1);
+    }
+  });
+
   it('tells predict a request as submitted from one assembled from several', async () => {
     const seen: { request: BatchRequest; assembled: boolean }[] = [];
     const identity = async (request: BatchRequest, _signal: AbortSignal, assembled: boolean) => {

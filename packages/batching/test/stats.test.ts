@@ -52,6 +52,43 @@ describe('stats hook', () => {
     expect(await Promise.all(failing)).toEqual(['failed', 'failed']);
   });
 
+  it("counts run time from run()'s started() call, and the wait before it as queue wait", async () => {
+    const stats: BatchStats[] = [];
+    const batcher = new AdaptiveBatcher<number, number>({
+      // Waits 30 ms for a worker (say), then works 10 ms; calls started() twice.
+      run: async (xs, _signal, _live, started) => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        started();
+        started();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return xs;
+      },
+      maxBatchSize: 4,
+      onStats: (s) => stats.push(s),
+    });
+    const done = Promise.all([batcher.submit(1), batcher.submit(2)]);
+    await vi.advanceTimersByTimeAsync(40);
+    expect(await done).toEqual([1, 2]);
+    expect(stats[0]).toMatchObject({
+      items: 2,
+      runMs: 10,
+      queueWaitMs: 30,
+      queueWaitsMs: [30, 30],
+    });
+    // A run that never calls it: timed from its dispatch, as before.
+    const plain = new AdaptiveBatcher<number, number>({
+      run: async (xs) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return xs;
+      },
+      onStats: (s) => stats.push(s),
+    });
+    const one = plain.submit(3);
+    await vi.advanceTimersByTimeAsync(10);
+    await one;
+    expect(stats[1]).toMatchObject({ runMs: 10, queueWaitMs: 0 });
+  });
+
   it('ignores a throwing hook', async () => {
     const batcher = new AdaptiveBatcher<number, number>({
       run: async (xs) => xs,

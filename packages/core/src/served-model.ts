@@ -260,14 +260,20 @@ export class ServedModel {
       // Every request submitted was validated by `#predict` when `#validate`: one the batch
       // runs as it is needs no second check by the model; an assembled batch does.
       run: createOipRun(
-        (request, signal, assembled) => this.#runOne(request, signal, !assembled && this.#validate),
+        (request, signal, assembled, started) =>
+          this.#runOne(request, signal, !assembled && this.#validate, started),
         { isolate: isRequestError },
       ),
       maxBatchSize,
       maxBatchDelayMs: this.options.maxBatchDelayMs,
       maxQueueSize: this.options.maxQueueSize,
       timeoutMs: this.options.timeoutMs,
-      concurrency: Math.max(1, workers),
+      // With workers, one batch more than threads: it waits in the pool and goes to the
+      // first thread that finishes, before that batch's answers are written. Without it each
+      // thread idled while the main thread answered (PP-OCRv4 recognition: 10-15% of the
+      // time; docs/benchmarks.md, "A spare batch for the worker pool"). Its run time counts
+      // from then (`started`), so the tuner does not mistake the wait for work.
+      concurrency: workers > 0 ? workers + 1 : 1,
       ...(batchability.batchable ? { rows: rowsOf, key: keyOf() } : {}),
       // No hook without metrics: the batcher then skips assembling stats after every batch.
       ...(this.#metrics === undefined ? {} : { onStats: (stats) => this.#onStats(stats) }),
@@ -308,17 +314,23 @@ export class ServedModel {
    * Runs one request or assembled batch. `validated`: `#predict` validated this very object,
    * so the model is told it need not again; a batch of several is a new object, checked
    * again by a model that validates (a fixed first dim must not pass as a batch).
+   * `started`: the batcher's, called when a worker thread takes the batch.
    */
   #runOne(
     request: InferenceRequest,
     signal: AbortSignal,
     validated: boolean,
+    started?: () => void,
   ): Promise<PredictResult> {
     // A promise reaction, not an async function: one frame less per batch.
     let running: PredictResult | Promise<PredictResult>;
     try {
       running = this.#pool
-        ? this.#pool.run(request, { signal, transfer: !this.#callerOwned.has(request) })
+        ? this.#pool.run(request, {
+            signal,
+            transfer: !this.#callerOwned.has(request),
+            onStart: started,
+          })
         : this.model.predict(
             request,
             validated ? this.#validatedOptions(signal, request) : { signal },

@@ -90,6 +90,48 @@ describe('ServedModel with a worker pool', () => {
     expect(workers).toEqual([2, 0]);
   });
 
+  it('queues one batch more than threads, timed from when a thread takes it', async () => {
+    const batches: { size: number; queueWaitMs: number; runMs: number }[] = [];
+    const metrics: ServedModelMetrics = {
+      observeBatch: (batch) => batches.push(batch),
+      setQueueLength: () => {},
+      setWorkers: () => {},
+      incWorkerRestarts: () => {},
+      observeModelLoad: () => {},
+    };
+    const model = defineModel({
+      name: 'pooled-spare',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
+      predict: () => {
+        throw new Error('must run in a worker');
+      },
+      workerSource: () => ({
+        module: FIXTURE,
+        settings: { name: 'pooled-spare', parameters: { behaviour: 'slow', delayMs: 150 } },
+      }),
+    });
+    repository.add(model, { workers: 1, metrics });
+    await repository.load('pooled-spare');
+    const served = repository.get('pooled-spare');
+    const x = (v: number) => ({
+      inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, 1], data: Float32Array.of(v) }],
+    });
+    const first = served.predict(x(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = served.predict(x(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The second batch left the batcher while the only thread runs the first: it waits in
+    // the pool, to be handed over the moment the thread is free.
+    expect(served.pool?.pending).toBe(2);
+    await Promise.all([first, second]);
+    expect(batches.map((batch) => batch.size)).toEqual([1, 1]);
+    // Its run time starts when the thread took it; the wait before counts as queue wait.
+    expect(batches[1]!.runMs).toBeLessThan(260);
+    expect(batches[1]!.queueWaitMs).toBeGreaterThanOrEqual(100);
+    await repository.unload('pooled-spare');
+  });
+
   it('reports a worker load failure as the model load error', async () => {
     const { model } = pooled('load-fails');
     repository.add(model, { workers: 1 });

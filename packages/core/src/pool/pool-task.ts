@@ -33,6 +33,8 @@ export class PoolTask {
   readonly controller: AbortController | undefined;
   /** Handed to Piscina (a worker runs it, or runs it next). */
   dispatched = false;
+  /** Called once, when the task is handed to Piscina (`WorkerPoolRunOptions.onStart`). */
+  onStart: (() => void) | undefined = undefined;
   #settled = false;
   #resolve!: (result: PredictResult) => void;
   #reject!: (error: unknown) => void;

@@ -59,6 +59,11 @@ export interface WorkerPoolRunOptions {
   signal?: AbortSignal | undefined;
   /** Overrides `options.transferInputs` for this call. */
   transfer?: boolean | undefined;
+  /**
+   * Called when the task is handed to a worker thread (at once when one is free; later when
+   * every worker is busy and it queued). An exception it throws is ignored.
+   */
+  onStart?: (() => void) | undefined;
 }
 
 /** Defaults of the optional {@link WorkerPoolOptions}. */

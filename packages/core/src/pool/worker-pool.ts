@@ -189,8 +189,8 @@ export class WorkerPool {
   }
 
   /**
-   * Runs `request` on the first free worker (FIFO; one task per worker) and resolves with
-   * the model's result. Input buffers a tensor owns whole are moved at the call: the caller's
+   * Runs `request` on the first free worker (FIFO; one task per worker; `onStart` is called
+   * when it is handed to one) and resolves with the model's result. Input buffers a tensor owns whole are moved at the call: the caller's
    * arrays are detached (length 0) once `run()` returns; `{ transfer: false }` copies them
    * instead. Rejects with the model's own error (same code and message as in-process),
    * `WorkerCrashedError` when the thread died during the call, `AbortError` the moment the
@@ -223,6 +223,7 @@ export class WorkerPool {
     } catch (error) {
       return Promise.reject(error);
     }
+    task.onStart = options.onStart;
     this.#pending += 1;
     this.#queue.add(task);
     this.#pump();
@@ -248,6 +249,11 @@ export class WorkerPool {
   #dispatch(piscina: PoolPiscina, task: PoolTask): void {
     task.dispatched = true;
     this.#running.add(task);
+    try {
+      task.onStart?.();
+    } catch (error) {
+      this.#logger.error({ err: error }, 'onStart threw');
+    }
     const restartsAtDispatch = this.#restarts;
     const signal = task.controller?.signal;
     piscina

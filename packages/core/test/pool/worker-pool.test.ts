@@ -121,3 +121,28 @@ describe('WorkerPool sources', () => {
     await pool.close();
   });
 });
+
+describe('WorkerPool onStart', () => {
+  const pool = fixturePool('slow', { workers: 1, parameters: { delayMs: 60 } });
+  beforeAll(() => pool.start());
+  afterAll(() => pool.close());
+
+  it('is called when a worker takes the task: at once when one is free, else once it frees', async () => {
+    const events: string[] = [];
+    const first = pool
+      .run(requestOf([1]), { onStart: () => events.push('start 1') })
+      .then(() => events.push('done 1'));
+    const second = pool
+      .run(requestOf([2]), {
+        onStart: () => {
+          events.push('start 2');
+          throw new Error('ignored');
+        },
+      })
+      .then(() => events.push('done 2'));
+    expect(events).toEqual(['start 1']);
+    expect(pool.pending).toBe(2);
+    await Promise.all([first, second]);
+    expect(events).toEqual(['start 1', 'done 1', 'start 2', 'done 2']);
+  });
+});
