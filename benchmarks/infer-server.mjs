@@ -19,6 +19,9 @@
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
+ * - `ocr-tuned`: `serve()` with an `OnnxModel` of PP-OCRv4 text-line recognition
+ *   (`lib/ocr.mjs`), one worker per core (at least two, as its ceiling), batching `auto`,
+ *   warm-up on (`serving-ocr.bench.ts`).
  *
  * Run: `node benchmarks/infer-server.mjs <kind>` as a child of the bench (IPC, see
  * `lib/server-child.mjs`).
@@ -86,6 +89,18 @@ async function start() {
         backend: 'wasm',
         workers: 2,
         batching: { maxBatchSize: 'auto' },
+      });
+      return (await serve({ models: [model], port: 0 })).server;
+    }
+    case 'ocr-tuned': {
+      const { OCR_RECOGNITION_MODEL } = await import('./lib/ocr.mjs');
+      const model = new OnnxModel({
+        name: 'ocr',
+        path: OCR_RECOGNITION_MODEL,
+        // As many as the ceiling's workers (ocr-ceiling.mjs), one intra-op thread each.
+        workers: Math.max(2, availableParallelism()),
+        batching: { maxBatchSize: 'auto' },
+        warmup: true,
       });
       return (await serve({ models: [model], port: 0 })).server;
     }

@@ -43,7 +43,7 @@ import {
   describeSamples,
   sampleCeiling,
 } from './lib/ceiling-sample';
-import { type ChildServer, startChildren } from './lib/child-process';
+import { type ChildServer, nodeArgsOf, startChildren } from './lib/child-process';
 import { canPin, coreCpus, cpuList } from './lib/cpu-pinning';
 import { envInteger, envIntegers, envList } from './lib/env';
 import { finchBinaryRequest } from './lib/finch.mjs';
@@ -64,9 +64,6 @@ const PATH = '/v2/models/mobilenet/infer';
 /** The @infer servers (`infer-server.mjs` kinds) measured beside the floor. */
 const INFER_SERVERS = envList('FLOOR_SERVERS', ['serve-tuned', 'serve-default']);
 const SERVERS = ['http-floor', ...INFER_SERVERS];
-/** Node options of a server kind: a `-v8heap` kind runs as `infer serve` and the Dockerfile do. */
-const nodeArgsOf = (kind: string): readonly string[] =>
-  kind.endsWith('-v8heap') ? ['--initial-old-space-size=128'] : [];
 type ServerName = string;
 
 interface Cell extends WrkResult {

@@ -4,19 +4,16 @@
  * `model.predict` back to back on one constant batch and awaiting `data()`. No HTTP, no
  * @infer: the loading is what a user would write (`tf.io.fromMemory` over the files).
  *
- * As a child of the bench (IPC): `{ type: 'measure', side, batch, seconds }` answers
+ * As a child of the bench (IPC, `lib/ceiling-child.mjs`): `{ type: 'measure', side, batch, seconds }` answers
  * `{ imagesPerSecond, runs }`; `{ type: 'reference', side }` answers the output for
  * `esrganInput(side)` as a plain array, to check the served answers against.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMainThread, parentPort } from 'node:worker_threads';
+import { runCeilingChild } from './lib/ceiling-child.mjs';
 import { esrganDir, esrganInput, requireFromRuntime } from './lib/esrgan.mjs';
-import { startSelfWorkers } from './lib/self-workers.mjs';
 
-const WORKERS = 2;
-
-async function loadModel() {
+async function load() {
   const tf = requireFromRuntime('@tensorflow/tfjs');
   requireFromRuntime('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend('wasm');
@@ -44,52 +41,9 @@ async function loadModel() {
   return { run };
 }
 
-if (!isMainThread) {
-  const { run } = await loadModel();
-  parentPort.on('message', async ({ side, batch, seconds }) => {
-    const data = esrganInput(side, batch);
-    const shape = [batch, side, side, 3];
-    await run(data, shape); // warm-up of this shape
-    let runs = 0;
-    const started = performance.now();
-    while (performance.now() - started < seconds * 1000) {
-      await run(data, shape);
-      runs += 1;
-    }
-    parentPort.postMessage({ runs, images: runs * batch, ms: performance.now() - started });
-  });
-  parentPort.postMessage('ready');
-} else {
-  const workers = await startSelfWorkers(new URL(import.meta.url), WORKERS);
-  const reference = await loadModel();
-  process.on('message', async (message) => {
-    try {
-      if (message?.type === 'measure') {
-        const results = await Promise.all(
-          workers.map(
-            (worker) =>
-              new Promise((resolve) => {
-                worker.once('message', resolve);
-                worker.postMessage(message);
-              }),
-          ),
-        );
-        const imagesPerSecond = results.reduce((sum, r) => sum + (r.images / r.ms) * 1000, 0);
-        const runs = results.reduce((sum, r) => sum + r.runs, 0);
-        process.send({ type: 'measure', imagesPerSecond, runs });
-      } else if (message?.type === 'reference') {
-        const out = await reference.run(esrganInput(message.side), [
-          1,
-          message.side,
-          message.side,
-          3,
-        ]);
-        process.send({ type: 'reference', data: Array.from(out) });
-      }
-    } catch (error) {
-      process.send({ type: message?.type, error: String(error?.stack ?? error) });
-    }
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.send({ type: 'ready', port: 0 });
-}
+await runCeilingChild({
+  moduleUrl: new URL(import.meta.url),
+  workers: 2,
+  load,
+  input: ({ side }, batch) => ({ data: esrganInput(side, batch), shape: [batch, side, side, 3] }),
+});

@@ -19,6 +19,17 @@ export interface ChildMemory {
   requests: number;
 }
 
+/**
+ * Node options of an `infer-server.mjs` kind: a `-v8heap` kind (e.g. `serve-tuned-v8heap`) runs
+ * with `--initial-old-space-size=128`, as `infer serve` and the Dockerfile run.
+ *
+ * @example
+ * nodeArgsOf('serve-tuned-v8heap'); // ['--initial-old-space-size=128']
+ */
+export function nodeArgsOf(kind: string): readonly string[] {
+  return kind.endsWith('-v8heap') ? ['--initial-old-space-size=128'] : [];
+}
+
 /** A running child server. */
 export interface ChildServer {
   readonly name: string;

@@ -271,8 +271,9 @@ export class ServedModel {
       // With workers, one batch more than threads: it waits in the pool and goes to the
       // first thread that finishes, before that batch's answers are written. Without it each
       // thread idled while the main thread answered (PP-OCRv4 recognition: 10-15% of the
-      // time; docs/benchmarks.md, "A spare batch for the worker pool"). Its run time counts
-      // from then (`started`), so the tuner does not mistake the wait for work.
+      // time; docs/benchmarks.md, "A compute-bound ONNX model, and a spare batch for the
+      // worker pool"). Its run time counts from then (`started`), so the tuner does not
+      // mistake the wait for work.
       concurrency: workers > 0 ? workers + 1 : 1,
       ...(batchability.batchable ? { rows: rowsOf, key: keyOf() } : {}),
       // No hook without metrics: the batcher then skips assembling stats after every batch.
