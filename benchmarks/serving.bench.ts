@@ -11,7 +11,9 @@
  * - Naive: `naive-express-server.mjs` (express.json + session.run per request, intra-op 2;
  *   `naive-ort-defaults`: the same with ONNX Runtime's default threads).
  * - @infer (`infer-server.mjs`): `serve()`, the Express and Fastify adapters with default
- *   settings, and `serve()` tuned (one worker per core x 1 thread, batching auto). They get the
+ *   settings, and `serve()` tuned (one worker per core x 1 thread, batching auto; and
+ *   `serve-tuned-v8heap`, the same in a Node started with `--initial-old-space-size=128`, as
+ *   `infer serve` and the Dockerfile run). They get the
  *   binary tensor extension (request and response); `serve-default-json` is `serve()` with
  *   the same request as JSON (the naive route's format).
  * - Memory: every server's RSS and heap (after GC) at rest, after the 1-connection level
@@ -33,7 +35,13 @@
  */
 import { decodeInferenceResponse, encodeInferenceRequest } from '@infer/codecs';
 import type { ChartSpec } from './lib/chart';
-import { type ChildMemory, type ChildServer, startChild, startChildren } from './lib/child-process';
+import {
+  type ChildMemory,
+  type ChildServer,
+  nodeArgsOf,
+  startChild,
+  startChildren,
+} from './lib/child-process';
 import { argmax, FINCH_CLASS, finchPixels } from './lib/finch.mjs';
 import { type LoadResult, measureLoad, sendRequests } from './lib/http-load';
 import { round } from './lib/latency';
@@ -111,11 +119,24 @@ const ALL_CONTENDERS: Contender[] = [
     args: ['serve-tuned'],
     format: 'binary',
   },
+  {
+    series: 'serve-tuned-v8heap',
+    process: 'serve-tuned-v8heap',
+    script: 'infer',
+    args: ['serve-tuned-v8heap'],
+    format: 'binary',
+  },
 ];
 /** `SERIES=a,b` (development) keeps only those series. */
 const ONLY = process.env.SERIES?.split(',');
 const CONTENDERS = ALL_CONTENDERS.filter((c) => ONLY === undefined || ONLY.includes(c.series));
-const INFER_SERIES = ['serve-default', 'express-default', 'fastify-default', 'serve-tuned'];
+const INFER_SERIES = [
+  'serve-default',
+  'express-default',
+  'fastify-default',
+  'serve-tuned',
+  'serve-tuned-v8heap',
+];
 
 const SCRIPTS = {
   naive: new URL('./naive-express-server.mjs', import.meta.url),
@@ -228,7 +249,7 @@ async function main(): Promise<void> {
   const unique = [...new Map(CONTENDERS.map((c) => [c.process, c])).values()];
   const [ceilingChild, ...servers] = await startChildren([
     ['ceiling', SCRIPTS.ceiling],
-    ...unique.map((c) => [c.process, SCRIPTS[c.script], c.args] as const),
+    ...unique.map((c) => [c.process, SCRIPTS[c.script], c.args, nodeArgsOf(c.process)] as const),
   ]);
   for (const [index, c] of unique.entries()) processes.set(c.process, servers[index]!);
   const memory: Record<string, { rest: ChildMemory; warm?: ChildMemory; end?: ChildMemory }> = {};
