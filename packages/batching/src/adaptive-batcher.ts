@@ -73,6 +73,8 @@ interface RunningBatch {
   startedAt: number;
   /** Whether `run` called `started()`. */
   begun: boolean;
+  /** Whether it finished (a `started()` after that is ignored). */
+  done: boolean;
 }
 
 /** Schedules microtasks (see `schedulePump`). */
@@ -94,6 +96,10 @@ export class AdaptiveBatcher<I, O> {
   private readonly queue = new ItemQueue<Entry<I, O>>();
   private readonly tuner: BatchSizeTuner | undefined;
   private runningBatches = 0;
+  /** Running batches whose `run` called `started()` (their own work has begun). */
+  private begunBatches = 0;
+  /** Whether `run` has ever called `started()`: then only begun batches count as runners. */
+  private runCallsStarted = false;
   private seq = 0;
   private pumpScheduled = false;
   private delayTimer: ReturnType<typeof setTimeout> | undefined;
@@ -341,6 +347,7 @@ export class AdaptiveBatcher<I, O> {
       controller,
       startedAt: performance.now(),
       begun: false,
+      done: false,
     };
     const items = new Array<I>(entries.length);
     for (let index = 0; index < entries.length; index++) {
@@ -353,9 +360,11 @@ export class AdaptiveBatcher<I, O> {
     try {
       const live = (index: number) => entries[index]?.state === 'running';
       const started = () => {
-        if (batch.begun) return;
+        if (batch.begun || batch.done) return;
         batch.begun = true;
         batch.startedAt = performance.now();
+        this.begunBatches += 1;
+        this.runCallsStarted = true;
       };
       result = Promise.resolve(this.options.run(items, batch.controller.signal, live, started));
     } catch (error) {
@@ -378,6 +387,8 @@ export class AdaptiveBatcher<I, O> {
     const finishedAt = performance.now();
     const runMs = finishedAt - startedAt;
     this.runningBatches -= 1;
+    batch.done = true;
+    if (batch.begun) this.begunBatches -= 1;
     let failure = error;
     if (failure === undefined && (!Array.isArray(outputs) || outputs.length !== entries.length)) {
       const got = Array.isArray(outputs) ? `${outputs.length} results` : typeof outputs;
@@ -546,11 +557,18 @@ export class AdaptiveBatcher<I, O> {
     for (const resolve of waiters) resolve();
   }
 
-  /** Seconds until the queue is likely to have room: queued rows over measured throughput. */
+  /**
+   * Seconds until the queue is likely to have room: queued rows over measured throughput, per
+   * runner times the runners at work (a batch that waits for its `started()`, such as a spare
+   * batch queued for a busy worker, adds none).
+   */
   private retryAfterSeconds(): number {
     const perSecond = this.rowsPerSecond;
     if (perSecond === undefined) return 1;
-    const seconds = this.queue.rows / (perSecond * this.options.concurrency);
+    const runners = this.runCallsStarted
+      ? Math.max(1, this.begunBatches)
+      : this.options.concurrency;
+    const seconds = this.queue.rows / (perSecond * runners);
     return Math.max(1, Math.ceil(seconds));
   }
 }

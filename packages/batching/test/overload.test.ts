@@ -53,6 +53,34 @@ describe('full queue', () => {
     await Promise.all(pending);
   });
 
+  it('counts only runners at work when run() waits for a free worker first (started())', async () => {
+    // Two runners of which one batch at a time works (1 row/s); the other waits its turn.
+    let free = Promise.resolve();
+    const batcher = new AdaptiveBatcher<number, number>({
+      maxBatchSize: 1,
+      maxQueueSize: 10,
+      concurrency: 2,
+      run: (items, _signal, _live, started) => {
+        const turn = free.then(async () => {
+          started();
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          return items;
+        });
+        free = turn.then(() => undefined);
+        return turn;
+      },
+    });
+    const first = batcher.submit(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    await first;
+    const pending = Array.from({ length: 12 }, (_, i) => batcher.submit(i).catch(() => 0));
+    const error = await batcher.submit(99).catch((e: unknown) => e);
+    // 10 rows queued (two more run or wait) at 1 row/s on the one runner at work: 10 s, not 5.
+    expect((error as OverloadedError).retryAfterSeconds).toBe(10);
+    await vi.advanceTimersByTimeAsync(30_000);
+    await Promise.all(pending);
+  });
+
   it('overloadedError() says, without queueing, whether a submit() would be refused now', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 1, maxQueueSize: 1 });
