@@ -20,6 +20,11 @@ export interface ServeGrpcEndpoint {
    * Default `settings.grpc.transport` (`'h2c'`). See `ServeGrpcOptions.transport`.
    */
   transport?: GrpcTransport;
+  /**
+   * Keepalive PINGs on silent connections: `{ timeMs, timeoutMs }`, default 2 h and 20 s. See
+   * `ServeGrpcOptions.keepalive`.
+   */
+  keepalive?: { timeMs?: number; timeoutMs?: number };
 }
 
 /**

@@ -59,6 +59,7 @@ interface ResolvedServeOptions {
         host: string;
         maxMessageBytes: number | undefined;
         transport: GrpcTransport;
+        keepalive: { timeMs: number; timeoutMs: number };
       }
     | undefined;
   /** Where metrics are scraped when not on the main port. */
@@ -165,6 +166,7 @@ function resolveGrpcEndpoint(
       host: endpoint.host ?? host,
       maxMessageBytes: endpoint.maxMessageBytes,
       transport: endpoint.transport ?? settings.grpc.transport,
+      keepalive: endpoint.keepalive,
     },
     'options.grpc',
   );
@@ -173,6 +175,7 @@ function resolveGrpcEndpoint(
     host: checked.host,
     maxMessageBytes: endpoint.maxMessageBytes,
     transport: checked.transport,
+    keepalive: checked.keepalive,
   };
 }
 
@@ -278,6 +281,7 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
         shutdownGraceMs: resolved.shutdownGraceMs,
         logger,
         transport: resolved.grpc.transport,
+        keepalive: resolved.grpc.keepalive,
         ...(resolved.grpc.maxMessageBytes === undefined
           ? {}
           : { maxMessageBytes: resolved.grpc.maxMessageBytes }),

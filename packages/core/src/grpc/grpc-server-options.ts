@@ -23,7 +23,16 @@ export interface GrpcServerOptions {
    * connection window needs {@link serveGrpc} (it is set on each accepted connection).
    */
   flowControlWindowBytes?: number | undefined;
-  /** Extra grpc-js server (channel) options, e.g. keepalive. Default `{}`. */
+  /**
+   * Keepalive PINGs, which find connections whose peer vanished without closing them:
+   * `timeMs`, how long a connection may stay silent before the server sends a PING (default
+   * `7200000`, 2 h, gRPC's default for servers; grpc-js alone leaves it off); `timeoutMs`, how
+   * long the PING may go unanswered before the connection is closed (default `20000`). On the h2c transport the silence is
+   * counted from the last bytes received; on grpc-js these are its `grpc.keepalive_time_ms`
+   * and `grpc.keepalive_timeout_ms` (a PING every `timeMs`), which `serverOptions` may set too.
+   */
+  keepalive?: { timeMs?: number | undefined; timeoutMs?: number | undefined } | undefined;
+  /** Extra grpc-js server (channel) options. Default `{}`. */
   serverOptions?: GrpcJs.ServerOptions | undefined;
 }
 
@@ -62,6 +71,8 @@ export const DEFAULT_GRPC_OPTIONS = Object.freeze({
   port: 8081,
   host: '127.0.0.1',
   shutdownGraceMs: 10_000,
+  keepaliveTimeMs: 2 * 60 * 60 * 1000,
+  keepaliveTimeoutMs: 20_000,
 });
 
 /** @internal Checked {@link GrpcServerOptions} with defaults. */
@@ -71,6 +82,7 @@ export interface ResolvedGrpcServerOptions {
   health: boolean | undefined;
   reflection: boolean | undefined;
   logger: Logger;
+  keepalive: { timeMs: number; timeoutMs: number };
   serverOptions: GrpcJs.ServerOptions;
 }
 
@@ -121,8 +133,35 @@ export function resolveGrpcServerOptions(
     health: options.health,
     reflection: options.reflection,
     logger: options.logger ?? silentLogger,
+    keepalive: resolveKeepalive(options.keepalive, `${path}.keepalive`),
     serverOptions,
   };
+}
+
+/** The longest delay `setTimeout` takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function resolveKeepalive(
+  keepalive: GrpcServerOptions['keepalive'],
+  path: string,
+): { timeMs: number; timeoutMs: number } {
+  if (keepalive !== undefined && (typeof keepalive !== 'object' || keepalive === null)) {
+    throw new InvalidOptionError(path, 'must be an object ({ timeMs, timeoutMs })');
+  }
+  const resolved = {
+    timeMs: keepalive?.timeMs ?? DEFAULT_GRPC_OPTIONS.keepaliveTimeMs,
+    timeoutMs: keepalive?.timeoutMs ?? DEFAULT_GRPC_OPTIONS.keepaliveTimeoutMs,
+  };
+  for (const key of ['timeMs', 'timeoutMs'] as const) {
+    const value = resolved[key];
+    if (!Number.isSafeInteger(value) || value < 1 || value > MAX_TIMER_MS) {
+      throw new InvalidOptionError(
+        `${path}.${key}`,
+        `must be an integer from 1 to ${MAX_TIMER_MS} (ms)`,
+      );
+    }
+  }
+  return resolved;
 }
 
 /** @internal Checked {@link ServeGrpcOptions} with defaults. */

@@ -118,6 +118,8 @@ export async function createGrpcServer(
   const server = new modules.grpc.Server({
     'grpc.max_receive_message_length': resolved.maxMessageBytes,
     'grpc.max_send_message_length': resolved.maxMessageBytes,
+    'grpc.keepalive_time_ms': resolved.keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': resolved.keepalive.timeoutMs,
     ...resolved.serverOptions,
   });
   addServices(server, service, modules, resolved);

@@ -69,6 +69,7 @@ async function listenH2c(
   const server = new H2cGrpcServer({
     maxMessageBytes: resolved.maxMessageBytes,
     windowBytes: Math.max(DEFAULT_WINDOW, resolved.flowControlWindowBytes),
+    keepalive: resolved.keepalive,
     Metadata: modules.grpc.Metadata,
   });
   addServices(server, service, modules, resolved);

@@ -93,6 +93,29 @@ describe('serve() gRPC options and shutdown', () => {
     );
   });
 
+  it('keepalive: checked, and a client that answers the PINGs keeps its connection', async () => {
+    await expect(serve({ port: 0, grpc: { port: 0, keepalive: { timeMs: 0 } } })).rejects.toThrow(
+      'options.grpc.keepalive.timeMs must be an integer from 1 to 2147483647 (ms)',
+    );
+    for (const transport of ['h2c', 'grpc-js'] as const) {
+      const server = await serve({
+        models: [doubler()],
+        port: 0,
+        grpc: { port: 0, transport, keepalive: { timeMs: 40, timeoutMs: 200 } },
+      });
+      const client = createClient(server.grpc!.address);
+      try {
+        expect(await call(client, 'ServerLive', {})).toEqual({ live: true });
+        // Several keepalive rounds of silence: Node's HTTP/2 client answers each PING.
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        expect(await call(client, 'ServerLive', {}, { timeoutMs: 2000 })).toEqual({ live: true });
+      } finally {
+        client.close();
+        await server.close();
+      }
+    }
+  });
+
   it('close() stops the gRPC server too: new calls fail UNAVAILABLE', async () => {
     const server = await serve({ models: [doubler()], port: 0, grpc: { port: 0 } });
     const client = createClient(server.grpc!.address);

@@ -47,6 +47,12 @@ export interface H2ConnectionOptions {
   maxConcurrentStreams: number;
   /** Called for each new request stream, headers decoded. */
   onStream(stream: H2Stream): void;
+  /**
+   * Keepalive: after `timeMs` with nothing received, the server sends a PING; when nothing
+   * arrives within `timeoutMs` of it, the connection is closed (a peer that vanished without
+   * closing its socket). Default: off.
+   */
+  keepalive?: { timeMs: number; timeoutMs: number } | undefined;
 }
 
 /** Output below this size is joined into one buffer before the write; larger goes as a list. */
@@ -253,6 +259,11 @@ export class H2Connection {
   private goingAway = false;
   private destroyed = false;
   private readonly onDrained = new Set<() => void>();
+  /** When a byte last arrived (`Date.now()`), for keepalive. */
+  private lastReceived = Date.now();
+  /** When an unanswered keepalive PING went out; 0 when none is out. */
+  private pingSentAt = 0;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -278,6 +289,7 @@ export class H2Connection {
     socket.on('drain', () => this.drained());
     socket.on('error', noop);
     socket.on('close', () => this.closed());
+    if (options.keepalive !== undefined) this.armKeepalive(options.keepalive.timeMs);
   }
 
   /** Open streams. */
@@ -306,10 +318,56 @@ export class H2Connection {
     this.closed();
   }
 
+  // ---- keepalive ----
+
+  private armKeepalive(delayMs: number): void {
+    this.keepaliveTimer = setTimeout(() => this.keepaliveDue(), Math.max(1, delayMs));
+    this.keepaliveTimer.unref();
+  }
+
+  /** Sends a PING after `timeMs` of silence; closes the connection if it goes unanswered. */
+  private keepaliveDue(): void {
+    this.keepaliveTimer = undefined;
+    const keepalive = this.options.keepalive;
+    if (this.destroyed || keepalive === undefined) return;
+    if (this.readingPaused) {
+      // Not reading (the peer does not read our answers): its acknowledgement could not be
+      // seen. TCP's own timeouts end a dead peer's connection with unsent data.
+      this.pingSentAt = 0;
+      this.armKeepalive(keepalive.timeMs);
+      return;
+    }
+    const now = Date.now();
+    if (this.pingSentAt !== 0) {
+      const waited = now - this.pingSentAt;
+      if (waited < keepalive.timeoutMs) {
+        this.armKeepalive(keepalive.timeoutMs - waited);
+        return;
+      }
+      this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'keepalive timeout'));
+      this.flush();
+      this.destroy();
+      return;
+    }
+    const idle = now - this.lastReceived;
+    if (idle < keepalive.timeMs) {
+      this.armKeepalive(keepalive.timeMs - idle);
+      return;
+    }
+    this.pingSentAt = now;
+    const payload = Buffer.alloc(8);
+    payload.writeDoubleBE(now);
+    this.queue(frame(FRAME.PING, 0, 0, payload));
+    this.armKeepalive(keepalive.timeoutMs);
+  }
+
   // ---- input ----
 
   private receive(chunk: Buffer): void {
     if (this.destroyed) return;
+    // Anything from the peer shows it is there (a PING acknowledgement included).
+    this.lastReceived = Date.now();
+    this.pingSentAt = 0;
     let data = chunk;
     let offset = 0;
     try {
@@ -953,6 +1011,7 @@ export class H2Connection {
   private closed(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
     this.out.length = 0;
     const open = [...this.streams.values()];
     this.streams.clear();

@@ -26,6 +26,8 @@ export interface H2cGrpcServerOptions {
   windowBytes: number;
   /** Calls a connection may have open at once. Default 1000. */
   maxConcurrentStreams?: number | undefined;
+  /** Keepalive PINGs on silent connections (see `H2ConnectionOptions`). Default: off. */
+  keepalive?: { timeMs: number; timeoutMs: number } | undefined;
   /** grpc-js's `Metadata` class (call metadata is grpc-js's type). */
   Metadata: typeof GrpcJs.Metadata;
 }
@@ -121,6 +123,7 @@ export class H2cGrpcServer {
     const connection = new H2Connection(socket, {
       windowBytes: this.options.windowBytes,
       maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000,
+      keepalive: this.options.keepalive,
       onStream: (stream) => this.stream(stream),
     });
     this.connections.add(connection);

@@ -68,6 +68,7 @@ async function start(
       new H2Connection(socket, {
         windowBytes: options.windowBytes ?? 65_535,
         maxConcurrentStreams: options.maxConcurrentStreams ?? 100,
+        keepalive: options.keepalive,
         onStream: (stream) => {
           harness.streams.push(stream);
           const chunks: Buffer[] = [];
@@ -576,5 +577,45 @@ describe('H2Connection: closing', () => {
     await expect.poll(() => harness.streams.length).toBe(2);
     c.close();
     await expect.poll(() => harness.resets.length).toBe(2);
+  });
+});
+
+describe('H2Connection: keepalive', () => {
+  const isPing = (f: { type: number; flags: number }) => f.type === FRAME.PING && f.flags === 0;
+
+  it('PINGs a silent peer after timeMs and closes the connection when no answer comes', async () => {
+    const harness = await start({ keepalive: { timeMs: 80, timeoutMs: 120 } });
+    const c = await client(harness.port);
+    const started = Date.now();
+    const ping = await c.waitFor(isPing);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    expect(ping.payload.length).toBe(8);
+    await c.waitClosed(2000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(180);
+    const goaway = c.frames.find(isGoaway);
+    expect(goaway === undefined || goawayCode(goaway.payload) === H2_ERROR.NO_ERROR).toBe(true);
+  });
+
+  it('keeps a peer that answers its PINGs, and does not PING one that keeps talking', async () => {
+    const harness = await start({ keepalive: { timeMs: 60, timeoutMs: 60 } });
+    const answering = await client(harness.port);
+    let acked = 0;
+    answering.socket.on('data', () => {
+      // Acknowledge each PING once (the client has parsed the frames of this read already).
+      const pings = answering.frames.filter(isPing);
+      for (const f of pings.slice(acked)) answering.send(frame(FRAME.PING, FLAG.ACK, 0, f.payload));
+      acked = pings.length;
+    });
+    const talking = await client(harness.port);
+    const chatter = setInterval(() => talking.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 20);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(answering.closed()).toBe(false);
+      expect(answering.frames.filter(isPing).length).toBeGreaterThanOrEqual(2);
+      expect(talking.closed()).toBe(false);
+      expect(talking.frames.filter(isPing)).toEqual([]);
+    } finally {
+      clearInterval(chatter);
+    }
   });
 });
