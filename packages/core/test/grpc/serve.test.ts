@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { OnnxModel } from '@infer/runtime-onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModel } from '../../src/define-model';
+import { FRAME } from '../../src/grpc/h2c/frames';
 import { type InferServer, serve } from '../../src/serve';
 import { serveFromSettings } from '../../src/settings/serve-from-settings';
 import { call, createClient, plain, rawBytes, responseTensors, statusOf } from './grpc-client';
+import { frameClient } from './h2c/frame-client';
 
 const MOBILENET = fileURLToPath(
   new URL('../../../../models/mobilenet/model.onnx', import.meta.url),
@@ -111,6 +113,26 @@ describe('serve() gRPC options and shutdown', () => {
         expect(await call(client, 'ServerLive', {}, { timeoutMs: 2000 })).toEqual({ live: true });
       } finally {
         client.close();
+        await server.close();
+      }
+    }
+  });
+
+  it('keepalive reaches the server: a silent connection gets PINGs, and h2c closes it', async () => {
+    for (const transport of ['h2c', 'grpc-js'] as const) {
+      const server = await serve({
+        models: [doubler()],
+        port: 0,
+        grpc: { port: 0, transport, keepalive: { timeMs: 50, timeoutMs: 150 } },
+      });
+      const c = await frameClient(server.grpc!.port);
+      try {
+        const ping = await c.waitFor((f) => f.type === FRAME.PING && f.flags === 0);
+        expect(ping.payload.length).toBe(8);
+        // Never answered: closed after the timeout (grpc-js's own rules on it differ).
+        if (transport === 'h2c') await c.waitClosed(2000);
+      } finally {
+        c.close();
         await server.close();
       }
     }

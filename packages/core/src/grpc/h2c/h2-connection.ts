@@ -259,10 +259,10 @@ export class H2Connection {
   private goingAway = false;
   private destroyed = false;
   private readonly onDrained = new Set<() => void>();
-  /** When a byte last arrived (`Date.now()`), for keepalive. */
-  private lastReceived = Date.now();
-  /** When an unanswered keepalive PING went out; 0 when none is out. */
-  private pingSentAt = 0;
+  /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
+  private lastReceived = performance.now();
+  /** When an unanswered keepalive PING went out; `undefined` when none is out. */
+  private pingSentAt: number | undefined = undefined;
   private keepaliveTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -333,20 +333,20 @@ export class H2Connection {
     if (this.readingPaused) {
       // Not reading (the peer does not read our answers): its acknowledgement could not be
       // seen. TCP's own timeouts end a dead peer's connection with unsent data.
-      this.pingSentAt = 0;
+      this.pingSentAt = undefined;
       this.armKeepalive(keepalive.timeMs);
       return;
     }
-    const now = Date.now();
-    if (this.pingSentAt !== 0) {
+    const now = performance.now();
+    if (this.pingSentAt !== undefined) {
       const waited = now - this.pingSentAt;
       if (waited < keepalive.timeoutMs) {
         this.armKeepalive(keepalive.timeoutMs - waited);
         return;
       }
-      this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'keepalive timeout'));
-      this.flush();
-      this.destroy();
+      // Node runs timers before it reads sockets: after a stall of the event loop the answer
+      // may be waiting unread. Decide after this turn's reads (`receive()` clears the PING).
+      setImmediate(() => this.keepaliveExpired());
       return;
     }
     const idle = now - this.lastReceived;
@@ -361,13 +361,27 @@ export class H2Connection {
     this.armKeepalive(keepalive.timeoutMs);
   }
 
+  /** The keepalive PING went unanswered: GOAWAY, and the connection is cut. */
+  private keepaliveExpired(): void {
+    const keepalive = this.options.keepalive;
+    if (this.destroyed || keepalive === undefined) return;
+    if (this.pingSentAt === undefined) {
+      // Answered after all (read in this turn): wait for the next silence.
+      this.armKeepalive(keepalive.timeMs);
+      return;
+    }
+    this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'keepalive timeout'));
+    this.flush();
+    this.destroy();
+  }
+
   // ---- input ----
 
   private receive(chunk: Buffer): void {
     if (this.destroyed) return;
     // Anything from the peer shows it is there (a PING acknowledgement included).
-    this.lastReceived = Date.now();
-    this.pingSentAt = 0;
+    this.lastReceived = performance.now();
+    this.pingSentAt = undefined;
     let data = chunk;
     let offset = 0;
     try {

@@ -32,6 +32,9 @@ export interface H2cGrpcServerOptions {
   Metadata: typeof GrpcJs.Metadata;
 }
 
+/** The largest `setTimeout` delay; grpc-js takes a keepalive time this large as off. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 interface Route {
   method: GrpcMethod;
   handler: GrpcHandler;
@@ -123,7 +126,11 @@ export class H2cGrpcServer {
     const connection = new H2Connection(socket, {
       windowBytes: this.options.windowBytes,
       maxConcurrentStreams: this.options.maxConcurrentStreams ?? 1000,
-      keepalive: this.options.keepalive,
+      // As on grpc-js, a time of 2147483647 ms or more (the largest timer) is off.
+      keepalive:
+        this.options.keepalive !== undefined && this.options.keepalive.timeMs < MAX_TIMER_MS
+          ? this.options.keepalive
+          : undefined,
       onStream: (stream) => this.stream(stream),
     });
     this.connections.add(connection);

@@ -596,6 +596,28 @@ describe('H2Connection: keepalive', () => {
     expect(goaway === undefined || goawayCode(goaway.payload) === H2_ERROR.NO_ERROR).toBe(true);
   });
 
+  it('an answer that arrived while the event loop stalled past the timeout still counts', async () => {
+    const harness = await start({ keepalive: { timeMs: 60, timeoutMs: 100 } });
+    const c = await client(harness.port);
+    let stalled = false;
+    c.socket.on('data', () => {
+      const ping = c.frames.find(isPing);
+      if (ping === undefined || stalled) return;
+      stalled = true;
+      c.send(frame(FRAME.PING, FLAG.ACK, 0, ping.payload));
+      // The answer is in the server's socket; the loop stalls before the server reads it.
+      setImmediate(() => {
+        const until = performance.now() + 250;
+        while (performance.now() < until) {}
+      });
+    });
+    await c.waitFor(isPing);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stalled).toBe(true);
+    expect(c.closed()).toBe(false);
+    expect(c.frames.some(isGoaway)).toBe(false);
+  });
+
   it('keeps a peer that answers its PINGs, and does not PING one that keeps talking', async () => {
     const harness = await start({ keepalive: { timeMs: 60, timeoutMs: 60 } });
     const answering = await client(harness.port);
