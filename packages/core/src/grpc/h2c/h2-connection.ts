@@ -245,7 +245,7 @@ export class H2Connection {
   private receiveAvailable: number;
   private receivedUnacked = 0;
   private resetTokens = RESET_BURST;
-  private resetTokensAt = Date.now();
+  private resetTokensAt = performance.now();
   /** A DATA frame whose payload is still arriving (see `startData`). */
   private partialData: PartialData | undefined;
   /** A header block waiting for CONTINUATION frames. */
@@ -742,7 +742,8 @@ export class H2Connection {
 
   /** Rate-limits the client's stream resets (the "rapid reset" attack, CVE-2023-44487). */
   private spendResetToken(): void {
-    const now = Date.now();
+    // Monotonic: a wall-clock step back would otherwise drain the burst at once.
+    const now = performance.now();
     this.resetTokens = Math.min(
       RESET_BURST,
       this.resetTokens + ((now - this.resetTokensAt) * RESETS_PER_SECOND) / 1000,
