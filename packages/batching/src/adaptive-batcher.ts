@@ -564,7 +564,8 @@ export class AdaptiveBatcher<I, O> {
    */
   private retryAfterSeconds(): number {
     const perSecond = this.rowsPerSecond;
-    if (perSecond === undefined) return 1;
+    // No rows measured yet (or only empty batches, rows 0): no estimate.
+    if (perSecond === undefined || !(perSecond > 0)) return 1;
     const runners = this.runCallsStarted
       ? Math.max(1, this.begunBatches)
       : this.options.concurrency;

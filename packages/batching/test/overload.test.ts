@@ -81,6 +81,23 @@ describe('full queue', () => {
     await Promise.all(pending);
   });
 
+  it('gives 1 s, not Infinity, when every batch so far had no rows', async () => {
+    const batcher = new AdaptiveBatcher<number, number>({
+      maxBatchSize: 1,
+      maxQueueSize: 2,
+      rows: () => 0,
+      run: (items) => new Promise((resolve) => setTimeout(() => resolve(items), 1000)),
+    });
+    const first = batcher.submit(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    await first;
+    const pending = Array.from({ length: 3 }, (_, i) => batcher.submit(i).catch(() => 0));
+    const error = await batcher.submit(99).catch((e: unknown) => e);
+    expect((error as OverloadedError).retryAfterSeconds).toBe(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await Promise.all(pending);
+  });
+
   it('overloadedError() says, without queueing, whether a submit() would be refused now', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 1, maxQueueSize: 1 });
