@@ -26,11 +26,11 @@ export interface GrpcServerOptions {
   /**
    * Keepalive PINGs, which find connections whose peer vanished without closing them:
    * `timeMs`, how long a connection may stay silent before the server sends a PING (default
-   * `7200000`, 2 h, gRPC's default for servers; grpc-js alone leaves it off); `timeoutMs`, how
-   * long the PING may go unanswered before the connection is closed (default `20000`). On the h2c transport the silence is
-   * counted from the last bytes received; on grpc-js these are its `grpc.keepalive_time_ms`
-   * and `grpc.keepalive_timeout_ms` (a PING every `timeMs`), which `serverOptions` may set too.
-   * `timeMs: 2147483647` turns keepalive off on both.
+   * `7200000`, 2 h, gRPC's default for servers; grpc-js alone leaves it off); `timeoutMs`,
+   * how long the PING may go unanswered before the connection is closed (default `20000`).
+   * On the h2c transport the silence is counted from the last bytes received; on grpc-js
+   * these are its `grpc.keepalive_time_ms` and `grpc.keepalive_timeout_ms` (a PING every
+   * `timeMs`), which `serverOptions` may set too. `timeMs: 2147483647` turns it off on both.
    */
   keepalive?: { timeMs?: number | undefined; timeoutMs?: number | undefined } | undefined;
   /** Extra grpc-js server (channel) options. Default `{}`. */
