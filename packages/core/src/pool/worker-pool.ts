@@ -192,11 +192,12 @@ export class WorkerPool {
    * Runs `request` on the first free worker (FIFO; one task per worker; `onStart` is called
    * when it is handed to one) and resolves with the model's result. Input buffers a tensor
    * owns whole are moved at the call: the caller's arrays are detached (length 0) once
-   * `run()` returns; `{ transfer: false }` copies them instead. Rejects with the model's own error (same code and message as in-process),
-   * `WorkerCrashedError` when the thread died during the call, `AbortError` the moment the
-   * signal aborts (a queued task is dropped; a running one finishes and its result is
-   * discarded, or its thread is killed with `abortRunning: 'terminate'`),
-   * `ShuttingDownError` once `close()` began, `ModelNotReadyError` before `start()` resolved.
+   * `run()` returns; `{ transfer: false }` copies them instead. Rejects with the model's own
+   * error (same code and message as in-process), `WorkerCrashedError` when the thread died
+   * during the call, `AbortError` the moment the signal aborts (a queued task is dropped; a
+   * running one finishes and its result is discarded, or its thread is killed with
+   * `abortRunning: 'terminate'`), `ShuttingDownError` once `close()` began,
+   * `ModelNotReadyError` before `start()` resolved.
    *
    * @example
    * const { outputs } = await pool.run({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data }] });
