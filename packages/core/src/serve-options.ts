@@ -21,7 +21,8 @@ export interface ServeGrpcEndpoint {
    */
   transport?: GrpcTransport;
   /**
-   * Keepalive PINGs on silent connections: `{ timeMs, timeoutMs }`, default 2 h and 20 s. See
+   * Keepalive PINGs on silent connections: `{ timeMs, timeoutMs }`. Default
+   * `settings.grpc.keepaliveTimeMs` / `keepaliveTimeoutMs` (2 h, 20 s). See
    * `ServeGrpcOptions.keepalive`.
    */
   keepalive?: { timeMs?: number; timeoutMs?: number };

@@ -166,7 +166,10 @@ function resolveGrpcEndpoint(
       host: endpoint.host ?? host,
       maxMessageBytes: endpoint.maxMessageBytes,
       transport: endpoint.transport ?? settings.grpc.transport,
-      keepalive: endpoint.keepalive,
+      keepalive: {
+        timeMs: endpoint.keepalive?.timeMs ?? settings.grpc.keepaliveTimeMs,
+        timeoutMs: endpoint.keepalive?.timeoutMs ?? settings.grpc.keepaliveTimeoutMs,
+      },
     },
     'options.grpc',
   );

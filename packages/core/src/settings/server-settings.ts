@@ -105,7 +105,8 @@ export const serverSettingsSchema = z.strictObject({
     .prefault({}),
   /**
    * OIP over gRPC beside REST (needs the optional packages `@grpc/grpc-js` and
-   * `@grpc/proto-loader`). Default `{ enabled: false, port: 8081, transport: 'h2c' }`.
+   * `@grpc/proto-loader`). Default `{ enabled: false, port: 8081, transport: 'h2c',
+   * keepaliveTimeMs: 7200000, keepaliveTimeoutMs: 20000 }`.
    */
   grpc: z
     .strictObject({
@@ -117,6 +118,10 @@ export const serverSettingsSchema = z.strictObject({
        * through grpc-js). Default `'h2c'`.
        */
       transport: z.enum(['h2c', 'grpc-js']).default('h2c'),
+      /** A connection silent this long gets a keepalive PING, in ms. Default `7200000` (2 h). */
+      keepaliveTimeMs: z.number().int().min(1).max(2_147_483_647).default(7_200_000),
+      /** A keepalive PING unanswered this long closes its connection, in ms. Default `20000`. */
+      keepaliveTimeoutMs: z.number().int().min(1).max(2_147_483_647).default(20_000),
     })
     .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */

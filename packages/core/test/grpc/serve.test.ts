@@ -226,6 +226,29 @@ describe('settings: grpc.enabled', () => {
     ).rejects.toThrow("options.grpc.transport must be 'h2c' or 'grpc-js'");
   });
 
+  it('grpc.keepaliveTimeMs / INFER_GRPC_KEEPALIVE_TIME_MS reach the server; bad values are refused', async () => {
+    const server = await serveFromSettings({
+      paths: [],
+      env: { INFER_GRPC_KEEPALIVE_TIME_MS: '50', INFER_GRPC_KEEPALIVE_TIMEOUT_MS: '150' },
+      overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+    });
+    const c = await frameClient(server.grpc!.port);
+    try {
+      await c.waitFor((f) => f.type === FRAME.PING && f.flags === 0);
+      await c.waitClosed(2000);
+    } finally {
+      c.close();
+      await server.close();
+    }
+    await expect(
+      serveFromSettings({
+        paths: [],
+        env: { INFER_GRPC_KEEPALIVE_TIME_MS: '0' },
+        overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+      }),
+    ).rejects.toThrow('grpc.keepaliveTimeMs');
+  });
+
   it('gRPC is off by default', async () => {
     const server = await serveFromSettings({ paths: [], env: {}, overrides: { port: 0 } });
     try {
