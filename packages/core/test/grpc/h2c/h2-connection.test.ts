@@ -619,7 +619,11 @@ describe('H2Connection: keepalive', () => {
   });
 
   it('keeps a peer that answers its PINGs, and does not PING one that keeps talking', async () => {
-    const harness = await start({ keepalive: { timeMs: 60, timeoutMs: 60 } });
+    // Margins for a loaded machine: an answer may take a stalled turn (timeoutMs), and the
+    // talking client's 20 ms chatter may be late by a lot less than timeMs. After an answer
+    // the next PING comes when the timeout would have, at the earliest.
+    const harness = await start({ keepalive: { timeMs: 60, timeoutMs: 150 } });
+    const quiet = await start({ keepalive: { timeMs: 300, timeoutMs: 400 } });
     const answering = await client(harness.port);
     let acked = 0;
     answering.socket.on('data', () => {
@@ -628,10 +632,10 @@ describe('H2Connection: keepalive', () => {
       for (const f of pings.slice(acked)) answering.send(frame(FRAME.PING, FLAG.ACK, 0, f.payload));
       acked = pings.length;
     });
-    const talking = await client(harness.port);
+    const talking = await client(quiet.port);
     const chatter = setInterval(() => talking.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 20);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await new Promise((resolve) => setTimeout(resolve, 500));
       expect(answering.closed()).toBe(false);
       expect(answering.frames.filter(isPing).length).toBeGreaterThanOrEqual(2);
       expect(talking.closed()).toBe(false);
