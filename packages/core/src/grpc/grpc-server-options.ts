@@ -1,6 +1,7 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import { InvalidOptionError } from '../errors';
 import { assertLogger, type Logger, silentLogger } from '../logger';
+import { MAX_TIMER_MS } from './max-timer';
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {
@@ -138,9 +139,6 @@ export function resolveGrpcServerOptions(
     serverOptions,
   };
 }
-
-/** The longest delay `setTimeout` takes (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function resolveKeepalive(
   keepalive: GrpcServerOptions['keepalive'],

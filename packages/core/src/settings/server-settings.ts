@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEFAULT_GRPC_OPTIONS } from '../grpc/grpc-server-options';
+import { MAX_TIMER_MS } from '../grpc/max-timer';
 
 /** Log levels of pino-compatible loggers, plus `silent`. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -119,9 +121,19 @@ export const serverSettingsSchema = z.strictObject({
        */
       transport: z.enum(['h2c', 'grpc-js']).default('h2c'),
       /** A connection silent this long gets a keepalive PING, in ms. Default `7200000` (2 h). */
-      keepaliveTimeMs: z.number().int().min(1).max(2_147_483_647).default(7_200_000),
+      keepaliveTimeMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_TIMER_MS)
+        .default(DEFAULT_GRPC_OPTIONS.keepaliveTimeMs),
       /** A keepalive PING unanswered this long closes its connection, in ms. Default `20000`. */
-      keepaliveTimeoutMs: z.number().int().min(1).max(2_147_483_647).default(20_000),
+      keepaliveTimeoutMs: z
+        .number()
+        .int()
+        .min(1)
+        .max(MAX_TIMER_MS)
+        .default(DEFAULT_GRPC_OPTIONS.keepaliveTimeoutMs),
     })
     .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */

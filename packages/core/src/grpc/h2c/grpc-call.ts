@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { gunzip, inflate } from 'node:zlib';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { GRPC_STATUS } from '@infer/codecs';
+import { MAX_TIMER_MS } from '../max-timer';
 import { H2_ERROR } from './frames';
 import type { H2Stream } from './h2-connection';
 import type { HeaderPairs } from './hpack';
@@ -108,9 +109,6 @@ const RESPONSE_HEADERS: HeaderPairs = [
   ['content-type', 'application/grpc'],
   ['grpc-accept-encoding', 'identity,deflate,gzip'],
 ];
-
-/** The longest delay `setTimeout` takes. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TIMEOUT_UNITS: Record<string, number> = {
   H: 3_600_000,

@@ -8,6 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { GRPC_STATUS } from '@infer/codecs';
+import { MAX_TIMER_MS } from '../max-timer';
 import {
   type GrpcCallContext,
   type GrpcHandler,
@@ -31,9 +32,6 @@ export interface H2cGrpcServerOptions {
   /** grpc-js's `Metadata` class (call metadata is grpc-js's type). */
   Metadata: typeof GrpcJs.Metadata;
 }
-
-/** The largest `setTimeout` delay; grpc-js takes a keepalive time this large as off. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Route {
   method: GrpcMethod;
