@@ -67,6 +67,31 @@ describe('dispatch policy', () => {
     expect(await again).toBe(4);
   });
 
+  it('schedules a tick after a batch only when callers could join the next one', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 8 });
+    const tick = vi.spyOn(process, 'nextTick');
+    try {
+      // A lone item with nothing queued (a light-load server request): no tick. Its caller
+      // going again gets the same batch of one from submit's own microtask.
+      const lone = batcher.submit(1);
+      await flush();
+      tick.mockClear();
+      batches[0]!.resolve([1]);
+      expect(await lone).toBe(1);
+      expect(tick).not.toHaveBeenCalled();
+      // Two items: their callers may both go again, so the next pump waits for a tick.
+      const pair = [batcher.submit(2), batcher.submit(3)];
+      await flush();
+      tick.mockClear();
+      batches[1]!.resolve([2, 3]);
+      await Promise.all(pair);
+      expect(tick).toHaveBeenCalledTimes(1);
+    } finally {
+      tick.mockRestore();
+    }
+  });
+
   it('keeps closed-loop callers together when they await a few times before resubmitting', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 8 });

@@ -61,6 +61,23 @@ describe('timeouts', () => {
     expect(batcher.running).toBe(0);
   });
 
+  it('does not keep the process alive with its timer, as AbortSignal.timeout() does not', async () => {
+    vi.useRealTimers();
+    const refTimers = () =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = refTimers();
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 60_000 });
+    const pending = track(batcher.submit(1));
+    await flush();
+    expect(batches).toHaveLength(1); // running, its timeout armed
+    expect(refTimers()).toBe(before);
+    batches[0]!.resolve([1]);
+    await flush();
+    expect(pending.value).toBe(1);
+    await batcher.drain(); // clears the timer
+  });
+
   it('timeoutMs 0 means no timeout', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 0 });
