@@ -150,6 +150,13 @@ export interface ServiceTestResponse extends ServiceResponse {
   json(): unknown;
 }
 
+/** A route cache entry: a path's match for one method. */
+interface CachedRoute {
+  readonly path: string;
+  readonly method: string;
+  readonly lookup: RouteLookup;
+}
+
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
 const ACCEPTED_TYPES = ['application/json', 'application/octet-stream'] as const;
@@ -184,7 +191,9 @@ export class InferenceService {
   readonly #name: string;
   readonly #openapiServerUrl: string | undefined;
   readonly #enabled: (route: Route) => boolean;
-  readonly #routeCache = new Map<string, { method: string; lookup: RouteLookup }>();
+  readonly #routeCache = new Map<string, CachedRoute>();
+  /** The route cache's entry matched last. */
+  #lastRoute: CachedRoute | undefined;
   #draining = false;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
@@ -414,14 +423,23 @@ export class InferenceService {
    * cache starts over when full), so paths that never repeat cannot grow it.
    */
   #matchRoute(method: string, path: string): RouteLookup {
+    // The last match first: comparing a fresh path string costs less than hashing it for the
+    // map (V8 hashes every new string it looks up).
+    const last = this.#lastRoute;
+    if (last !== undefined && last.path === path && last.method === method) return last.lookup;
     // Keyed by path alone (no key string built per request); the method must agree.
     const cached = this.#routeCache.get(path);
-    if (cached !== undefined && cached.method === method) return cached.lookup;
+    if (cached !== undefined && cached.method === method) {
+      this.#lastRoute = cached;
+      return cached.lookup;
+    }
     const lookup = matchRoute(method, path, this.#enabled);
     if (lookup.kind === 'match') {
       if (this.#routeCache.size >= ROUTE_CACHE_SIZE) this.#routeCache.clear();
       Object.freeze(lookup.match.params);
-      this.#routeCache.set(path, { method, lookup });
+      const entry = { path, method, lookup };
+      this.#routeCache.set(path, entry);
+      this.#lastRoute = entry;
     }
     return lookup;
   }
@@ -536,7 +554,11 @@ export class InferenceService {
   }
 
   #leave(): void {
-    if (--this.#inFlight === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    // Under light load every request takes the count back to 0: no array copied then unless
+    // shutdown() waits.
+    if (--this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
   }
 
   /**

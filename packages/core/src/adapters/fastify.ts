@@ -21,7 +21,7 @@ import { attachClientSignal } from './client-signal';
 import { decodeRequestBody } from './content-coding';
 import { errorResponse } from './error-response';
 import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
-import { poolFor, readNodeBody, readStreamBody } from './read-body';
+import { nodeBody, poolFor, streamBody } from './read-body';
 import { exposesMetrics, stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
 
@@ -73,16 +73,21 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   };
   app.removeAllContentTypeParsers();
   // Reads the raw request as the node adapter does. A stream a `preParsing` hook put in its
-  // place is read plainly (never into a pooled buffer: the hook may keep its chunks).
-  const readBody = (request: FastifyRequest, payload: NodeJS.ReadableStream) => {
-    if (payload !== request.raw) return readStreamBody(payload, maxBodySize);
+  // place is read plainly (never into a pooled buffer: the hook may keep its chunks). The
+  // callback form: a parser that returns a promise costs Fastify one more reaction.
+  const readBody = (
+    request: FastifyRequest,
+    payload: NodeJS.ReadableStream,
+    done: (error: Error | null, body?: Buffer) => void,
+  ) => {
+    if (payload !== request.raw)
+      return streamBody(payload, maxBodySize, undefined, Number.NaN, done);
     const pool = poolFor(request.raw, bodyPool);
-    const read = readNodeBody(request.raw, maxBodySize, pool);
-    if (pool === undefined) return read;
+    if (pool === undefined) return nodeBody(request.raw, maxBodySize, undefined, done);
     // Remembered as the buffer itself: a hook may put another body in `request.body`.
-    return read.then((body) => {
-      (request.raw as PooledRequest)[POOLED] = body;
-      return body;
+    nodeBody(request.raw, maxBodySize, pool, (error, body) => {
+      if (body !== undefined) (request.raw as PooledRequest)[POOLED] = body;
+      done(error, body);
     });
   };
   // The protocol's own types by name too: Fastify remembers the parser of a named type, while
@@ -101,7 +106,11 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
       errorResponse(status >= 400 && status < 500 ? new BadRequestError(error.message) : error),
     );
   });
-  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+  // Not an async function: it answers through `reply.send` and returns nothing, so Fastify
+  // does not wait on a returned promise, which would resolve with `reply` (a thenable):
+  // three more microtask jobs per request (docs/benchmarks.md, "Fewer ticks and timer
+  // toggles").
+  const handler = (request: FastifyRequest, reply: FastifyReply): void => {
     const body = request.body instanceof Uint8Array ? asPlainBytes(request.body) : undefined;
     const serviceRequest: ServiceRequest = {
       method: request.method,
@@ -110,13 +119,21 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     };
     // Set, not spread into the literal: a spread there takes V8 a slow path (about 1 us).
     if (body !== undefined) serviceRequest.body = body;
-    if (serviceRequest.headers['content-encoding'] !== undefined) {
-      try {
-        await decodeRequestBody(serviceRequest, maxBodySize);
-      } catch (error) {
-        return send(reply, errorResponse(error));
-      }
+    if (serviceRequest.headers['content-encoding'] === undefined) {
+      respond(request, reply, serviceRequest, body);
+      return;
     }
+    decodeRequestBody(serviceRequest, maxBodySize).then(
+      () => respond(request, reply, serviceRequest, body),
+      (error: unknown) => send(reply, errorResponse(error)),
+    );
+  };
+  const respond = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    serviceRequest: ServiceRequest,
+    body: Uint8Array | undefined,
+  ) => {
     // The pooled body, if `request.body` still is it (a hook may have put another there).
     const read = (request.raw as PooledRequest)[POOLED];
     const pooled = read !== undefined && body?.buffer === read.buffer ? read : undefined;
@@ -126,9 +143,20 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
         : lendPooledBody(service, serviceRequest, pooled, (bytes) => release(request, bytes));
     // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
     attachClientSignal(serviceRequest, watchClient(reply.raw));
-    const response = await service.handle(serviceRequest);
-    giveBack?.();
-    return send(reply, response);
+    let handled: Promise<ServiceResponse>;
+    try {
+      handled = service.handle(serviceRequest);
+    } catch (error) {
+      handled = Promise.reject(error);
+    }
+    handled.then(
+      (response) => {
+        giveBack?.();
+        send(reply, response);
+      },
+      // A custom handler's failure goes to the error handler above, as a thrown error would.
+      (error: unknown) => reply.send(error),
+    );
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request
   // bodies to us (its answers' compression still applies).

@@ -133,3 +133,35 @@ describe('fastify plugin /metrics', () => {
     await app.close();
   });
 });
+
+describe('fastify plugin over a custom handler that fails', () => {
+  it('answers a sync throw and a rejection through its error handler, and serves on', async () => {
+    let calls = 0;
+    const service = {
+      handle: (request: { path?: string }) => {
+        calls += 1;
+        if (request.path === '/v2/throws') throw new Error('thrown');
+        if (request.path === '/v2/rejects') return Promise.reject(new Error('rejected'));
+        return Promise.resolve({
+          status: 200,
+          headers: { 'content-type': 'text/plain' },
+          body: 'ok',
+        });
+      },
+    };
+    const app = Fastify({ logger: false });
+    await app.register(inferPlugin, { service, prefix: '/ml' });
+    for (const path of ['throws', 'rejects']) {
+      const failed = await app.inject({ method: 'GET', url: `/ml/v2/${path}` });
+      expect(failed.statusCode).toBe(500);
+      expect(failed.headers['content-type']).toMatch(/^application\/json/);
+      // A 500 names no internals: the message is logged, not sent.
+      expect(failed.json()).toEqual({ error: expect.any(String) });
+      expect(failed.body).not.toMatch(/thrown|rejected/);
+    }
+    const ok = await app.inject({ method: 'GET', url: '/ml/v2/fine' });
+    expect([ok.statusCode, ok.body]).toEqual([200, 'ok']);
+    expect(calls).toBe(3);
+    await app.close();
+  });
+});
