@@ -77,6 +77,25 @@ interface RunningBatch {
   done: boolean;
 }
 
+/**
+ * Batchers with a deadline timer armed. Those timers are unref'd (see `armDeadline`), so a
+ * process whose only pending work is an item waiting on a model that never answers would
+ * exit, silently, before the item times out. When the process is about to exit for want of
+ * work ('beforeExit'), the timers of lists that still hold live items are ref'd: the timeout
+ * then fires and rejects the item, as a ref'd timer would have.
+ */
+const armedBatchers = new Set<AdaptiveBatcher<unknown, unknown>>();
+let exitWatch = false;
+
+function watchExit(batcher: AdaptiveBatcher<unknown, unknown>): void {
+  armedBatchers.add(batcher);
+  if (exitWatch) return;
+  exitWatch = true;
+  process.on('beforeExit', () => {
+    for (const armed of armedBatchers) armed.refLiveDeadlines();
+  });
+}
+
 /** Schedules microtasks (see `schedulePump`). */
 const RESOLVED = Promise.resolve();
 
@@ -487,15 +506,29 @@ export class AdaptiveBatcher<I, O> {
   }
 
   /**
-   * Arms a list's timer, unref'd as `AbortSignal.timeout()`'s is: a timeout does not keep the
-   * process alive on its own (a request in flight has a socket, a worker thread or a native
-   * run doing that). Ref'd only while entries were live, it was toggled for every request
-   * under light load (each request alone in the batcher): 0.1-0.3 us each.
+   * Arms a list's timer, unref'd: ref'd only while entries were live, it was toggled for every
+   * request under light load (each request alone in the batcher), about 0.3 us a request. A
+   * server's socket, a worker thread or a native run keeps the process alive meanwhile; when
+   * nothing else does, 'beforeExit' refs it (see `armedBatchers`).
    */
   private armDeadline(list: DeadlineList<I, O>, delayMs: number): void {
     if (list.timer !== undefined) clearTimeout(list.timer);
     list.timer = setTimeout(() => this.expire(list), delayMs);
     list.timer.unref();
+    watchExit(this as AdaptiveBatcher<unknown, unknown>);
+  }
+
+  /**
+   * Refs the deadline timers of lists that hold live items (the process is about to exit for
+   * want of work; see `armedBatchers`).
+   *
+   * @internal
+   */
+  refLiveDeadlines(): void {
+    for (const list of this.deadlines.values()) {
+      if (list.timer !== undefined && list.live > 0) list.timer.ref();
+    }
+    this.forgetIfDisarmed();
   }
 
   /** The timer of a list fired: times out every entry whose deadline has come, re-arms. */
@@ -513,6 +546,7 @@ export class AdaptiveBatcher<I, O> {
     }
     list.entries = [];
     list.head = 0;
+    this.forgetIfDisarmed();
   }
 
   /** A settled entry leaves its deadline list: at once from the head, else in a compaction. */
@@ -543,6 +577,13 @@ export class AdaptiveBatcher<I, O> {
       clearTimeout(list.timer);
       list.timer = undefined;
     }
+    this.forgetIfDisarmed();
+  }
+
+  /** Leaves `armedBatchers` once no deadline timer is armed (nothing left to ref at exit). */
+  private forgetIfDisarmed(): void {
+    for (const list of this.deadlines.values()) if (list.timer !== undefined) return;
+    armedBatchers.delete(this as AdaptiveBatcher<unknown, unknown>);
   }
 
   private settle(entry: Entry<I, O>, ok: boolean, value: unknown): void {

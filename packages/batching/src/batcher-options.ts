@@ -52,10 +52,7 @@ export interface AdaptiveBatcherOptions<I, O> {
   maxBatchDelayMs?: number | undefined;
   /** Most items queued (running ones excluded) before `OverloadedError`. Default `1024`. */
   maxQueueSize?: number | undefined;
-  /**
-   * Per-item timeout in ms, queue wait included; `0` means none. Default `30000`. Its timer
-   * does not keep the process alive on its own, as `AbortSignal.timeout()`'s does not.
-   */
+  /** Per-item timeout in ms, queue wait included; `0` means none. Default `30000`. */
   timeoutMs?: number | undefined;
   /** Batches that may run at once (e.g. one per worker). Default `1`. */
   concurrency?: number | undefined;

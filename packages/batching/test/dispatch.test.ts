@@ -70,6 +70,9 @@ describe('dispatch policy', () => {
   it('schedules a tick after a batch only when callers could join the next one', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 8 });
+    // After a flush: vitest puts back the process.nextTick it saw around its own calls (in a
+    // tick of their own), which would undo a spy made at the test's start.
+    await flush();
     const tick = vi.spyOn(process, 'nextTick');
     try {
       // A lone item with nothing queued (a light-load server request): no tick. Its caller

@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AdaptiveBatcher, TimeoutError } from '../src/index';
 import { flush, manualRunner, track } from './helpers';
+
+const execFileAsync = promisify(execFile);
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -61,7 +66,7 @@ describe('timeouts', () => {
     expect(batcher.running).toBe(0);
   });
 
-  it('does not keep the process alive with its timer, as AbortSignal.timeout() does not', async () => {
+  it('holds no ref on the event loop for its timer while other work keeps the process busy', async () => {
     vi.useRealTimers();
     const refTimers = () =>
       process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
@@ -76,6 +81,25 @@ describe('timeouts', () => {
     await flush();
     expect(pending.value).toBe(1);
     await batcher.drain(); // clears the timer
+  });
+
+  it('still times out an item whose run never settles when nothing else keeps the process alive', async () => {
+    vi.useRealTimers();
+    // The built package, in a process of its own: the item's timeout must fire (and reject)
+    // before the process exits for want of work.
+    const script = [
+      "import { AdaptiveBatcher } from '@infer/batching';",
+      'const batcher = new AdaptiveBatcher({ run: () => new Promise(() => {}), timeoutMs: 100 });',
+      "batcher.submit(1).then(() => console.log('resolved'), (error) => console.log(error.code));",
+    ].join('\n');
+    const started = performance.now();
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 10_000 },
+    );
+    expect(stdout.trim()).toBe('INFER_ERR_TIMEOUT');
+    expect(performance.now() - started).toBeLessThan(8_000);
   });
 
   it('timeoutMs 0 means no timeout', async () => {

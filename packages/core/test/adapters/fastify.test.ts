@@ -135,22 +135,24 @@ describe('fastify plugin /metrics', () => {
 });
 
 describe('fastify plugin over a custom handler that fails', () => {
+  async function appOver(handle: (request: { path?: string }) => unknown) {
+    const app = Fastify({ logger: false });
+    await app.register(inferPlugin, { service: { handle } as never, prefix: '/ml' });
+    return app;
+  }
+
   it('answers a sync throw and a rejection through its error handler, and serves on', async () => {
     let calls = 0;
-    const service = {
-      handle: (request: { path?: string }) => {
-        calls += 1;
-        if (request.path === '/v2/throws') throw new Error('thrown');
-        if (request.path === '/v2/rejects') return Promise.reject(new Error('rejected'));
-        return Promise.resolve({
-          status: 200,
-          headers: { 'content-type': 'text/plain' },
-          body: 'ok',
-        });
-      },
-    };
-    const app = Fastify({ logger: false });
-    await app.register(inferPlugin, { service, prefix: '/ml' });
+    const app = await appOver((request) => {
+      calls += 1;
+      if (request.path === '/v2/throws') throw new Error('thrown');
+      if (request.path === '/v2/rejects') return Promise.reject(new Error('rejected'));
+      return Promise.resolve({
+        status: 200,
+        headers: { 'content-type': 'text/plain' },
+        body: 'ok',
+      });
+    });
     for (const path of ['throws', 'rejects']) {
       const failed = await app.inject({ method: 'GET', url: `/ml/v2/${path}` });
       expect(failed.statusCode).toBe(500);
@@ -163,5 +165,39 @@ describe('fastify plugin over a custom handler that fails', () => {
     expect([ok.statusCode, ok.body]).toEqual([200, 'ok']);
     expect(calls).toBe(3);
     await app.close();
+  });
+
+  it('answers 500 to rejections that are not Errors, and sends none of their content', async () => {
+    const reasons: unknown[] = ['secret detail', { token: 'internal' }, undefined, null];
+    for (const reason of reasons) {
+      const app = await appOver(() => Promise.reject(reason));
+      const answer = await app.inject({ method: 'GET', url: '/ml/v2/x' });
+      expect(answer.statusCode).toBe(500);
+      expect(answer.json()).toEqual({ error: expect.any(String) });
+      expect(answer.body).not.toMatch(/secret|internal/);
+      await app.close();
+    }
+  });
+
+  it('answers 500 to a response it cannot send, without an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const answers = [
+        { status: 1000, headers: {}, body: 'x' }, // a status Fastify refuses
+        { status: 200, headers: {} }, // no body
+      ];
+      for (const response of answers) {
+        const app = await appOver(() => Promise.resolve(response));
+        const answer = await app.inject({ method: 'GET', url: '/ml/v2/x' });
+        expect(answer.statusCode).toBe(500);
+        await app.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
