@@ -64,6 +64,8 @@ interface DeadlineList<I, O> {
   /** Entries not settled. */
   live: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether 'beforeExit' ref'd its timer (unref'd again once no entry is live). */
+  refed: boolean;
 }
 
 interface RunningBatch {
@@ -77,23 +79,34 @@ interface RunningBatch {
   done: boolean;
 }
 
+/** What the 'beforeExit' listener needs of a batcher. */
+interface ExitWatched {
+  refLiveDeadlines(): void;
+}
+
+/** Where the batchers with an armed deadline timer are kept (one set per process). */
+const ARMED = Symbol.for('infer.batching.armedBatchers');
+
 /**
  * Batchers with a deadline timer armed. Those timers are unref'd (see `armDeadline`), so a
  * process whose only pending work is an item waiting on a model that never answers would
  * exit, silently, before the item times out. When the process is about to exit for want of
  * work ('beforeExit'), the timers of lists that still hold live items are ref'd: the timeout
- * then fires and rejects the item, as a ref'd timer would have.
+ * then fires and rejects the item, as a ref'd timer would have. One set and one listener per
+ * process, however many copies of this module are loaded (ESM and CJS builds, re-imports).
  */
-const armedBatchers = new Set<AdaptiveBatcher<unknown, unknown>>();
-let exitWatch = false;
-
-function watchExit(batcher: AdaptiveBatcher<unknown, unknown>): void {
-  armedBatchers.add(batcher);
-  if (exitWatch) return;
-  exitWatch = true;
-  process.on('beforeExit', () => {
-    for (const armed of armedBatchers) armed.refLiveDeadlines();
-  });
+function armedBatchers(): Set<ExitWatched> {
+  const global = globalThis as { [ARMED]?: Set<ExitWatched> };
+  let armed = global[ARMED];
+  if (armed === undefined) {
+    const batchers = new Set<ExitWatched>();
+    armed = batchers;
+    global[ARMED] = batchers;
+    process.on('beforeExit', () => {
+      for (const batcher of batchers) batcher.refLiveDeadlines();
+    });
+  }
+  return armed;
 }
 
 /** Schedules microtasks (see `schedulePump`). */
@@ -497,7 +510,14 @@ export class AdaptiveBatcher<I, O> {
   private watchDeadline(entry: Entry<I, O>): void {
     let list = this.deadlines.get(entry.timeoutMs);
     if (list === undefined) {
-      list = { timeoutMs: entry.timeoutMs, entries: [], head: 0, live: 0, timer: undefined };
+      list = {
+        timeoutMs: entry.timeoutMs,
+        entries: [],
+        head: 0,
+        live: 0,
+        timer: undefined,
+        refed: false,
+      };
       this.deadlines.set(entry.timeoutMs, list);
     }
     list.entries.push(entry);
@@ -515,7 +535,8 @@ export class AdaptiveBatcher<I, O> {
     if (list.timer !== undefined) clearTimeout(list.timer);
     list.timer = setTimeout(() => this.expire(list), delayMs);
     list.timer.unref();
-    watchExit(this as AdaptiveBatcher<unknown, unknown>);
+    list.refed = false;
+    armedBatchers().add(this);
   }
 
   /**
@@ -526,7 +547,9 @@ export class AdaptiveBatcher<I, O> {
    */
   refLiveDeadlines(): void {
     for (const list of this.deadlines.values()) {
-      if (list.timer !== undefined && list.live > 0) list.timer.ref();
+      if (list.timer === undefined || list.live === 0) continue;
+      list.timer.ref();
+      list.refed = true;
     }
     this.forgetIfDisarmed();
   }
@@ -559,7 +582,12 @@ export class AdaptiveBatcher<I, O> {
       list.entries = [];
       list.head = 0;
       // Its timer is left armed: the next item needs no new setTimeout. It fires at most once
-      // more, finds nothing due, and stops; drain() clears it.
+      // more, finds nothing due, and stops; drain() clears it. Unref'd again if 'beforeExit'
+      // ref'd it: nothing is left for it to keep the process alive for.
+      if (list.refed) {
+        list.refed = false;
+        list.timer?.unref();
+      }
     } else if (entries.length > 2 * list.live + 32) {
       // Counts the dropped prefix too: under continuous load the list never empties, and
       // settled entries before `head` would keep their items (input tensors) alive.
@@ -583,7 +611,7 @@ export class AdaptiveBatcher<I, O> {
   /** Leaves `armedBatchers` once no deadline timer is armed (nothing left to ref at exit). */
   private forgetIfDisarmed(): void {
     for (const list of this.deadlines.values()) if (list.timer !== undefined) return;
-    armedBatchers.delete(this as AdaptiveBatcher<unknown, unknown>);
+    (globalThis as { [ARMED]?: Set<ExitWatched> })[ARMED]?.delete(this);
   }
 
   private settle(entry: Entry<I, O>, ok: boolean, value: unknown): void {

@@ -102,6 +102,41 @@ describe('timeouts', () => {
     expect(performance.now() - started).toBeLessThan(8_000);
   });
 
+  it('lets the process exit once its items settled another way, and keeps one exit listener', async () => {
+    vi.useRealTimers();
+    // An item aborted at 200 ms under a 5 s timeout: after 'beforeExit' ref'd the timer, the
+    // abort must unref it again, or the process waits the 5 s out. The ESM and CJS builds
+    // both loaded: one 'beforeExit' listener between them, and both items time out.
+    const script = [
+      "import { createRequire } from 'node:module';",
+      "import { AdaptiveBatcher } from '@infer/batching';",
+      "const cjs = createRequire(import.meta.url)('@infer/batching');",
+      'const hang = () => new Promise(() => {});',
+      'const started = performance.now();',
+      'new AdaptiveBatcher({ run: hang, timeoutMs: 5000 })',
+      '  .submit(1, { signal: AbortSignal.timeout(200) })',
+      '  .catch((error) => console.log(error.code));',
+      'for (const { AdaptiveBatcher: Batcher } of [{ AdaptiveBatcher }, cjs]) {',
+      '  new Batcher({ run: hang, timeoutMs: 100 }).submit(1).catch((error) => console.log(error.code));',
+      '}',
+      "process.on('exit', () => console.log(process.listenerCount('beforeExit'), Math.round(performance.now() - started)));",
+    ].join('\n');
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 10_000 },
+    );
+    const lines = stdout.trim().split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'INFER_ERR_TIMEOUT',
+      'INFER_ERR_TIMEOUT',
+      'INFER_ERR_ABORTED',
+    ]);
+    const [listeners, exitedAtMs] = lines[3]!.split(' ').map(Number);
+    expect(listeners).toBe(1);
+    expect(exitedAtMs).toBeLessThan(3_000);
+  });
+
   it('timeoutMs 0 means no timeout', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 0 });

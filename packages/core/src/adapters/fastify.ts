@@ -137,26 +137,30 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     serviceRequest: ServiceRequest,
     body: Uint8Array | undefined,
   ): void => {
-    // The pooled body, if `request.body` still is it (a hook may have put another there).
-    const read = (request.raw as PooledRequest)[POOLED];
-    const pooled = read !== undefined && body?.buffer === read.buffer ? read : undefined;
-    const giveBack =
-      pooled === undefined
-        ? undefined
-        : lendPooledBody(service, serviceRequest, pooled, (bytes) => release(request, bytes));
-    // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
-    attachClientSignal(serviceRequest, watchClient(reply.raw));
+    // Answers every failure itself (it also runs from a promise reaction, where a throw would
+    // be an unhandled rejection).
+    let giveBack: (() => void) | undefined;
     let handled: Promise<ServiceResponse>;
     try {
-      handled = service.handle(serviceRequest);
+      // The pooled body, if `request.body` still is it (a hook may have put another there).
+      const read = (request.raw as PooledRequest)[POOLED];
+      const pooled = read !== undefined && body?.buffer === read.buffer ? read : undefined;
+      giveBack =
+        pooled === undefined
+          ? undefined
+          : lendPooledBody(service, serviceRequest, pooled, (bytes) => release(request, bytes));
+      // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
+      attachClientSignal(serviceRequest, watchClient(reply.raw));
+      // A custom handler may answer without a promise: as is, no tick added for a promise.
+      handled = Promise.resolve(service.handle(serviceRequest));
     } catch (error) {
       failed(reply, error);
       return;
     }
     handled.then(
       (response) => {
-        giveBack?.();
         try {
+          giveBack?.();
           send(reply, response);
         } catch (error) {
           failed(reply, error); // an answer Fastify refuses (a status out of range, no body)
@@ -165,10 +169,12 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
       (error: unknown) => failed(reply, error),
     );
   };
-  // A custom handler's failure goes to the error handler above, as a thrown error would:
-  // `reply.send` takes only an Error as one (a string would be sent as the answer's body).
+  // A custom handler's failure: an Error goes to the error handler above, as a thrown one
+  // would; anything else is answered here (`reply.send` would send a string or an object as
+  // the answer's body), an InferError from another realm (no `instanceof Error`) included.
   const failed = (reply: FastifyReply, error: unknown) => {
-    reply.send(error instanceof Error ? error : new Error('the service failed', { cause: error }));
+    if (error instanceof Error) reply.send(error);
+    else send(reply, errorResponse(error));
   };
   // `decompress: false`: `@fastify/compress`, when the app registered it, leaves our request
   // bodies to us (its answers' compression still applies).

@@ -110,13 +110,20 @@ export async function predictCommand(args: string[], io: CliIO): Promise<number>
     labelsDir = entry.baseDir;
     const { model, serving } = await createModelFromSettings(entry, { resolveFrom: [io.cwd] });
     const served = await loadModel(model, { ...serving, workers: 0, warmup: false });
+    let failed = false;
     try {
       const inputs = await buildInputs(flags, served.metadata(), { cwd: io.cwd, preprocess });
       const result = await served.predict(decodeInferenceRequest({ inputs }));
       outputs = result.outputs.map((tensor) => encodeTensor(tensor) as Output);
       response = { model_name: served.name, outputs };
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
-      await served.close();
+      // After a failure (a model that timed out, say) its batch may still be running, and
+      // close() would wait for it: the error is reported without waiting.
+      if (failed) served.close().catch(() => {});
+      else await served.close();
     }
   }
   const elapsed = performance.now() - started;

@@ -179,6 +179,38 @@ describe('fastify plugin over a custom handler that fails', () => {
     }
   });
 
+  it('takes an answer given without a promise, and a sync throw, gzip bodies included', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const app = await appOver((request) => {
+        if (request.path === '/v2/throws') throw new Error('thrown');
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'plain' };
+      });
+      for (const gzip of [false, true]) {
+        const send = (path: string) =>
+          app.inject({
+            method: 'POST',
+            url: `/ml/v2/${path}`,
+            headers: {
+              'content-type': 'application/json',
+              ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+            },
+            payload: gzip ? gzipSync('{}') : '{}',
+          });
+        const plain = await send('plain');
+        expect([plain.statusCode, plain.body]).toEqual([200, 'plain']);
+        expect((await send('throws')).statusCode).toBe(500);
+      }
+      await app.close();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('answers 500 to a response it cannot send, without an unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);

@@ -1,0 +1,43 @@
+/**
+ * `infer predict <dir>` in a process of its own, on a model that never answers: the
+ * request's timeout must be reported (and the exit code say so) rather than the process
+ * exiting silently with 0, or waiting for the hung batch to finish.
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, REPO_ROOT, runCliProcess } from './cli-process';
+
+let root: string;
+beforeAll(() => {
+  assertBuilt();
+  root = mkdtempSync(join(tmpdir(), 'infer-predict-'));
+  copyFileSync(
+    join(REPO_ROOT, 'packages/core/test/cli/fixtures/echo-runtime.mjs'),
+    join(root, 'echo-runtime.mjs'),
+  );
+  mkdirSync(join(root, 'hung'));
+  writeFileSync(
+    join(root, 'hung', 'model-settings.json'),
+    JSON.stringify({
+      name: 'hung',
+      runtime: '../echo-runtime.mjs',
+      timeoutMs: 300,
+      parameters: { hang: true },
+    }),
+  );
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('infer predict on a model that never answers', () => {
+  it('reports the timeout and exits 1', async () => {
+    const started = performance.now();
+    const result = await runCliProcess(['predict', join(root, 'hung'), '--input', 'x=[[1,2]]'], {
+      timeoutMs: 20_000,
+    });
+    expect(result.stderr).toMatch(/timed out after 300 ms/);
+    expect(result.code).toBe(1);
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+});
