@@ -7,6 +7,16 @@ import { flush, manualRunner, track } from './helpers';
 
 const execFileAsync = promisify(execFile);
 
+/** Runs an ES module, given as its lines, in a node of its own, beside the built package. */
+async function runScript(lines: string[]): Promise<string> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--input-type=module', '-e', lines.join('\n')],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 10_000 },
+  );
+  return stdout.trim();
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -87,18 +97,13 @@ describe('timeouts', () => {
     vi.useRealTimers();
     // The built package, in a process of its own: the item's timeout must fire (and reject)
     // before the process exits for want of work.
-    const script = [
+    const started = performance.now();
+    const stdout = await runScript([
       "import { AdaptiveBatcher } from '@infer/batching';",
       'const batcher = new AdaptiveBatcher({ run: () => new Promise(() => {}), timeoutMs: 100 });',
       "batcher.submit(1).then(() => console.log('resolved'), (error) => console.log(error.code));",
-    ].join('\n');
-    const started = performance.now();
-    const { stdout } = await execFileAsync(
-      process.execPath,
-      ['--input-type=module', '-e', script],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 10_000 },
-    );
-    expect(stdout.trim()).toBe('INFER_ERR_TIMEOUT');
+    ]);
+    expect(stdout).toBe('INFER_ERR_TIMEOUT');
     expect(performance.now() - started).toBeLessThan(8_000);
   });
 
@@ -107,7 +112,7 @@ describe('timeouts', () => {
     // An item aborted at 200 ms under a 5 s timeout: after 'beforeExit' ref'd the timer, the
     // abort must unref it again, or the process waits the 5 s out. The ESM and CJS builds
     // both loaded: one 'beforeExit' listener between them, and both items time out.
-    const script = [
+    const stdout = await runScript([
       "import { createRequire } from 'node:module';",
       "import { AdaptiveBatcher } from '@infer/batching';",
       "const cjs = createRequire(import.meta.url)('@infer/batching');",
@@ -120,13 +125,8 @@ describe('timeouts', () => {
       '  new Batcher({ run: hang, timeoutMs: 100 }).submit(1).catch((error) => console.log(error.code));',
       '}',
       "process.on('exit', () => console.log(process.listenerCount('beforeExit'), Math.round(performance.now() - started)));",
-    ].join('\n');
-    const { stdout } = await execFileAsync(
-      process.execPath,
-      ['--input-type=module', '-e', script],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 10_000 },
-    );
-    const lines = stdout.trim().split('\n');
+    ]);
+    const lines = stdout.split('\n');
     expect(lines.slice(0, 3)).toEqual([
       'INFER_ERR_TIMEOUT',
       'INFER_ERR_TIMEOUT',
