@@ -82,30 +82,11 @@ export function nodeBody(
 }
 
 /**
- * Reads a body stream into one Buffer under `limit`, as `readNodeBody` does once it has
- * looked at the headers: for any readable (a stream a Fastify `preParsing` hook made, say).
- * With `pool`, the body must be exactly `length` bytes and is copied into a buffer of the pool,
- * taken once half of it has arrived (the chunks before are copied in then).
- *
- * @internal
- * @example
- * const body = await readStreamBody(gunzipped, 64 * 1024 * 1024);
- */
-export function readStreamBody(
-  stream: NodeJS.ReadableStream,
-  limit: number,
-  pool?: BodyPool,
-  length = Number.NaN,
-): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    streamBody(stream, limit, pool, length, (error, body) =>
-      error ? reject(error) : resolve(body!),
-    ),
-  );
-}
-
-/**
- * `readStreamBody` with a callback instead of a promise; `done` is called once.
+ * Reads a body stream into one Buffer under `limit`, as `nodeBody` does once it has looked
+ * at the headers: for any readable (a stream a Fastify `preParsing` hook made, say). With
+ * `pool`, the body must be exactly `length` bytes and is copied into a buffer of the pool,
+ * taken once half of it has arrived (the chunks before are copied in then). `done` is called
+ * once.
  *
  * @internal
  * @example
