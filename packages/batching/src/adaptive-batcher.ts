@@ -64,8 +64,6 @@ interface DeadlineList<I, O> {
   /** Entries not settled. */
   live: number;
   timer: ReturnType<typeof setTimeout> | undefined;
-  /** Whether 'beforeExit' ref'd its timer (unref'd again once no entry is live). */
-  refed: boolean;
 }
 
 interface RunningBatch {
@@ -510,14 +508,7 @@ export class AdaptiveBatcher<I, O> {
   private watchDeadline(entry: Entry<I, O>): void {
     let list = this.deadlines.get(entry.timeoutMs);
     if (list === undefined) {
-      list = {
-        timeoutMs: entry.timeoutMs,
-        entries: [],
-        head: 0,
-        live: 0,
-        timer: undefined,
-        refed: false,
-      };
+      list = { timeoutMs: entry.timeoutMs, entries: [], head: 0, live: 0, timer: undefined };
       this.deadlines.set(entry.timeoutMs, list);
     }
     list.entries.push(entry);
@@ -535,7 +526,6 @@ export class AdaptiveBatcher<I, O> {
     if (list.timer !== undefined) clearTimeout(list.timer);
     list.timer = setTimeout(() => this.expire(list), delayMs);
     list.timer.unref();
-    list.refed = false;
     armedBatchers().add(this);
   }
 
@@ -547,9 +537,7 @@ export class AdaptiveBatcher<I, O> {
    */
   refLiveDeadlines(): void {
     for (const list of this.deadlines.values()) {
-      if (list.timer === undefined || list.live === 0) continue;
-      list.timer.ref();
-      list.refed = true;
+      if (list.timer !== undefined && list.live > 0) list.timer.ref();
     }
     this.forgetIfDisarmed();
   }
@@ -584,10 +572,7 @@ export class AdaptiveBatcher<I, O> {
       // Its timer is left armed: the next item needs no new setTimeout. It fires at most once
       // more, finds nothing due, and stops; drain() clears it. Unref'd again if 'beforeExit'
       // ref'd it: nothing is left for it to keep the process alive for.
-      if (list.refed) {
-        list.refed = false;
-        list.timer?.unref();
-      }
+      if (list.timer?.hasRef() === true) list.timer.unref();
     } else if (entries.length > 2 * list.live + 32) {
       // Counts the dropped prefix too: under continuous load the list never empties, and
       // settled entries before `head` would keep their items (input tensors) alive.
