@@ -202,6 +202,10 @@ export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, str
  */
 export function abortSignalOf(response: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  if (response.destroyed && !response.writableFinished) {
+    controller.abort(new DOMException('the client closed the connection', 'AbortError'));
+    return controller.signal;
+  }
   response.once('close', () => {
     if (!response.writableFinished) {
       controller.abort(new DOMException('the client closed the connection', 'AbortError'));
@@ -222,6 +226,12 @@ export function watchClient(response: ServerResponse): ClientSignal {
   const watched = (response as WatchedResponse)[WATCHED];
   if (watched !== undefined) return watched;
   const client = new ClientSignal();
+  // The client left before the adapter got here (an async middleware or hook, a body being
+  // decoded): 'close' was already emitted, so the signal starts aborted.
+  if (response.destroyed && !response.writableFinished) {
+    client.abort(new DOMException('the client closed the connection', 'AbortError'));
+    return client;
+  }
   (response as WatchedResponse)[WATCHED] = client;
   // One shared listener ('close' is emitted once): no closure or once-wrapper per request.
   response.on('close', onResponseClose);

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { concatBytes } from '@infer/codecs';
 import { BadRequestError, BodyTooLargeError } from '../errors';
 import type { BodyPool } from './body-pool';
@@ -107,6 +108,7 @@ export function streamBody(
     stream.off('end', onEnd);
     stream.off('error', onError);
     stream.off('aborted', onAborted);
+    stream.off('close', onAborted);
   };
   const fail = (error: Error) => {
     cleanup();
@@ -157,11 +159,26 @@ export function streamBody(
   };
   const onError = (error: Error) => fail(error);
   const onAborted = () => onError(new Error('the client aborted the request body'));
+  // A request whose client left before this read began (an async middleware or hook ran
+  // first) emits nothing more: without this it would wait for good, holding the request.
+  const readable = stream as Partial<Readable>;
+  if (readable.destroyed === true) {
+    onAborted();
+    return;
+  }
+  if (readable.readableEnded === true) {
+    fail(new Error('the request body was already read before the inference route got it'));
+    return;
+  }
   stream.on('data', onData);
   stream.on('end', onEnd);
   stream.on('error', onError);
   stream.on('aborted', onAborted);
+  // 'close' before 'end' (a destroyed stream that emits no error, a hook's stream that just
+  // closes) ends the read too; after 'end' the listeners are gone.
+  stream.on('close', onAborted);
 }
+
 
 /**
  * Reads a Web `Request` body into one `Uint8Array` with the same limit rules as
