@@ -101,10 +101,13 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     // The body reader's own errors (413 over the limit) keep their status.
     if (InferError.isInstance(error)) return send(reply, errorResponse(error));
     const status = error.statusCode ?? 500;
-    return send(
-      reply,
-      errorResponse(status >= 400 && status < 500 ? new BadRequestError(error.message) : error),
-    );
+    if (!(status >= 400 && status < 600)) return send(reply, errorResponse(error));
+    // Fastify's own (415 for a malformed Content-Type) and the host app's hooks' errors (an
+    // auth hook's 401, a rate limit's 429) keep their status, in the protocol's error body:
+    // a 4xx with its message, a 5xx without (as the service answers a model failure).
+    const body =
+      status < 500 ? errorResponse(new BadRequestError(error.message)) : errorResponse(error);
+    return send(reply, { ...body, status });
   });
   // A callback-style handler: it answers through `reply.send` and returns nothing. An async
   // handler's promise resolved with `reply` (what `send` returns), a thenable, so Fastify ran

@@ -179,7 +179,6 @@ export function streamBody(
   stream.on('close', onAborted);
 }
 
-
 /**
  * Reads a Web `Request` body into one `Uint8Array` with the same limit rules as
  * `readNodeBody` (the stream is cancelled once over the limit). `undefined` when bodyless.

@@ -233,3 +233,48 @@ describe('fastify plugin over a custom handler that fails', () => {
     }
   });
 });
+
+describe('fastify plugin: errors of the host app and of Fastify on its routes', () => {
+  it('keep their status, in the protocol error body (4xx with its message, 5xx without)', async () => {
+    const app = Fastify();
+    app.addHook('onRequest', async (request, reply) => {
+      const fail = (status: number, message: string) =>
+        Object.assign(new Error(message), { statusCode: status });
+      if (request.headers['x-fail'] === '401') throw fail(401, 'missing token');
+      if (request.headers['x-fail'] === '429') {
+        reply.header('retry-after', '5');
+        throw fail(429, 'rate limit exceeded');
+      }
+      if (request.headers['x-fail'] === '503') throw fail(503, 'pool /tmp/x exhausted');
+    });
+    const service = {
+      handle: async () => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }),
+    };
+    await app.register(inferPlugin, { service, prefix: '/ml' });
+    const get = (fail: string) =>
+      app.inject({ method: 'GET', url: '/ml/v2/health/live', headers: { 'x-fail': fail } });
+    const unauthorized = await get('401');
+    expect([unauthorized.statusCode, unauthorized.json()]).toEqual([
+      401,
+      { error: 'missing token' },
+    ]);
+    const limited = await get('429');
+    expect([limited.statusCode, limited.json()]).toEqual([429, { error: 'rate limit exceeded' }]);
+    expect(limited.headers['retry-after']).toBe('5');
+    const unavailable = await get('503');
+    expect(unavailable.statusCode).toBe(503);
+    expect(unavailable.json()).toEqual({ error: expect.any(String) });
+    expect(unavailable.body).not.toMatch(/tmp/);
+    // Fastify's own 415: a Content-Type it cannot parse.
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/ml/v2/models/m/infer',
+      headers: { 'content-type': ';;' },
+      payload: '{}',
+    });
+    expect(malformed.statusCode).toBe(415);
+    expect(malformed.json()).toEqual({ error: expect.any(String) });
+    expect((await get('none')).statusCode).toBe(200);
+    await app.close();
+  });
+});
