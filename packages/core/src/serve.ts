@@ -75,6 +75,9 @@ interface ResolvedServeOptions {
  */
 export const REPEATED_SIGNAL_MS = 1000;
 
+/** The least time `close()` gives models to unload after the grace period ran out, in ms. */
+const MIN_UNLOAD_MS = 250;
+
 function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'must be an object');
@@ -300,6 +303,7 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      const deadline = performance.now() + resolved.shutdownGraceMs;
       draining = true;
       uninstallSignals();
       // Readiness false and new inference 503 first; models stay loaded for what is in flight.
@@ -319,10 +323,29 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
         metricsServer === undefined ? undefined : closeMetricsServer(metricsServer),
       ]);
       clearTimeout(grace);
-      await repository.close();
+      await closeWithin(repository.close(), Math.max(MIN_UNLOAD_MS, deadline - performance.now()));
       logger.info({ url }, 'server closed');
     })();
     return closing;
+  };
+  /**
+   * Models unload within what is left of the grace period (at least `MIN_UNLOAD_MS`): an
+   * in-process model that ignores its abort signal keeps its batch, and the repository's
+   * close, pending for good. It is left running; `close()` resolves.
+   */
+  const closeWithin = async (unloading: Promise<void>, ms: number): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ms);
+    });
+    const outcome = await Promise.race([unloading, late]).finally(() => clearTimeout(timer));
+    if (outcome === 'late') {
+      unloading.catch((error: unknown) => logger.error({ err: error }, 'unloading failed'));
+      logger.warn(
+        { url, waitedMs: Math.round(ms) },
+        'models still busy after the grace period (a model that ignores aborts?); not waiting',
+      );
+    }
   };
 
   const onSignal = (signal: NodeJS.Signals) => {
@@ -338,8 +361,10 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     close().then(
       () => {
         process.off(signal, force);
-        // Re-raise, so the default action (exit) or the app's own handlers run.
-        process.kill(process.pid, signal);
+        // Re-raise for the default action (exit), only when nothing else listens: the app's
+        // own listeners (and another `serve()`'s) already ran for this very signal, and a
+        // second delivery would run them twice (and read as "again: force" to the other).
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

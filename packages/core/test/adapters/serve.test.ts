@@ -131,6 +131,61 @@ describe('serve({ handleSignals: true })', () => {
   }, 30_000);
 });
 
+describe('serve(): close() with a model that ignores its abort signal', () => {
+  it('resolves soon after shutdownGraceMs, the model left running', async () => {
+    const hung = defineModel({
+      name: 'hung',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      serving: { batching: false },
+      predict: () => new Promise<never>(() => {}),
+    });
+    const server = await serve({ models: [hung], port: 0, shutdownGraceMs: 200 });
+    const inFlight = fetch(`${server.url}/v2/models/hung/infer`, {
+      method: 'POST',
+      headers: jsonType,
+      body: inferBody,
+    }).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await inFlight).toBeInstanceOf(Error);
+  });
+});
+
+describe('serve({ handleSignals: true }) beside other SIGTERM listeners', () => {
+  it('two servers drain on one SIGTERM; the app listener runs once; no signal is re-sent', async () => {
+    const script = fileURLToPath(new URL('./fixtures/serve-two-with-signals.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const urls = await new Promise<string[]>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /^urls (\S+) (\S+)$/m.exec(output);
+        if (match?.[1] && match[2]) resolve([match[1], match[2]]);
+      });
+      child.once('exit', () => reject(new Error(`child exited early: ${output}`)));
+    });
+    const answers = urls.map((url) =>
+      fetch(`${url}/v2/models/slow/infer`, { method: 'POST', headers: jsonType, body: inferBody })
+        .then((response) => response.status)
+        .catch((error: unknown) => String(error)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child.kill('SIGTERM');
+    expect(await Promise.all(answers)).toEqual([200, 200]);
+    // The app's own listener decides the exit: nothing re-raised the signal.
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(output).toMatch(/^app listener calls 1$/m);
+  }, 30_000);
+});
+
 describe('serve() options', () => {
   it.each([
     [{ port: -1 }, 'options.port must be an integer from 0 to 65535'],
