@@ -65,7 +65,11 @@ export interface ServeOptions {
   compression?: boolean | CompressionOptions;
   /** How long `close()` waits for in-flight requests before cutting connections, in ms. Default `10000`. */
   shutdownGraceMs?: number;
-  /** Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise. Default `false`. */
+  /**
+   * Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise the signal
+   * for its default action (exit) unless something else listens for it (the app's own
+   * listeners ran already and decide). Default `false`.
+   */
   handleSignals?: boolean;
   /**
    * Also serve OIP over gRPC on the same service, repository and batchers (needs the
