@@ -390,8 +390,7 @@ export class InferenceService {
     // Unless an in-process model got views of it (#infer marked it kept), nothing here
     // refers to the body any more: the adapter may reuse its buffer.
     settleBodyLease(request, 'returned');
-    if (method === 'HEAD')
-      response = { status: response.status, headers: response.headers, body: '' };
+    if (method === 'HEAD') response = headResponse(response);
     if (!this.#observing) return response;
     const requestId = requestIdOf(request, seq);
     const durationMs = performance.now() - started;
@@ -896,4 +895,23 @@ function openapiHrefFor(path: string): string {
   // The trailing slashes are what routing dropped from the path part.
   const slashes = pathPartOf(path).length - pathnameOf(path).length;
   return slashes === 0 ? 'docs/openapi.json' : `${'../'.repeat(slashes - 1)}openapi.json`;
+}
+
+/**
+ * The answer to a HEAD: the GET's status and headers, with the `Content-Length` the GET's body
+ * would have had (RFC 9110: a HEAD must not announce another length), and no body.
+ */
+function headResponse(response: ServiceResponse): ServiceResponse {
+  const parts = response.bodyParts;
+  const length =
+    parts !== undefined
+      ? parts.reduce((sum, part) => sum + part.byteLength, 0)
+      : typeof response.body === 'string'
+        ? Buffer.byteLength(response.body)
+        : response.body.byteLength;
+  return {
+    status: response.status,
+    headers: { ...response.headers, 'content-length': String(length) },
+    body: '',
+  };
 }

@@ -230,6 +230,16 @@ export async function encodeResponse(
       : typeof response.body === 'string'
         ? Buffer.byteLength(response.body)
         : response.body.byteLength;
+  // A HEAD answer has no body, but the length the GET's would have: when that GET would be
+  // compressed, the HEAD names the coding too, and no length (its compressed length is not
+  // known without compressing).
+  const announced = length === 0 ? Number(response.headers['content-length']) : Number.NaN;
+  if (coding !== undefined && announced > 0 && announced >= options.threshold) {
+    delete headers['content-length'];
+    headers['content-encoding'] = coding;
+    response.headers = headers;
+    return response;
+  }
   if (coding === undefined || length < options.threshold || length === 0) {
     // The response is this request's own: keep it (and its body parts, not joined).
     response.headers = headers;

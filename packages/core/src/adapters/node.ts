@@ -288,6 +288,11 @@ export function sendServiceResponse(
     return;
   }
   const { body } = serviceResponse;
+  // A HEAD answer carries the GET's length (set by the service), or none under compression.
+  if (response.req?.method === 'HEAD') {
+    response.end();
+    return;
+  }
   // A string goes out as it is: node:http joins it to the response head in one write. The
   // length is always set here: node:http adds one itself only when nothing wrote the head
   // before end() (compression middleware does) and the client speaks HTTP/1.1 (an HTTP/1.0

@@ -210,6 +210,17 @@ export function runAdapterConformance(options: AdapterConformanceOptions): void 
       expect(reply.status).toBe(200);
     });
 
+    test("HEAD answers as GET does, with the GET body's Content-Length and no body", async () => {
+      for (const path of ['/v2/health/live', '/v2']) {
+        const get = await call(path);
+        const head = await call(path, { method: 'HEAD' });
+        expect(head.status).toBe(get.status);
+        expect(head.body.byteLength).toBe(0);
+        expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+        expect(head.headers.get('content-length')).toBe(String(get.body.byteLength));
+      }
+    });
+
     test('GET /v2/health/ready is 200 when every model is ready', async () => {
       const reply = await call('/v2/health/ready');
       expect(reply.status).toBe(200);

@@ -112,6 +112,20 @@ describe('serve() with compression', () => {
     });
     expect(head.status).toBe(200);
     expect(head.headers.get('vary')).toMatch(/accept-encoding/i);
+    // The GET would be compressed: the HEAD names the coding, and no length it cannot know.
+    expect(head.headers.get('content-encoding')).toBe('gzip');
+    expect(head.headers.get('content-length')).toBeNull();
+    // (fetch asks for gzip by default: `identity` asks for none.)
+    const identity = { 'accept-encoding': 'identity' };
+    const plainHead = await fetch(`${server.url}/v2/docs/openapi.json`, {
+      method: 'HEAD',
+      headers: identity,
+    });
+    const plainGet = await fetch(`${server.url}/v2/docs/openapi.json`, { headers: identity });
+    expect(plainHead.headers.get('content-encoding')).toBeNull();
+    expect(plainHead.headers.get('content-length')).toBe(
+      String((await plainGet.arrayBuffer()).byteLength),
+    );
   });
 
   it('compresses nothing when off (the default)', async () => {

@@ -34,7 +34,9 @@ function webBody(request: IncomingMessage): ReadableStream<Uint8Array> {
 /** A node:http server that serves App Router handlers the way `next start` calls them. */
 function nextLikeServer(handlers: Record<string, NextRouteHandler>) {
   return createServer((request: IncomingMessage, response: ServerResponse) => {
-    const handler = handlers[request.method ?? 'GET'];
+    // As Next does: a route without its own HEAD answers HEAD through GET (the body dropped).
+    const handler =
+      handlers[request.method ?? 'GET'] ?? (request.method === 'HEAD' ? handlers.GET : undefined);
     if (handler === undefined) {
       response.statusCode = 405;
       response.end();
