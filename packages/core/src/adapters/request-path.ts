@@ -6,7 +6,8 @@
  * @example
  * stripPrefix('/ml/v2?x=1', '/ml'); // '/v2?x=1'
  */
-export function stripPrefix(url: string, prefix: string): string | undefined {
+export function stripPrefix(target: string, prefix: string): string | undefined {
+  const url = target.startsWith('/') ? target : originForm(target);
   if (prefix === '') return url.startsWith('/') ? url : `/${url}`;
   if (!url.startsWith(prefix)) return undefined;
   const rest = url.slice(prefix.length);
@@ -14,6 +15,18 @@ export function stripPrefix(url: string, prefix: string): string | undefined {
   if (rest.startsWith('/')) return rest;
   if (rest.startsWith('?')) return `/${rest}`;
   return undefined;
+}
+
+/**
+ * The path and query of a request target in absolute form (`http://host/v2?x=1`, which
+ * RFC 9112 section 3.2.2 says a server must accept, proxies send it): `/v2?x=1`. Any other
+ * target is returned as it is.
+ */
+function originForm(target: string): string {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
+  if (authority === null) return target;
+  const rest = target.slice(authority[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
 /**

@@ -77,6 +77,31 @@ describe('node adapter on the wire', () => {
     }
   });
 
+  it('routes a request target in absolute form (RFC 9112 3.2.2), under a prefix too', async () => {
+    const paths: string[] = [];
+    const seen = {
+      handle: async (request: { path: string }) => {
+        paths.push(request.path);
+        return service.handle();
+      },
+    };
+    for (const prefix of ['', '/ml']) {
+      const port = await listen(createNodeHandler(seen, { prefix }));
+      const socket = connect(port, '127.0.0.1');
+      try {
+        socket.write(
+          `GET http://localhost:${port}${prefix}/v2/health/live?x=1 HTTP/1.1\r\nHost: x\r\n\r\n`,
+        );
+        const answer = await readAnswer(socket);
+        expect(answer.head).toMatch(/^HTTP\/1\.1 200 /);
+        expect(answer.body).toBe('{"live":true}');
+      } finally {
+        socket.destroy();
+      }
+    }
+    expect(paths).toEqual(['/v2/health/live?x=1', '/v2/health/live?x=1']);
+  });
+
   it('ends the body read of a request destroyed mid-body without an error', async () => {
     let settled: Promise<void> | undefined;
     let reached = false;
