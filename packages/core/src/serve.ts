@@ -1,11 +1,13 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { normalizePrefix } from './adapters/adapter-options';
 import { handleClientErrors } from './adapters/client-error';
 import { type ResolvedCompression, resolveCompression } from './adapters/content-coding';
 import { applyCors } from './adapters/cors';
-import { createNodeHandler } from './adapters/node';
-import { InvalidOptionError } from './errors';
+import { errorResponse } from './adapters/error-response';
+import { createNodeHandler, sendServiceResponse } from './adapters/node';
+import { declaredTooLarge } from './adapters/read-body';
+import { BodyTooLargeError, InvalidOptionError } from './errors';
 import { type GrpcTransport, resolveServeGrpcOptions } from './grpc/grpc-server-options';
 import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
@@ -242,13 +244,26 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   });
   const cors = resolved.settings.cors?.origin;
   let draining = false;
-  const server = createServer((request, response) => {
+  const listener = (request: IncomingMessage, response: ServerResponse) => {
     if (cors !== undefined && applyCors(request, response, cors)) return;
     // While draining, answer what is in flight but let no connection stay open after it. The
     // node adapter does the same for requests accepted before close() (the service is
     // draining when they are answered): nothing is tracked per request for it.
     if (draining) response.setHeader('connection', 'close');
     handler(request, response);
+  };
+  const server = createServer(listener);
+  // `Expect: 100-continue`: a body declared over the limit gets its 413 before the client
+  // sends it (node:http alone would answer "100 Continue" first, and read it all to no use).
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    if (declaredTooLarge(request.headers['content-length'], resolved.maxBodySize)) {
+      if (cors !== undefined && applyCors(request, response, cors)) return;
+      const tooLarge = new BodyTooLargeError({ limitBytes: resolved.maxBodySize });
+      sendServiceResponse(response, errorResponse(tooLarge));
+      return;
+    }
+    response.writeContinue();
+    listener(request, response);
   });
   // Requests node:http cannot parse get JSON answers too (not its bare text ones).
   handleClientErrors(server);

@@ -139,3 +139,38 @@ describe('node adapter on the wire', () => {
     }
   });
 });
+
+describe('serve() and Expect: 100-continue', () => {
+  it('refuses a body declared over the limit with 413 before the client sends it', async () => {
+    const { serve } = await import('@infer/core');
+    const server = await serve({ models: [], port: 0, maxBodySize: 1024 });
+    const { port } = new URL(server.url);
+    try {
+      const ask = (length: number) => {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.write(
+          'POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+            `Expect: 100-continue\r\nContent-Length: ${length}\r\n\r\n`,
+        );
+        return socket;
+      };
+      const big = ask(10_000);
+      const refused = await readAnswer(big);
+      big.destroy();
+      expect(refused.head).toMatch(/^HTTP\/1\.1 413 /);
+      expect(JSON.parse(refused.body)).toEqual({ error: expect.stringMatching(/1024 bytes/) });
+      const small = ask(2);
+      const interim = await new Promise<string>((resolve) =>
+        small.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))),
+      );
+      expect(interim).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+      small.write('{}');
+      const answered = await readAnswer(small);
+      small.destroy();
+      // No model "m": the request was read and routed.
+      expect(answered.head).toMatch(/^HTTP\/1\.1 404 /);
+    } finally {
+      await server.close();
+    }
+  });
+});
