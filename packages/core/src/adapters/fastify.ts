@@ -120,7 +120,7 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     const body = request.body instanceof Uint8Array ? asPlainBytes(request.body) : undefined;
     const serviceRequest: ServiceRequest = {
       method: request.method,
-      path: stripPrefix(request.url, app.prefix) ?? request.url,
+      path: servicePath(request.url, app.prefix),
       headers: toHeaderRecord(request.headers),
     };
     // Set, not spread into the literal: a spread there takes V8 a slow path (about 1 us).
@@ -190,6 +190,31 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   app.all('/v2/*', routeOptions, handler);
   if (options.metrics ?? exposesMetrics(service)) app.all('/metrics', routeOptions, handler);
 };
+
+/** The service path of a URL one of the plugin's routes matched. */
+function servicePath(url: string, prefix: string): string {
+  const stripped = stripPrefix(url, prefix);
+  // A route matched, so a path stripped as written starts with one of the routes.
+  return stripped !== undefined && (stripped.startsWith('/v2') || stripped.startsWith('/metrics'))
+    ? stripped
+    : afterPrefix(url, prefix);
+}
+
+/**
+ * The service path of a URL Fastify's router matched under `prefix` although it does not start
+ * with it as written (`caseSensitive: false`: `/ML/v2/...` under `/ml`;
+ * `ignoreDuplicateSlashes`: `/ml//v2/...`): the URL past as many path segments as the prefix
+ * has, empty segments (duplicate slashes) dropped.
+ */
+function afterPrefix(url: string, prefix: string): string {
+  const queryAt = url.search(/[?#]/);
+  const path = queryAt === -1 ? url : url.slice(0, queryAt);
+  const segments = path.split('/').filter((segment) => segment !== '');
+  const skip = prefix.split('/').filter((segment) => segment !== '').length;
+  const trailing = path.endsWith('/') && segments.length > skip ? '/' : '';
+  const rest = `/${segments.slice(skip).join('/')}${trailing}`;
+  return queryAt === -1 ? rest : rest + url.slice(queryAt);
+}
 
 /** Where a raw request keeps the pooled buffer the plugin read its body into. */
 const POOLED = Symbol('infer.pooledBody');

@@ -278,3 +278,25 @@ describe('fastify plugin: errors of the host app and of Fastify on its routes', 
     await app.close();
   });
 });
+
+describe('fastify plugin under router options that loosen the prefix match', () => {
+  it.each([
+    [{ caseSensitive: false }, '/ML/v2/models/Echo/ready?x=1', '/v2/models/Echo/ready?x=1'],
+    [{ ignoreDuplicateSlashes: true }, '/ml//v2/models/Echo//ready', '/v2/models/Echo/ready'],
+    [{}, '/ml/v2/models/Echo/ready/', '/v2/models/Echo/ready/'],
+  ])('with %o, %s reaches the service as %s', async (routerOptions, url, expected) => {
+    const paths: string[] = [];
+    const app = Fastify({ routerOptions });
+    const service = {
+      handle: async (request: { path: string }) => {
+        paths.push(request.path);
+        return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
+      },
+    };
+    await app.register(inferPlugin, { service, prefix: '/ml' });
+    const answer = await app.inject({ method: 'GET', url });
+    expect(answer.statusCode).toBe(200);
+    expect(paths).toEqual([expected]);
+    await app.close();
+  });
+});
