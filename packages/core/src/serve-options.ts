@@ -63,7 +63,11 @@ export interface ServeOptions {
    * decoded either way. Default: `settings.compression` (off).
    */
   compression?: boolean | CompressionOptions;
-  /** How long `close()` waits for in-flight requests before cutting connections, in ms. Default `10000`. */
+  /**
+   * How long `close()` waits for in-flight requests before cutting connections, in ms; models
+   * then get what is left of it (at least 250 ms) to unload, and `close()` resolves even if
+   * an in-process model that ignores its abort signal is still running. Default `10000`.
+   */
   shutdownGraceMs?: number;
   /**
    * Install SIGTERM and SIGINT handlers that `close()` gracefully, then re-raise the signal
