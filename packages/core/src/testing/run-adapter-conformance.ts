@@ -28,6 +28,7 @@ export interface ConformanceContext {
 /** Every test of the suite, by exact name (the keys `skip` accepts). */
 export const ADAPTER_CONFORMANCE_TESTS = [
   'GET /v2/health/live is 200',
+  "HEAD answers as GET does, with the GET body's Content-Length and no body",
   'GET /v2/health/ready is 200 when every model is ready',
   'GET /v2 returns server metadata',
   'GET /v2/models/{name} returns model metadata',
