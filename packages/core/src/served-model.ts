@@ -140,19 +140,23 @@ export class ServedModel {
     this.#validate = options.validate ?? true;
   }
 
-  /** True once `start()` succeeded and until `close()` begins. */
+  /**
+   * True once `start()` succeeded and until `close()` begins, unless its worker pool failed
+   * for good meanwhile (threads that died could not be replaced or could not load the model):
+   * readiness then reports it, rather than a ready model answering every request with 503.
+   */
   get ready(): boolean {
-    return this.#state === 'ready';
+    return this.#state === 'ready' && this.#pool?.failed !== true;
   }
 
-  /** Lifecycle state: idle, starting, ready, failed, closing, closed. */
+  /** Lifecycle state: idle, starting, ready, failed (also once its pool fails), closing, closed. */
   get state(): State {
-    return this.#state;
+    return this.#state === 'ready' && this.#pool?.failed === true ? 'failed' : this.#state;
   }
 
-  /** The error of a failed `start()`. */
+  /** The error of a failed `start()`, or why its worker pool failed for good since. */
   get loadError(): Error | undefined {
-    return this.#loadError;
+    return this.#loadError ?? (this.#state === 'ready' ? this.#pool?.failure : undefined);
   }
 
   /** Requests waiting in the batcher queue. */
@@ -424,7 +428,7 @@ export class ServedModel {
 
   #predict(request: InferenceRequest, options: ServedPredictOptions): Promise<PredictResult> {
     const batcher = this.#batcher;
-    if (this.#state !== 'ready' || batcher === undefined) {
+    if (!this.ready || batcher === undefined) {
       if (batcher && (this.#state === 'closing' || this.#state === 'closed')) {
         // The batcher answers `BatcherClosedError` (503 shutting down).
         return batcher.submit(request);
@@ -432,7 +436,7 @@ export class ServedModel {
       throw new ModelNotReadyError({
         model: this.name,
         version: this.version,
-        reason: this.#loadError?.message ?? this.#state,
+        reason: this.loadError?.message ?? this.state,
       });
     }
     throwIfAborted(options.signal);

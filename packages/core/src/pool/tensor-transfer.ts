@@ -7,7 +7,12 @@
  * - A view over a larger buffer (a slice of a request body, Node's pooled `Buffer`s) is
  *   copied into a fresh buffer of its own length first: one copy of its own bytes, where
  *   structured clone would copy the whole underlying buffer (twice: serialise + deserialise).
+ * - A view over a buffer already moved in the same message is rebuilt over the moved buffer
+ *   at its own offset and length (no copy).
  * - `move: false` copies every array (one copy), leaving the sender's arrays intact.
+ * - Copies are arrays of the standard type (a Node `Buffer` becomes a `Uint8Array`): a
+ *   subclass's `slice()` may return a view (`Buffer#slice` does), which would list the
+ *   caller's whole buffer for transfer.
  * - `BYTES` elements are packed into one fresh buffer; `SharedArrayBuffer`s are shared as is.
  *
  * @internal
@@ -15,11 +20,25 @@
 import type { Tensor, TensorData } from '@infer/codecs';
 
 type TypedArray = Exclude<TensorData, Uint8Array[]>;
-type TypedArrayConstructor = new (
-  buffer: ArrayBuffer,
-  byteOffset: number,
-  length: number,
-) => TypedArray;
+type TypedArrayConstructor = {
+  new (length: number): TypedArray;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray;
+};
+
+/** The standard constructor of each typed array, by `Symbol.toStringTag` (subclasses too). */
+const STANDARD_TYPES: Readonly<Record<string, TypedArrayConstructor>> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+} as unknown as Record<string, TypedArrayConstructor>;
 
 /** Tensors rewritten onto transferable buffers, and the buffers to transfer. */
 export interface PackedTensors {
@@ -36,8 +55,25 @@ export interface PackedTensors {
  * port.postMessage({ inputs: tensors }, transferList); // no copy of owned buffers
  */
 export function packTensors(tensors: readonly Tensor[], move: boolean): PackedTensors {
+  // Every view's place first: moving a buffer detaches all of its views (they read 0 then).
+  const places = tensors.map(placeOf);
   const packer = new Packer(move);
-  return { tensors: tensors.map((tensor) => packer.tensor(tensor)), transferList: packer.list };
+  return {
+    tensors: tensors.map((tensor, index) => packer.tensor(tensor, places[index])),
+    transferList: packer.list,
+  };
+}
+
+/** Where a typed array sits in its buffer: `[byteOffset, length]`. */
+type Place = readonly [number, number];
+
+/** The place of a tensor's typed array (`undefined` for BYTES); throws when it has none. */
+function placeOf({ name, data }: Tensor): Place | undefined {
+  if (Array.isArray(data)) return undefined;
+  if (!ArrayBuffer.isView(data)) {
+    throw new TypeError(`tensor "${name}" has no typed-array data (${typeof data})`);
+  }
+  return [data.byteOffset, (data as TypedArray).length];
 }
 
 class Packer {
@@ -47,26 +83,26 @@ class Packer {
 
   constructor(readonly move: boolean) {}
 
-  tensor(tensor: Tensor): Tensor {
-    const data = Array.isArray(tensor.data)
-      ? this.#bytes(tensor.data)
-      : this.#typed(tensor.data as TypedArray);
-    return { ...tensor, data } as Tensor;
+  /** Only the fields of a `Tensor`: anything else on the object might not survive a clone. */
+  tensor({ name, datatype, shape, data, parameters }: Tensor, place: Place | undefined): Tensor {
+    const packed =
+      place === undefined
+        ? this.#bytes(data as Uint8Array[])
+        : this.#typed(data as TypedArray, place);
+    const tensor = { name, datatype, shape, data: packed } as Tensor;
+    if (parameters !== undefined) tensor.parameters = parameters;
+    return tensor;
   }
 
-  #typed(data: TypedArray): TypedArray {
+  #typed(data: TypedArray, [byteOffset, length]: Place): TypedArray {
     const buffer = data.buffer;
     if (!(buffer instanceof ArrayBuffer)) return data; // SharedArrayBuffer: shared, not copied
-    // The same owned buffer twice in one message (one array in two tensors): moved once.
+    // An owned buffer already moved in this message (one array in two tensors, or a view
+    // of it in another): moved once, each array rebuilt at its own offset and length.
     const known = this.#moved.get(buffer);
-    if (known !== undefined) {
-      return new (data.constructor as TypedArrayConstructor)(
-        known,
-        0,
-        known.byteLength / data.BYTES_PER_ELEMENT,
-      );
-    }
-    if (data.byteLength === 0) return data;
+    if (known !== undefined) return new (standardType(data))(known, byteOffset, length);
+    // Not `data` itself: a buffer moved later in this message would leave it detached.
+    if (data.byteLength === 0) return new (standardType(data))(0);
     const owned = data.byteOffset === 0 && data.byteLength === buffer.byteLength;
     if (this.move && owned) {
       const moved = detachable(data);
@@ -76,7 +112,8 @@ class Packer {
         return moved;
       }
     }
-    const copy = data.slice() as TypedArray;
+    const copy = new (standardType(data))(data.length);
+    copy.set(data as never);
     this.list.push(copy.buffer as ArrayBuffer);
     return copy;
   }
@@ -96,6 +133,15 @@ class Packer {
     this.list.push(packed.buffer);
     return views;
   }
+}
+
+/** The standard typed-array type of `data`; a `TypeError` when it is not a typed array. */
+function standardType(data: TypedArray): TypedArrayConstructor {
+  const type =
+    STANDARD_TYPES[(data as { [Symbol.toStringTag]?: string })[Symbol.toStringTag] ?? ''];
+  if (type === undefined)
+    throw new TypeError(`tensor data must be a typed array, not ${typeof data}`);
+  return type;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 import { childLogger, type Logger, silentLogger } from '../logger';
 import type { ModelMetadataV1, PredictResult } from '../spec';
 import { createPiscina, loadEveryWorker, type PoolPiscina } from './piscina-setup';
-import { PoolTask, type PoolTaskHooks } from './pool-task';
+import { isTimeout, PoolTask, type PoolTaskHooks } from './pool-task';
 import { errorOfRejection, outcomeOfReply } from './task-outcome';
 import { packTensors } from './tensor-transfer';
 import {
@@ -18,8 +18,12 @@ import {
   type WorkerPoolOptions,
   type WorkerPoolRunOptions,
 } from './worker-pool-options';
+import { deserializeError, type ErrorReply } from './worker-protocol';
 
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed' | 'failed';
+
+/** Load failures of (replacement) threads in a row, with no task served, that fail the pool. */
+const MAX_LOAD_FAILURES = 3;
 
 /**
  * Replicas of one model in worker threads, on Piscina: each thread rebuilds the model from a
@@ -44,6 +48,11 @@ export class WorkerPool {
   #closing: Promise<void> | undefined;
   #destroying = false;
   #restarts = 0;
+  #failure: Error | undefined;
+  /** Threads in a row that could not load the model (reset by any task a model answered). */
+  #loadFailures = 0;
+  /** Threads being terminated because they could not load: no dispatch until they are gone. */
+  #retiring = 0;
   #pending = 0;
   #nextId = 1;
   /** Tasks waiting for a free worker, in arrival order (a Set: an abort deletes in O(1)). */
@@ -52,8 +61,9 @@ export class WorkerPool {
   readonly #running = new Set<PoolTask>();
   #whenIdle: (() => void)[] = [];
   readonly #hooks: PoolTaskHooks = {
-    onAbortQueued: (task) => {
+    onAbortQueued: (task, reason) => {
       this.#queue.delete(task);
+      if (isTimeout(reason)) this.#terminateAbandoned(reason);
       this.#notifyIfIdle();
     },
     onSettled: () => {
@@ -83,6 +93,20 @@ export class WorkerPool {
   /** Worker threads that died (crash, exit, kill) and were replaced since `start()`. */
   get restarts(): number {
     return this.#restarts;
+  }
+
+  /**
+   * True once the pool failed for good: `start()` failed, every thread died and none could
+   * be replaced, or replacement threads failed to load the model `MAX_LOAD_FAILURES` times
+   * in a row. `run()` rejects with `ModelNotReadyError` then; `failure` says why.
+   */
+  get failed(): boolean {
+    return this.#state === 'failed';
+  }
+
+  /** Why the pool failed for good (see `failed`); `undefined` while it has not. */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   /** `run()` calls not settled yet: queued plus running. */
@@ -122,7 +146,8 @@ export class WorkerPool {
       piscina = createPiscina(this.#options);
     } catch (error) {
       this.#state = 'failed';
-      throw new ModelLoadFailedError({ model: this.#model, cause: error });
+      this.#failure = new ModelLoadFailedError({ model: this.#model, cause: error });
+      throw this.#failure;
     }
     this.#piscina = piscina;
     this.#listen(piscina);
@@ -135,10 +160,12 @@ export class WorkerPool {
       if (closedMeanwhile && failure === undefined) {
         throw new ShuttingDownError('The worker pool was closed while starting');
       }
-      throw new ModelLoadFailedError({
+      const error = new ModelLoadFailedError({
         model: this.#model,
         cause: failure ?? new Error('no worker reported metadata'),
       });
+      if (!closedMeanwhile) this.#failure = error;
+      throw error;
     }
     this.#model = metadata.name;
     this.#logger = childLogger(this.#options.logger ?? silentLogger, {
@@ -177,15 +204,71 @@ export class WorkerPool {
   #failIfNoThreads(): void {
     const piscina = this.#piscina;
     if (piscina === undefined || this.#destroying || piscina.threads.length > 0) return;
-    this.#logger.error({}, 'every worker thread died and none could be replaced');
-    this.#state = 'failed';
     const cause = new Error('every worker thread died and none could be replaced');
-    for (const task of [...this.#queue, ...this.#running]) {
-      task.reject(new WorkerCrashedError({ model: this.#model, cause }));
-    }
+    this.#fail(cause, () => new WorkerCrashedError({ model: this.#model, cause }));
+  }
+
+  /** Fails for good: every queued and running task rejects with `errorOf()`; threads go. */
+  #fail(failure: Error, errorOf: () => Error): void {
+    this.#logger.error({ err: failure }, `worker pool failed: ${failure.message}`);
+    this.#state = 'failed';
+    this.#failure = failure;
+    for (const task of [...this.#queue, ...this.#running]) task.reject(errorOf());
     this.#queue.clear();
     this.#destroying = true;
-    void piscina.destroy();
+    void this.#piscina?.destroy();
+  }
+
+  /**
+   * A thread answered a task with its model's load error (a replacement after a crash whose
+   * load failed: a weights file briefly unreadable, memory short). The task goes back to the
+   * head of the queue and the thread is terminated, so Piscina starts another; after
+   * `MAX_LOAD_FAILURES` such threads in a row the pool fails for good instead.
+   */
+  #loadFailed(task: PoolTask, reply: ErrorReply): void {
+    const error = deserializeError(reply.error);
+    this.#loadFailures += 1;
+    this.#logger.error(
+      { err: error, failures: this.#loadFailures },
+      'a worker thread could not load the model; replacing it',
+    );
+    if (this.#loadFailures >= MAX_LOAD_FAILURES) {
+      const times = this.#loadFailures;
+      const reason = `its worker threads failed to load it ${times} times in a row: ${error.message}`;
+      const failure = new Error(reason, { cause: error });
+      this.#fail(
+        failure,
+        () => new ModelNotReadyError({ model: this.#model, reason, cause: error }),
+      );
+      return;
+    }
+    this.#retire(reply.threadId);
+    if (task.settled) return;
+    if (reply.inputs === undefined) {
+      task.reject(
+        new ModelNotReadyError({ model: this.#model, reason: error.message, cause: error }),
+      );
+      return;
+    }
+    task.returnInputs(reply.inputs);
+    const rest = [...this.#queue];
+    this.#queue.clear();
+    this.#queue.add(task);
+    for (const queued of rest) this.#queue.add(queued);
+  }
+
+  /**
+   * Terminates the thread `threadId` (Piscina replaces it: it was ready). Nothing is
+   * dispatched until it is gone: Piscina still counts it free and could hand it a task.
+   */
+  #retire(threadId: number | undefined): void {
+    const thread = this.#piscina?.threads.find((worker) => worker.threadId === threadId);
+    if (thread === undefined) return;
+    this.#retiring += 1;
+    void thread.terminate().finally(() => {
+      this.#retiring -= 1;
+      this.#pump();
+    });
   }
 
   /**
@@ -237,6 +320,7 @@ export class WorkerPool {
     while (
       piscina !== undefined &&
       !this.#destroying &&
+      this.#retiring === 0 &&
       this.#queue.size > 0 &&
       this.#running.size < this.#options.workers
     ) {
@@ -250,8 +334,10 @@ export class WorkerPool {
   #dispatch(piscina: PoolPiscina, task: PoolTask): void {
     task.dispatched = true;
     this.#running.add(task);
+    const { onStart } = task;
+    task.onStart = undefined; // once, though a task put back after a load failure comes again
     try {
-      task.onStart?.();
+      onStart?.();
     } catch (error) {
       this.#logger.error({ err: error }, 'onStart threw');
     }
@@ -261,6 +347,11 @@ export class WorkerPool {
       .run(task.message, { transferList: task.transferList, ...(signal ? { signal } : {}) })
       .then(
         (reply) => {
+          if (reply.kind === 'error' && reply.phase === 'load') {
+            this.#loadFailed(task, reply);
+            return;
+          }
+          this.#loadFailures = 0; // this thread has its model
           const outcome = outcomeOfReply(reply);
           if (outcome.error === undefined) task.resolve(outcome.result);
           else task.reject(outcome.error);
@@ -284,6 +375,24 @@ export class WorkerPool {
       });
   }
 
+  /**
+   * A queued task timed out: no worker freed up in time. A thread still running a task its
+   * caller abandoned (`'terminate-on-timeout'`, the client left) may be stuck in a hung
+   * model; kill the one that has run longest (`#running` is in dispatch order) so the queue
+   * moves again. A client that left with nobody waiting behind it costs no reload.
+   */
+  #terminateAbandoned(reason: unknown): void {
+    for (const task of this.#running) {
+      if (task.terminateAbandoned(reason)) {
+        this.#logger.warn(
+          { task: task.message.id },
+          'a queued task timed out behind an abandoned one; terminating its worker thread',
+        );
+        return;
+      }
+    }
+  }
+
   #notifyIfIdle(): void {
     if (this.#queue.size > 0 || this.#running.size > 0 || this.#whenIdle.length === 0) return;
     const waiters = this.#whenIdle;
@@ -304,7 +413,10 @@ export class WorkerPool {
       case 'closed':
         return new ShuttingDownError('The worker pool is closing');
       case 'failed':
-        return new ModelNotReadyError({ model: this.#model, reason: 'its worker pool failed' });
+        return new ModelNotReadyError({
+          model: this.#model,
+          reason: `its worker pool failed${this.#failure ? `: ${this.#failure.message}` : ''}`,
+        });
       default:
         return new ModelNotReadyError({ model: this.#model, reason: 'worker pool not started' });
     }

@@ -65,6 +65,13 @@ export interface ErrorReply {
   kind: 'error';
   phase: 'load' | 'predict';
   error: SerializedError;
+  /** With `phase: 'load'`: the thread that cannot serve, for the pool to replace it. */
+  threadId?: number;
+  /**
+   * With `phase: 'load'`, of a predict task: its inputs, moved back (their buffers were
+   * transferred here) for the pool to send the task to another thread.
+   */
+  inputs?: Tensor[];
 }
 
 export type WorkerReply = LoadedReply | ResultReply | ErrorReply;
@@ -73,15 +80,29 @@ const SKIPPED_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause']);
 
 /**
  * Flattens any thrown value so it can cross threads with its name, message, stack, code and
- * primitive context fields.
+ * primitive context fields. A thrown plain object (`{ code, message }`) keeps its string
+ * `name`, `message` and `code` and its primitive fields, as it would in-process.
  *
  * @example
  * serializeError(new TypeError('bad')); // { name: 'TypeError', message: 'bad', ... }
  */
 export function serializeError(error: unknown): SerializedError {
-  if (!(error instanceof Error)) {
+  if (typeof error !== 'object' || error === null) {
     return { name: 'Error', message: String(error), fields: {} };
   }
+  const { name, message, stack, code } = error as Record<string, unknown>;
+  const serialized: SerializedError = {
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : error instanceof Error ? '' : String(error),
+    fields: primitiveFields(error),
+  };
+  if (typeof stack === 'string') serialized.stack = stack;
+  if (typeof code === 'string') serialized.code = code;
+  return serialized;
+}
+
+/** Own enumerable string, number and boolean fields, but the ones a `SerializedError` has. */
+function primitiveFields(error: object): Record<string, string | number | boolean> {
   const fields: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(error)) {
     if (SKIPPED_FIELDS.has(key)) continue;
@@ -89,11 +110,7 @@ export function serializeError(error: unknown): SerializedError {
       fields[key] = value;
     }
   }
-  const serialized: SerializedError = { name: error.name, message: error.message, fields };
-  if (error.stack !== undefined) serialized.stack = error.stack;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') serialized.code = code;
-  return serialized;
+  return fields;
 }
 
 /**

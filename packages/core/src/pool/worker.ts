@@ -4,7 +4,9 @@
  * creates the model and loads it once; Piscina awaits the default export (a promise of the
  * task handler) before it marks the thread ready, so a replacement thread takes no task
  * before its model is loaded. A load failure does not kill the thread: every task answers
- * with the load error instead, so the pool reports it and Piscina does not respawn forever.
+ * with the load error and this thread's id instead, and the pool decides: it replaces the
+ * thread (a replacement after a crash may fail transiently) or, after repeated failures,
+ * fails for good, rather than Piscina respawning forever.
  *
  * @internal
  */
@@ -81,7 +83,7 @@ async function handle(task: WorkerTask): Promise<unknown> {
   try {
     loaded = await loading;
   } catch (error) {
-    return errorReply('load', error);
+    return loadFailedReply(task, error);
   }
   if (task.kind === 'load') {
     return { kind: 'loaded', threadId, metadata: loaded.metadata } satisfies WorkerReply;
@@ -89,19 +91,53 @@ async function handle(task: WorkerTask): Promise<unknown> {
   return predict(loaded.model, task);
 }
 
+/**
+ * Runs `predict()` and packs its result for the main thread. Anything that fails here,
+ * packing included, answers an error reply: a throw past this point (or a reply
+ * `postMessage` cannot clone) would kill the thread and read as a crash.
+ */
 async function predict(model: ModelV1, task: PredictTask): Promise<unknown> {
-  let result: PredictResult;
   try {
-    result = await model.predict(task.request);
+    const result: PredictResult = await model.predict(task.request);
     if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
       throw new TypeError('predict() must return { outputs: Tensor[] }');
     }
+    assertSendable(result.parameters, 'result parameters');
+    for (const output of result.outputs) {
+      assertSendable(output?.parameters, `parameters of output "${output?.name}"`);
+    }
+    const { tensors, transferList } = packTensors(result.outputs, boot.transferOutputs);
+    const reply: WorkerReply = { kind: 'result', outputs: tensors };
+    if (result.parameters !== undefined) reply.parameters = result.parameters;
+    return move({ [transferableSymbol]: transferList, [valueSymbol]: reply } as never);
   } catch (error) {
     return errorReply('predict', error);
   }
-  const { tensors, transferList } = packTensors(result.outputs, boot.transferOutputs);
-  const reply: WorkerReply = { kind: 'result', outputs: tensors };
-  if (result.parameters !== undefined) reply.parameters = result.parameters;
+}
+
+/**
+ * Throws a `TypeError` naming `what` when `value` cannot be structured-cloned (a function,
+ * a class instance with private state): cloning the small parameters objects here costs
+ * little, while `postMessage` failing on them inside Piscina would kill the thread.
+ */
+function assertSendable(value: unknown, what: string): void {
+  if (value === undefined) return;
+  try {
+    structuredClone(value);
+  } catch (error) {
+    throw new TypeError(`${what} cannot be sent to the main thread: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * The load error, with this thread's id (the pool replaces the thread) and a predict task's
+ * inputs moved back: they were transferred here, and the pool sends the task again.
+ */
+function loadFailedReply(task: WorkerTask, error: unknown): unknown {
+  const reply: ErrorReply = { ...errorReply('load', error), threadId };
+  if (task.kind !== 'predict') return reply;
+  const { tensors, transferList } = packTensors(task.request.inputs, true);
+  reply.inputs = tensors;
   return move({ [transferableSymbol]: transferList, [valueSymbol]: reply } as never);
 }
 

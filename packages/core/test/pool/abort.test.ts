@@ -87,6 +87,32 @@ describe('abort', () => {
     await pool.close();
   });
 
+  it("'terminate-on-timeout': a task timing out in the queue behind an abandoned hung one kills that thread", async () => {
+    const pool = fixturePool('slow', {
+      workers: 1,
+      abortRunning: 'terminate-on-timeout',
+      parameters: { delayMs: 10_000, slowOn: 13 }, // 13 hangs, as far as the test goes
+    });
+    await pool.start();
+    const left = new AbortController();
+    const hung = pool.run(requestOf([13]), { signal: left.signal });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left.abort(new Error('client left'));
+    await expect(hung).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED' });
+    expect(pool.restarts).toBe(0); // a client that left, nobody waiting: no reload
+    const timedOut = new AbortController();
+    const queued = pool.run(requestOf([2]), { signal: timedOut.signal });
+    const behind = pool.run(requestOf([3]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    timedOut.abort(Object.assign(new Error('timed out'), { code: 'INFER_ERR_TIMEOUT' }));
+    await expect(queued).rejects.toMatchObject({ code: 'INFER_ERR_ABORTED' });
+    await expect.poll(() => pool.restarts, { timeout: 2000 }).toBe(1);
+    // The queue moves again: the task behind runs on the replacement (not after 10 s).
+    const result = await behind;
+    expect((result.outputs[0]!.data as Float32Array)[0]).toBe(3);
+    await pool.close();
+  });
+
   it('an abort storm leaves nothing pending and kills no thread', async () => {
     const pool = fixturePool('slow', { parameters: { delayMs: 2 } });
     await pool.start();

@@ -1,8 +1,8 @@
 import type { PredictResult } from '@infer/core';
 import { describe, expect, it } from 'vitest';
-import { httpStatusOf, WorkerCrashedError } from '../../src/errors';
+import { httpStatusOf, ModelNotReadyError, WorkerCrashedError } from '../../src/errors';
 import type { WorkerPool } from '../../src/pool';
-import { fixturePool, requestOf } from './pool-fixture';
+import { fixturePool, requestOf, sharedCounter } from './pool-fixture';
 
 /** Runs pairs of requests until one is served by a thread not in `known` (bounded). */
 async function untilNewThread(pool: WorkerPool, known: Set<unknown>): Promise<PredictResult> {
@@ -78,6 +78,49 @@ describe('a one-worker pool', () => {
       expect((result.outputs[0]!.data as Float32Array)[0]).toBe(i);
     }
     expect(pool.restarts).toBe(3);
+    await pool.close();
+  });
+});
+
+describe('a replacement thread whose model load fails', () => {
+  it('is replaced in turn, and the task it got runs on the next one', async () => {
+    const failLoads = sharedCounter(0);
+    const pool = fixturePool('crash', { workers: 1, parameters: { failLoads } });
+    await pool.start();
+    failLoads[0] = 1; // the first replacement's load fails (weights briefly unreadable)
+    await expect(pool.run(requestOf([666]))).rejects.toMatchObject({
+      code: 'INFER_ERR_WORKER_CRASHED',
+    });
+    const results = await Promise.all([pool.run(requestOf([1])), pool.run(requestOf([2]))]);
+    expect(results.map((r) => (r.outputs[0]!.data as Float32Array)[0])).toEqual([1, 2]);
+    expect(results[0]?.parameters?.calls).toBe(1); // the first task this model ran
+    expect(pool.restarts).toBe(2); // the crash, and the thread that could not load
+    expect(pool.failed).toBe(false);
+    await pool.close();
+  });
+
+  it('fails the pool for good after three load failures in a row', async () => {
+    const failLoads = sharedCounter(0);
+    const pool = fixturePool('crash', { workers: 1, parameters: { failLoads } });
+    await pool.start();
+    failLoads[0] = 100;
+    await expect(pool.run(requestOf([666]))).rejects.toMatchObject({
+      code: 'INFER_ERR_WORKER_CRASHED',
+    });
+    const outcomes = await Promise.all(
+      [pool.run(requestOf([1])), pool.run(requestOf([2]))].map((task) =>
+        task.catch((e: unknown) => e),
+      ),
+    );
+    for (const error of outcomes) {
+      expect(ModelNotReadyError.isInstance(error)).toBe(true);
+      expect((error as Error).message).toContain('fixture transient load failure');
+    }
+    expect(pool.failed).toBe(true);
+    expect(failLoads[0]).toBe(97); // three loads tried, no more
+    await expect(pool.run(requestOf([3]))).rejects.toMatchObject({
+      code: 'INFER_ERR_MODEL_NOT_READY',
+    });
     await pool.close();
   });
 });

@@ -17,7 +17,13 @@ export type Behaviour =
   | 'invalid'
   | 'fails'
   | 'load-fails'
-  | 'load-exits';
+  | 'load-exits'
+  | 'views-out'
+  | 'buffer-out'
+  | 'no-data'
+  | 'fn-param'
+  | 'fn-tensor-param'
+  | 'throw-object';
 
 /** A pool of `workers` threads (default 2) running the fixture model `behaviour`. */
 export function fixturePool(
@@ -39,4 +45,14 @@ export function fixturePool(
 export function requestOf(values: number[] | Float32Array): InferenceRequest {
   const data = values instanceof Float32Array ? values : Float32Array.from(values);
   return { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, data.length], data }] };
+}
+
+/**
+ * A counter shared by every thread of a pool (fixture `failLoads` / `exitLoads`): the next
+ * `count` model loads, in any thread, fail.
+ */
+export function sharedCounter(count: number): Int32Array {
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  counter[0] = count;
+  return counter;
 }

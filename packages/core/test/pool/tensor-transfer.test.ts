@@ -13,6 +13,13 @@ const fp32 = (data: Float32Array): Tensor => ({
   data,
 });
 
+const u8 = (data: Uint8Array): Tensor => ({
+  name: 'b',
+  datatype: 'UINT8',
+  shape: [data.length],
+  data,
+});
+
 describe('packTensors', () => {
   it('moves an owned buffer without copying and lists it once', () => {
     const data = new Float32Array([1, 2]);
@@ -77,5 +84,55 @@ describe('packTensors', () => {
     expect(memory.buffer.byteLength).toBe(65536);
     expect((tensors[0]!.data as Float32Array).length).toBe(16384);
     expect(transferList).toHaveLength(1);
+  });
+
+  it('keeps the offset and length of a view over a buffer moved in the same message', () => {
+    const whole = new Float32Array([1, 2, 3, 4]);
+    const { tensors, transferList } = packTensors(
+      [fp32(whole), fp32(whole.subarray(2, 4)), fp32(whole.subarray(1, 1))],
+      true,
+    );
+    expect(transferList).toHaveLength(1);
+    expect(tensors.map((t) => Array.from(t.data as Float32Array))).toEqual([
+      [1, 2, 3, 4],
+      [3, 4],
+      [],
+    ]);
+    expect((tensors[1]!.data as Float32Array).buffer).toBe(transferList[0]);
+  });
+
+  it('copies a Node Buffer view into a Uint8Array of its own, never listing the caller buffer', () => {
+    const body = Buffer.alloc(64 * 1024, 1);
+    const { tensors, transferList } = packTensors([u8(body.subarray(100, 200))], true);
+    const copy = tensors[0]!.data as Uint8Array;
+    expect(Object.getPrototypeOf(copy)).toBe(Uint8Array.prototype);
+    expect(copy.buffer.byteLength).toBe(100);
+    expect(transferList).toEqual([copy.buffer]);
+  });
+
+  it('copies an owned Node Buffer with move false, and two views of one Buffer apart', () => {
+    const owned = Buffer.alloc(16 * 1024, 7);
+    const body = Buffer.alloc(64 * 1024, 2);
+    const { tensors, transferList } = packTensors(
+      [u8(owned), u8(body.subarray(0, 10)), u8(body.subarray(10, 20))],
+      false,
+    );
+    expect(transferList).toHaveLength(3);
+    expect(new Set(transferList).size).toBe(3);
+    expect(transferList).not.toContain(owned.buffer);
+    expect(transferList).not.toContain(body.buffer);
+    expect(tensors.map((t) => (t.data as Uint8Array).length)).toEqual([16 * 1024, 10, 10]);
+  });
+
+  it('keeps only the fields of a Tensor', () => {
+    const tensor = { ...fp32(new Float32Array([1])), parameters: { a: 1 }, extra: () => 1 };
+    const { tensors } = packTensors([tensor], true);
+    expect(Object.keys(tensors[0]!).sort()).toEqual([
+      'data',
+      'datatype',
+      'name',
+      'parameters',
+      'shape',
+    ]);
   });
 });

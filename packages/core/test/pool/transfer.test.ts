@@ -66,4 +66,50 @@ describe('tensors cross threads as transferables', () => {
     expect(next.parameters?.previousOutputDetached).toBe(false);
     await copying.close();
   });
+
+  it('a Node Buffer is copied (transfer: false, or a view): the caller buffer stays whole', async () => {
+    const owned = Buffer.alloc(16 * 1024, 7);
+    const body = Buffer.alloc(64 * 1024, 2);
+    const u8 = (name: string, data: Uint8Array) => ({
+      name,
+      datatype: 'UINT8' as const,
+      shape: [data.length],
+      data,
+    });
+    await pool.run({ inputs: [u8('x', owned)] }, { transfer: false });
+    expect(owned.length).toBe(16 * 1024);
+    const result = await pool.run({
+      inputs: [u8('x', body.subarray(0, 10)), u8('y', body.subarray(10, 20))],
+    });
+    expect(body.length).toBe(64 * 1024);
+    expect(result.outputs.map((t) => Array.from(t.data as Uint8Array))).toEqual([
+      Array(10).fill(2),
+      Array(10).fill(2),
+    ]);
+  });
+});
+
+describe('outputs cross threads as transferables', () => {
+  it('a view over an output moved in the same reply keeps its offset and length', async () => {
+    const pool = fixturePool('views-out', { workers: 1 });
+    await pool.start();
+    const result = await pool.run(requestOf([0]));
+    expect(result.outputs.map((t) => Array.from(t.data as Float32Array))).toEqual([
+      [1, 2, 3, 4],
+      [3, 4],
+    ]);
+    await pool.close();
+  });
+
+  it('Node Buffer views over one Buffer arrive, and the thread lives on', async () => {
+    const pool = fixturePool('buffer-out', { workers: 1 });
+    await pool.start();
+    for (let i = 0; i < 2; i += 1) {
+      const result = await pool.run(requestOf([0]));
+      expect(result.outputs.map((t) => (t.data as Uint8Array).length)).toEqual([100, 100]);
+      expect((result.outputs[1]!.data as Uint8Array)[99]).toBe(5);
+    }
+    expect(pool.restarts).toBe(0);
+    await pool.close();
+  });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpStatusOf, InvalidInputError } from '../../src/errors';
+import { httpStatusOf, InvalidInputError, WorkerCrashedError } from '../../src/errors';
 import { WorkerPool } from '../../src/pool';
 import { FIXTURE, fixturePool, requestOf } from './pool-fixture';
 
@@ -88,6 +88,35 @@ describe('WorkerPool model errors', () => {
     expect(pool.restarts).toBe(0);
     await pool.close();
   });
+
+  it('a thrown plain object keeps its code and message', async () => {
+    const pool = fixturePool('throw-object', { workers: 1 });
+    await pool.start();
+    const error = await pool.run(requestOf([1])).catch((e: unknown) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ message: 'x must be positive' });
+    await pool.close();
+  });
+
+  it.each([
+    ['an output without data', 'no-data', 'tensor "y" has no typed-array data'],
+    ['result parameters with a function', 'fn-param', 'result parameters'],
+    ['output parameters with a function', 'fn-tensor-param', 'parameters of output "x"'],
+  ] as const)(
+    'a result the reply cannot carry (%s) is a model error; the thread lives on',
+    async (_, behaviour, message) => {
+      const pool = fixturePool(behaviour, { workers: 1 });
+      await pool.start();
+      for (let i = 0; i < 2; i += 1) {
+        const error = await pool.run(requestOf([1])).catch((e: unknown) => e);
+        expect(WorkerCrashedError.isInstance(error)).toBe(false);
+        expect(error).toMatchObject({ name: 'TypeError' });
+        expect((error as Error).message).toContain(message);
+      }
+      expect(pool.restarts).toBe(0);
+      await pool.close();
+    },
+  );
 });
 
 describe('WorkerPool sources', () => {
