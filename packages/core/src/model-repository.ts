@@ -60,6 +60,22 @@ const label = (name: string, version: string | undefined) =>
   version === undefined ? name : `${name}@${version}`;
 
 /**
+ * An entry's state as it serves now: a loaded model whose worker pool failed for good since
+ * (its threads died and could not be replaced, or could not load it) is `UNAVAILABLE`.
+ */
+function stateOf(entry: Entry): ModelState {
+  return entry.state === 'READY' && entry.served?.state === 'failed' ? 'UNAVAILABLE' : entry.state;
+}
+
+/** Why an entry is not ready (see {@link stateOf}); `undefined` when it is. */
+function reasonOf(entry: Entry): string | undefined {
+  if (entry.state === 'READY' && entry.served?.state === 'failed') {
+    return entry.served.loadError?.message ?? 'its worker pool failed';
+  }
+  return entry.reason;
+}
+
+/**
  * Many models and versions: add, load, unload, look up (latest version by default), list,
  * readiness. Concurrent loads of one model share one load; a model that fails to load is
  * `UNAVAILABLE` with its error as reason while the others keep serving; unload drains.
@@ -155,7 +171,7 @@ export class ModelRepository {
     // Latest: the highest version among ready ones, else the highest. One version is both
     // (the common case, looked up on every request: no arrays made for it).
     if (list.length === 1) return list[0]!;
-    const ready = list.filter((entry) => entry.state === 'READY');
+    const ready = list.filter((entry) => stateOf(entry) === 'READY');
     return [...(ready.length > 0 ? ready : list)].sort(byVersion).at(-1)!;
   }
 
@@ -165,11 +181,11 @@ export class ModelRepository {
    */
   get(name: string, version?: string): ServedModel {
     const entry = this.#entry(name, version);
-    if (entry.state !== 'READY' || entry.served === undefined) {
+    if (entry.state !== 'READY' || entry.served === undefined || stateOf(entry) !== 'READY') {
       throw new ModelNotReadyError({
         model: name,
         version: entry.model.version,
-        reason: entry.reason ?? entry.state,
+        reason: reasonOf(entry) ?? stateOf(entry),
       });
     }
     return entry.served;
@@ -196,12 +212,13 @@ export class ModelRepository {
       } catch {
         metadata = { name, platform: '', inputs: [], outputs: [] };
       }
+      const reason = reasonOf(entry);
       metadata = {
         ...metadata,
         parameters: {
           ...metadata.parameters,
-          state: entry.state,
-          ...(entry.reason === undefined ? {} : { reason: entry.reason }),
+          state: stateOf(entry),
+          ...(reason === undefined ? {} : { reason }),
         },
       };
     }
@@ -217,7 +234,7 @@ export class ModelRepository {
   /** True when every model that should be loaded is `READY` (true for an empty repository). */
   get ready(): boolean {
     for (const list of this.#entries.values()) {
-      if (list.some((entry) => entry.wanted && entry.state !== 'READY')) return false;
+      if (list.some((entry) => entry.wanted && stateOf(entry) !== 'READY')) return false;
     }
     return true;
   }
@@ -379,10 +396,12 @@ function byVersion(a: Entry, b: Entry): number {
 
 function row(entry: Entry): RepositoryIndexEntry {
   const { name, version } = entry.model;
+  const state = stateOf(entry);
+  const reason = reasonOf(entry);
   return {
     name,
     ...(version === undefined ? {} : { version }),
-    state: entry.state,
-    ...(entry.state === 'READY' || entry.reason === undefined ? {} : { reason: entry.reason }),
+    state,
+    ...(state === 'READY' || reason === undefined ? {} : { reason }),
   };
 }
