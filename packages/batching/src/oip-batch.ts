@@ -52,6 +52,12 @@ export interface BatchResult {
 
 /** Request parameters that only shape the encoding of the response, not the computation. */
 const ENCODING_PARAMETERS = new Set(['binary_data_output']);
+/**
+ * Input parameters about the wire, not the data: not part of the batch key. Any other (a
+ * `content_type` says how to read the data) is: requests that differ in it never share a
+ * batch, since the batch carries the first request's input parameters.
+ */
+const INPUT_ENCODING_PARAMETERS = new Set(['binary_data_size']);
 
 interface TypedArrayConstructor {
   new (length: number): BatchTypedArray;
@@ -103,13 +109,28 @@ export function requestRows(request: BatchRequest): number | undefined {
  */
 export function batchKey(request: BatchRequest): string {
   const inputs = request.inputs
-    .map((input) => [input.name, input.datatype, ...input.shape.slice(1)])
+    .map((input) => [
+      input.name,
+      input.datatype,
+      input.shape.slice(1),
+      sortedParameters(input.parameters, INPUT_ENCODING_PARAMETERS),
+    ])
     .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
   const outputs = request.outputs?.map((output) => output.name).sort() ?? null;
-  const parameters = Object.entries(request.parameters ?? {})
-    .filter(([name]) => !ENCODING_PARAMETERS.has(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const parameters = sortedParameters(request.parameters, ENCODING_PARAMETERS);
   return JSON.stringify([inputs, outputs, parameters]);
+}
+
+/** Parameters as sorted entries, without the encoding ones (`skip`); `null` when none. */
+function sortedParameters(
+  parameters: Readonly<Record<string, unknown>> | undefined,
+  skip: ReadonlySet<string>,
+): [string, unknown][] | null {
+  if (parameters === undefined) return null;
+  const entries = Object.entries(parameters)
+    .filter(([name]) => !skip.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return entries.length === 0 ? null : entries;
 }
 
 /**
@@ -160,7 +181,7 @@ function soleInput(request: BatchRequest): BatchTensor | undefined {
     : undefined;
 }
 
-/** Same name, datatype and dims after the first: what `batchKey` records of an input. */
+/** Same name, datatype, dims after the first and parameters: what `batchKey` records of an input. */
 function sameLayout(a: BatchTensor, b: BatchTensor): boolean {
   if (a.name !== b.name || a.datatype !== b.datatype || a.shape.length !== b.shape.length) {
     return false;
@@ -168,7 +189,11 @@ function sameLayout(a: BatchTensor, b: BatchTensor): boolean {
   for (let index = 1; index < a.shape.length; index++) {
     if (a.shape[index] !== b.shape[index]) return false;
   }
-  return true;
+  if (a.parameters === undefined && b.parameters === undefined) return true;
+  return (
+    JSON.stringify(sortedParameters(a.parameters, INPUT_ENCODING_PARAMETERS)) ===
+    JSON.stringify(sortedParameters(b.parameters, INPUT_ENCODING_PARAMETERS))
+  );
 }
 
 function concatInput(input: BatchTensor, requests: readonly BatchRequest[]): BatchTensor {

@@ -85,10 +85,22 @@ describe('batchKey', () => {
     ['an input name', (r: BatchRequest) => Object.assign(r.inputs[1]!, { name: 'other' })],
     ['requested outputs', (r: BatchRequest) => Object.assign(r, { outputs: [{ name: 'y' }] })],
     ['request parameters', (r: BatchRequest) => Object.assign(r, { parameters: { top_k: 5 } })],
+    [
+      "an input's parameters",
+      (r: BatchRequest) => Object.assign(r.inputs[0]!, { parameters: { content_type: 'str' } }),
+    ],
   ])('differs when %s differs', (_what, change) => {
     const changed = base();
     change(changed);
     expect(batchKey(changed)).not.toBe(batchKey(base()));
+  });
+
+  it("ignores an input's binary_data_size, and the order of its parameters", () => {
+    const a = base();
+    a.inputs[0]!.parameters = { content_type: 'str', x: 1, binary_data_size: 48 };
+    const b = base();
+    b.inputs[0]!.parameters = { x: 1, content_type: 'str' };
+    expect(batchKey(a)).toBe(batchKey(b));
   });
 
   it('treats requested outputs as a set', () => {
@@ -98,6 +110,26 @@ describe('batchKey', () => {
       outputs: [{ name: 'z' }, { name: 'y', parameters: { binary_data: true } }],
     };
     expect(batchKey(a)).toBe(batchKey(b));
+  });
+});
+
+describe('concatRequests of one-input requests that differ in input parameters', () => {
+  it("refuses to merge them (the batch would carry the first one's content type)", () => {
+    const bytes = (text: string, contentType: string): BatchRequest => ({
+      inputs: [
+        {
+          name: 'text',
+          datatype: 'BYTES',
+          shape: [1],
+          data: [new TextEncoder().encode(text)],
+          parameters: { content_type: contentType },
+        },
+      ],
+    });
+    expect(() => concatRequests([bytes('a', 'str'), bytes('aGVsbG8=', 'base64')])).toThrow(
+      /does not share the batch key/,
+    );
+    expect(concatRequests([bytes('a', 'str'), bytes('b', 'str')]).inputs[0]!.shape).toEqual([2]);
   });
 });
 

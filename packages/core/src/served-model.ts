@@ -500,6 +500,8 @@ function keyOf(): (request: InferenceRequest) => string {
       return batchKey(request);
     }
     const input = inputs[0]!;
+    // Input parameters (a `content_type`) are part of the key: not taken from the last one.
+    if (input.parameters !== undefined) return batchKey(request);
     if (
       last !== undefined &&
       last.name === input.name &&

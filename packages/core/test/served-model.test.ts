@@ -94,6 +94,49 @@ describe('ServedModel batching', () => {
     });
   });
 
+  it('never batches requests whose inputs differ in parameters (a content_type)', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const seen: (string | undefined)[][] = [];
+    const model = defineModel({
+      name: 'texts',
+      inputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }],
+      outputs: [{ name: 'text', datatype: 'BYTES', shape: [-1] }],
+      predict: async (request) => {
+        const input = request.inputs[0]!;
+        seen.push((input.data as Uint8Array[]).map(() => input.parameters?.content_type as string));
+        if (seen.length === 1) await held;
+        return [{ ...input, parameters: {} }];
+      },
+    });
+    const s = await start(model, { batching: { maxBatchSize: 8 } });
+    const text = (value: string, contentType: string): InferenceRequest => ({
+      inputs: [
+        {
+          name: 'text',
+          datatype: 'BYTES',
+          shape: [1],
+          data: [new TextEncoder().encode(value)],
+          parameters: { content_type: contentType },
+        },
+      ],
+    });
+    const first = s.predict(text('x', 'str'));
+    await until(() => seen.length === 1);
+    const queued = [
+      s.predict(text('a', 'str')),
+      s.predict(text('aGVsbG8=', 'base64')),
+      s.predict(text('b', 'str')),
+    ];
+    await until(() => s.queueLength === 3);
+    release();
+    await Promise.all([first, ...queued]);
+    // The two 'str' requests share a batch; the 'base64' one runs with its own parameters.
+    expect(seen.slice(1).sort()).toEqual([['base64'], ['str', 'str']]);
+  });
+
   it('runs a non-batchable model request by request and says so in metadata and logs', async () => {
     const lines: string[] = [];
     const logger: Logger = {
