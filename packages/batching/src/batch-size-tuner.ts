@@ -177,13 +177,14 @@ export class BatchSizeTuner {
     const sinceProbe = this.dispatches - this.lastProbe;
     if (sinceProbe < 2) return this.size; // probes are never back to back
     const since = now - this.lifetimeMs;
-    const upExists = this.settled + 1 < this.buckets.length;
     const down = this.settled > 0;
-    const upUnsure = upExists && this.buckets[this.settled + 1]!.count(since) < MIN_SAMPLES;
+    // The size above counts only if it may fit the budget: one that cannot is never chosen,
+    // so it is not "unsure" (else every other batch went to probing below).
+    const up = this.settled + 1 < this.buckets.length && this.fitsBudget(this.settled + 1, since);
+    const upUnsure = up && this.buckets[this.settled + 1]!.count(since) < MIN_SAMPLES;
     const downUnsure = down && this.buckets[this.settled - 1]!.count(since) < MIN_SAMPLES;
     const interval = upUnsure || downUnsure ? 2 : this.exploreEvery;
     if (sinceProbe < interval) return this.size;
-    const up = upExists && this.fitsBudget(this.settled + 1, since);
     if (!up && !down) return this.size;
     this.lastProbe = this.dispatches;
     let goUp: boolean;

@@ -137,6 +137,20 @@ describe("maxBatchSize: 'auto'", () => {
     expect(Math.max(...stats.map((s) => s.runMs))).toBeLessThanOrEqual(50);
   });
 
+  it('probes below its size only now and then when the size above is over the budget', async () => {
+    const { batcher, stats } = await simulate({
+      cost: (b) => 5 + b,
+      clients: 64,
+      ms: 5000,
+      tuner: { latencyBudgetMs: 20 }, // 16 rows take 21 ms: 8 is the largest that fits
+    });
+    expect(batcher.maxBatchSize).toBe(8);
+    const limits = stats.slice(100).map((s) => s.maxBatchSize);
+    const below = limits.filter((limit) => limit < 8).length;
+    // A probe every `exploreEvery` (16) dispatches, not every other one.
+    expect(below / limits.length).toBeLessThan(0.15);
+  });
+
   it('re-checks as the cost changes: back down to 1 once batching stops paying', async () => {
     const first = await simulate({ cost: (b) => 10 + 2 * b, clients: 128, ms: 5000 });
     expect(first.batcher.maxBatchSize).toBe(64);
