@@ -107,6 +107,9 @@ function armedBatchers(): Set<ExitWatched> {
   return armed;
 }
 
+/** The longest delay `setTimeout` keeps (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Schedules microtasks (see `schedulePump`). */
 const RESOLVED = Promise.resolve();
 
@@ -473,11 +476,14 @@ export class AdaptiveBatcher<I, O> {
     failure: unknown,
   ): void {
     const queueWaitsMs = entries.map((entry) => Math.max(0, startedAt - entry.enqueuedAt));
+    // A loop, not Math.max(...waits): spreading a batch of ~125k items overflows the stack.
+    let queueWaitMs = 0;
+    for (const wait of queueWaitsMs) if (wait > queueWaitMs) queueWaitMs = wait;
     const stats: BatchStats = {
       key: entries[0]!.key,
       size: rows,
       items: entries.length,
-      queueWaitMs: Math.max(...queueWaitsMs),
+      queueWaitMs,
       queueWaitsMs,
       runMs,
       queueLength: this.queue.size,
@@ -524,7 +530,9 @@ export class AdaptiveBatcher<I, O> {
    */
   private armDeadline(list: DeadlineList<I, O>, delayMs: number): void {
     if (list.timer !== undefined) clearTimeout(list.timer);
-    list.timer = setTimeout(() => this.expire(list), delayMs);
+    // Node turns a longer delay into 1 ms (a timer spinning on a deadline days away);
+    // `expire` re-arms for what is left.
+    list.timer = setTimeout(() => this.expire(list), Math.min(delayMs, MAX_TIMER_MS));
     list.timer.unref();
     armedBatchers().add(this);
   }
@@ -557,12 +565,16 @@ export class AdaptiveBatcher<I, O> {
     }
     list.entries = [];
     list.head = 0;
+    // Nothing left on it, and no timer: the list goes (timeouts that vary per item, such as
+    // gRPC deadlines, would otherwise leave one list each behind).
+    if (this.deadlines.get(list.timeoutMs) === list) this.deadlines.delete(list.timeoutMs);
     this.forgetIfDisarmed();
   }
 
   /** A settled entry leaves its deadline list: at once from the head, else in a compaction. */
   private unwatchDeadline(entry: Entry<I, O>): void {
-    const list = this.deadlines.get(entry.timeoutMs)!;
+    const list = this.deadlines.get(entry.timeoutMs);
+    if (list === undefined) return; // dropped once nothing on it was live
     list.live -= 1;
     const { entries } = list;
     while (list.head < entries.length && entries[list.head]!.state === 'settled') list.head += 1;
@@ -585,10 +597,11 @@ export class AdaptiveBatcher<I, O> {
 
   /** Clears the deadline timers of lists with no live entry (the batcher is idle). */
   private clearDeadlineTimers(): void {
-    for (const list of this.deadlines.values()) {
-      if (list.live > 0 || list.timer === undefined) continue;
-      clearTimeout(list.timer);
+    for (const [timeoutMs, list] of this.deadlines) {
+      if (list.live > 0) continue;
+      if (list.timer !== undefined) clearTimeout(list.timer);
       list.timer = undefined;
+      this.deadlines.delete(timeoutMs);
     }
     this.forgetIfDisarmed();
   }

@@ -33,7 +33,9 @@ export interface AdaptiveBatcherOptions<I, O> {
    * Runs one batch: returns one result per item, in order. `signal` aborts once every item
    * of the batch has been abandoned (timed out or aborted). A signal that was not aborted
    * and has no listener left once the batch settled may be handed to a later batch (remove
-   * your listeners when `run` settles; a signal that keeps one is never reused). `live(i)`
+   * your listeners when `run` settles; a signal that keeps one is never reused; a signal
+   * derived from it, `AbortSignal.any([signal, ...])`, adds no listener it can see, so do not
+   * keep one past the run: it would abort with a later batch). `live(i)`
    * says whether item `i` still waits for its result (false once it timed out or was
    * aborted): work done later for an item no longer live is thrown away. A `run` that first
    * waits for something (a free worker thread, when `concurrency` is above the workers)

@@ -344,15 +344,21 @@ export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
       return splitResult(await predict(concatRequests(requests), signal, true, started), rows);
     } catch (error) {
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
-      return Promise.all(
-        requests.map((request, index) =>
-          live !== undefined && !live(index)
-            ? new BatchItemFailure(error) // settled already: this result is never read
-            : predict(request, signal, false).catch(
-                (cause: unknown) => new BatchItemFailure(cause),
-              ),
-        ),
-      );
+      // One after another, as batches run: a model served one batch at a time is never
+      // called concurrently by the re-runs.
+      const results: (R | BatchItemFailure)[] = [];
+      for (let index = 0; index < requests.length; index++) {
+        if (signal.aborted || (live !== undefined && !live(index))) {
+          results.push(new BatchItemFailure(error)); // settled already: never read
+          continue;
+        }
+        results.push(
+          await predict(requests[index]!, signal, false).catch(
+            (cause: unknown) => new BatchItemFailure(cause),
+          ),
+        );
+      }
+      return results;
     }
   };
 }

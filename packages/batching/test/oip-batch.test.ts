@@ -424,6 +424,39 @@ describe('createOipRun with AdaptiveBatcher', () => {
       ]);
     });
 
+    it('re-runs one request at a time (a model served one batch at a time stays so)', async () => {
+      let running = 0;
+      let most = 0;
+      const batcher = new AdaptiveBatcher({
+        run: createOipRun(
+          async (request: BatchRequest) => {
+            running += 1;
+            most = Math.max(most, running);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            running -= 1;
+            return doubleUnlessNegative(request);
+          },
+          { isolate: (error) => error instanceof BadInput },
+        ),
+        key: batchKey,
+        rows: (r: BatchRequest) => requestRows(r) ?? 1,
+        maxBatchSize: 8,
+      });
+      const results = await Promise.allSettled([
+        batcher.submit(x([1])),
+        batcher.submit(x([-1])),
+        batcher.submit(x([3])),
+        batcher.submit(x([4])),
+      ]);
+      expect(results.map((r) => r.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect(most).toBe(1);
+    });
+
     it('does not re-run a request that was aborted while its batch ran', async () => {
       let openGate: () => void = () => {};
       const gate = new Promise<void>((resolve) => {

@@ -111,4 +111,20 @@ describe('stats hook', () => {
     await done;
     expect(batcher.rowsPerSecond).toBeCloseTo(400);
   });
+
+  it('reports a batch of 130k items (no spread of its waits into Math.max)', async () => {
+    const stats: BatchStats[] = [];
+    const batcher = new AdaptiveBatcher<number, number>({
+      run: async (items) => items,
+      maxBatchSize: 200_000,
+      maxQueueSize: 200_000,
+      timeoutMs: 0,
+      onStats: (s) => stats.push(s),
+    });
+    const results = Array.from({ length: 130_000 }, (_, index) => batcher.submit(index));
+    await flush();
+    expect((await Promise.all(results)).length).toBe(130_000);
+    expect(stats[0]).toMatchObject({ items: 130_000, queueWaitMs: expect.any(Number) });
+    await batcher.close();
+  });
 });

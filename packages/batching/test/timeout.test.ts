@@ -137,6 +137,54 @@ describe('timeouts', () => {
     expect(exitedAtMs).toBeLessThan(3_000);
   });
 
+  it('keeps a timeout longer than setTimeout allows (2^31 - 1 ms) as one timer, not a 1 ms spin', async () => {
+    vi.useRealTimers();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    try {
+      const { run, batches } = manualRunner<number>();
+      const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 2 ** 32 });
+      const result = track(batcher.submit(1));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(result.settled).toBe(false);
+      batches[0]!.resolve([1]);
+      await flush();
+      expect(result.value).toBe(1);
+      await batcher.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('TimeoutOverflowWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('drops the deadline list of a timeout once nothing on it is live (per-call timeouts)', async () => {
+    const { run, batches } = manualRunner<number>();
+    const batcher = new AdaptiveBatcher<number, number>({ run, maxBatchSize: 1000 });
+    const lists = () => (batcher as unknown as { deadlines: Map<number, unknown> }).deadlines.size;
+    // A deadline per call, as gRPC clients send.
+    const results = Array.from({ length: 200 }, (_, index) =>
+      track(batcher.submit(index, { timeoutMs: 1000 + index })),
+    );
+    await flush();
+    expect(lists()).toBe(200);
+    for (const batch of batches) batch.resolve(batch.items);
+    await flush();
+    expect(results.every((r) => r.settled)).toBe(true);
+    // Each list's timer fires once more, finds nothing, and its list goes.
+    await vi.advanceTimersByTimeAsync(1300);
+    expect(lists()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+    // drain() drops idle lists at once.
+    const again = track(batcher.submit(1, { timeoutMs: 5000 }));
+    await flush();
+    batches.at(-1)!.resolve([1]);
+    await batcher.drain();
+    expect(again.settled).toBe(true);
+    expect(lists()).toBe(0);
+  });
+
   it('timeoutMs 0 means no timeout', async () => {
     const { run, batches } = manualRunner<number>();
     const batcher = new AdaptiveBatcher<number, number>({ run, timeoutMs: 0 });
