@@ -15,6 +15,7 @@ import { asModelV1 } from './as-model-v1';
 import { type Batchability, batchabilityOf } from './batchability';
 import { CLASSIFICATION, checkClassifications, classify, isBatchedOutput } from './classification';
 import {
+  ERROR_CODES,
   httpStatusOf,
   InferError,
   InvalidOptionError,
@@ -350,7 +351,17 @@ export class ServedModel {
 
   /** A typed error passes as it is; anything else is logged and becomes `ModelFailedError`. */
   #predictFailure(cause: unknown): unknown {
-    if (isErrorCode((cause as { code?: unknown } | null)?.code)) return cause;
+    const code = (cause as { code?: unknown } | null)?.code;
+    if (isErrorCode(code)) {
+      // A thrown plain object with a code of ours ({ code, message }) is that error, as it
+      // is when it comes back from a worker thread (where only its fields cross).
+      if (cause instanceof Error) return cause;
+      const message = (cause as { message?: unknown }).message;
+      return new InferError(
+        code,
+        typeof message === 'string' ? message : ERROR_CODES[code].message,
+      );
+    }
     this.#logger.error({ err: cause }, 'model failed to predict');
     return new ModelFailedError({ model: this.name, version: this.version, cause });
   }

@@ -1,7 +1,7 @@
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
-import { type InferError, InvalidInputError } from '../src/errors';
+import { httpStatusOf, type InferError, InvalidInputError } from '../src/errors';
 import type { Logger } from '../src/logger';
 import { loadModel, ServedModel, type ServedModelMetrics } from '../src/served-model';
 
@@ -330,6 +330,22 @@ describe('ServedModel predict', () => {
     expect((errors[0] as Error).message).toBe('SECRET failure');
     fail = false;
     expect((await s.predict(row([1, 1]))).outputs).toHaveLength(2);
+  });
+
+  it('takes a thrown plain object with a code of ours as that error (as from a worker)', async () => {
+    const model = defineModel({
+      name: 'picky',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+      predict: () => {
+        throw { code: 'INFER_ERR_INVALID_INPUT', message: 'x must be positive' };
+      },
+    });
+    const s = await start(model);
+    const error = await s.predict(row([1, 2])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: 'INFER_ERR_INVALID_INPUT', message: 'x must be positive' });
+    expect(httpStatusOf(error)).toBe(400);
   });
 
   it('is not ready before start (503)', async () => {
