@@ -179,6 +179,10 @@ export class OnnxModel extends Model {
           inter_op_threads: this.#interOpThreads,
           intra_op_spinning: this.#intraOpSpinning,
           onnxruntime_version: ort.env.versions.node ?? ort.env.versions.common,
+          // Read by the server's batchability check (`batchabilityOf`), also across threads.
+          ...(signature.notBatchable === undefined
+            ? {}
+            : { batchable: false, batching_disabled_reason: signature.notBatchable }),
         },
       };
     } catch (cause) {
