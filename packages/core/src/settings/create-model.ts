@@ -17,6 +17,11 @@ export interface CreateModelOptions {
    * Default `[process.cwd()]`; @infer/core's own location is always tried last.
    */
   resolveFrom?: readonly string[];
+  /**
+   * Serving knobs over the settings' own (`infer serve --workers 2`): the runtime is created
+   * with them too, so what it derives from them (ONNX intra-op threads per worker) agrees.
+   */
+  serving?: ServingOptionsV1 | undefined;
 }
 
 /** A model created from settings: the model, its serving knobs, and the runtime used. */
@@ -48,7 +53,7 @@ export async function createModelFromSettings(
   const runtime = await loadRuntime(resolved.runtime, {
     from: [entry.baseDir, ...(options.resolveFrom ?? [process.cwd()])],
   });
-  const serving = servingOf(entry);
+  const serving = { ...servingOf(entry), ...options.serving };
   const runtimeSettings: RuntimeModelSettingsV1 = { name: resolved.name, ...serving };
   if (resolved.version !== undefined) runtimeSettings.version = resolved.version;
   if (resolved.uri !== undefined) runtimeSettings.uri = resolved.uri;

@@ -106,7 +106,10 @@ export async function serveFromSettings(
   const created: ModelFromSettings[] = [];
   for (const entry of loaded.models) {
     created.push(
-      await createModelFromSettings(entry, { resolveFrom: [options.cwd ?? process.cwd()] }),
+      await createModelFromSettings(entry, {
+        resolveFrom: [options.cwd ?? process.cwd()],
+        serving: options.serving,
+      }),
     );
   }
   const repository = new ModelRepository({ logger, ...(metrics === undefined ? {} : { metrics }) });
