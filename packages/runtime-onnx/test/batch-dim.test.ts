@@ -3,6 +3,7 @@
  * dynamic dims: an output whose first dim has another given name than the inputs' (the
  * count of NonZero, detections after NMS) is not the requests' rows.
  */
+import type { InferenceRequest } from '@infer/codecs';
 import { loadModel } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -24,7 +25,7 @@ const nonZero = (inputDim: Dim, outputDim: Dim) =>
     ],
   });
 
-const request = (values: number[]) => ({
+const request = (values: number[]): InferenceRequest => ({
   inputs: [
     { name: 'x', datatype: 'FP32', shape: [values.length], data: Float32Array.from(values) },
   ],
