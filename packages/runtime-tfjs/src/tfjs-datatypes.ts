@@ -83,7 +83,9 @@ export function toTfjsTensor(tensor: Tensor): tf.Tensor {
 }
 
 /**
- * Reads a TF.js tensor into a decoded OIP tensor named `name` (the caller disposes it).
+ * Reads a TF.js tensor into a decoded OIP tensor named `name` (the caller disposes it). The
+ * data is always the array type of the tensor's own dtype: the cpu backend can hand back
+ * another one (a float32 tensor cast from int32 keeps its Int32Array), which is copied.
  *
  * @example
  * const output = await fromTfjsTensor('y', tf.tensor([1, 2]));
@@ -92,14 +94,29 @@ export async function fromTfjsTensor(name: string, tensor: tf.Tensor): Promise<T
   const shape = tensor.shape.slice();
   switch (tensor.dtype) {
     case 'float32':
-      return { name, datatype: 'FP32', shape, data: (await tensor.data()) as Float32Array };
+      return { name, datatype: 'FP32', shape, data: asArray(await tensor.data(), Float32Array) };
     case 'int32':
-      return { name, datatype: 'INT32', shape, data: (await tensor.data()) as Int32Array };
-    case 'bool':
-      return { name, datatype: 'BOOL', shape, data: (await tensor.data()) as Uint8Array };
+      return { name, datatype: 'INT32', shape, data: asArray(await tensor.data(), Int32Array) };
+    case 'bool': {
+      const data = await tensor.data();
+      return {
+        name,
+        datatype: 'BOOL',
+        shape,
+        data: data instanceof Uint8Array ? data : Uint8Array.from(data, (v) => (v ? 1 : 0)),
+      };
+    }
     case 'string':
       return { name, datatype: 'BYTES', shape, data: (await tensor.bytes()) as Uint8Array[] };
     default:
       throw new Error(`output "${name}" has dtype ${tensor.dtype}, which OIP cannot carry`);
   }
+}
+
+/** `data` as a `type`: itself when it already is one, else a copy. */
+function asArray<T extends Float32Array | Int32Array>(
+  data: tf.DataTypeMap[tf.NumericDataType],
+  type: { new (length: number): T; from(source: ArrayLike<number>): T },
+): T {
+  return data instanceof type ? data : type.from(data);
 }

@@ -159,9 +159,38 @@ export class TfjsModel extends Model {
   protected override async doPredict(request: InferenceRequest): Promise<PredictResult> {
     const loaded = this.#loaded as Loaded;
     validateRequest(request, this.metadata());
-    const wanted = request.outputs?.map((o) => o.name);
-    const outputs = wanted ? loaded.outputs.filter((o) => wanted.includes(o.name)) : loaded.outputs;
-    return { outputs: await run(loaded, request.inputs, outputs) };
+    // No list, or an empty one, asks for every output (as in the ONNX runtime).
+    const wanted = request.outputs?.map((o) => o.name) ?? [];
+    const outputs =
+      wanted.length > 0 ? loaded.outputs.filter((o) => wanted.includes(o.name)) : loaded.outputs;
+    return { outputs: await this.#run(loaded, request.inputs, outputs) };
+  }
+
+  /**
+   * {@link run}, switching a graph model to `executeAsync` for good the first time
+   * `execute` refuses it (dynamic ops such as `Where`, control flow), and running again.
+   * Warm-up usually finds this at load; with `warmup: false` the first request does.
+   */
+  async #run(
+    loaded: Loaded,
+    inputs: readonly Tensor[],
+    wanted: readonly TfjsTensorSpec[],
+  ): Promise<Tensor[]> {
+    const ranAsync = loaded.async;
+    try {
+      return await run(loaded, inputs, wanted);
+    } catch (error) {
+      if (ranAsync || loaded.format !== 'graph' || !needsExecuteAsync(error)) throw error;
+      // A request that ran alongside may have switched already; log the switch once.
+      if (!loaded.async) {
+        loaded.async = true;
+        this.#logger?.info(
+          { model: this.name, reason: (error as Error).message.split('\n')[0] },
+          `TF.js graph model "${this.name}" has dynamic ops: running it with executeAsync`,
+        );
+      }
+      return await run(loaded, inputs, wanted);
+    }
   }
 
   /**
@@ -206,14 +235,7 @@ export class TfjsModel extends Model {
     }
     const inputs = typeof warmup === 'object' ? warmup.inputs : loaded.inputs.map(zerosFor);
     const started = performance.now();
-    let results: Tensor[];
-    try {
-      results = await run(loaded, inputs, loaded.outputs);
-    } catch (error) {
-      if (loaded.format !== 'graph' || !/executeAsync/.test(String(error))) throw error;
-      loaded.async = true;
-      results = await run(loaded, inputs, loaded.outputs);
-    }
+    const results = await this.#run(loaded, inputs, loaded.outputs);
     loaded.outputs = loaded.outputs.map((spec, index) => {
       const result = results[index] as Tensor;
       return {
@@ -227,6 +249,11 @@ export class TfjsModel extends Model {
       'TF.js warm-up done',
     );
   }
+}
+
+/** Whether `GraphModel.execute` refused a graph that only `executeAsync` can run. */
+function needsExecuteAsync(error: unknown): boolean {
+  return /Please use model\.executeAsync\(\)/.test(error instanceof Error ? error.message : '');
 }
 
 function toMetadata(spec: TfjsTensorSpec): TensorMetadata {

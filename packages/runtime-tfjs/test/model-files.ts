@@ -30,3 +30,10 @@ export const CENTERNET = join(HUMAN_MODELS, 'centernet.json');
 
 /** A real photo of a group of people, shipped with @vladmandic/human. */
 export const PEOPLE_JPEG = join(packageDir('@vladmandic/human'), 'assets', 'samples.jpg');
+
+/**
+ * Hand detector (SSD with TF's NonMaxSuppression post-processing), a graph model whose
+ * graph holds dynamic ops (`Where`, `NonMaxSuppressionV5`, TensorList loops), so TF.js runs
+ * it only through `executeAsync`: INT32 `[1, 320, 320, 3]` in, eight FP32 outputs.
+ */
+export const HANDTRACK = join(HUMAN_MODELS, 'handtrack.json');

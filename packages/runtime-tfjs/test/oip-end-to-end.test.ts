@@ -65,6 +65,30 @@ describe('TF.js models served over OIP through InferenceService.handle', () => {
     }
   });
 
+  it('an empty "outputs" list asks for every output, as with no list (and as for ONNX)', async () => {
+    const infer = async (outputs: object) => {
+      const body = JSON.stringify({
+        inputs: [
+          { name: 'LR', datatype: 'FP32', shape: [1, 2, 2, 3], data: new Array(12).fill(0.5) },
+        ],
+        ...outputs,
+      });
+      const response = await service.handle({
+        method: 'POST',
+        path: '/v2/models/esrgan/infer',
+        headers: { 'content-type': 'application/json' },
+        body: new TextEncoder().encode(body),
+      });
+      expect(response.status).toBe(200);
+      return JSON.parse(text(response)).outputs.map((o: { name: string; shape: number[] }) => [
+        o.name,
+        o.shape,
+      ]);
+    };
+    expect(await infer({ outputs: [] })).toEqual([['SR', [1, 4, 4, 3]]]);
+    expect(await infer({})).toEqual([['SR', [1, 4, 4, 3]]]);
+  });
+
   it('answers 400 naming the input when the datatype does not fit', async () => {
     const body = JSON.stringify({
       inputs: [{ name: 'LR', datatype: 'INT32', shape: [1, 1, 1, 3], data: [1, 2, 3] }],
