@@ -10,7 +10,7 @@ import {
 } from '@infer/codecs';
 import { honourBodyLeases, settleBodyLease } from './adapters/body-pool';
 import { clientSignalOf } from './adapters/client-signal';
-import type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
+import { bodyLength, type ServiceRequest, type ServiceResponse } from './adapters/service-contract';
 import { asModelV1 } from './as-model-v1';
 import {
   BadRequestError,
@@ -902,16 +902,9 @@ function openapiHrefFor(path: string): string {
  * would have had (RFC 9110: a HEAD must not announce another length), and no body.
  */
 function headResponse(response: ServiceResponse): ServiceResponse {
-  const parts = response.bodyParts;
-  const length =
-    parts !== undefined
-      ? parts.reduce((sum, part) => sum + part.byteLength, 0)
-      : typeof response.body === 'string'
-        ? Buffer.byteLength(response.body)
-        : response.body.byteLength;
   return {
     status: response.status,
-    headers: { ...response.headers, 'content-length': String(length) },
+    headers: { ...response.headers, 'content-length': String(bodyLength(response)) },
     body: '',
   };
 }

@@ -22,7 +22,7 @@ import {
   InvalidOptionError,
   UnsupportedContentEncodingError,
 } from '../errors';
-import type { ServiceRequest, ServiceResponse } from './service-contract';
+import { bodyLength, type ServiceRequest, type ServiceResponse } from './service-contract';
 
 type Transform = (input: Uint8Array, options: zlib.ZlibOptions) => Promise<Buffer>;
 
@@ -222,14 +222,7 @@ export async function encodeResponse(
     vary: vary === undefined || vary === '' ? 'accept-encoding' : `${vary}, accept-encoding`,
   };
   const coding = negotiateCoding(acceptEncoding);
-  // The length without joining a binary answer's parts (reading `body` would join them).
-  const parts = response.bodyParts;
-  const length =
-    parts !== undefined
-      ? parts.reduce((sum, part) => sum + part.byteLength, 0)
-      : typeof response.body === 'string'
-        ? Buffer.byteLength(response.body)
-        : response.body.byteLength;
+  const length = bodyLength(response);
   // A HEAD answer has no body, but the length the GET's would have: when that GET would be
   // compressed, the HEAD names the coding too, and no length (its compressed length is not
   // known without compressing).

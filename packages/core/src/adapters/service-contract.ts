@@ -29,6 +29,21 @@ export interface ServiceResponse {
   bodyParts?: readonly Uint8Array[] | undefined;
 }
 
+/**
+ * The byte length of a response's body, without joining a binary answer's parts (reading
+ * `body` would join them).
+ *
+ * @internal
+ * @example
+ * bodyLength({ status: 200, headers: {}, body: '{"live":true}' }); // 13
+ */
+export function bodyLength(response: ServiceResponse): number {
+  const parts = response.bodyParts;
+  if (parts !== undefined) return parts.reduce((sum, part) => sum + part.byteLength, 0);
+  const { body } = response;
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
+
 /** What adapters need of an `InferenceService`: its `handle()`, and `draining` if it has one. */
 export interface InferenceHandler {
   handle(request: ServiceRequest): Promise<ServiceResponse>;
