@@ -1,6 +1,15 @@
 import type { RetryOptions } from './client-options';
 
 /**
+ * The longest wait in ms (about 24.8 days); longer deadlines and retry waits are cut to it.
+ * setTimeout runs a delay past 2^31-1 ms at once (Node after 1 ms), and a grpc-js server
+ * fails at once a gRPC deadline past it (sent in whole seconds, read into 32 bits).
+ *
+ * @internal
+ */
+export const LONGEST_WAIT = 2_147_483_000;
+
+/**
  * Delay before retry number `attempt` (1-based): exponential from `minDelayMs`, capped at
  * `maxDelayMs`, with "equal jitter" (half fixed, half random) so clients spread out.
  *
@@ -12,28 +21,30 @@ export function backoffDelay(retry: Required<RetryOptions>, attempt: number): nu
 }
 
 /**
- * Resolves after `ms`, or rejects with the signal's reason as soon as it aborts.
+ * Runs `fire` after `ms`, or after {@link LONGEST_WAIT} when `ms` is longer.
  *
  * @internal
  */
-export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function startTimer(ms: number, fire: () => void): ReturnType<typeof setTimeout> {
+  return setTimeout(fire, Math.min(ms, LONGEST_WAIT));
+}
+
+/**
+ * `promise`'s value, or `undefined` as soon as `signal` aborts (what `promise` does later is
+ * ignored). For waits the signal cannot cut itself: a timer, a `headers()` function, a
+ * `fetch` that ignores its signal.
+ *
+ * @internal
+ */
+export function unlessAborted<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T | undefined> {
+  if (signal === undefined) return promise;
   return new Promise((resolve, reject) => {
-    if (signal === undefined) {
-      setTimeout(resolve, ms);
-      return;
-    }
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
+    const onAbort = () => resolve(undefined);
+    if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

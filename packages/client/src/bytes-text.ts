@@ -1,7 +1,8 @@
 import type { Tensor } from '@infer/codecs';
 import { InferClientError } from './errors';
 
-const decoder = new TextDecoder();
+/** A lenient UTF-8 decoder (invalid bytes become U+FFFD). @internal */
+export const decoder = new TextDecoder();
 
 /**
  * The elements of a BYTES tensor as UTF-8 strings (invalid bytes become U+FFFD). Takes any

@@ -6,7 +6,10 @@ export interface RetryOptions {
   retries?: number;
   /** First backoff delay in ms (doubles each retry, with jitter). Default `100`. */
   minDelayMs?: number;
-  /** Largest backoff delay in ms (a server's `Retry-After` is honoured as sent). Default `2000`. */
+  /**
+   * Largest backoff delay in ms (a server's `Retry-After` is honoured as sent). Any wait is
+   * cut to about 24.8 days (2,147,483,000 ms, see the README). Default `2000`.
+   */
   maxDelayMs?: number;
 }
 
@@ -19,14 +22,20 @@ export interface ClientOptions {
   baseUrl: string;
   /**
    * Headers sent with every call (e.g. `authorization`), or a function called before each
-   * attempt that returns them (for tokens that expire). Default: none.
+   * attempt that returns them (for tokens that expire; it runs within the call's deadline
+   * and signal). A call's `headers` replace these by name, whatever its case. A function
+   * that throws, or a header HTTP cannot carry, rejects the call with
+   * `INFER_CLIENT_ERR_HEADERS` without sending it. Default: none.
    */
   headers?:
     | Record<string, string>
     | (() => Record<string, string> | Promise<Record<string, string>>);
   /** The fetch to use (a mock, undici with a dispatcher, an instrumented one). Default `globalThis.fetch`. */
   fetch?: FetchLike;
-  /** Deadline of every call in ms, retries included; `0` for none. Default `0`. */
+  /**
+   * Deadline of every call in ms, retries included; `0` for none. One past 2,147,483,000 ms
+   * (about 24.8 days, what setTimeout and grpc-js servers take) counts as that. Default `0`.
+   */
   timeoutMs?: number;
   /**
    * Retry network failures and 503 answers (honouring `Retry-After`) with exponential
@@ -68,17 +77,19 @@ export interface ResolvedClientOptions {
   binaryThreshold: number;
 }
 
-function fail(path: string, what: string): never {
+/** @internal Throws `INFER_CLIENT_ERR_INVALID_OPTION`: `${path} ${what}`. */
+export function fail(path: string, what: string): never {
   throw new InferClientError('INFER_CLIENT_ERR_INVALID_OPTION', `${path} ${what}`);
 }
 
 /** @internal Checks a non-negative integer option (`Infinity` allowed when `infinite`). */
 export function checkCount(value: unknown, path: string, unit: string, infinite = false): number {
   if (infinite && value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+  // (Number.isSafeInteger is false for anything but a number.)
+  if (!Number.isSafeInteger(value) || (value as number) < 0) {
     fail(path, `must be a non-negative integer (${unit})`);
   }
-  return value;
+  return value as number;
 }
 
 /**
@@ -104,31 +115,31 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     fail('options.fetch', 'must be a function');
   }
-  const timeoutMs = checkCount(
-    options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
-    'options.timeoutMs',
-    'ms',
-  );
-  const binaryThreshold = checkCount(
-    options.binaryThreshold ?? CLIENT_DEFAULTS.binaryThreshold,
-    'options.binaryThreshold',
-    'bytes',
-    true,
-  );
+  // Checked in this order: timeoutMs, binaryThreshold, retry.
   return {
     baseUrl: baseUrl.replace(/\/+$/, ''),
     headers,
     fetch: options.fetch,
-    timeoutMs,
+    timeoutMs: checkCount(
+      options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs,
+      'options.timeoutMs',
+      'ms',
+    ),
+    binaryThreshold: checkCount(
+      options.binaryThreshold ?? CLIENT_DEFAULTS.binaryThreshold,
+      'options.binaryThreshold',
+      'bytes',
+      true,
+    ),
     retry: resolveRetry(options.retry),
-    binaryThreshold,
   };
 }
 
 /** @internal Validates the `retry` option (`true`: the defaults, `false`: none). */
 export function resolveRetry(retry: ClientOptions['retry']): Required<RetryOptions> | undefined {
   if (retry === undefined || retry === false) return undefined;
-  if (retry === true) return { ...CLIENT_DEFAULTS.retry };
+  // `true`: every field from the defaults, through the same loop.
+  if (retry === true) retry = {};
   if (typeof retry !== 'object' || retry === null)
     fail('options.retry', 'must be an object or a boolean');
   const resolved: Required<RetryOptions> = { ...CLIENT_DEFAULTS.retry };

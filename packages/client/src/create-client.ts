@@ -1,8 +1,4 @@
-import {
-  type ClientOptions,
-  type ResolvedClientOptions,
-  resolveClientOptions,
-} from './client-options';
+import { type ClientOptions, resolveClientOptions } from './client-options';
 import { HttpTransport } from './http-transport';
 import { type OipClient, TransportClient } from './oip-client';
 
@@ -24,14 +20,8 @@ export interface InferClient extends OipClient {
  * console.log(outputs.label?.data);
  */
 export function createClient(options: ClientOptions): InferClient {
-  return new HttpInferClient(resolveClientOptions(options));
-}
-
-class HttpInferClient extends TransportClient implements InferClient {
-  readonly baseUrl: string;
-
-  constructor(options: ResolvedClientOptions) {
-    super(new HttpTransport(options));
-    this.baseUrl = options.baseUrl;
-  }
+  const resolved = resolveClientOptions(options);
+  return Object.assign(new TransportClient(new HttpTransport(resolved)), {
+    baseUrl: resolved.baseUrl,
+  });
 }

@@ -19,6 +19,9 @@ const MARKER = Symbol.for('infer.error');
  * - `INFER_CLIENT_ERR_INVALID_OPTION`: `createClient()`, `model()` or `defineSchema()` got an
  *   invalid option.
  * - `INFER_CLIENT_ERR_CLOSED`: a call on a gRPC client after its `close()`.
+ * - `INFER_CLIENT_ERR_HEADERS`: the call's headers (gRPC metadata) could not be made, so
+ *   nothing was sent, and it is not retried: the `headers` (`metadata`) function threw, or a
+ *   name or value is not valid in HTTP (gRPC metadata). The function's error is the `cause`.
  *
  * (A list rather than a table of descriptions: the descriptions would ship in every browser
  * bundle that keeps this export.)
@@ -36,6 +39,7 @@ export const CLIENT_ERROR_CODES = [
   'INFER_CLIENT_ERR_INVALID_INPUT',
   'INFER_CLIENT_ERR_INVALID_OPTION',
   'INFER_CLIENT_ERR_CLOSED',
+  'INFER_CLIENT_ERR_HEADERS',
 ] as const;
 
 /** A stable code of an {@link InferClientError}, e.g. `'INFER_CLIENT_ERR_HTTP'` (see {@link CLIENT_ERROR_CODES}). */
@@ -63,7 +67,10 @@ export interface InferClientErrorOptions {
   grpcCode?: number | undefined;
   /** gRPC status name of the answer (`INFER_CLIENT_ERR_GRPC`), e.g. `'NOT_FOUND'`. */
   grpcStatus?: string | undefined;
-  /** The server's OIP error message (`{"error": "..."}`), when it sent one. */
+  /**
+   * The server's error message: the OIP `{"error": "..."}`, else a `message` or `detail`
+   * string of a JSON answer, else the first 200 characters of the answer's text.
+   */
   serverMessage?: string | undefined;
   /** Method and URL of the call; over gRPC the RPC name (`ModelInfer`) and the address. */
   method?: string | undefined;
@@ -97,7 +104,7 @@ export class InferClientError extends Error {
   declare readonly grpcCode?: number;
   /** gRPC status name of the answer (`@infer/client/grpc`), e.g. `'NOT_FOUND'`. */
   declare readonly grpcStatus?: string;
-  /** The server's OIP error message, when it sent one. */
+  /** The server's error message (OIP `{"error": "..."}`), when it sent one. */
   declare readonly serverMessage?: string;
   declare readonly method?: string;
   declare readonly url?: string;
@@ -123,9 +130,10 @@ export class InferClientError extends Error {
    * {@link InferClientError.isInstance} does. A subclass keeps the ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class on the right of instanceof: this one, or a subclass.
+    // `this` is the class on the right of instanceof: this one, or a subclass. For a
+    // subclass, `super`'s (Function.prototype's, the ordinary check) called on `this`.
     // biome-ignore lint/complexity/noThisInStatic: see above
-    if (this !== InferClientError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    if (this !== InferClientError) return super[Symbol.hasInstance](value);
     return InferClientError.isInstance(value);
   }
 

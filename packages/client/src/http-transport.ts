@@ -9,7 +9,7 @@ import {
   type ServerMetadataJSON,
   type Tensor,
 } from '@infer/codecs';
-import { chooseBinary } from './binary-choice';
+import { binaryBytes } from './binary-choice';
 import type { ResolvedClientOptions } from './client-options';
 import { InferClientError, invalidInputFrom } from './errors';
 import { httpCall } from './http-call';
@@ -29,19 +29,19 @@ export class HttpTransport implements Transport {
     this.#options = options;
   }
 
-  live(options: CallOptions): Promise<boolean> {
+  live(options: CallOptions | undefined): Promise<boolean> {
     return this.#probe('/v2/health/live', options);
   }
 
-  ready(options: CallOptions): Promise<boolean> {
+  ready(options: CallOptions | undefined): Promise<boolean> {
     return this.#probe('/v2/health/ready', options);
   }
 
-  serverMetadata(options: CallOptions): Promise<ServerMetadataJSON> {
+  serverMetadata(options: CallOptions | undefined): Promise<ServerMetadataJSON> {
     return this.#json('/v2', options, 'server metadata', ['name', 'version'], ['extensions']);
   }
 
-  modelMetadata(model: ModelRef, options: CallOptions): Promise<ModelMetadataJSON> {
+  modelMetadata(model: ModelRef, options: CallOptions | undefined): Promise<ModelMetadataJSON> {
     return this.#json(
       modelPath(model),
       options,
@@ -51,7 +51,7 @@ export class HttpTransport implements Transport {
     );
   }
 
-  modelReady(model: ModelRef, options: CallOptions): Promise<boolean> {
+  modelReady(model: ModelRef, options: CallOptions | undefined): Promise<boolean> {
     return this.#probe(`${modelPath(model)}/ready`, options, (status) => status !== 404);
   }
 
@@ -60,15 +60,16 @@ export class HttpTransport implements Transport {
     tensors: Tensor[],
     options: InferOptions,
   ): Promise<InferenceResponse> {
-    const binary = chooseBinary(tensors, options.binary, this.#options.binaryThreshold);
-    const { body, headers } = encode(tensors, options, binary);
+    const binary = options.binary ?? binaryBytes(tensors) >= this.#options.binaryThreshold;
     const answer = await httpCall(this.#options, {
+      ...options, // its headers, signal and timeoutMs
       method: 'POST',
       path: `${modelPath(model)}/infer`,
-      body,
-      headers: { ...options.headers, ...headers },
-      signal: options.signal,
-      timeoutMs: options.timeoutMs,
+      body: encode(tensors, options, binary),
+      // A JSON answer chosen by size alone is asked again in binary when the server cannot
+      // give it in JSON (an output with NaN or Infinity): rare, and no cost to the usual call.
+      binaryBody:
+        binary || options.binary !== undefined ? undefined : () => encode(tensors, options, true),
     });
     return decode(answer.body, answer.headers.get(BINARY_HEADER) ?? undefined, model.name);
   }
@@ -76,26 +77,25 @@ export class HttpTransport implements Transport {
   /** A GET whose answer is a JSON object with these string and array fields. */
   async #json<T>(
     path: string,
-    options: CallOptions,
+    options: CallOptions | undefined,
     what: string,
     strings: string[],
     arrays: string[],
   ): Promise<T> {
     const answer = await httpCall(this.#options, { method: 'GET', path, ...options });
-    return jsonAnswer<T>(answer, what, { strings, arrays });
+    return jsonAnswer<T>(answer, what, strings, arrays);
   }
 
   /** A readiness or liveness probe: any status in `accept` is an answer (2xx: yes), never retried. */
   async #probe(
     path: string,
-    options: CallOptions,
+    options: CallOptions | undefined,
     accept: (status: number) => boolean = () => true,
   ): Promise<boolean> {
     const answer = await httpCall(this.#options, {
       method: 'GET',
       path,
       ...options,
-      retry503: false,
       accept,
     });
     return answer.status >= 200 && answer.status < 300;
@@ -110,22 +110,19 @@ function modelPath({ name, version }: ModelRef): string {
 }
 
 function requestOf(tensors: Tensor[], options: InferOptions, binary: boolean): InferenceRequest {
-  const request: InferenceRequest = { inputs: tensors };
-  if (options.id !== undefined) request.id = options.id;
-  // Triton applies binary_data_output only to outputs not listed; listed ones need their own flag.
-  const parameters = binary
-    ? { ...options.parameters, binary_data_output: true }
-    : options.parameters;
-  if (parameters !== undefined) request.parameters = parameters;
-  if (options.outputs !== undefined) {
-    request.outputs = options.outputs.map((output) => {
+  // Fields left undefined are left out of the JSON.
+  return {
+    inputs: tensors,
+    id: options.id,
+    // Triton applies binary_data_output only to outputs not listed; listed ones need their own flag.
+    parameters: binary ? { ...options.parameters, binary_data_output: true } : options.parameters,
+    outputs: options.outputs?.map((output) => {
       const requested: RequestedOutput =
         typeof output === 'string' ? { name: output } : { ...output };
       if (binary) requested.parameters = { binary_data: true, ...requested.parameters };
       return requested;
-    });
-  }
-  return request;
+    }),
+  } as InferenceRequest;
 }
 
 function encode(

@@ -88,9 +88,15 @@ export interface InferOptions<O extends string = string> {
   binary?: boolean;
   /** Gives up the call (including retries); rejects with `INFER_CLIENT_ERR_ABORTED`. */
   signal?: AbortSignal;
-  /** Deadline of this call in ms, retries included. Default: the client's `timeoutMs`. */
+  /**
+   * Deadline of this call in ms, retries included: a non-negative integer (else the call
+   * rejects with `INFER_CLIENT_ERR_INVALID_OPTION`). Default: the client's `timeoutMs`.
+   */
   timeoutMs?: number;
-  /** Extra HTTP headers for this call (gRPC metadata over gRPC). */
+  /**
+   * Extra HTTP headers for this call (gRPC metadata over gRPC); one replaces the client's
+   * header of the same name, whatever its case.
+   */
   headers?: Record<string, string>;
 }
 
@@ -108,8 +114,14 @@ export interface InferResult<Outputs> {
 export interface CallOptions {
   /** Gives up the call; rejects with `INFER_CLIENT_ERR_ABORTED`. */
   signal?: AbortSignal;
-  /** Deadline in ms, retries included. Default: the client's `timeoutMs`. */
+  /**
+   * Deadline in ms, retries included: a non-negative integer (else the call rejects with
+   * `INFER_CLIENT_ERR_INVALID_OPTION`). Default: the client's `timeoutMs`.
+   */
   timeoutMs?: number;
-  /** Extra HTTP headers for this call (gRPC metadata over gRPC). */
+  /**
+   * Extra HTTP headers for this call (gRPC metadata over gRPC); one replaces the client's
+   * header of the same name, whatever its case.
+   */
   headers?: Record<string, string>;
 }

@@ -14,10 +14,8 @@ import type { TensorSchema } from './model-schema';
 
 const encoder = new TextEncoder();
 
-function invalid(name: string, what: string, cause?: unknown): InferClientError {
-  return new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `inputs.${name}: ${what}`, {
-    cause,
-  });
+function invalid(name: string, what: string): InferClientError {
+  return new InferClientError('INFER_CLIENT_ERR_INVALID_INPUT', `inputs.${name}: ${what}`);
 }
 
 function isTensorInput(value: unknown): value is { data: unknown } {
@@ -116,12 +114,12 @@ function fromPlain(name: string, datatype: Datatype, data: unknown[]): TensorDat
 }
 
 function toBytes(name: string, data: unknown): Uint8Array[] {
-  if (typeof data === 'string') return [encoder.encode(data)];
-  if (data instanceof Uint8Array) return [data];
-  if (!Array.isArray(data)) {
+  // One string or one Uint8Array: a tensor of one element.
+  const items = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+  if (!Array.isArray(items)) {
     throw invalid(name, `BYTES data must be strings or Uint8Arrays, got ${describeValue(data)}`);
   }
-  return data.map((item, index) => {
+  return items.map((item, index) => {
     if (typeof item === 'string') return encoder.encode(item);
     if (item instanceof Uint8Array) return item;
     throw invalid(
@@ -148,8 +146,12 @@ function toShape(
     return [...shape];
   }
   if (declared !== undefined && declared.length > 0) {
-    const dynamic = declared.filter((dim) => dim === -1).length;
-    const known = declared.reduce((product, dim) => (dim === -1 ? product : product * dim), 1);
+    let dynamic = 0;
+    let known = 1;
+    for (const dim of declared) {
+      if (dim === -1) dynamic += 1;
+      else known *= dim;
+    }
     if (dynamic === 0 && known === count) return [...declared];
     if (dynamic === 1 && known > 0 && count % known === 0) {
       return declared.map((dim) => (dim === -1 ? count / known : dim));

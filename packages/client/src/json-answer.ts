@@ -11,7 +11,8 @@ import type { HttpAnswer } from './http-call';
 export function jsonAnswer<T>(
   answer: HttpAnswer,
   what: string,
-  fields: { strings: readonly string[]; arrays: readonly string[] },
+  strings: readonly string[],
+  arrays: readonly string[],
 ): T {
   const fail = (message: string, cause?: unknown) =>
     new InferClientError('INFER_CLIENT_ERR_DECODE', message, { cause });
@@ -21,10 +22,10 @@ export function jsonAnswer<T>(
   } catch (error) {
     throw fail((error as Error).message, error);
   }
-  for (const key of fields.strings) {
+  for (const key of strings) {
     if (typeof record[key] !== 'string') throw fail(`${what}: ${key} must be a string`);
   }
-  for (const key of fields.arrays) {
+  for (const key of arrays) {
     if (!Array.isArray(record[key])) throw fail(`${what}: ${key} must be an array`);
   }
   return record as T;

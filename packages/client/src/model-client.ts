@@ -1,5 +1,4 @@
 import type { ModelMetadataJSON, Tensor } from '@infer/codecs';
-import { checkCount } from './client-options';
 import { InferClientError } from './errors';
 import type {
   CallOptions,
@@ -69,15 +68,15 @@ export class TransportModelClient<S extends ModelSchema> implements ModelClient<
     this.#schema = schema;
   }
 
-  metadata(options: CallOptions = {}): Promise<ModelMetadataJSON> {
+  metadata(options?: CallOptions): Promise<ModelMetadataJSON> {
     return this.#transport.modelMetadata(this, options);
   }
 
-  ready(options: CallOptions = {}): Promise<boolean> {
+  ready(options?: CallOptions): Promise<boolean> {
     return this.#transport.modelReady(this, options);
   }
 
-  async schema(options: CallOptions = {}): Promise<LiveSchema> {
+  async schema(options?: CallOptions): Promise<LiveSchema> {
     return schemaFromMetadata(await this.metadata(options));
   }
 
@@ -85,7 +84,6 @@ export class TransportModelClient<S extends ModelSchema> implements ModelClient<
     inputs: InferInputs<S>,
     options: InferOptions<O> = {},
   ): Promise<InferResult<InferOutputs<S, O>>> {
-    if (options.timeoutMs !== undefined) checkCount(options.timeoutMs, 'options.timeoutMs', 'ms');
     if (typeof inputs !== 'object' || inputs === null) {
       throw new InferClientError(
         'INFER_CLIENT_ERR_INVALID_INPUT',
@@ -98,13 +96,8 @@ export class TransportModelClient<S extends ModelSchema> implements ModelClient<
     const response = await this.#transport.infer(this, tensors, options);
     const outputs: Record<string, Tensor> = {};
     for (const output of response.outputs) outputs[output.name] = output;
-    const result: InferResult<Record<string, Tensor>> = {
-      model_name: response.model_name,
-      outputs,
-    };
-    if (response.model_version !== undefined) result.model_version = response.model_version;
-    if (response.id !== undefined) result.id = response.id;
-    if (response.parameters !== undefined) result.parameters = response.parameters;
+    // The response's fields (`model_version`, `id`, `parameters` only when set), outputs by name.
+    const result: InferResult<Record<string, Tensor>> = { ...response, outputs };
     return result as unknown as InferResult<InferOutputs<S, O>>;
   }
 }

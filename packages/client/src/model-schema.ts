@@ -1,5 +1,5 @@
 import { type Datatype, isDatatype, type ModelMetadataJSON } from '@infer/codecs';
-import { InferClientError } from './errors';
+import { fail } from './client-options';
 
 /** One tensor of a {@link ModelSchema}: its datatype and (optionally) its shape, `-1` dynamic. */
 export interface TensorSchema {
@@ -43,9 +43,6 @@ export function defineSchema<const S extends ModelSchema>(schema: S): S {
 
 /** @internal Throws `INFER_CLIENT_ERR_INVALID_OPTION` naming `path` when `schema` is malformed. */
 export function checkSchema(schema: unknown, path: string): asserts schema is ModelSchema {
-  const fail = (where: string, what: string) => {
-    throw new InferClientError('INFER_CLIENT_ERR_INVALID_OPTION', `${where} ${what}`);
-  };
   if (typeof schema !== 'object' || schema === null) fail(path, 'must be an object');
   for (const side of ['inputs', 'outputs'] as const) {
     const tensors = (schema as Record<string, unknown>)[side];

@@ -1,5 +1,5 @@
 import type { ServerMetadataJSON } from '@infer/codecs';
-import { InferClientError } from './errors';
+import { fail } from './client-options';
 import type { CallOptions } from './infer-types';
 import { type ModelClient, TransportModelClient } from './model-client';
 import { type AnySchema, checkSchema, type ModelSchema } from './model-schema';
@@ -47,15 +47,15 @@ export class TransportClient implements OipClient {
     this.#transport = transport;
   }
 
-  live(options: CallOptions = {}): Promise<boolean> {
+  live(options?: CallOptions): Promise<boolean> {
     return this.#transport.live(options);
   }
 
-  ready(options: CallOptions = {}): Promise<boolean> {
+  ready(options?: CallOptions): Promise<boolean> {
     return this.#transport.ready(options);
   }
 
-  metadata(options: CallOptions = {}): Promise<ServerMetadataJSON> {
+  metadata(options?: CallOptions): Promise<ServerMetadataJSON> {
     return this.#transport.serverMetadata(options);
   }
 
@@ -65,18 +65,12 @@ export class TransportClient implements OipClient {
     maybeSchema?: S,
   ): ModelClient<S> {
     if (typeof name !== 'string' || name === '') {
-      throw new InferClientError(
-        'INFER_CLIENT_ERR_INVALID_OPTION',
-        'name must be a non-empty string',
-      );
+      fail('name', 'must be a non-empty string');
     }
     const version = typeof versionOrSchema === 'string' ? versionOrSchema : undefined;
     const schema = typeof versionOrSchema === 'object' ? versionOrSchema : maybeSchema;
     if (versionOrSchema === '') {
-      throw new InferClientError(
-        'INFER_CLIENT_ERR_INVALID_OPTION',
-        'version must be a non-empty string',
-      );
+      fail('version', 'must be a non-empty string');
     }
     if (schema !== undefined) checkSchema(schema, 'schema');
     return new TransportModelClient<S>(this.#transport, name, version, schema);

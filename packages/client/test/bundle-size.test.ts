@@ -29,7 +29,9 @@ const resolveDir = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Issue 11's goal: an app's browser bundle under 10 kB min+gz, read strictly as 10,000 bytes.
- * The app below measures about 9.99 kB (README, "Bundle size").
+ * The app below measures 9,980 B (README, "Bundle size"), the review fixes of 2026-11-27
+ * included: they cost about 300 B, paid for by smaller code elsewhere. Growth has to be paid
+ * for the same way, not by moving the limit.
  */
 const LIMIT = 10_000;
 /** The whole entry, every export kept (the code generator too): a regression guard. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { InferServer } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_ERROR_CODES, createClient, InferClientError } from '../src/index';
+import { startRawServer } from './raw-server';
 import { errorsSuite } from './suites/errors.suite';
 import { nodeHost, startTestServer } from './test-server';
 
@@ -45,6 +46,37 @@ describe('answers that are not OIP', () => {
     expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_DECODE' });
     expect((error as Error).message).toMatch(/model_name/);
     await expect(other.metadata()).rejects.toMatchObject({ code: 'INFER_CLIENT_ERR_DECODE' });
+  });
+});
+
+describe("other servers' error bodies", () => {
+  it.each([
+    ["FastAPI's detail", '{"detail":"Not Found"}', 'Not Found'],
+    ['a message field', '{"message":"quota exceeded","code":42}', 'quota exceeded'],
+    [
+      'an error object',
+      '{"error":{"message":"bad","code":3}}',
+      '{"error":{"message":"bad","code":3}}',
+    ],
+    ['JSON that is not an object', '["x"]', '["x"]'],
+    [
+      'a long JSON body, cut to 200 characters',
+      `{"items":[${'1,'.repeat(200)}1]}`,
+      `{"items":[${'1,'.repeat(95)}`,
+    ],
+  ])('keeps the text of %s as serverMessage', async (_case, body, serverMessage) => {
+    const other = await startRawServer((_request, response) => {
+      response.writeHead(500, { 'content-type': 'application/json' }).end(body);
+    });
+    try {
+      const error = await createClient({ baseUrl: other.url })
+        .metadata()
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'INFER_CLIENT_ERR_HTTP', status: 500, serverMessage });
+      expect((error as Error).message).toBe(`GET ${other.url}/v2 answered 500: ${serverMessage}`);
+    } finally {
+      await other.close();
+    }
   });
 });
 

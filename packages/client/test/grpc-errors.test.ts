@@ -316,6 +316,30 @@ describe('answers and clients that cannot be used', () => {
     expect(error.message).toMatch(/raw_output_contents\[0\].*5 bytes but 3 FP32 elements need 12/);
   });
 
+  it.each([
+    ['a new client, its channel not open yet', false, false],
+    ['a connected client', true, false],
+    ['a connected client with retries', true, true],
+  ])(
+    'close() lets a call made just before it finish (%s), then refuses calls',
+    async (_case, warm, retry) => {
+      const closing = createGrpcClient({ address: grpcAddress(server), retry });
+      if (warm) expect(await closing.live()).toBe(true);
+      let settled = false;
+      const call = closing
+        .model('hold')
+        .infer({ x: new Float32Array([3]) }, { parameters: { ms: 100 } })
+        .finally(() => {
+          settled = true;
+        });
+      const closed = closing.close();
+      await expect(closing.live()).rejects.toMatchObject({ code: 'INFER_CLIENT_ERR_CLOSED' });
+      expect((await call).outputs['y']!.data).toEqual(new Float32Array([3]));
+      await closed;
+      expect(settled).toBe(true);
+    },
+  );
+
   it('a closed client rejects with INFER_CLIENT_ERR_CLOSED; close() is idempotent', async () => {
     const closing = createGrpcClient({ address: grpcAddress(server) });
     expect(await closing.live()).toBe(true);

@@ -2,7 +2,7 @@
  * A bare grpc-js server of `inference.GRPCInferenceService` from the client's proto, for
  * what the real server cannot show: the exact request message and metadata the client
  * sent, and answers @infer never gives (UNAVAILABLE without retry-after, malformed
- * responses). Each RPC answers through a handler the test sets.
+ * responses). Each RPC answers through a handler the test sets (at once, or later).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -26,7 +26,7 @@ export interface FakeServer {
   address: string;
   calls: FakeCall[];
   /** Sets how an RPC answers (default: an UNIMPLEMENTED-like INTERNAL error). */
-  answer(rpc: string, handler: (request: unknown) => FakeAnswer): void;
+  answer(rpc: string, handler: (request: unknown) => FakeAnswer | Promise<FakeAnswer>): void;
   close(): Promise<void>;
 }
 
@@ -45,17 +45,17 @@ export async function startFakeServer(): Promise<FakeServer> {
   const proto = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   const server = new grpc.Server();
   const calls: FakeCall[] = [];
-  const handlers = new Map<string, (request: unknown) => FakeAnswer>();
+  const handlers = new Map<string, (request: unknown) => FakeAnswer | Promise<FakeAnswer>>();
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const rpc of RPCS) {
-    implementation[rpc] = (
+    implementation[rpc] = async (
       call: grpc.ServerUnaryCall<unknown, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       calls.push({ rpc, request: call.request, metadata: call.metadata.getMap() });
       const handler = handlers.get(rpc);
       const answer: FakeAnswer = handler
-        ? handler(call.request)
+        ? await handler(call.request)
         : { error: { code: grpc.status.INTERNAL, details: `no handler for ${rpc}` } };
       if ('response' in answer) {
         callback(null, answer.response);

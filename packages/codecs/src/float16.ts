@@ -3,8 +3,20 @@ const scratchBits = new Uint32Array(scratch.buffer);
 let halfTable: Float32Array | undefined;
 
 /**
- * Converts a number to the bits of the nearest IEEE-754 half (round to nearest even, via
- * float32). Values past ±65504 become ±Infinity (`0x7c00`), NaN stays NaN.
+ * Whether a value that float32 rounded to `scratch[0]`, exactly halfway between two 16-bit
+ * values, rounds up (away from zero): as float32 says only when it was exact; else toward
+ * where the value really is. Rounding through float32 errs only there (a float32 above or
+ * below a halfway point keeps its side), so the common path stays a float32 one.
+ */
+function roundsUp(value: number, odd: number): boolean {
+  const rounded = scratch[0]!;
+  return value === rounded ? odd === 1 : Math.abs(value) > Math.abs(rounded);
+}
+
+/**
+ * Converts a number to the bits of the nearest IEEE-754 half, rounded once from the number
+ * itself (to nearest, ties to even). Values past ±65504 become ±Infinity (`0x7c00`) from
+ * ±65520 on, NaN stays NaN.
  *
  * @example
  * float32ToFloat16(1); // 0x3c00
@@ -25,13 +37,13 @@ export function float32ToFloat16(value: number): number {
     let half = mantissa >>> shift;
     const rest = mantissa & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1) === 1)) half += 1;
+    if (rest > halfway || (rest === halfway && roundsUp(value, half & 1))) half += 1;
     return sign | half;
   }
   let half = (halfExponent << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (up to Infinity).
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half += 1;
+  if (rest > 0x1000 || (rest === 0x1000 && roundsUp(value, half & 1))) half += 1;
   return sign | half;
 }
 
@@ -80,8 +92,9 @@ export function float32ToHalves(values: ArrayLike<number>): Uint16Array {
 }
 
 /**
- * Converts a number to the bits of the nearest bfloat16 (the upper 16 bits of its float32,
- * rounded to nearest even). Values past the float32 range become ±Infinity, NaN stays NaN.
+ * Converts a number to the bits of the nearest bfloat16 (the upper 16 bits of a float32),
+ * rounded once from the number itself (to nearest, ties to even). Values past the largest
+ * bfloat16 (from 2^128 - 2^119 on) become ±Infinity, NaN stays NaN.
  *
  * @example
  * float32ToBfloat16(1); // 0x3f80
@@ -92,8 +105,10 @@ export function float32ToBfloat16(value: number): number {
   if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) {
     return ((bits >>> 16) | 0x40) & 0xffff; // NaN: keep it quiet and non-zero
   }
-  // Round to nearest even; a carry into the exponent correctly rounds up to Infinity.
-  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+  // Round to nearest even; a carry into the exponent correctly rounds up to Infinity. Off a
+  // halfway point, adding half a unit is enough; on one, see roundsUp.
+  if ((bits & 0xffff) !== 0x8000) return ((bits + 0x8000) >>> 16) & 0xffff;
+  return ((bits >>> 16) + (roundsUp(value, (bits >>> 16) & 1) ? 1 : 0)) & 0xffff;
 }
 
 /**

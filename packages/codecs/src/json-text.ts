@@ -1,6 +1,7 @@
+import { withoutParameter } from './check-parameters';
 import { jsonElementsText } from './encode-json-elements';
 import { checkTensor } from './tensor-codec';
-import type { Parameters, Tensor } from './types';
+import type { Tensor } from './types';
 
 /**
  * The JSON text of one tensor; with `binarySize` its data is announced as binary
@@ -15,11 +16,7 @@ export function tensorJsonText(
   binarySize?: number,
 ): string {
   const context = checkTensor(tensor, list, index);
-  let parameters: Parameters | undefined = tensor.parameters;
-  if (parameters !== undefined && 'binary_data_size' in parameters) {
-    const { binary_data_size: _dropped, ...rest } = parameters;
-    parameters = rest;
-  }
+  let parameters = withoutParameter(tensor.parameters, 'binary_data_size');
   if (binarySize !== undefined) parameters = { ...parameters, binary_data_size: binarySize };
   let text = `{"name":${JSON.stringify(tensor.name)},"datatype":"${tensor.datatype}","shape":[${tensor.shape.join(',')}]`;
   if (parameters !== undefined && Object.keys(parameters).length > 0) {

@@ -278,6 +278,66 @@ describe('FP16 <-> FP32', () => {
   });
 });
 
+/**
+ * The values a conversion rounds wrong, next to every halfway point between two adjacent
+ * positive finite 16-bit values (`bits` and the next; past the last one, `top` is where
+ * Infinity would be), either sign: on the point (to even), and just off it each way (2^-45
+ * relative: float32 would round that onto the point, then round it to even).
+ */
+function misrounded(convert: (value: number) => number, count: number, top: number) {
+  const toNumber = count === 0x7c00 ? float16ToFloat32 : bfloat16ToFloat32;
+  const wrong: Array<{ value: number; got: number; expected: number }> = [];
+  for (let bits = 0; bits < count; bits++) {
+    const halfway = (toNumber(bits) + (bits === count - 1 ? top : toNumber(bits + 1))) / 2;
+    const off = halfway * 2 ** -45;
+    const cases: Array<[number, number]> = [
+      [halfway - off, bits],
+      [halfway, bits % 2 === 0 ? bits : bits + 1],
+      [halfway + off, bits + 1],
+    ];
+    for (const [value, expected] of cases) {
+      for (const sign of [1, -1]) {
+        const got = convert(sign * value);
+        const want = sign === 1 ? expected : 0x8000 | expected;
+        if (got !== want) wrong.push({ value: sign * value, got, expected: want });
+      }
+    }
+  }
+  return wrong;
+}
+
+describe('FP16 and BF16 from numbers: rounded once, from the float64', () => {
+  it('FP16: next to every halfway point, overflow and subnormals included', () => {
+    expect(misrounded(float32ToFloat16, 0x7c00, 65536).slice(0, 5)).toEqual([]);
+  });
+
+  it('BF16: next to every halfway point, overflow included', () => {
+    expect(misrounded(float32ToBfloat16, 0x7f80, 2 ** 128).slice(0, 5)).toEqual([]);
+  });
+
+  it('known cases, through the JSON element conversion too (the server path)', () => {
+    expect(float32ToFloat16(1 + 2 ** -11 + 2 ** -40)).toBe(0x3c01);
+    expect(float32ToFloat16(2049 + 1e-9)).toBe(0x6801);
+    expect(float32ToFloat16(65520 - 1e-9)).toBe(0x7bff); // below the overflow tie: finite
+    expect(float32ToFloat16(2 ** -25 * (1 + 2 ** -40))).toBe(0x0001); // above the subnormal tie
+    expect(float32ToFloat16(-(2 ** -25) * (1 - 2 ** -40))).toBe(0x8000);
+    expect(float32ToBfloat16(1 + 2 ** -8 + 2 ** -30)).toBe(0x3f81);
+    expect(float32ToBfloat16(-(1 + 2 ** -8 + 2 ** -30))).toBe(0xbf81);
+    expect(dataFromValues('FP16', [1 + 2 ** -11 + 2 ** -40, 65520 - 1e-9])).toEqual(
+      new Uint16Array([0x3c01, 0x7bff]),
+    );
+    expect(dataFromValues('BF16', [1 + 2 ** -8 + 2 ** -30])).toEqual(new Uint16Array([0x3f81]));
+    // Unchanged: NaN, Infinity, -0, the largest values and what lies past them.
+    expect(float32ToFloat16(Number.NaN) & 0x7e00).toBe(0x7e00);
+    expect(float32ToBfloat16(Number.NaN) & 0x7fc0).toBe(0x7fc0);
+    expect(float32ToFloat16(-0)).toBe(0x8000);
+    expect(float32ToBfloat16(-0)).toBe(0x8000);
+    expect(float32ToFloat16(1e300)).toBe(0x7c00);
+    expect(float32ToBfloat16(-1e300)).toBe(0xff80);
+    expect(float32ToFloat16(5e-324)).toBe(0);
+  });
+});
+
 describe('BF16 <-> FP32', () => {
   it('converts known values and rounds to nearest even', () => {
     const cases: [number, number][] = [

@@ -15,7 +15,10 @@ import { GrpcTransport } from './grpc-transport';
 export interface GrpcClient extends OipClient {
   /** The gRPC target every call goes to, e.g. `127.0.0.1:8081`. */
   readonly address: string;
-  /** Closes the channel (calls in flight finish); later calls reject with `INFER_CLIENT_ERR_CLOSED`. */
+  /**
+   * Closes the channel once the calls already made have finished (retries included); calls
+   * made after it reject with `INFER_CLIENT_ERR_CLOSED`.
+   */
   close(): Promise<void>;
 }
 

@@ -53,7 +53,8 @@ const CONNECTION_FAILURE =
  * signal (which cancels the call, so the server sees it cancelled) and the retry policy:
  * a connection failure or UNAVAILABLE is retried after a backoff (or the server's
  * `retry-after` trailer) while retries are left and the wait ends before the deadline.
- * Every failure becomes an `InferClientError`.
+ * Metadata that cannot be made (the `metadata()` function threw, a key grpc-js refuses)
+ * fails at once, without sending anything. Every failure becomes an `InferClientError`.
  *
  * @internal
  */
@@ -69,15 +70,16 @@ export function grpcCall<T>(
     try {
       metadata = await metadataOf(grpc, options, call);
     } catch (failure) {
+      // The caller's mistake (a `-bin` key, a key with a space) or its `metadata()` function
+      // failing: no server saw it, and another attempt would fail the same way.
       const error = new InferClientError(
-        'INFER_CLIENT_ERR_NETWORK',
-        `${call.rpc} ${options.address} failed: ${(failure as Error)?.message ?? String(failure)}`,
+        'INFER_CLIENT_ERR_HEADERS',
+        `${call.rpc} ${options.address} was not sent: ${(failure as Error)?.message ?? String(failure)}`,
         { ...context, attempts, cause: failure },
       );
-      return { failure: { error, transport: true, retryable: true } };
+      return { error };
     }
-    if (signal?.aborted)
-      return { failure: { error: cancelled(context, attempts), transport: true } };
+    if (signal?.aborted) return { error: cancelled(context, attempts), transport: true };
     return new Promise<AttemptOutcome<T>>((resolve) => {
       const method = (client as unknown as Record<Rpc, UnaryMethod>)[call.rpc].bind(client);
       const callOptions: GrpcJs.CallOptions = Number.isFinite(deadline) ? { deadline } : {};
@@ -87,7 +89,7 @@ export function grpcCall<T>(
         pending = method(call.request, metadata, callOptions, (error, value) => {
           signal?.removeEventListener('abort', onAbort);
           if (error === null) resolve({ value: value as T });
-          else resolve({ failure: classify(error, call, context, attempts, deadline, signal) });
+          else resolve(classify(error, call, context, attempts, deadline, signal));
         });
       } catch (failure) {
         // grpc-js throws at once for a closed channel or a message it cannot serialize.
@@ -96,7 +98,7 @@ export function grpcCall<T>(
           `${call.rpc} ${options.address} failed: ${(failure as Error)?.message ?? String(failure)}`,
           { ...context, attempts, cause: failure },
         );
-        resolve({ failure: { error } });
+        resolve({ error });
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -173,8 +175,8 @@ function classify(
         cause: error,
       },
     ),
+    // Retried after the `retry-after` trailer (the error's `retryAfter`), else a backoff.
     retryable: error.code === GRPC_STATUS.UNAVAILABLE && call.retryUnavailable !== false,
-    retryAfterSeconds: retryAfter,
   };
 }
 

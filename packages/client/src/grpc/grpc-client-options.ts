@@ -27,13 +27,19 @@ export interface GrpcClientOptions {
   credentials?: GrpcJs.ChannelCredentials;
   /**
    * Metadata sent with every call (e.g. `authorization`), or a function called before each
-   * attempt that returns it (for tokens that expire). Per-call `headers` are added to it.
+   * attempt that returns it (for tokens that expire; it runs within the call's deadline and
+   * signal). Per-call `headers` are added to it, replacing keys of the same name whatever
+   * the case. A function that throws, or a key grpc-js refuses (a `-bin` key with a string
+   * value, a space), rejects the call with `INFER_CLIENT_ERR_HEADERS` without sending it.
    * Default: none.
    */
   metadata?:
     | Record<string, string>
     | (() => Record<string, string> | Promise<Record<string, string>>);
-  /** Deadline of every call in ms, retries included, sent as the gRPC deadline; `0` for none. Default `0`. */
+  /**
+   * Deadline of every call in ms, retries included, sent as the gRPC deadline; `0` for
+   * none. One past 2,147,483,000 ms (about 24.8 days) counts as that. Default `0`.
+   */
   timeoutMs?: number;
   /**
    * Retry connection failures and UNAVAILABLE answers (honouring a `retry-after` trailer)

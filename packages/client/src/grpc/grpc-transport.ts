@@ -29,6 +29,8 @@ export class GrpcTransport implements Transport {
   readonly #options: ResolvedGrpcClientOptions;
   #connection: Promise<GrpcConnection> | undefined;
   #closed = false;
+  /** Calls made and not settled yet (each settles without rejecting), for `close()`. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: ResolvedGrpcClientOptions) {
     this.#options = options;
@@ -38,7 +40,7 @@ export class GrpcTransport implements Transport {
     return this.#options.address;
   }
 
-  async live(options: CallOptions): Promise<boolean> {
+  async live(options: CallOptions | undefined): Promise<boolean> {
     const answer = await this.#probe<{ live?: boolean }>(
       { rpc: 'ServerLive', request: {} },
       options,
@@ -46,7 +48,7 @@ export class GrpcTransport implements Transport {
     return answer?.live === true;
   }
 
-  async ready(options: CallOptions): Promise<boolean> {
+  async ready(options: CallOptions | undefined): Promise<boolean> {
     const answer = await this.#probe<{ ready?: boolean }>(
       { rpc: 'ServerReady', request: {} },
       options,
@@ -54,7 +56,7 @@ export class GrpcTransport implements Transport {
     return answer?.ready === true;
   }
 
-  async serverMetadata(options: CallOptions): Promise<ServerMetadataJSON> {
+  async serverMetadata(options: CallOptions | undefined): Promise<ServerMetadataJSON> {
     const answer = await this.#call<{ name?: string; version?: string; extensions?: string[] }>({
       rpc: 'ServerMetadata',
       request: {},
@@ -67,7 +69,10 @@ export class GrpcTransport implements Transport {
     };
   }
 
-  async modelMetadata(model: ModelRef, options: CallOptions): Promise<ModelMetadataJSON> {
+  async modelMetadata(
+    model: ModelRef,
+    options: CallOptions | undefined,
+  ): Promise<ModelMetadataJSON> {
     const answer = await this.#call<ModelMetadataResponse__Output>({
       rpc: 'ModelMetadata',
       request: { name: model.name, version: model.version ?? '' },
@@ -92,7 +97,7 @@ export class GrpcTransport implements Transport {
     return metadata;
   }
 
-  async modelReady(model: ModelRef, options: CallOptions): Promise<boolean> {
+  async modelReady(model: ModelRef, options: CallOptions | undefined): Promise<boolean> {
     const request = { name: model.name, version: model.version ?? '' };
     const answer = await this.#probe<{ ready?: boolean }>({ rpc: 'ModelReady', request }, options, [
       GRPC_STATUS.NOT_FOUND,
@@ -116,15 +121,39 @@ export class GrpcTransport implements Transport {
     return decodeModelInferResponse(answer, model.name);
   }
 
-  /** Closes the channel; later calls reject with `INFER_CLIENT_ERR_CLOSED`. Idempotent. */
+  /**
+   * Refuses new calls (they reject with `INFER_CLIENT_ERR_CLOSED`), waits for the calls
+   * already made (retries included) and closes the channel. Idempotent.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    await Promise.all(this.#inFlight);
     const connection = await this.#connection?.catch(() => undefined);
     connection?.client.close();
   }
 
+  /**
+   * Every call goes through here, and is counted in flight from this moment: a call made
+   * just before `close()` may still be loading grpc-js or awaiting `metadata()`.
+   */
   #call<T>(call: GrpcCall): Promise<T> {
-    return grpcCall<T>(this.#options, () => this.#connect(call.rpc), call);
+    if (this.#closed) return Promise.reject(this.#closedError(call.rpc));
+    const running = grpcCall<T>(this.#options, () => this.#connect(), call);
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return running;
+  }
+
+  #closedError(rpc: string): InferClientError {
+    return new InferClientError(
+      'INFER_CLIENT_ERR_CLOSED',
+      `${rpc} ${this.#options.address}: the gRPC client was closed`,
+      { method: rpc, url: this.#options.address },
+    );
   }
 
   /**
@@ -134,7 +163,7 @@ export class GrpcTransport implements Transport {
    */
   async #probe<T>(
     call: GrpcCall,
-    options: CallOptions,
+    options: CallOptions | undefined,
     rejected: readonly number[] = [],
   ): Promise<T | undefined> {
     try {
@@ -146,16 +175,11 @@ export class GrpcTransport implements Transport {
     }
   }
 
-  #connect(rpc: string): Promise<GrpcConnection> {
-    if (this.#closed) {
-      return Promise.reject(
-        new InferClientError(
-          'INFER_CLIENT_ERR_CLOSED',
-          `${rpc} ${this.#options.address}: the gRPC client was closed`,
-          { method: rpc, url: this.#options.address },
-        ),
-      );
-    }
+  /**
+   * The channel, opened on first use: by a call made before `close()`, even when its
+   * attempt (a retry, say) comes after it.
+   */
+  #connect(): Promise<GrpcConnection> {
     this.#connection ??= loadGrpcModules().then(({ grpc, Service }) => {
       const options = this.#options;
       const client = new Service(
