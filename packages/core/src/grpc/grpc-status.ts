@@ -1,5 +1,6 @@
 import { GRPC_STATUS, type GrpcStatusName } from '@infer/codecs';
 import { ERROR_CODES, errorCodeOf, httpStatusOf, publicMessageOf } from '../errors';
+import { limitStatusMessage } from './status-message';
 
 // The status table is @infer/codecs' (shared with the client); re-exported for core's users.
 export { GRPC_STATUS, type GrpcStatusName };
@@ -8,7 +9,10 @@ export { GRPC_STATUS, type GrpcStatusName };
 export interface GrpcErrorStatus {
   /** Numeric gRPC status code. */
   code: number;
-  /** The public message: the error's own for known codes, a generic one otherwise (no stack). */
+  /**
+   * The public message: the error's own for known codes, a generic one otherwise (no stack),
+   * cut to 2 KiB percent-encoded (it may echo a long model name) and ended with `...`.
+   */
   details: string;
   /** The HTTP status the same error gets over REST (for metrics). */
   httpStatus: number;
@@ -28,7 +32,7 @@ export function toGrpcStatus(error: unknown): GrpcErrorStatus {
   const code = errorCodeOf(error);
   const status: GrpcErrorStatus = {
     code: GRPC_STATUS[ERROR_CODES[code].grpc as GrpcStatusName] ?? GRPC_STATUS.INTERNAL,
-    details: publicMessageOf(error),
+    details: limitStatusMessage(publicMessageOf(error)),
     httpStatus: httpStatusOf(error),
   };
   if (code === 'INFER_ERR_OVERLOADED') {

@@ -1,6 +1,7 @@
 import type * as GrpcJs from '@grpc/grpc-js';
 import type * as HealthCheck from 'grpc-health-check';
 import type { InferenceService } from '../inference-service';
+import { limitStatusMessage } from './status-message';
 
 /** The service name health checks may ask about besides `''` (the whole server). */
 export const INFERENCE_SERVICE_NAME = 'inference.GRPCInferenceService';
@@ -11,7 +12,8 @@ type Handler = (call: GrpcJs.ServerWritableStream<unknown, unknown>, ...rest: un
  * Adds `grpc.health.v1.Health` (from `grpc-health-check`) to a server, reporting `SERVING`
  * for `''` and `inference.GRPCInferenceService` while the service is ready (models loaded,
  * not draining) and `NOT_SERVING` otherwise. The status is refreshed on every `Check` and
- * `List`, and each second while someone `Watch`es.
+ * `List`, and each second while someone `Watch`es. Status messages are cut to 2 KiB encoded
+ * (`limitStatusMessage`).
  *
  * @internal
  * @example
@@ -53,7 +55,24 @@ export function addHealthService(
               }
             });
           }
-          handler(call, ...rest);
+          const [callback, ...others] = rest;
+          if (typeof callback === 'function') {
+            // `Check` answers an unknown service with a message that echoes its name: cut
+            // as our own status messages are (grpc-js sends what it is given).
+            handler(
+              call,
+              (error: unknown, ...values: unknown[]) => {
+                const details = (error as { details?: unknown } | null)?.details;
+                (callback as (...args: unknown[]) => void)(
+                  typeof details === 'string'
+                    ? { ...(error as object), details: limitStatusMessage(details) }
+                    : error,
+                  ...values,
+                );
+              },
+              ...others,
+            );
+          } else handler(call, ...rest);
         };
       }
       server.addService(

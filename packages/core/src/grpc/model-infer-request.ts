@@ -2,10 +2,28 @@ import {
   CodecError,
   decodeGrpcTensor,
   decodeInferParameters,
+  describeValue,
   type InferenceRequest,
+  type Parameters,
   type RequestedOutput,
 } from '@infer/codecs';
 import type { ModelInferRequest__Output } from './generated/inference/ModelInferRequest';
+
+/**
+ * Checks that a flag parameter (`binary_data`, `binary_data_output`) is a boolean when given,
+ * with REST's message (`booleanParameter` of `@infer/codecs`): `bool_param`, not a string or
+ * number that would otherwise be ignored. `where` is made only for the error.
+ */
+function booleanParameter(
+  parameters: Parameters | undefined,
+  key: string,
+  where: () => string,
+): void {
+  const value = parameters?.[key];
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new CodecError(`${where()}.${key} must be a boolean, got ${describeValue(value)}`);
+  }
+}
 
 /** A decoded `ModelInferRequest`: the transport-neutral request and how its data came. */
 export interface DecodedModelInfer {
@@ -22,7 +40,9 @@ export interface DecodedModelInfer {
  * Maps a `ModelInferRequest` (decoded by proto-loader with `longs: String`) to the decoded
  * `InferenceRequest` of `@infer/codecs`: shapes checked, typed `contents` copied into typed
  * arrays, `raw_input_contents` read as views (one per input, in input order; then no input
- * may carry `contents`). Throws `CodecError` (INVALID_ARGUMENT) for anything malformed.
+ * may carry `contents`); requested outputs named once each, `binary_data` and
+ * `binary_data_output` booleans when given, as over REST. Throws `CodecError`
+ * (INVALID_ARGUMENT) for anything malformed.
  *
  * @internal
  * @example
@@ -43,13 +63,27 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
   const inputs = messageInputs.map((input, index) =>
     decodeGrpcTensor(input, 'inputs', index, raw ? rawContents[index] : undefined),
   );
+  const names = new Set<string>();
   const outputs = (message.outputs ?? []).map((output, index): RequestedOutput => {
     const name = output.name ?? '';
     if (name === '') throw new CodecError(`outputs[${index}].name is required`);
+    // As REST: each output once (the answer has one tensor per name).
+    if (names.has(name)) {
+      throw new CodecError(`outputs[${index}]: duplicate name ${JSON.stringify(name)}`, {
+        input: name,
+      });
+    }
+    names.add(name);
     const parameters = decodeInferParameters(output.parameters, `outputs[${index}].parameters`);
+    booleanParameter(
+      parameters,
+      'binary_data',
+      () => `outputs[${index}] ${JSON.stringify(name)}: parameters`,
+    );
     return { name, ...(parameters === undefined ? {} : { parameters }) };
   });
   const parameters = decodeInferParameters(message.parameters, 'parameters');
+  booleanParameter(parameters, 'binary_data_output', () => 'parameters');
   const id = message.id ?? '';
   const request: InferenceRequest = {
     inputs,

@@ -2,7 +2,7 @@ import type { Tensor } from '@infer/codecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModel } from '../../src/define-model';
 import { timeoutFromDeadline } from '../../src/grpc/grpc-handlers';
-import { call, statusOf } from './grpc-client';
+import { call, createClient, statusOf } from './grpc-client';
 import { type GrpcFixture, startGrpcFixture } from './grpc-fixture';
 
 /** Holds each call until released; queue of one. */
@@ -85,6 +85,93 @@ describe('errors as gRPC status codes (ERROR_CODES grpc column)', () => {
     await until(() => gate.release.length === 1);
     for (const release of gate.release.splice(0)) release();
     await Promise.all([running, queued]);
+  });
+});
+
+describe('status messages', () => {
+  it('one that echoes a long model name is cut to 2 KiB encoded, and the channel goes on', async () => {
+    // Uncut, these made trailers of 300 KB to 1.8 MB: the client never got the status
+    // (DEADLINE_EXCEEDED) and other calls on its connection stalled. A connection of its own
+    // keeps the other tests' out of it.
+    const client = createClient(fixture.server.address, { 'grpc.use_local_subchannel_pool': 1 });
+    const x = { name: 'x', datatype: 'FP32', shape: [1, 2], contents: { fp32_contents: [1, 2] } };
+    const inferOn = (model: string) =>
+      call(client, 'ModelInfer', { model_name: model, inputs: [x] }, { timeoutMs: 5000 });
+    try {
+      for (const name of ['x'.repeat(300_000), 'é'.repeat(300_000), '🙂'.repeat(100_000)]) {
+        const error = await statusOf(inferOn(name));
+        expect(error.code).toBe(5);
+        expect(error.details.startsWith(`Model "${name.slice(0, 100)}`)).toBe(true);
+        expect(error.details.endsWith('...')).toBe(true);
+        expect(error.details.includes('\uFFFD')).toBe(false);
+        expect(Buffer.byteLength(error.details)).toBeGreaterThan(400);
+        expect(encodeURI(error.details).length).toBeLessThanOrEqual(2048);
+        expect((await inferOn('doubler')).model_name).toBe('doubler');
+      }
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('request checks as over REST', () => {
+  const xJson = { name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 2] };
+  /** The `error` REST answers (400) to the same request as JSON. */
+  async function restError(body: object): Promise<string> {
+    const response = await fixture.service.request('/v2/models/doubler/infer', {
+      method: 'POST',
+      body: { inputs: [xJson], ...body },
+    });
+    expect(response.status).toBe(400);
+    return (JSON.parse(response.text()) as { error: string }).error;
+  }
+
+  it('a requested output named twice is INVALID_ARGUMENT', async () => {
+    for (const outputs of [
+      [{ name: 'y' }, { name: 'y' }],
+      [
+        { name: 'z' },
+        { name: 'y' },
+        { name: 'y', parameters: { binary_data: { bool_param: true } } },
+      ],
+    ]) {
+      const error = await statusOf(infer('doubler', { outputs }));
+      expect(error.code).toBe(3);
+      const rest = await restError({
+        outputs: outputs.map(({ name }) => ({ name })),
+      });
+      expect(error.details).toBe(rest);
+    }
+    expect(
+      (await statusOf(infer('doubler', { outputs: [{ name: 'y' }, { name: 'y' }] }))).details,
+    ).toBe('outputs[1]: duplicate name "y"');
+  });
+
+  it('binary_data and binary_data_output that are not booleans are INVALID_ARGUMENT', async () => {
+    const top = await statusOf(
+      infer('doubler', { parameters: { binary_data_output: { string_param: 'true' } } }),
+    );
+    expect(top.code).toBe(3);
+    expect(top.details).toBe(await restError({ parameters: { binary_data_output: 'true' } }));
+    expect(top.details).toBe('parameters.binary_data_output must be a boolean, got "true"');
+    const output = await statusOf(
+      infer('doubler', {
+        outputs: [{ name: 'y', parameters: { binary_data: { int64_param: '1' } } }],
+      }),
+    );
+    expect(output.code).toBe(3);
+    expect(output.details).toBe(
+      await restError({ outputs: [{ name: 'y', parameters: { binary_data: 1 } }] }),
+    );
+    // Booleans still choose the answer's form.
+    const raw = await infer('doubler', {
+      outputs: [{ name: 'y', parameters: { binary_data: { bool_param: true } } }],
+    });
+    expect(raw.raw_output_contents.length).toBe(1);
+    const typed = await infer('doubler', {
+      parameters: { binary_data_output: { bool_param: false } },
+    });
+    expect(typed.raw_output_contents.length).toBe(0);
   });
 });
 

@@ -18,6 +18,11 @@ interface HealthClient extends grpc.Client {
     request: { service: string },
     callback: (error: grpc.ServiceError | null, value: { status: string }) => void,
   ): void;
+  Check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, value: { status: string }) => void,
+  ): void;
   Watch(request: { service: string }): grpc.ClientReadableStream<{ status: string }>;
 }
 
@@ -61,6 +66,25 @@ describe('grpc.health.v1.Health', () => {
       });
       const unknown = await check(client, 'nope').catch((error: grpc.ServiceError) => error);
       expect((unknown as grpc.ServiceError).code).toBe(grpc.status.NOT_FOUND);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('Check of a long unknown service name is NOT_FOUND with its message cut to 2 KiB', async () => {
+    const client = healthClient(fixture.server.address);
+    try {
+      const service = 's'.repeat(300_000);
+      const unknown = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        client.Check({ service }, { deadline: Date.now() + 5000 }, (error) =>
+          error ? resolve(error) : reject(new Error('Check succeeded')),
+        ),
+      );
+      expect(unknown.code).toBe(grpc.status.NOT_FOUND);
+      expect(unknown.details.startsWith('Health status unknown for service sss')).toBe(true);
+      expect(unknown.details.endsWith('...')).toBe(true);
+      expect(unknown.details.length).toBeLessThanOrEqual(2048);
+      expect(await check(client, 'inference.GRPCInferenceService')).toBeDefined();
     } finally {
       client.close();
     }

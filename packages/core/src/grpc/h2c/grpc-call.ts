@@ -6,11 +6,13 @@
  *
  * @internal
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import { gunzip, inflate } from 'node:zlib';
 import type * as GrpcJs from '@grpc/grpc-js';
 import { GRPC_STATUS } from '@infer/codecs';
 import { MAX_TIMER_MS } from '../max-timer';
+import { limitStatusMessage } from '../status-message';
 import { H2_ERROR } from './frames';
 import type { H2Stream } from './h2-connection';
 import type { HeaderPairs } from './hpack';
@@ -36,6 +38,9 @@ export interface GrpcCallContext {
   /** Runs inflations of compressed messages a few at a time, server-wide. */
   inflate: InflateQueue;
 }
+
+/** The largest buffer (and zlib `maxOutputLength`) this Node allows. */
+const MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 /**
  * Compressed messages are inflated at most `limit` at a time per server: each may grow to
@@ -78,8 +83,16 @@ export class InflateQueue {
             done(null, undefined);
             return;
           }
-          if (encoding === 'gzip') gunzip(bytes, { maxOutputLength: maxBytes }, done);
-          else inflate(bytes, { maxOutputLength: maxBytes }, done);
+          // zlib takes at most a buffer's largest size (4 GiB on Node 20): a larger limit
+          // (none, in effect) is clamped, else zlib throws ERR_OUT_OF_RANGE.
+          const options = { maxOutputLength: Math.min(maxBytes, MAX_LENGTH) };
+          try {
+            if (encoding === 'gzip') gunzip(bytes, options, done);
+            else inflate(bytes, options, done);
+          } catch (error) {
+            // Thrown before zlib started (bad options or input): the slot must still be freed.
+            done(error instanceof Error ? error : new Error(String(error)), undefined);
+          }
         }),
     );
   }
@@ -133,9 +146,11 @@ export function deadlineOf(timeout: string | undefined, now = Date.now()): numbe
   return now + Number(match[1]) * (TIMEOUT_UNITS[match[2] as string] as number);
 }
 
+const HEX = Buffer.from('0123456789ABCDEF', 'latin1');
+
 /**
  * `grpc-message` as the protocol wants it: UTF-8, percent-encoding every byte outside
- * printable ASCII and `%` itself.
+ * printable ASCII and `%` itself. Linear: one pass over the UTF-8 bytes into one buffer.
  *
  * @example
  * percentEncode('100% sure'); // '100%25 sure'
@@ -150,14 +165,30 @@ export function percentEncode(text: string): string {
     }
   }
   if (plain) return text;
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    out +=
-      byte >= 0x20 && byte <= 0x7e && byte !== 0x25
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  const bytes = Buffer.from(text, 'utf8');
+  const out = Buffer.allocUnsafe(bytes.length * 3);
+  let at = 0;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index] as number;
+    if (byte >= 0x20 && byte <= 0x7e && byte !== 0x25) out[at++] = byte;
+    else {
+      out[at++] = 0x25;
+      out[at++] = HEX[byte >> 4] as number;
+      out[at++] = HEX[byte & 0x0f] as number;
+    }
   }
-  return out;
+  return out.toString('latin1', 0, at);
+}
+
+/**
+ * A status message as sent in `grpc-message`: cut to `MAX_STATUS_MESSAGE_BYTES` encoded
+ * (see `limitStatusMessage`), then percent-encoded.
+ *
+ * @example
+ * statusMessageHeader('x'.repeat(1e6)).length; // 2048
+ */
+export function statusMessageHeader(text: string): string {
+  return percentEncode(limitStatusMessage(text));
 }
 
 function metadataHeaders(metadata: GrpcJs.Metadata | undefined): HeaderPairs {
@@ -419,7 +450,7 @@ export class GrpcServerCall extends EventEmitter {
     const details = String(status.details ?? status.message ?? '');
     const trailers: HeaderPairs = [
       ['grpc-status', String(code)],
-      ['grpc-message', percentEncode(details)],
+      ['grpc-message', statusMessageHeader(details)],
       ...metadataHeaders(status.metadata),
     ];
     if (this.headersSent) this.stream.end(trailers);

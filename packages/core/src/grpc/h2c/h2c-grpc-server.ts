@@ -14,8 +14,8 @@ import {
   type GrpcHandler,
   type GrpcMethod,
   InflateQueue,
-  percentEncode,
   startCall,
+  statusMessageHeader,
 } from './grpc-call';
 import { H2Connection, type H2Stream, MAX_HEADER_LIST_BYTES } from './h2-connection';
 
@@ -170,7 +170,7 @@ function refuse(stream: H2Stream, code: number, message: string): void {
       [':status', '200'],
       ['content-type', 'application/grpc'],
       ['grpc-status', String(code)],
-      ['grpc-message', percentEncode(message)],
+      ['grpc-message', statusMessageHeader(message)],
     ],
     true,
   );

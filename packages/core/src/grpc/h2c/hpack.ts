@@ -214,43 +214,71 @@ export class HpackDecoder {
   }
 }
 
-function encodeInteger(out: number[], value: number, prefixBits: number, first: number): void {
+/** Bytes of an HPACK integer `value` after a `prefixBits`-bit prefix. */
+function integerBytes(value: number, prefixBits: number): number {
   const max = (1 << prefixBits) - 1;
-  if (value < max) {
-    out.push(first | value);
-    return;
-  }
-  out.push(first | max);
-  let rest = value - max;
-  while (rest >= 0x80) {
-    out.push((rest & 0x7f) | 0x80);
-    rest = Math.floor(rest / 0x80);
-  }
-  out.push(rest);
+  if (value < max) return 1;
+  let bytes = 2;
+  for (let rest = value - max; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes++;
+  return bytes;
 }
 
-function encodeString(out: number[], text: string): void {
-  encodeInteger(out, text.length, 7, 0);
-  for (let index = 0; index < text.length; index++) out.push(text.charCodeAt(index) & 0xff);
+/** Writes an HPACK integer at `at` (the prefix's other bits from `first`); returns the end. */
+function writeInteger(
+  out: Buffer,
+  at: number,
+  value: number,
+  prefixBits: number,
+  first: number,
+): number {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) {
+    out[at] = first | value;
+    return at + 1;
+  }
+  out[at++] = first | max;
+  let rest = value - max;
+  while (rest >= 0x80) {
+    out[at++] = (rest & 0x7f) | 0x80;
+    rest = Math.floor(rest / 0x80);
+  }
+  out[at++] = rest;
+  return at;
+}
+
+/** Writes a plain (not Huffman) string literal, one byte per char (latin1); returns the end. */
+function writeString(out: Buffer, at: number, text: string): number {
+  const start = writeInteger(out, at, text.length, 7, 0);
+  return start + out.write(text, start, text.length, 'latin1');
 }
 
 /**
  * Encodes header fields as literals without indexing (plain strings), `:status: 200` as its
  * static index. Values must be latin1 (gRPC's ASCII metadata, percent-encoded messages).
+ * Sizes the block first, then writes it into one buffer.
  *
  * @example
  * encodeHeaders([[':status', '200'], ['content-type', 'application/grpc']]);
  */
 export function encodeHeaders(pairs: ReadonlyArray<readonly [string, string]>): Buffer {
-  const out: number[] = [];
+  let size = 0;
+  for (const [name, value] of pairs) {
+    if (name === ':status' && value === '200') size++;
+    else {
+      size += 1 + integerBytes(name.length, 7) + name.length;
+      size += integerBytes(value.length, 7) + value.length;
+    }
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
   for (const [name, value] of pairs) {
     if (name === ':status' && value === '200') {
-      out.push(0x88);
+      out[at++] = 0x88;
       continue;
     }
-    out.push(0x00);
-    encodeString(out, name);
-    encodeString(out, value);
+    out[at++] = 0x00;
+    at = writeString(out, at, name);
+    at = writeString(out, at, value);
   }
-  return Buffer.from(out);
+  return out;
 }

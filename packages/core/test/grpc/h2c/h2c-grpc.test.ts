@@ -170,6 +170,16 @@ describe('the h2c gRPC server', () => {
     ).toBe(415);
   });
 
+  it('cuts the grpc-message that echoes a long unknown method to 2 KiB', async () => {
+    const path = `/inference.GRPCInferenceService/${'N'.repeat(40_000)}`;
+    const unknown = await h2Request(path, liveRequest);
+    expect(unknown.headers['grpc-status']).toBe('12');
+    const message = String(unknown.headers['grpc-message']);
+    expect(message.startsWith('The server does not implement the method /inference')).toBe(true);
+    expect(message.endsWith('NNN...')).toBe(true);
+    expect(message.length).toBeLessThanOrEqual(2048);
+  });
+
   it('a unary call with no message, two messages, or a cut message is refused', async () => {
     const none = await h2Request(LIVE, Buffer.alloc(0));
     expect(none.headers['grpc-status']).toBe('12');
@@ -244,6 +254,47 @@ describe('the h2c gRPC server', () => {
       'grpc-encoding': 'gzip',
     });
     expect(bombs.trailers['grpc-status'] ?? bombs.headers['grpc-status']).toBe('8');
+  });
+
+  it('inflates with maxMessageBytes beyond what zlib takes (Number.MAX_SAFE_INTEGER)', async () => {
+    // zlib refuses a maxOutputLength over buffer.constants.MAX_LENGTH (4 GiB on Node 20) by
+    // throwing: the limit is clamped, and a throw frees the inflation slot.
+    const unlimited = await serveGrpc(service, {
+      port: 0,
+      shutdownGraceMs: 1000,
+      maxMessageBytes: Number.MAX_SAFE_INTEGER,
+    });
+    const client = new (grpc.makeGenericClientConstructor({}, ''))(
+      unlimited.address,
+      grpc.credentials.createInsecure(),
+      { 'grpc.default_compression_algorithm': 2 },
+    );
+    try {
+      const request = {
+        model_name: 'identity',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2] }],
+        raw_input_contents: [rawBytes(new Float32Array([1, 2]))],
+      };
+      // More calls than the server inflates at once (2): a slot lost would hang the third.
+      for (let i = 0; i < 4; i++) {
+        const answer = await new Promise<object>((resolve, reject) =>
+          client.makeUnaryRequest(
+            INFER,
+            inferMethod.requestSerialize,
+            inferMethod.responseDeserialize,
+            request,
+            { deadline: Date.now() + 5000 },
+            (error, value) => (error ? reject(error) : resolve(value as object)),
+          ),
+        );
+        expect(Array.from(responseTensors(answer as never)[0]!.data as Float32Array)).toEqual([
+          1, 2,
+        ]);
+      }
+    } finally {
+      client.close();
+      await unlimited.close();
+    }
   });
 
   it('a compressed unary call reset before its handler starts never runs it', async () => {

@@ -1,5 +1,7 @@
+import { constants as bufferConstants } from 'node:buffer';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MessageReader } from '../../../src/grpc/h2c/grpc-call';
+import { InflateQueue, MessageReader } from '../../../src/grpc/h2c/grpc-call';
 
 const framed = (body: Buffer, compressed = false) => {
   const out = Buffer.alloc(5 + body.length);
@@ -100,5 +102,30 @@ describe('MessageReader', () => {
     );
     reader.push(framed(Buffer.alloc(11)));
     expect(sizes).toEqual([11]);
+  });
+});
+
+describe('InflateQueue', () => {
+  const plain = Buffer.from('hello, inflated world');
+
+  it('inflates with a limit beyond what zlib takes (clamped to buffer.constants.MAX_LENGTH)', async () => {
+    const queue = new InflateQueue(1);
+    for (const limit of [Number.MAX_SAFE_INTEGER, 2 ** 33, bufferConstants.MAX_LENGTH]) {
+      expect(await queue.run('gzip', gzipSync(plain), limit, () => false)).toEqual(plain);
+      expect(await queue.run('deflate', deflateSync(plain), limit, () => false)).toEqual(plain);
+    }
+  });
+
+  it('frees its slot when zlib throws before it starts, so later messages are inflated', async () => {
+    const queue = new InflateQueue(1);
+    const notBytes = 42 as unknown as Buffer;
+    for (let i = 0; i < 3; i++) {
+      await expect(queue.run('gzip', notBytes, 1024, () => false)).rejects.toThrow();
+      await expect(queue.run('deflate', notBytes, 1024, () => false)).rejects.toThrow();
+    }
+    // With the slot lost this never settles: the race would give 'stuck'.
+    const next = queue.run('gzip', gzipSync(plain), 1024, () => false);
+    const stuck = new Promise((resolve) => setTimeout(resolve, 1000, 'stuck'));
+    expect(await Promise.race([next, stuck])).toEqual(plain);
   });
 });
