@@ -63,10 +63,12 @@ export function readSignature(session: InferenceSession): OnnxSignature {
 
 /**
  * Names exporters make up for a dynamic dim they know nothing about (tf2onnx `unk__12`,
- * paddle2onnx `p2o.DynamicDimension.3`, torch `s0` and `*_dynamic_axes_1`): two of them
- * differing says nothing about whether the dims are the same.
+ * paddle2onnx `p2o.DynamicDimension.3`, torch `s0`, `*_dynamic_axes_1` and, for outputs
+ * whose axes were not named, `Reluoutput_dim_0`): two of them differing says nothing about
+ * whether the dims are the same.
  */
-const MADE_UP_DIM = /^(?:unk__\d+|p2o\.DynamicDimension\.\d+|s\d+|.*_dynamic_axes_\d+)$/;
+const MADE_UP_DIM =
+  /^(?:unk__\d+|p2o\.DynamicDimension\.\d+|s\d+|.*_dynamic_axes_\d+|.*output_dim_\d+)$/;
 
 /** A first dim's own name (a symbolic dim an exporter was given), else `undefined`. */
 function namedFirstDim(value: ValueMetadata): string | undefined {

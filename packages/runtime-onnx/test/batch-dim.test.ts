@@ -58,6 +58,8 @@ describe('ONNX batchability from dim names', () => {
       ['unk__1', 'unk__2'],
       ['p2o.DynamicDimension.0', 'p2o.DynamicDimension.3'],
       ['s0', 's1'],
+      ['batch_size', 'Reluoutput_dim_0'],
+      ['batch_size', 'output_dim_0'],
       ['batch', 'batch'],
     ] as const) {
       const model = new OnnxModel({
