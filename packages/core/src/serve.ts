@@ -263,7 +263,8 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
       return;
     }
     response.writeContinue();
-    listener(request, response);
+    // As node:http does without this listener: every 'request' listener gets it.
+    server.emit('request', request, response);
   });
   // Requests node:http cannot parse get JSON answers too (not its bare text ones).
   handleClientErrors(server);

@@ -108,7 +108,7 @@ export function streamBody(
     stream.off('end', onEnd);
     stream.off('error', onError);
     stream.off('aborted', onAborted);
-    stream.off('close', onAborted);
+    stream.off('close', onClose);
   };
   const fail = (error: Error) => {
     cleanup();
@@ -159,6 +159,9 @@ export function streamBody(
   };
   const onError = (error: Error) => fail(error);
   const onAborted = () => onError(new Error('the client aborted the request body'));
+  const onClose = () => {
+    if ((stream as { complete?: boolean }).complete !== true) onAborted();
+  };
   // A request whose client left before this read began (an async middleware or hook ran
   // first) emits nothing more: without this it would wait for good, holding the request.
   const readable = stream as Partial<Readable>;
@@ -175,8 +178,9 @@ export function streamBody(
   stream.on('error', onError);
   stream.on('aborted', onAborted);
   // 'close' before 'end' (a destroyed stream that emits no error, a hook's stream that just
-  // closes) ends the read too; after 'end' the listeners are gone.
-  stream.on('close', onAborted);
+  // closes) ends the read too, unless the whole message is in (an HTTP/2 request can close
+  // just before its 'end'); after 'end' the listeners are gone.
+  stream.on('close', onClose);
 }
 
 /**
