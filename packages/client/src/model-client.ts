@@ -1,4 +1,5 @@
 import type { ModelMetadataJSON, Tensor } from '@infer/codecs';
+import { checkCount } from './client-options';
 import { InferClientError } from './errors';
 import type {
   CallOptions,
@@ -84,6 +85,8 @@ export class TransportModelClient<S extends ModelSchema> implements ModelClient<
     inputs: InferInputs<S>,
     options: InferOptions<O> = {},
   ): Promise<InferResult<InferOutputs<S, O>>> {
+    // Options first, as before the inputs are looked at (the call checks it again, later).
+    if (options.timeoutMs !== undefined) checkCount(options.timeoutMs, 'options.timeoutMs', 'ms');
     if (typeof inputs !== 'object' || inputs === null) {
       throw new InferClientError(
         'INFER_CLIENT_ERR_INVALID_INPUT',

@@ -123,6 +123,13 @@ describe('a per-call timeoutMs is checked by every method', () => {
     }
     expect({ rest: slow.hits, grpc: fake.calls.length }).toEqual(before);
   });
+
+  it('infer checks it before its inputs (a call wrong in both names the option)', async () => {
+    const client = createClient({ baseUrl: slow.url });
+    await expect(client.model('m').infer(5 as never, { timeoutMs: -1 })).rejects.toMatchObject({
+      code: 'INFER_CLIENT_ERR_INVALID_OPTION',
+    });
+  });
 });
 
 describe('the deadline and the signal cover the whole attempt', () => {
