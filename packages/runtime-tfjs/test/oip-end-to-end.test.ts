@@ -18,6 +18,14 @@ describe('TF.js models served over OIP through InferenceService.handle', () => {
     expect(failures).toEqual([]);
   }, 120_000);
   afterAll(() => service.shutdown({ closeRepository: true }));
+  /** POSTs a JSON inference request to esrgan. */
+  const postEsrgan = (request: object) =>
+    service.handle({
+      method: 'POST',
+      path: '/v2/models/esrgan/infer',
+      headers: { 'content-type': 'application/json' },
+      body: new TextEncoder().encode(JSON.stringify(request)),
+    });
 
   it('GET /v2/models/esrgan gives the layers model metadata with the backend', async () => {
     const response = await service.handle({
@@ -38,15 +46,9 @@ describe('TF.js models served over OIP through InferenceService.handle', () => {
 
   it('POST /v2/models/esrgan/infer (JSON) upscales a solid colour to the same colour, 2x', async () => {
     const data = Array.from({ length: 16 * 16 * 3 }, (_, i) => [0.2, 0.6, 0.9][i % 3]);
-    const body = JSON.stringify({
+    const response = await postEsrgan({
       id: 'r1',
       inputs: [{ name: 'LR', datatype: 'FP32', shape: [1, 16, 16, 3], data }],
-    });
-    const response = await service.handle({
-      method: 'POST',
-      path: '/v2/models/esrgan/infer',
-      headers: { 'content-type': 'application/json' },
-      body: new TextEncoder().encode(body),
     });
     expect(response.status).toBe(200);
     const result = JSON.parse(text(response));
@@ -67,17 +69,11 @@ describe('TF.js models served over OIP through InferenceService.handle', () => {
 
   it('an empty "outputs" list asks for every output, as with no list (and as for ONNX)', async () => {
     const infer = async (outputs: object) => {
-      const body = JSON.stringify({
+      const response = await postEsrgan({
         inputs: [
           { name: 'LR', datatype: 'FP32', shape: [1, 2, 2, 3], data: new Array(12).fill(0.5) },
         ],
         ...outputs,
-      });
-      const response = await service.handle({
-        method: 'POST',
-        path: '/v2/models/esrgan/infer',
-        headers: { 'content-type': 'application/json' },
-        body: new TextEncoder().encode(body),
       });
       expect(response.status).toBe(200);
       return JSON.parse(text(response)).outputs.map((o: { name: string; shape: number[] }) => [
@@ -90,14 +86,8 @@ describe('TF.js models served over OIP through InferenceService.handle', () => {
   });
 
   it('answers 400 naming the input when the datatype does not fit', async () => {
-    const body = JSON.stringify({
+    const response = await postEsrgan({
       inputs: [{ name: 'LR', datatype: 'INT32', shape: [1, 1, 1, 3], data: [1, 2, 3] }],
-    });
-    const response = await service.handle({
-      method: 'POST',
-      path: '/v2/models/esrgan/infer',
-      headers: { 'content-type': 'application/json' },
-      body: new TextEncoder().encode(body),
     });
     expect(response.status).toBe(400);
     expect(JSON.parse(text(response)).error).toMatch(/input "LR" must be FP32 \[-1,-1,-1,3\]/);
