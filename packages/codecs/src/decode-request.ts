@@ -42,7 +42,14 @@ export async function decodeRequest(
         { input: input.name },
       );
     }
-    values[input.name] = await codec.decode(input);
+    const value = await codec.decode(input);
+    // An input named `__proto__` is a key like any other, not the object's prototype.
+    Object.defineProperty(values, input.name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return values;
 }

@@ -82,6 +82,12 @@ export function createImageCodec(
       }
       const count = value.shape.length === 4 ? value.shape[0]! : 1;
       const size = height * width * channels;
+      if (value.data.length !== count * size) {
+        throw new CodecError(
+          `output ${JSON.stringify(name)}: ${value.data.length} bytes, shape [${value.shape}] needs ${count * size}`,
+          { input: name },
+        );
+      }
       const sharp = await loadSharp();
       const data: Uint8Array[] = [];
       for (let i = 0; i < count; i++) {

@@ -35,7 +35,12 @@ export const jsonCodec: ContentTypeCodec<unknown> = {
       datatype: 'BYTES',
       shape: [items.length],
       data: items.map((item) => {
-        const text = JSON.stringify(item);
+        let text: string | undefined;
+        try {
+          text = JSON.stringify(item);
+        } catch {
+          text = undefined; // a bigint, a cycle: not JSON either
+        }
         if (text === undefined) {
           throw new CodecError(
             `output ${JSON.stringify(name)}: a value cannot be written as JSON`,

@@ -135,6 +135,25 @@ describe('decodeRequest / encodeResponse', () => {
     expect((values['x'] as Tensor).data).toEqual(new Float32Array([1]));
   });
 
+  it('keeps an input named __proto__ as an own key, not the prototype', async () => {
+    const request = decodeInferenceRequest({
+      inputs: [
+        { name: '__proto__', datatype: 'FP32', shape: [1], data: [1] },
+        { name: 'b', datatype: 'FP32', shape: [1], data: [2] },
+      ],
+    });
+    const values = await decodeRequest(request);
+    expect(Object.keys(values)).toEqual(['__proto__', 'b']);
+    expect(Object.getPrototypeOf(values)).toBe(Object.prototype);
+    expect((Object.getOwnPropertyDescriptor(values, '__proto__')!.value as Tensor).data).toEqual(
+      new Float32Array([1]),
+    );
+  });
+
+  it('json: a value JSON.stringify throws on (a bigint) is a CodecError', () => {
+    expect(() => jsonCodec.encode('out', { n: 5n })).toThrow(CodecError);
+  });
+
   it('rejects an unknown content_type', async () => {
     const request = decodeInferenceRequest({
       inputs: [

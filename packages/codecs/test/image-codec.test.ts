@@ -125,6 +125,18 @@ describe('the img content type', () => {
     expect(back.data).toEqual(pixels.data);
   });
 
+  it('refuses pixels whose length does not fit the shape (too few, too many)', async () => {
+    for (const length of [18, 300]) {
+      const pixels: Tensor<'UINT8'> = {
+        name: 'px',
+        datatype: 'UINT8',
+        shape: length === 18 ? [100, 100, 3] : [1, 1, 3],
+        data: new Uint8Array(length),
+      };
+      await expect(imgCodec.encode('out', pixels)).rejects.toThrow(CodecError);
+    }
+  });
+
   it('names the image that fails inside a batch', async () => {
     const bad: Tensor = {
       name: 'pics',
