@@ -1,6 +1,7 @@
 export { decodeBase64, encodeBase64 } from './base64';
 export { base64Codec } from './base64-codec';
 export { BINARY_CONTENT_TYPE, BINARY_HEADER, concatBytes } from './binary-extension';
+export { booleanParameter } from './check-parameters';
 export { checkInferenceRequest } from './check-request';
 export { getCodec, listCodecs, registerCodec } from './codec-registry';
 export type { ContentTypeCodec } from './content-type-codec';

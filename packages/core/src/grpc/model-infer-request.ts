@@ -1,29 +1,12 @@
 import {
+  booleanParameter,
   CodecError,
   decodeGrpcTensor,
   decodeInferParameters,
-  describeValue,
   type InferenceRequest,
-  type Parameters,
   type RequestedOutput,
 } from '@infer/codecs';
 import type { ModelInferRequest__Output } from './generated/inference/ModelInferRequest';
-
-/**
- * Checks that a flag parameter (`binary_data`, `binary_data_output`) is a boolean when given,
- * with REST's message (`booleanParameter` of `@infer/codecs`): `bool_param`, not a string or
- * number that would otherwise be ignored. `where` is made only for the error.
- */
-function booleanParameter(
-  parameters: Parameters | undefined,
-  key: string,
-  where: () => string,
-): void {
-  const value = parameters?.[key];
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new CodecError(`${where()}.${key} must be a boolean, got ${describeValue(value)}`);
-  }
-}
 
 /** A decoded `ModelInferRequest`: the transport-neutral request and how its data came. */
 export interface DecodedModelInfer {
@@ -75,15 +58,16 @@ export function decodeModelInferRequest(message: ModelInferRequest__Output): Dec
     }
     names.add(name);
     const parameters = decodeInferParameters(output.parameters, `outputs[${index}].parameters`);
+    // The flags as REST checks them (`bool_param`, not a string or number left ignored).
     booleanParameter(
       parameters,
       'binary_data',
-      () => `outputs[${index}] ${JSON.stringify(name)}: parameters`,
+      `outputs[${index}] ${JSON.stringify(name)}: parameters`,
     );
     return { name, ...(parameters === undefined ? {} : { parameters }) };
   });
   const parameters = decodeInferParameters(message.parameters, 'parameters');
-  booleanParameter(parameters, 'binary_data_output', () => 'parameters');
+  booleanParameter(parameters, 'binary_data_output', 'parameters');
   const id = message.id ?? '';
   const request: InferenceRequest = {
     inputs,
