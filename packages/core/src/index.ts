@@ -2,6 +2,7 @@ export { AbortError, BatcherClosedError, OverloadedError, TimeoutError } from '@
 export type { CompressionOptions } from './adapters/content-coding';
 export { asModelV1 } from './as-model-v1';
 export { type Batchability, batchabilityOf } from './batchability';
+export { availableCores, CORES_VARIABLE } from './cores';
 export {
   DefinedModel,
   type DefineModelOptions,

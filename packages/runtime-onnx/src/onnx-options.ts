@@ -1,5 +1,9 @@
-import { availableParallelism } from 'node:os';
-import { InvalidOptionError, type Logger, type ServingOptionsV1 } from '@infer/core';
+import {
+  availableCores,
+  InvalidOptionError,
+  type Logger,
+  type ServingOptionsV1,
+} from '@infer/core';
 import type { InferenceSession } from 'onnxruntime-node';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from './onnx-providers';
 
@@ -35,7 +39,8 @@ export interface OnnxModelOptions extends ServingOptionsV1 {
   /**
    * Threads one session uses inside an operator. Default
    * `max(1, floor(cores / max(1, workers)))`, so workers x threads never exceed the cores
-   * (`os.availableParallelism()`); ORT's own default ran ~4x slower on a shared 2-core host.
+   * (`availableCores()` from @infer/core: `INFER_CORES`, else `os.availableParallelism()`);
+   * ORT's own default ran ~4x slower on a shared 2-core host.
    */
   intraOpThreads?: number;
   /** Threads across independent graph branches (only used in parallel execution mode). Default `1`. */
@@ -76,7 +81,7 @@ export const DEFAULT_ONNX_OPTIONS = Object.freeze({
  * defaultIntraOpThreads(16, 4); // 4
  * defaultIntraOpThreads(2, 0); // 2
  */
-export function defaultIntraOpThreads(cores = availableParallelism(), workers = 0): number {
+export function defaultIntraOpThreads(cores = availableCores(), workers = 0): number {
   return Math.max(1, Math.floor(cores / Math.max(1, workers)));
 }
 

@@ -87,6 +87,18 @@ describe('threads', () => {
     expect(defaultIntraOpThreads(2, 8)).toBe(1);
   });
 
+  it('counts the cores INFER_CORES gives the process (one of several server processes, a CPU quota)', () => {
+    vi.stubEnv('INFER_CORES', '6');
+    try {
+      expect(defaultIntraOpThreads()).toBe(6);
+      expect(defaultIntraOpThreads(undefined, 4)).toBe(1);
+      expect(new OnnxModel(base).intraOpThreads).toBe(6);
+      expect(new OnnxModel({ ...base, workers: 3 }).intraOpThreads).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('a model uses them unless told otherwise; explicit options win over sessionOptions', () => {
     const cores = availableParallelism();
     expect(new OnnxModel(base).intraOpThreads).toBe(cores);

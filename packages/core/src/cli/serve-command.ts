@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createMetrics } from '../metrics/create-metrics';
 import { REPEATED_SIGNAL_MS } from '../serve';
 import { loadSettings } from '../settings/load-settings';
 import { type ServedModelInfo, serveFromSettings } from '../settings/serve-from-settings';
@@ -10,6 +11,13 @@ import { CliError } from './cli-error';
 import { createConsoleLogger } from './console-logger';
 import { type CliIO, formatDuration, formatTable, shellQuote } from './output';
 import { zerosInput } from './request-builder';
+import {
+  clusterMetrics,
+  isServerProcess,
+  PROCESS_INDEX_VARIABLE,
+  reportServerProcessReady,
+  runServerProcesses,
+} from './server-processes';
 
 export const SERVE_USAGE = `Usage: infer serve [dir | model-settings.json ...] [options]
 
@@ -25,6 +33,8 @@ Options:
   --settings FILE    settings.json to read (default: one at the top of a directory)
   --log-level L      fatal|error|warn|info|debug|trace|silent (default info; logs go to stderr)
   --workers N        worker threads per model, over each model's own setting
+  --processes N      server processes sharing the ports (node:cluster), each with
+                     floor(cores / N) cores (default 1; INFER_PROCESSES)
   -h, --help         this help`;
 
 /**
@@ -45,6 +55,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
       settings: { type: 'string' },
       'log-level': { type: 'string' },
       workers: { type: 'string' },
+      processes: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -57,6 +68,9 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   if (values.host !== undefined) overrides.host = values.host;
   if (values['grpc-port'] !== undefined) {
     overrides.grpc = { enabled: true, port: integerFlag('--grpc-port', values['grpc-port']) };
+  }
+  if (values.processes !== undefined) {
+    overrides.processes = integerFlag('--processes', values.processes);
   }
   if (values['log-level'] !== undefined) {
     overrides.logLevel = values['log-level'] as NonNullable<ServerSettingsInput['logLevel']>;
@@ -72,8 +86,14 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     cwd: io.cwd,
     overrides,
   });
+  const serverProcess = isServerProcess(io.env);
+  if (loaded.server.processes > 1 && !serverProcess) {
+    return runServerProcesses(loaded.server.processes, args, io);
+  }
   const logger = createConsoleLogger(loaded.server.logLevel, io.stderr);
-  const out = (line = '') => io.stdout.write(`${line}\n`);
+  // Of several server processes, the first prints the banner.
+  const quiet = serverProcess && io.env[PROCESS_INDEX_VARIABLE] !== '0';
+  const out = quiet ? () => {} : (line = '') => io.stdout.write(`${line}\n`);
   const total = loaded.models.length;
   out(
     `infer ${VERSION}: ${total === 0 ? 'no models found' : `loading ${total} model${total === 1 ? '' : 's'}`}`,
@@ -88,6 +108,9 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     cwd: io.cwd,
     logger,
     serving,
+    ...(serverProcess && loaded.server.metrics.enabled
+      ? { metrics: clusterMetrics(createMetrics({ defaultMetrics: true })) }
+      : {}),
     onModel(event) {
       const label = event.version === undefined ? event.name : `${event.name}@${event.version}`;
       const step = `[${event.index + 1}/${event.total}]`;
@@ -96,7 +119,12 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
         out(`${step} ready   ${label} in ${formatDuration(event.durationMs ?? 0)}`);
       else out(`${step} FAILED  ${label}: ${event.error?.message ?? 'unknown error'}`);
     },
+  }).finally(() => {
+    // Listening (which under node:cluster waits on the primary's channel) is done, or failed:
+    // from here the channel must not keep a drained or failed server process alive.
+    if (serverProcess) process.channel?.unref();
   });
+  if (serverProcess) reportServerProcessReady();
 
   const models = server.models();
   out();

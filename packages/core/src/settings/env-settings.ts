@@ -11,6 +11,7 @@ type Kind = 'string' | 'int' | 'bool' | 'list' | 'origin';
 export const ENV_SETTINGS: Readonly<Record<string, { path: readonly string[]; kind: Kind }>> = {
   INFER_HOST: { path: ['host'], kind: 'string' },
   INFER_PORT: { path: ['port'], kind: 'int' },
+  INFER_PROCESSES: { path: ['processes'], kind: 'int' },
   INFER_LOG_LEVEL: { path: ['logLevel'], kind: 'string' },
   INFER_BODY_LIMIT: { path: ['bodyLimit'], kind: 'string' },
   INFER_METRICS_ENABLED: { path: ['metrics', 'enabled'], kind: 'bool' },

@@ -47,6 +47,14 @@ export const serverSettingsSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** TCP port; `0` picks a free one. Default `8080`. */
   port: port.default(8080),
+  /**
+   * Server processes `infer serve` runs, sharing its ports through `node:cluster`; each gets
+   * `floor(cores / processes)` cores (`INFER_CORES`) and loads every model. For machines
+   * where one process's event loop is the limit (MobileNet on 12 cores: 2 processes served
+   * 1.19-1.24x one). `serveFromSettings()` serves in its own process and ignores it.
+   * Default `1`.
+   */
+  processes: z.number().int().min(1).max(256).default(1),
   /** Prometheus metrics. Default `{ enabled: true, path: '/metrics' }` on the main port. */
   metrics: z
     .strictObject({

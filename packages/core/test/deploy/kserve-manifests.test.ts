@@ -5,6 +5,7 @@ import AjvModule from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { SERVE_USAGE } from '../../src/cli/serve-command';
+import { CORES_VARIABLE } from '../../src/cores';
 import { ENV_SETTINGS } from '../../src/settings/env-settings';
 
 /**
@@ -104,8 +105,21 @@ describe('deploy/kserve', () => {
     const flags = (container.args as string[]).filter((arg) => arg.startsWith('--'));
     expect(flags.length).toBeGreaterThan(0);
     for (const flag of flags) expect(SERVE_FLAGS, flag).toContain(flag.split('=')[0]);
-    for (const name of Object.keys(envOf(container)))
-      expect(ENV_SETTINGS, name).toHaveProperty(name);
+    for (const name of Object.keys(envOf(container))) {
+      if (name !== CORES_VARIABLE) expect(ENV_SETTINGS, name).toHaveProperty(name);
+    }
+  });
+
+  it("gives the server its CPU limit as INFER_CORES (Node sees the node's cores)", () => {
+    const container = runtime!.spec.containers[0];
+    const cores = container.env.find((e: { name: string }) => e.name === CORES_VARIABLE);
+    expect(cores).toEqual({
+      name: 'INFER_CORES',
+      valueFrom: {
+        resourceFieldRef: { containerName: container.name, resource: 'limits.cpu', divisor: '1' },
+      },
+    });
+    expect(container.resources.limits.cpu).toBeDefined();
   });
 
   it('serves gRPC on a second port named h2c (TCP), the port --grpc-port gives', () => {
@@ -148,6 +162,22 @@ describe('deploy/kserve', () => {
     const v1 = structuredClone(grpcService!);
     v1.spec.predictor.model.protocolVersion = 'grpc-v1';
     expect(validateService(v1)).toBe(false);
+  });
+
+  it('the schema takes an env entry with a value or a valueFrom, not both or neither', () => {
+    const withEnv = (entry: object) => {
+      const copy = structuredClone(runtime!);
+      copy.spec.containers[0].env = [entry];
+      return validateRuntime(copy);
+    };
+    expect(withEnv({ name: 'INFER_PORT', value: '8080' })).toBe(true);
+    const fromLimit = { resourceFieldRef: { resource: 'limits.cpu', divisor: '1' } };
+    expect(withEnv({ name: 'INFER_CORES', valueFrom: fromLimit })).toBe(true);
+    expect(withEnv({ name: 'INFER_CORES', value: '2', valueFrom: fromLimit })).toBe(false);
+    expect(withEnv({ name: 'INFER_CORES' })).toBe(false);
+    expect(
+      withEnv({ name: 'INFER_CORES', valueFrom: { resourceFieldRef: { resource: 'cpu' } } }),
+    ).toBe(false);
   });
 });
 

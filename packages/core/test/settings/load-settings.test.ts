@@ -145,6 +145,7 @@ describe('loadSettings', () => {
         INFER_CORS_ORIGIN: 'https://a.example,https://b.example',
         INFER_SHUTDOWN_GRACE_MS: '250',
         INFER_COMPRESSION_ENABLED: 'true',
+        INFER_PROCESSES: '3',
       },
       overrides: { host: '127.0.0.2' },
     });
@@ -158,8 +159,10 @@ describe('loadSettings', () => {
       cors: { origin: ['https://a.example', 'https://b.example'] },
       shutdownGraceMs: 250,
       compression: { enabled: true, threshold: 1024, level: 6 },
+      processes: 3,
     });
     const defaults = await loadSettings({ env: {} });
+    expect(defaults.server.processes).toBe(1);
     expect(defaults.server).toEqual(DEFAULT_SERVER_SETTINGS);
     expect(defaults.server).toMatchObject({ port: 8080, bodyLimit: 64 * 1024 * 1024 });
   });

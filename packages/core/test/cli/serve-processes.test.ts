@@ -1,0 +1,223 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { coresPerProcess, MAX_CRASHES } from '../../src/cli/server-processes';
+import { assertBuilt, type CliProcess, REPO_ROOT, startCli } from './cli-process';
+
+let root: string;
+
+/** POSTs `body` on a connection of its own (so the primary hands each to the next process). */
+function postOnce(url: string, body: string): Promise<{ status: number; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const INPUT = JSON.stringify({
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }],
+});
+
+/** The pid and INFER_CORES of the process that answered. */
+async function whoAnswers(url: string): Promise<{ pid: number; cores: number }> {
+  const { status, json } = await postOnce(`${url}/v2/models/pid/infer`, INPUT);
+  expect(status).toBe(200);
+  const outputs = (json as { outputs: { name: string; data: number[] }[] }).outputs;
+  const value = (name: string) => outputs.find((o) => o.name === name)!.data[0]!;
+  return { pid: value('pid'), cores: value('cores') };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+beforeAll(() => {
+  assertBuilt();
+  root = mkdtempSync(join(tmpdir(), 'infer-processes-'));
+  copyFileSync(
+    join(REPO_ROOT, 'packages/core/test/cli/fixtures/pid-runtime.mjs'),
+    join(root, 'pid-runtime.mjs'),
+  );
+  mkdirSync(join(root, 'models', 'pid'), { recursive: true });
+  writeFileSync(
+    join(root, 'models', 'pid', 'model-settings.json'),
+    JSON.stringify({ name: 'pid', runtime: '../../pid-runtime.mjs' }),
+  );
+});
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('coresPerProcess', () => {
+  it('splits the cores evenly, at least one each', () => {
+    expect(coresPerProcess(16, 3)).toBe(5);
+    expect(coresPerProcess(12, 2)).toBe(6);
+    expect(coresPerProcess(2, 4)).toBe(1);
+  });
+});
+
+describe('infer serve --processes (child processes)', () => {
+  let cli: CliProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    cli = startCli(['serve', join(root, 'models'), '--port', '0', '--processes', '2'], {
+      env: { INFER_CORES: '6', INFER_LOG_LEVEL: 'warn' },
+    });
+    url = (await cli.waitFor(/Listening on (http:\/\/\S+)/))[1]!;
+    await cli.waitFor(/2 server processes ready/);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (cli && cli.child.exitCode === null) {
+      cli.child.kill('SIGKILL');
+      await cli.exited;
+    }
+  });
+
+  it('prints the banner once, with the cores each process gets', () => {
+    const out = cli.stdout();
+    expect(out).toMatch(/2 server processes sharing the ports \(node:cluster\), 3 of 6 cores each/);
+    expect(out.match(/Listening on /g)).toHaveLength(1);
+    expect(out.match(/loading 1 model/g)).toHaveLength(1);
+  });
+
+  it('answers from both processes on one port, each told its share of the cores', async () => {
+    const answers = [];
+    for (let i = 0; i < 12; i += 1) answers.push(await whoAnswers(url));
+    expect(new Set(answers.map((a) => a.pid)).size).toBe(2);
+    expect(new Set(answers.map((a) => a.cores))).toEqual(new Set([3]));
+  });
+
+  it('reports the metrics of all processes on any scrape', async () => {
+    const count = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('infer_requests_total{model="pid"') && l.includes('"200"'));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    const before = await count();
+    for (let i = 0; i < 10; i += 1) await whoAnswers(url);
+    // Each scrape reaches one process; every one reports the sum over both.
+    expect(await count()).toBe(before + 10);
+    expect(await count()).toBe(before + 10);
+  });
+
+  it('replaces a process that dies, and keeps answering', async () => {
+    const { pid } = await whoAnswers(url);
+    process.kill(pid, 'SIGKILL');
+    await until(() =>
+      cli.stderr().includes(`server process ${pid} exited (SIGKILL); starting another`),
+    );
+    // The replacement listens: answers come from two live processes again, the dead one not.
+    await until(async () => {
+      const pids = new Set<number>();
+      for (let i = 0; i < 6; i += 1) pids.add((await whoAnswers(url)).pid);
+      return pids.size === 2 && !pids.has(pid);
+    });
+  });
+
+  it('drains every process on SIGTERM and exits 0', async () => {
+    const pids = new Set<number>();
+    for (let i = 0; i < 6; i += 1) pids.add((await whoAnswers(url)).pid);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(cli.stdout()).toContain('drained; bye');
+  });
+});
+
+describe('infer serve --processes when a process cannot start', () => {
+  let blocker: Server;
+
+  beforeAll(async () => {
+    blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(() => new Promise<void>((resolve) => blocker.close(() => resolve())));
+
+  it('stops the others and exits 1 when the port is taken', async () => {
+    const port = (blocker.address() as { port: number }).port;
+    const cli = startCli(
+      ['serve', join(root, 'models'), '--port', String(port), '--processes', '2'],
+      {
+        env: { INFER_LOG_LEVEL: 'warn' },
+      },
+    );
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+    const code = await cli.exited;
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(cli.stderr()).toMatch(/EADDRINUSE|address already in use/i);
+    expect(cli.stderr()).toContain('a server process exited (1) before it was ready; stopping');
+  });
+
+  it('stops and exits 1 when the processes keep dying', async () => {
+    const cli = startCli(['serve', join(root, 'models'), '--port', '0', '--processes', '2'], {
+      env: { INFER_LOG_LEVEL: 'warn' },
+    });
+    const url = (await cli.waitFor(/Listening on (http:\/\/\S+)/))[1]!;
+    await cli.waitFor(/2 server processes ready/);
+    const fatal = JSON.stringify({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [-1] }],
+    });
+    const replaced = () => cli.stderr().match(/exited \(3\); starting another/g)?.length ?? 0;
+    try {
+      // Each such request ends the process that takes it; the primary replaces four, then
+      // stops. One at a time: the other process keeps the port open meanwhile.
+      for (let i = 1; i < MAX_CRASHES; i += 1) {
+        await postOnce(`${url}/v2/models/pid/infer`, fatal).catch(() => undefined);
+        await until(() => replaced() === i);
+        // The replacement serves: two live pids answer again.
+        await until(async () => {
+          const pids = new Set<number>();
+          for (let j = 0; j < 6; j += 1) pids.add((await whoAnswers(url)).pid);
+          return pids.size === 2;
+        });
+      }
+      await postOnce(`${url}/v2/models/pid/infer`, fatal).catch(() => undefined);
+      expect(await cli.exited).toBe(1);
+      expect(replaced()).toBe(MAX_CRASHES - 1);
+      expect(cli.stderr()).toContain(`${MAX_CRASHES} server processes died within 60 s; stopping`);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('rejects --processes 0 with the field named', async () => {
+    const cli = startCli(['serve', join(root, 'models'), '--port', '0', '--processes', '0']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(/processes/);
+  });
+});
