@@ -16,6 +16,10 @@
  * - `<kind>-v8heap` (e.g. `serve-tuned-v8heap`): that kind in a Node started with
  *   `--initial-old-space-size=128`, as `infer serve` and the Dockerfile run (the bench passes
  *   the flag: `nodeArgsOf` in serving-floor.bench.ts).
+ * - `serve-tuned-p<N>` (e.g. `serve-tuned-p3`): N processes under `node:cluster` sharing one
+ *   port, each `serve-tuned` with floor(cores / N) workers (at least 1); the primary only
+ *   forwards connections (round-robin) and reports the port. The bench counts the CPU of
+ *   the whole process tree (`lib/proc-cpu.ts`).
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -26,6 +30,7 @@
  * Run: `node benchmarks/infer-server.mjs <kind>` as a child of the bench (IPC, see
  * `lib/server-child.mjs`).
  */
+import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
@@ -35,6 +40,8 @@ import { reportReady, requireFrom } from './lib/server-child.mjs';
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
 /** A `-v8heap` kind is its base kind in a Node started with `--initial-old-space-size=128`. */
 const kind = process.argv[2]?.replace(/-v8heap$/, '');
+/** `serve-tuned-p<N>`: the number of processes. */
+const processes = Number(/^serve-tuned-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 
 function mobilenet(options = {}) {
   return new OnnxModel({ name: 'mobilenet', path: MODEL, ...options });
@@ -64,11 +71,15 @@ async function start() {
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
     case 'serve-tuned-unpooled':
+    case `serve-tuned-p${processes}`:
       return (
         await serve({
           models: [
             mobilenet({
-              workers: availableParallelism(),
+              workers:
+                processes > 0
+                  ? Math.max(1, Math.floor(availableParallelism() / processes))
+                  : availableParallelism(),
               batching: { maxBatchSize: 'auto' },
               warmup: true,
             }),
@@ -126,4 +137,46 @@ async function start() {
   }
 }
 
-reportReady(await start());
+/**
+ * The primary of a `serve-tuned-p<N>` kind: forks the N server processes, reports the port
+ * they share once all listen, and ends them when the bench goes.
+ */
+async function startPrimary() {
+  const listening = [];
+  for (let index = 0; index < processes; index += 1) {
+    const worker = cluster.fork();
+    listening.push(
+      new Promise((resolve, reject) => {
+        worker.once('listening', (address) => resolve(address.port));
+        worker.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
+      }),
+    );
+  }
+  const [port] = await Promise.all(listening);
+  process.on('message', (message) => {
+    if (message?.type === 'cpu') process.send({ type: 'cpu', fraction: 0 });
+  });
+  // Ends them (SIGTERM, which ends a serve() without handleSignals at once) and exits once
+  // they have: a process whose primary is gone first ends by `process.exit()`, which aborted
+  // inside ONNX Runtime's worker threads ("terminate called after throwing ... Napi::Error").
+  const stop = () => {
+    const workers = Object.values(cluster.workers ?? {}).filter(Boolean);
+    let left = workers.length;
+    if (left === 0) process.exit(0);
+    for (const worker of workers) {
+      worker.once('exit', () => {
+        left -= 1;
+        if (left === 0) process.exit(0);
+      });
+      worker.process.kill('SIGTERM');
+    }
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('disconnect', stop);
+  process.on('SIGTERM', stop);
+  process.send({ type: 'ready', port });
+}
+
+if (processes > 0 && cluster.isPrimary) await startPrimary();
+else if (processes > 0) await start();
+else reportReady(await start());

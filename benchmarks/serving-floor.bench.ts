@@ -8,7 +8,7 @@
  *
  * - **ceiling**: bare onnxruntime-node (`onnx-ceiling.mjs`), one worker thread per core with
  *   a 1-thread session each (the best layout in `serving.bench.ts`; two on the dev box),
- *   batch 1 and 4; the better of the two.
+ *   batch 1, 4 and 8 (`FLOOR_CEILING_BATCHES`); the best of them.
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
  * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
@@ -34,7 +34,7 @@
  *
  * Needs `wrk` (Debian: `apt-get install wrk`); without it the bench says so and exits 1.
  * Run: `pnpm bench serving-floor` (~3 min; `FLOOR_ROUNDS=n`, default 3; `FLOOR_CORES=n`;
- * `FLOOR_LEVELS=32,128`; `FLOOR_DURATION_S=6`; `FLOOR_SERVERS`). Results:
+ * `FLOOR_LEVELS=32,128`; `FLOOR_DURATION_S=6`; `FLOOR_SERVERS`; `FLOOR_CEILING_BATCHES=1,4,8`). Results:
  * `benchmarks/results/serving-floor.json` (`serving-floor-<n>cores.json` when pinned).
  */
 import {
@@ -60,6 +60,8 @@ const LEVELS = envIntegers('FLOOR_LEVELS', [32, 128]);
 const WARMUP_S = 2;
 const DURATION_S = envInteger('FLOOR_DURATION_S', 6, 2);
 const CEILING_S = 3;
+/** Batch sizes the ceiling is measured at; the best one counts. */
+const CEILING_BATCHES = envIntegers('FLOOR_CEILING_BATCHES', [1, 4, 8]);
 const PATH = '/v2/models/mobilenet/infer';
 /** The @infer servers (`infer-server.mjs` kinds) measured beside the floor. */
 const INFER_SERVERS = envList('FLOOR_SERVERS', ['serve-tuned', 'serve-default']);
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
     for (let index = 0; index < ROUNDS; index++) {
       for (const server of Object.values(servers)) await server.settle();
       const samples: CeilingSample[] = [];
-      for (const batch of [1, 4]) {
+      for (const batch of CEILING_BATCHES) {
         samples.push(
           await sampleCeiling(ceilingChild!, { layout: place.layout, batch, seconds: CEILING_S }),
         );

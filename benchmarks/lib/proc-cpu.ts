@@ -4,7 +4,7 @@
  * (`/proc/<pid>/stat`). Times there are in clock ticks of `USER_HZ`, which Linux fixes at 100
  * for user space on x86 and arm64 (`getconf CLK_TCK`).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const JIFFY_S = 0.01;
 
@@ -15,15 +15,41 @@ function boxJiffies(): number {
   return user! + nice! + system! + irq! + softirq! + steal!;
 }
 
-/** User + system jiffies of a process, all threads; `undefined` once it has exited. */
-function processJiffies(pid: number): number | undefined {
+/** The fields of `/proc/<pid>/stat` after the command name; `undefined` once it has exited. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** The pids of a process's children (`/proc/<pid>/task/<tid>/children`, every thread). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter((field) => field !== '')
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * User + system jiffies of a process, all threads, and of its live descendants (a server
+ * that runs as several processes, e.g. under `node:cluster`); `undefined` once the process
+ * has exited.
+ */
+function processJiffies(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
+  let jiffies = Number(fields[11]) + Number(fields[12]);
+  for (const child of childrenOf(pid)) jiffies += processJiffies(child) ?? 0;
+  return jiffies;
 }
 
 /** A reading of the box and of some processes, to diff with {@link coresSince}. */
