@@ -33,8 +33,8 @@ Options:
   --settings FILE    settings.json to read (default: one at the top of a directory)
   --log-level L      fatal|error|warn|info|debug|trace|silent (default info; logs go to stderr)
   --workers N        worker threads per model, over each model's own setting
-  --processes N      server processes sharing the ports (node:cluster), each with
-                     floor(cores / N) cores (default 1; INFER_PROCESSES)
+  --processes N      server processes sharing the ports (node:cluster), each told it may
+                     use floor(cores / N) cores (default 1; INFER_PROCESSES)
   -h, --help         this help`;
 
 /**
@@ -88,7 +88,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   });
   const serverProcess = isServerProcess(io.env);
   if (loaded.server.processes > 1 && !serverProcess) {
-    return runServerProcesses(loaded.server.processes, args, io);
+    return runServerProcesses(loaded.server.processes, args, io, loaded.server.shutdownGraceMs);
   }
   const logger = createConsoleLogger(loaded.server.logLevel, io.stderr);
   // Of several server processes, the first prints the banner.
@@ -124,9 +124,15 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     // from here the channel must not keep a drained or failed server process alive.
     if (serverProcess) process.channel?.unref();
   });
-  if (serverProcess) reportServerProcessReady();
 
   const models = server.models();
+  if (serverProcess) {
+    reportServerProcessReady(
+      models
+        .filter((m) => m.state !== 'READY')
+        .map((m) => (m.version === undefined ? m.name : `${m.name}@${m.version}`)),
+    );
+  }
   out();
   if (models.length > 0) {
     out(
@@ -156,6 +162,8 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   }
   out('Press Ctrl+C to stop.');
 
+  // Of several server processes, the primary reports the stop.
+  const say = serverProcess ? () => {} : out;
   return new Promise<number>((resolve) => {
     let stopping = false;
     let stoppedAt = 0;
@@ -163,18 +171,18 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
       if (stopping) {
         // The same signal delivered twice at once (see REPEATED_SIGNAL_MS).
         if (performance.now() - stoppedAt < REPEATED_SIGNAL_MS) return;
-        out(`${signal} again: closing connections now`);
+        say(`${signal} again: closing connections now`);
         server.server.closeAllConnections();
         return;
       }
       stopping = true;
       stoppedAt = performance.now();
-      out(
+      say(
         `${signal}: draining (readiness is false; in-flight requests finish, up to ${loaded.server.shutdownGraceMs} ms)`,
       );
       server.close().then(
         () => {
-          out('drained; bye');
+          say('drained; bye');
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
           resolve(0);

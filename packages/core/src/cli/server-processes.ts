@@ -4,31 +4,50 @@
  * One process's event loop reads every request body, encodes every answer and moves every
  * batch to and from its worker threads; on a machine with many cores that thread becomes the
  * limit before the cores do (MobileNet on 12 cores: 2 processes served 1.19-1.24x one,
- * docs/benchmarks.md). The primary loads no model: it forks the processes, gives each
- * `floor(cores / N)` cores (`INFER_CORES`), passes signals on, replaces a process that dies,
- * and answers the processes' requests for the metrics of all of them (prom-client's
- * `AggregatorRegistry`), so a scrape of any one process reports the whole server.
+ * docs/benchmarks.md). The primary loads no model: it forks the processes, tells each it may
+ * use `floor(cores / N)` cores (`INFER_CORES`, which sizes ONNX Runtime's default threads),
+ * passes signals on, replaces a process that dies, and answers the processes' requests for
+ * the metrics of all of them, so a scrape of any one process reports the whole server.
  *
  * @internal
  */
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
+import { constants } from 'node:os';
+import { AggregatorRegistry, type Registry } from 'prom-client';
 import { availableCores, CORES_VARIABLE } from '../cores';
 import type { PrometheusInferMetrics } from '../metrics/create-metrics';
 import type { InferMetrics } from '../metrics/infer-metrics';
 import { VERSION } from '../version';
 import type { CliIO } from './output';
 
-/** Set in each server process: its index, 0 to N - 1 (0 prints the banner). */
+/**
+ * Set in each server process: its index, 0 to N - 1 for the first N and N, N + 1, ... for
+ * replacements (0 prints the banner).
+ */
 export const PROCESS_INDEX_VARIABLE = 'INFER_PROCESS_INDEX';
 /** Unexpected exits within {@link CRASH_WINDOW_MS} after which the primary gives up. */
 export const MAX_CRASHES = 5;
 export const CRASH_WINDOW_MS = 60_000;
+/**
+ * How long a scrape waits for each process's metrics; one that has not answered by then
+ * counts with its last answer.
+ */
+export const SCRAPE_WAIT_MS = 1_000;
 /** How long a process waits for the primary's metrics of all processes. */
 const METRICS_TIMEOUT_MS = 10_000;
+/** process -> primary: the metrics of all, please; primary -> process: here they are. */
 const METRICS_MESSAGE = 'infer:cluster-metrics';
-/** A server process's word that it serves: models loaded, every port listening. */
+/** primary -> process: your metrics, please; process -> primary: here they are. */
+const SNAPSHOT_MESSAGE = 'infer:cluster-snapshot';
+/** A server process's word that it serves: models loaded (or failed), every port listening. */
 const READY_MESSAGE = 'infer:cluster-ready';
+
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+/**
+ * The kinds of metric a dead process leaves in the sums (prom-client's types say an enum; the
+ * values are these strings).
+ */
+const CARRIED_TYPES = new Set(['counter', 'histogram']);
 
 interface MetricsRequest {
   type: typeof METRICS_MESSAGE;
@@ -38,6 +57,17 @@ interface MetricsAnswer extends MetricsRequest {
   text?: string;
   error?: string;
 }
+interface SnapshotMessage {
+  type: typeof SNAPSHOT_MESSAGE;
+  id: number;
+  metrics?: MetricsJson;
+}
+interface ReadyMessage {
+  type: typeof READY_MESSAGE;
+  /** The models that did not load, as `name` or `name@version`, sorted. */
+  failed: string[];
+}
+type ServerProcessMessage = MetricsRequest | SnapshotMessage | ReadyMessage;
 
 /**
  * The cores each of `processes` gets out of `cores`: `floor(cores / processes)`, at least 1.
@@ -55,14 +85,72 @@ export function isServerProcess(env: Record<string, string | undefined>): boolea
 }
 
 /**
+ * The primary's view of the processes' metrics: each live process's last answer, and the
+ * counters and histograms of the processes that died (so sums never go down, which
+ * Prometheus would read as a reset).
+ */
+class ClusterMetrics {
+  readonly #last = new Map<Worker, MetricsJson>();
+  #retired: MetricsJson[] = [];
+  readonly #asks = new Map<number, (metrics: MetricsJson | undefined) => void>();
+  #nextAsk = 0;
+
+  /** A process's answer to {@link #ask}. */
+  answer(message: SnapshotMessage): void {
+    this.#asks.get(message.id)?.(message.metrics);
+  }
+
+  /** The metrics of all `live` processes, summed with those of the dead, as text. */
+  async render(live: Iterable<Worker>): Promise<string> {
+    const workers = [...live];
+    const fresh = await Promise.all(workers.map((worker) => this.#ask(worker)));
+    workers.forEach((worker, index) => {
+      const metrics = fresh[index];
+      if (metrics !== undefined) this.#last.set(worker, metrics);
+    });
+    if (this.#retired.length > 8) {
+      this.#retired = [await AggregatorRegistry.aggregate(this.#retired).getMetricsAsJSON()];
+    }
+    const parts = workers.flatMap((worker) => this.#last.get(worker) ?? []);
+    return AggregatorRegistry.aggregate([parts, ...this.#retired]).metrics();
+  }
+
+  /** A process ended: its counters and histograms, as last seen, stay in the sums. */
+  retire(worker: Worker): void {
+    const last = this.#last.get(worker);
+    this.#last.delete(worker);
+    if (last === undefined) return;
+    this.#retired.push(last.filter((m) => CARRIED_TYPES.has(String(m.type))));
+  }
+
+  #ask(worker: Worker): Promise<MetricsJson | undefined> {
+    return new Promise((resolve) => {
+      if (!worker.isConnected()) return resolve(undefined);
+      const id = this.#nextAsk++;
+      const timer = setTimeout(() => done(undefined), SCRAPE_WAIT_MS);
+      const done = (metrics: MetricsJson | undefined) => {
+        clearTimeout(timer);
+        this.#asks.delete(id);
+        resolve(metrics);
+      };
+      this.#asks.set(id, done);
+      worker.send({ type: SNAPSHOT_MESSAGE, id } satisfies SnapshotMessage);
+    });
+  }
+}
+
+/**
  * The primary: forks `processes` server processes running `infer serve ...args`, and
  * resolves with the exit code once they have all ended: 0 after SIGTERM/SIGINT drained
- * them, 1 when one could not start or they kept dying.
+ * them (128 + the signal's number when it came before they were all ready, as a single
+ * process that a signal ends), 1 when one could not start, the processes loaded different
+ * models, or they kept dying.
  */
 export function runServerProcesses(
   processes: number,
   args: readonly string[],
   io: CliIO,
+  shutdownGraceMs: number,
 ): Promise<number> {
   const cores = availableCores(io.env);
   const each = coresPerProcess(cores, processes);
@@ -76,45 +164,64 @@ export function runServerProcesses(
   }
 
   cluster.setupPrimary({ exec: process.argv[1] ?? '', args: ['serve', ...args] });
-  const aggregator = new AggregatorRegistry();
+  const metrics = new ClusterMetrics();
   const live = new Set<Worker>();
   const ready = new Set<Worker>();
   const crashes: number[] = [];
+  let nextIndex = 0;
   let started = false;
+  /** The models the first ready process failed to load: every other must match. */
+  let failedModels: string | undefined;
   let stopping: NodeJS.Signals | undefined;
   let failed = false;
 
-  const fork = (index: number) => {
+  const onReady = (worker: Worker, message: ReadyMessage) => {
+    const failedHere = message.failed.join(', ') || 'none';
+    failedModels ??= failedHere;
+    if (failedHere !== failedModels) {
+      err(
+        `server process ${worker.process.pid} failed to load other models (${failedHere}) than the others (${failedModels})${started ? '; replacing it' : '; stopping'}`,
+      );
+      if (started) worker.process.kill('SIGTERM');
+      else stopAll('SIGTERM', true);
+      return;
+    }
+    ready.add(worker);
+    if (!started && ready.size === processes) {
+      started = true;
+      out(`${processes} server processes ready`);
+    }
+  };
+
+  const fork = () => {
     const worker = cluster.fork({
       ...io.env,
       [CORES_VARIABLE]: String(each),
-      [PROCESS_INDEX_VARIABLE]: String(index),
+      [PROCESS_INDEX_VARIABLE]: String(nextIndex++),
     });
     live.add(worker);
     // A channel that broke as the process died: its 'exit' follows.
     worker.on('error', () => {});
-    worker.on('message', (message: MetricsRequest | { type: typeof READY_MESSAGE }) => {
-      if (message?.type === READY_MESSAGE) {
-        ready.add(worker);
-        if (!started && ready.size === processes) {
-          started = true;
-          out(`${processes} server processes ready`);
-        }
-        return;
+    worker.on('message', (message: ServerProcessMessage) => {
+      if (message?.type === READY_MESSAGE) onReady(worker, message);
+      else if (message?.type === SNAPSHOT_MESSAGE) metrics.answer(message);
+      else if (message?.type === METRICS_MESSAGE) {
+        const reply = (answer: Omit<MetricsAnswer, 'type' | 'id'>) => {
+          if (worker.isConnected()) {
+            worker.send({ type: METRICS_MESSAGE, id: message.id, ...answer });
+          }
+        };
+        metrics.render(ready).then(
+          (text) => reply({ text }),
+          (error: unknown) => reply({ error: (error as Error).message }),
+        );
       }
-      if (message?.type !== METRICS_MESSAGE) return;
-      const reply = (answer: Omit<MetricsAnswer, 'type' | 'id'>) => {
-        if (worker.isConnected()) worker.send({ type: METRICS_MESSAGE, id: message.id, ...answer });
-      };
-      aggregator.clusterMetrics().then(
-        (text) => reply({ text }),
-        (error: unknown) => reply({ error: (error as Error).message }),
-      );
     });
     worker.on('exit', (code, signal) => {
       live.delete(worker);
       ready.delete(worker);
-      const clean = code === 0 && signal === null;
+      metrics.retire(worker);
+      const clean = (code === 0 && signal === null) || (signal !== null && signal === stopping);
       if (stopping !== undefined) {
         if (!clean) failed = true;
       } else if (!started) {
@@ -131,7 +238,7 @@ export function runServerProcesses(
           stopAll('SIGTERM', true);
         } else {
           err(`server process ${worker.process.pid} exited (${signal ?? code}); starting another`);
-          fork(index);
+          fork();
         }
       }
       if (live.size === 0) finish();
@@ -144,38 +251,60 @@ export function runServerProcesses(
     stopping ??= signal;
     for (const worker of live) worker.process.kill(signal);
   };
-  const onSignal = (signal: NodeJS.Signals) => stopAll(signal);
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping === undefined) {
+      out(
+        `${signal}: draining ${live.size} server processes (readiness is false; in-flight requests finish, up to ${shutdownGraceMs} ms)`,
+      );
+    } else {
+      out(`${signal} again: closing connections now`);
+    }
+    stopAll(signal);
+  };
 
   return new Promise<number>((resolve) => {
     finish = () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      resolve(failed ? 1 : 0);
+      if (failed) resolve(1);
+      else if (!started && stopping !== undefined) resolve(128 + constants.signals[stopping]);
+      else {
+        out('drained; bye');
+        resolve(0);
+      }
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    for (let index = 0; index < processes; index += 1) fork(index);
+    for (let index = 0; index < processes; index += 1) fork();
   });
 }
 
-/** In a server process: tells the primary that it serves (models loaded, ports listening). */
-export function reportServerProcessReady(): void {
-  process.send?.({ type: READY_MESSAGE });
+/**
+ * In a server process: tells the primary that it serves (its ports listening), with the
+ * models that failed to load (`name` or `name@version`).
+ */
+export function reportServerProcessReady(failed: readonly string[]): void {
+  process.send?.({ type: READY_MESSAGE, failed: [...failed].sort() } satisfies ReadyMessage);
 }
 
 /**
  * In a server process: `metrics`, whose `render()` answers the metrics of all the server
- * processes (summed by prom-client's aggregators) instead of this one's.
+ * processes (summed by prom-client's aggregators, through the primary) instead of this
+ * one's; and the answers to the primary's requests for this process's own.
  */
 export function clusterMetrics(metrics: PrometheusInferMetrics): InferMetrics {
-  // Answers the primary's requests for this process's metrics.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([metrics.registry]);
   let next = 0;
   const pending = new Map<number, (answer: MetricsAnswer) => void>();
-  process.on('message', (message: MetricsAnswer) => {
-    if (message?.type !== METRICS_MESSAGE) return;
-    pending.get(message.id)?.(message);
+  process.on('message', (message: MetricsAnswer | SnapshotMessage) => {
+    if (message?.type === SNAPSHOT_MESSAGE) {
+      const { id } = message;
+      metrics.registry.getMetricsAsJSON().then(
+        (own) => process.send?.({ type: SNAPSHOT_MESSAGE, id, metrics: own }),
+        () => process.send?.({ type: SNAPSHOT_MESSAGE, id }),
+      );
+    } else if (message?.type === METRICS_MESSAGE) {
+      pending.get(message.id)?.(message);
+    }
   });
   const render = () =>
     new Promise<string>((resolve, reject) => {

@@ -33,13 +33,40 @@ const INPUT = JSON.stringify({
   inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [1] }],
 });
 
-/** The pid and INFER_CORES of the process that answered. */
-async function whoAnswers(url: string): Promise<{ pid: number; cores: number }> {
+/** The pid, INFER_PROCESS_INDEX and INFER_CORES of the process that answered. */
+async function whoAnswers(url: string): Promise<{ pid: number; index: number; cores: number }> {
   const { status, json } = await postOnce(`${url}/v2/models/pid/infer`, INPUT);
   expect(status).toBe(200);
   const outputs = (json as { outputs: { name: string; data: number[] }[] }).outputs;
   const value = (name: string) => outputs.find((o) => o.name === name)!.data[0]!;
-  return { pid: value('pid'), cores: value('cores') };
+  return { pid: value('pid'), index: value('index'), cores: value('cores') };
+}
+
+/** GETs `path` on a connection of its own: status, text and milliseconds taken. */
+function getOnce(url: string): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - started }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** infer_requests_total of the pid model, status 200, in one scrape's text. */
+function answered(text: string): number {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('infer_requests_total{model="pid"') && l.includes('"200"'));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 function alive(pid: number): boolean {
@@ -119,13 +146,7 @@ describe('infer serve --processes (child processes)', () => {
   });
 
   it('reports the metrics of all processes on any scrape', async () => {
-    const count = async () => {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const line = text
-        .split('\n')
-        .find((l) => l.startsWith('infer_requests_total{model="pid"') && l.includes('"200"'));
-      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-    };
+    const count = async () => answered((await getOnce(`${url}/metrics`)).text);
     const before = await count();
     for (let i = 0; i < 10; i += 1) await whoAnswers(url);
     // Each scrape reaches one process; every one reports the sum over both.
@@ -133,8 +154,33 @@ describe('infer serve --processes (child processes)', () => {
     expect(await count()).toBe(before + 10);
   });
 
-  it('replaces a process that dies, and keeps answering', async () => {
-    const { pid } = await whoAnswers(url);
+  it('answers a scrape while one process is busy, with its last metrics', async () => {
+    const before = answered((await getOnce(`${url}/metrics`)).text);
+    // One process blocks its event loop for 3 s; two scrapes, one per process.
+    const busy = postOnce(
+      `${url}/v2/models/pid/infer`,
+      JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 1], data: [-3] }] }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const scrapes = await Promise.all([getOnce(`${url}/metrics`), getOnce(`${url}/metrics`)]);
+    await busy;
+    const quick = scrapes.filter((scrape) => scrape.ms < 2_500);
+    expect(quick.length).toBeGreaterThanOrEqual(1);
+    for (const scrape of scrapes) {
+      expect(scrape.status).toBe(200);
+      expect(answered(scrape.text)).toBeGreaterThanOrEqual(before);
+    }
+  });
+
+  it('replaces a process that dies, keeps answering, and its counts stay in the sums', async () => {
+    // The banner's process goes: its replacement prints no second banner.
+    let pid = 0;
+    await until(async () => {
+      const who = await whoAnswers(url);
+      pid = who.pid;
+      return who.index === 0;
+    });
+    const before = answered((await getOnce(`${url}/metrics`)).text);
     process.kill(pid, 'SIGKILL');
     await until(() =>
       cli.stderr().includes(`server process ${pid} exited (SIGKILL); starting another`),
@@ -145,6 +191,9 @@ describe('infer serve --processes (child processes)', () => {
       for (let i = 0; i < 6; i += 1) pids.add((await whoAnswers(url)).pid);
       return pids.size === 2 && !pids.has(pid);
     });
+    expect(cli.stdout().match(/Listening on /g)).toHaveLength(1);
+    // The dead process's requests still count: the sum never goes down.
+    expect(answered((await getOnce(`${url}/metrics`)).text)).toBeGreaterThanOrEqual(before + 6);
   });
 
   it('drains every process on SIGTERM and exits 0', async () => {
@@ -153,7 +202,8 @@ describe('infer serve --processes (child processes)', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     for (const pid of pids) expect(alive(pid)).toBe(false);
-    expect(cli.stdout()).toContain('drained; bye');
+    expect(cli.stdout().match(/SIGTERM: draining 2 server processes/g)).toHaveLength(1);
+    expect(cli.stdout().match(/drained; bye/g)).toHaveLength(1);
   });
 });
 
@@ -214,6 +264,51 @@ describe('infer serve --processes when a process cannot start', () => {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('stops and exits 1 when the processes do not load the same models', async () => {
+    mkdirSync(join(root, 'uneven', 'flaky'), { recursive: true });
+    writeFileSync(
+      join(root, 'uneven', 'flaky', 'model-settings.json'),
+      JSON.stringify({
+        name: 'flaky',
+        runtime: '../../pid-runtime.mjs',
+        parameters: { failLoadIn: '1' },
+      }),
+    );
+    const cli = startCli(['serve', join(root, 'uneven'), '--port', '0', '--processes', '2'], {
+      env: { INFER_LOG_LEVEL: 'silent' },
+    });
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+    const code = await cli.exited;
+    clearTimeout(timer);
+    expect(code).toBe(1);
+    expect(cli.stderr()).toMatch(
+      /server process \d+ failed to load other models \((flaky|none)\) than the others \((none|flaky)\); stopping/,
+    );
+  });
+
+  it('a signal before the processes are ready stops them: exit 128 + its number', async () => {
+    mkdirSync(join(root, 'slow', 'slow'), { recursive: true });
+    writeFileSync(
+      join(root, 'slow', 'slow', 'model-settings.json'),
+      JSON.stringify({
+        name: 'slow',
+        runtime: '../../pid-runtime.mjs',
+        parameters: { loadDelayMs: 5000 },
+      }),
+    );
+    const cli = startCli(['serve', join(root, 'slow'), '--port', '0', '--processes', '2']);
+    await cli.waitFor(/2 server processes sharing the ports/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    cli.child.kill('SIGTERM');
+    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+    const code = await cli.exited;
+    clearTimeout(timer);
+    expect(code).toBe(143);
+    expect(cli.stdout()).toContain('SIGTERM: draining 2 server processes');
+    expect(cli.stdout()).not.toContain('drained; bye');
+    expect(cli.stderr()).not.toContain('before it was ready');
+  });
 
   it('rejects --processes 0 with the field named', async () => {
     const cli = startCli(['serve', join(root, 'models'), '--port', '0', '--processes', '0']);
