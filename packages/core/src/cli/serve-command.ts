@@ -126,13 +126,6 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   });
 
   const models = server.models();
-  if (serverProcess) {
-    reportServerProcessReady(
-      models
-        .filter((m) => m.state !== 'READY')
-        .map((m) => (m.version === undefined ? m.name : `${m.name}@${m.version}`)),
-    );
-  }
   out();
   if (models.length > 0) {
     out(
@@ -195,6 +188,14 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Ready once it drains on a signal: the primary may signal it at once.
+    if (serverProcess) {
+      reportServerProcessReady(
+        models
+          .filter((m) => m.state !== 'READY')
+          .map((m) => (m.version === undefined ? m.name : `${m.name}@${m.version}`)),
+      );
+    }
   });
 }
 

@@ -17,6 +17,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import { availableCores, CORES_VARIABLE } from '../cores';
 import type { PrometheusInferMetrics } from '../metrics/create-metrics';
 import type { InferMetrics } from '../metrics/infer-metrics';
+import { REPEATED_SIGNAL_MS } from '../serve';
 import { VERSION } from '../version';
 import type { CliIO } from './output';
 
@@ -89,34 +90,42 @@ export function isServerProcess(env: Record<string, string | undefined>): boolea
  * counters and histograms of the processes that died (so sums never go down, which
  * Prometheus would read as a reset).
  */
-class ClusterMetrics {
+export class ClusterMetrics {
   readonly #last = new Map<Worker, MetricsJson>();
+  readonly #dead = new WeakSet<Worker>();
   #retired: MetricsJson[] = [];
   readonly #asks = new Map<number, (metrics: MetricsJson | undefined) => void>();
   #nextAsk = 0;
 
-  /** A process's answer to {@link #ask}. */
-  answer(message: SnapshotMessage): void {
-    this.#asks.get(message.id)?.(message.metrics);
+  /** A process's answer to {@link #ask}; one that came too late still counts from now on. */
+  answer(worker: Worker, message: SnapshotMessage): void {
+    const ask = this.#asks.get(message.id);
+    if (ask !== undefined) ask(message.metrics);
+    else if (message.metrics !== undefined && !this.#dead.has(worker)) {
+      this.#last.set(worker, message.metrics);
+    }
   }
 
   /** The metrics of all `live` processes, summed with those of the dead, as text. */
   async render(live: Iterable<Worker>): Promise<string> {
     const workers = [...live];
     const fresh = await Promise.all(workers.map((worker) => this.#ask(worker)));
+    // A process that died meanwhile is in the retired sums already.
+    const alive = workers.filter((worker) => !this.#dead.has(worker));
     workers.forEach((worker, index) => {
       const metrics = fresh[index];
-      if (metrics !== undefined) this.#last.set(worker, metrics);
+      if (metrics !== undefined && !this.#dead.has(worker)) this.#last.set(worker, metrics);
     });
     if (this.#retired.length > 8) {
       this.#retired = [await AggregatorRegistry.aggregate(this.#retired).getMetricsAsJSON()];
     }
-    const parts = workers.flatMap((worker) => this.#last.get(worker) ?? []);
+    const parts = alive.flatMap((worker) => this.#last.get(worker) ?? []);
     return AggregatorRegistry.aggregate([parts, ...this.#retired]).metrics();
   }
 
-  /** A process ended: its counters and histograms, as last seen, stay in the sums. */
+  /** A process ended: its counters and histograms, as last reported, stay in the sums. */
   retire(worker: Worker): void {
+    this.#dead.add(worker);
     const last = this.#last.get(worker);
     this.#last.delete(worker);
     if (last === undefined) return;
@@ -140,11 +149,30 @@ class ClusterMetrics {
 }
 
 /**
+ * The models that some of the processes failed to load and others did not, as
+ * `name: failed in K of N processes`; empty when all failed the same ones.
+ *
+ * @example
+ * unevenModels([['m'], []]); // ['m: failed in 1 of 2 processes']
+ */
+export function unevenModels(failedPerProcess: readonly (readonly string[])[]): string[] {
+  const counts = new Map<string, number>();
+  for (const failed of failedPerProcess) {
+    for (const model of failed) counts.set(model, (counts.get(model) ?? 0) + 1);
+  }
+  const total = failedPerProcess.length;
+  return [...counts]
+    .filter(([, count]) => count < total)
+    .map(([model, count]) => `${model}: failed in ${count} of ${total} processes`)
+    .sort();
+}
+
+/**
  * The primary: forks `processes` server processes running `infer serve ...args`, and
  * resolves with the exit code once they have all ended: 0 after SIGTERM/SIGINT drained
  * them (128 + the signal's number when it came before they were all ready, as a single
- * process that a signal ends), 1 when one could not start, the processes loaded different
- * models, or they kept dying.
+ * process that a signal ends), 1 when one could not start, the first processes loaded
+ * different models, or they kept dying. A replacement serves whatever it loaded.
  */
 export function runServerProcesses(
   processes: number,
@@ -170,27 +198,34 @@ export function runServerProcesses(
   const crashes: number[] = [];
   let nextIndex = 0;
   let started = false;
-  /** The models the first ready process failed to load: every other must match. */
-  let failedModels: string | undefined;
+  /** What the first processes failed to load, to compare: all must serve the same models. */
+  const failedAtStart = new Map<Worker, readonly string[]>();
   let stopping: NodeJS.Signals | undefined;
+  let signalledAt: number | undefined;
   let failed = false;
 
   const onReady = (worker: Worker, message: ReadyMessage) => {
-    const failedHere = message.failed.join(', ') || 'none';
-    failedModels ??= failedHere;
-    if (failedHere !== failedModels) {
-      err(
-        `server process ${worker.process.pid} failed to load other models (${failedHere}) than the others (${failedModels})${started ? '; replacing it' : '; stopping'}`,
-      );
-      if (started) worker.process.kill('SIGTERM');
-      else stopAll('SIGTERM', true);
+    ready.add(worker);
+    if (started) {
+      // A replacement serves whatever it loaded: stopping it would stop a working server.
+      const expected = [...failedAtStart.values()][0] ?? [];
+      if (message.failed.join() !== expected.join()) {
+        err(
+          `server process ${worker.process.pid} failed to load ${message.failed.join(', ') || 'no model'}, the first processes ${expected.join(', ') || 'none'}; it serves what it loaded`,
+        );
+      }
       return;
     }
-    ready.add(worker);
-    if (!started && ready.size === processes) {
-      started = true;
-      out(`${processes} server processes ready`);
+    failedAtStart.set(worker, message.failed);
+    if (failedAtStart.size < processes) return;
+    const uneven = unevenModels([...failedAtStart.values()]);
+    if (uneven.length > 0) {
+      err(`the server processes loaded different models (${uneven.join('; ')}); stopping`);
+      stopAll('SIGTERM', true);
+      return;
     }
+    started = true;
+    out(`${processes} server processes ready`);
   };
 
   const fork = () => {
@@ -204,7 +239,7 @@ export function runServerProcesses(
     worker.on('error', () => {});
     worker.on('message', (message: ServerProcessMessage) => {
       if (message?.type === READY_MESSAGE) onReady(worker, message);
-      else if (message?.type === SNAPSHOT_MESSAGE) metrics.answer(message);
+      else if (message?.type === SNAPSHOT_MESSAGE) metrics.answer(worker, message);
       else if (message?.type === METRICS_MESSAGE) {
         const reply = (answer: Omit<MetricsAnswer, 'type' | 'id'>) => {
           if (worker.isConnected()) {
@@ -252,11 +287,14 @@ export function runServerProcesses(
     for (const worker of live) worker.process.kill(signal);
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping === undefined) {
+    const now = performance.now();
+    if (signalledAt === undefined) {
+      signalledAt = now;
       out(
         `${signal}: draining ${live.size} server processes (readiness is false; in-flight requests finish, up to ${shutdownGraceMs} ms)`,
       );
-    } else {
+    } else if (now - signalledAt >= REPEATED_SIGNAL_MS) {
+      // The processes take it as such too (a repeat within REPEATED_SIGNAL_MS is one signal).
       out(`${signal} again: closing connections now`);
     }
     stopAll(signal);

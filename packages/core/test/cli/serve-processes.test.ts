@@ -1,10 +1,17 @@
+import type { Worker } from 'node:cluster';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { coresPerProcess, MAX_CRASHES } from '../../src/cli/server-processes';
+import {
+  ClusterMetrics,
+  coresPerProcess,
+  MAX_CRASHES,
+  unevenModels,
+} from '../../src/cli/server-processes';
 import { assertBuilt, type CliProcess, REPO_ROOT, startCli } from './cli-process';
 
 let root: string;
@@ -69,6 +76,26 @@ function answered(text: string): number {
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** A models directory `root/<dir>` with one pid-runtime model of these parameters. */
+function pidModelDir(dir: string, parameters: Record<string, unknown>): string {
+  mkdirSync(join(root, dir, 'model'), { recursive: true });
+  writeFileSync(
+    join(root, dir, 'model', 'model-settings.json'),
+    JSON.stringify({ name: dir, runtime: '../../pid-runtime.mjs', parameters }),
+  );
+  return join(root, dir);
+}
+
+/** The exit code of `cli`, killing it after 30 s. */
+async function exitCodeOf(cli: CliProcess): Promise<number | string> {
+  const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
+  try {
+    return await cli.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -102,6 +129,15 @@ beforeAll(() => {
 
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('unevenModels', () => {
+  it('names the models some processes failed to load and others did not', () => {
+    expect(unevenModels([['m'], []])).toEqual(['m: failed in 1 of 2 processes']);
+    expect(unevenModels([['a', 'b'], ['b'], ['b']])).toEqual(['a: failed in 1 of 3 processes']);
+    expect(unevenModels([['b'], ['b']])).toEqual([]);
+    expect(unevenModels([[], []])).toEqual([]);
+  });
 });
 
 describe('coresPerProcess', () => {
@@ -196,14 +232,16 @@ describe('infer serve --processes (child processes)', () => {
     expect(answered((await getOnce(`${url}/metrics`)).text)).toBeGreaterThanOrEqual(before + 6);
   });
 
-  it('drains every process on SIGTERM and exits 0', async () => {
+  it('drains every process on SIGTERM and exits 0 (a repeat within 1 s is the same signal)', async () => {
     const pids = new Set<number>();
     for (let i = 0; i < 6; i += 1) pids.add((await whoAnswers(url)).pid);
+    cli.child.kill('SIGTERM');
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toBe(0);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(cli.stdout().match(/SIGTERM: draining 2 server processes/g)).toHaveLength(1);
     expect(cli.stdout().match(/drained; bye/g)).toHaveLength(1);
+    expect(cli.stdout()).not.toContain('again');
   });
 });
 
@@ -225,10 +263,7 @@ describe('infer serve --processes when a process cannot start', () => {
         env: { INFER_LOG_LEVEL: 'warn' },
       },
     );
-    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
-    const code = await cli.exited;
-    clearTimeout(timer);
-    expect(code).toBe(1);
+    expect(await exitCodeOf(cli)).toBe(1);
     expect(cli.stderr()).toMatch(/EADDRINUSE|address already in use/i);
     expect(cli.stderr()).toContain('a server process exited (1) before it was ready; stopping');
   });
@@ -266,45 +301,55 @@ describe('infer serve --processes when a process cannot start', () => {
   }, 60_000);
 
   it('stops and exits 1 when the processes do not load the same models', async () => {
-    mkdirSync(join(root, 'uneven', 'flaky'), { recursive: true });
-    writeFileSync(
-      join(root, 'uneven', 'flaky', 'model-settings.json'),
-      JSON.stringify({
-        name: 'flaky',
-        runtime: '../../pid-runtime.mjs',
-        parameters: { failLoadIn: '1' },
-      }),
-    );
-    const cli = startCli(['serve', join(root, 'uneven'), '--port', '0', '--processes', '2'], {
+    const dir = pidModelDir('uneven', { failLoadIn: '1' });
+    const cli = startCli(['serve', dir, '--port', '0', '--processes', '2'], {
       env: { INFER_LOG_LEVEL: 'silent' },
     });
-    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
-    const code = await cli.exited;
-    clearTimeout(timer);
-    expect(code).toBe(1);
-    expect(cli.stderr()).toMatch(
-      /server process \d+ failed to load other models \((flaky|none)\) than the others \((none|flaky)\); stopping/,
+    expect(await exitCodeOf(cli)).toBe(1);
+    expect(cli.stderr()).toContain(
+      'the server processes loaded different models (uneven: failed in 1 of 2 processes); stopping',
     );
   });
 
-  it('a signal before the processes are ready stops them: exit 128 + its number', async () => {
-    mkdirSync(join(root, 'slow', 'slow'), { recursive: true });
+  it('keeps a replacement that loaded other models than the first processes, and says so', async () => {
+    // `transient` fails in the first two processes and loads in their replacements.
+    const dir = pidModelDir('transient', { failBelow: '2' });
+    mkdirSync(join(dir, 'pid'), { recursive: true });
     writeFileSync(
-      join(root, 'slow', 'slow', 'model-settings.json'),
-      JSON.stringify({
-        name: 'slow',
-        runtime: '../../pid-runtime.mjs',
-        parameters: { loadDelayMs: 5000 },
-      }),
+      join(dir, 'pid', 'model-settings.json'),
+      JSON.stringify({ name: 'pid', runtime: '../../pid-runtime.mjs' }),
     );
-    const cli = startCli(['serve', join(root, 'slow'), '--port', '0', '--processes', '2']);
+    const cli = startCli(['serve', dir, '--port', '0', '--processes', '2'], {
+      env: { INFER_LOG_LEVEL: 'silent' },
+    });
+    try {
+      const url = (await cli.waitFor(/Listening on (http:\/\/\S+)/))[1]!;
+      await cli.waitFor(/2 server processes ready/);
+      expect(cli.stdout()).toMatch(/FAILED\s+transient/);
+      const { pid } = await whoAnswers(url);
+      process.kill(pid, 'SIGKILL');
+      await until(() =>
+        /failed to load no model, the first processes transient; it serves what it loaded/.test(
+          cli.stderr(),
+        ),
+      );
+      for (let i = 0; i < 6; i += 1) await whoAnswers(url);
+      expect(cli.child.exitCode).toBeNull();
+      expect(cli.stderr()).not.toContain('stopping');
+      cli.child.kill('SIGTERM');
+      expect(await exitCodeOf(cli)).toBe(0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
+
+  it('a signal before the processes are ready stops them: exit 128 + its number', async () => {
+    const dir = pidModelDir('slow', { loadDelayMs: 5000 });
+    const cli = startCli(['serve', dir, '--port', '0', '--processes', '2']);
     await cli.waitFor(/2 server processes sharing the ports/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     cli.child.kill('SIGTERM');
-    const timer = setTimeout(() => cli.child.kill('SIGKILL'), 30_000);
-    const code = await cli.exited;
-    clearTimeout(timer);
-    expect(code).toBe(143);
+    expect(await exitCodeOf(cli)).toBe(143);
     expect(cli.stdout()).toContain('SIGTERM: draining 2 server processes');
     expect(cli.stdout()).not.toContain('drained; bye');
     expect(cli.stderr()).not.toContain('before it was ready');
@@ -315,4 +360,111 @@ describe('infer serve --processes when a process cannot start', () => {
     expect(await cli.exited).toBe(1);
     expect(cli.stderr()).toMatch(/processes/);
   });
+});
+
+describe('ClusterMetrics (the primary side)', () => {
+  type Asked = { worker: Worker; id: number };
+
+  /** A stand-in for a cluster Worker: records what the primary asks. */
+  function fakeWorker(asked: Asked[]): Worker {
+    const worker = {
+      isConnected: () => true,
+      send: (message: { id: number }) => {
+        asked.push({ worker, id: message.id });
+        return true;
+      },
+    } as unknown as Worker;
+    return worker;
+  }
+
+  /** One process's metrics: infer_requests_total = `count`. */
+  async function snapshot(count: number) {
+    const registry = new Registry();
+    new Counter({ name: 'infer_requests_total', help: 'requests', registers: [registry] }).inc(
+      count,
+    );
+    return registry.getMetricsAsJSON();
+  }
+
+  const total = (text: string) =>
+    Number(/^infer_requests_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+
+  it('sums the processes, keeps a dead one in the sums once, and never goes down', async () => {
+    const metrics = new ClusterMetrics();
+    const asked: Asked[] = [];
+    const [a, b, c] = [fakeWorker(asked), fakeWorker(asked), fakeWorker(asked)];
+    const answerAll = async (counts: Map<Worker, number>) => {
+      for (const { worker, id } of [...asked]) {
+        const count = counts.get(worker);
+        if (count !== undefined) {
+          asked.splice(
+            asked.findIndex((x) => x.id === id),
+            1,
+          );
+          metrics.answer(worker, {
+            type: 'infer:cluster-snapshot',
+            id,
+            metrics: await snapshot(count),
+          });
+        }
+      }
+    };
+
+    let scrape = metrics.render([a, b, c]);
+    await answerAll(
+      new Map([
+        [a, 10],
+        [b, 5],
+        [c, 1],
+      ]),
+    );
+    expect(total(await scrape)).toBe(16);
+
+    // A scrape in flight while `a` dies after answering (b and c not yet): `a` counts once.
+    scrape = metrics.render([a, b, c]);
+    await answerAll(new Map([[a, 10]]));
+    metrics.retire(a);
+    await answerAll(
+      new Map([
+        [b, 6],
+        [c, 1],
+      ]),
+    );
+    expect(total(await scrape)).toBe(17);
+    // Later scrapes: `a`'s 10 from the retired sums, b and c live.
+    scrape = metrics.render([b, c]);
+    await answerAll(
+      new Map([
+        [b, 6],
+        [c, 2],
+      ]),
+    );
+    expect(total(await scrape)).toBe(18);
+  });
+
+  it('counts a process that answers late with its last answer, then with the late one', async () => {
+    const metrics = new ClusterMetrics();
+    const asked: Asked[] = [];
+    const [a, b] = [fakeWorker(asked), fakeWorker(asked)];
+    let scrape = metrics.render([a, b]);
+    for (const { worker, id } of asked.splice(0)) {
+      const metricsJson = await snapshot(worker === a ? 3 : 4);
+      metrics.answer(worker, { type: 'infer:cluster-snapshot', id, metrics: metricsJson });
+    }
+    expect(total(await scrape)).toBe(7);
+
+    // `b` does not answer within SCRAPE_WAIT_MS: its last answer counts.
+    scrape = metrics.render([a, b]);
+    const late = asked.splice(0);
+    const askA = late.find((x) => x.worker === a)!;
+    metrics.answer(a, { type: 'infer:cluster-snapshot', id: askA.id, metrics: await snapshot(5) });
+    expect(total(await scrape)).toBe(9);
+    // Its late answer is kept for the next scrape, which it misses again.
+    const askB = late.find((x) => x.worker === b)!;
+    metrics.answer(b, { type: 'infer:cluster-snapshot', id: askB.id, metrics: await snapshot(8) });
+    scrape = metrics.render([a, b]);
+    const again = asked.splice(0).find((x) => x.worker === a)!;
+    metrics.answer(a, { type: 'infer:cluster-snapshot', id: again.id, metrics: await snapshot(5) });
+    expect(total(await scrape)).toBe(13);
+  }, 10_000);
 });
