@@ -205,13 +205,14 @@ export function runServerProcesses(
   let failed = false;
 
   const onReady = (worker: Worker, message: ReadyMessage) => {
+    if (stopping !== undefined) return;
     ready.add(worker);
     if (started) {
       // A replacement serves whatever it loaded: stopping it would stop a working server.
       const expected = [...failedAtStart.values()][0] ?? [];
       if (message.failed.join() !== expected.join()) {
         err(
-          `server process ${worker.process.pid} failed to load ${message.failed.join(', ') || 'no model'}, the first processes ${expected.join(', ') || 'none'}; it serves what it loaded`,
+          `server process ${worker.process.pid} failed to load [${message.failed.join(', ')}] where the first processes failed to load [${expected.join(', ')}]; it serves what it loaded`,
         );
       }
       return;
@@ -253,15 +254,21 @@ export function runServerProcesses(
       }
     });
     worker.on('exit', (code, signal) => {
+      const wasReady = ready.delete(worker);
       live.delete(worker);
-      ready.delete(worker);
       metrics.retire(worker);
       const clean = (code === 0 && signal === null) || (signal !== null && signal === stopping);
       if (stopping !== undefined) {
         if (!clean) failed = true;
       } else if (!started) {
-        err(`a server process exited (${signal ?? code}) before it was ready; stopping`);
+        err(
+          `a server process exited (${signal ?? code}) before all ${processes} were ready; stopping`,
+        );
         stopAll('SIGTERM', true);
+      } else if (wasReady && code === 0 && signal === null) {
+        // It drained and ended (told to, e.g. a SIGTERM of its own): not a death.
+        err(`server process ${worker.process.pid} ended (0); starting another`);
+        fork();
       } else {
         const now = performance.now();
         crashes.push(now);

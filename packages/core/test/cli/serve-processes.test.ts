@@ -232,6 +232,21 @@ describe('infer serve --processes (child processes)', () => {
     expect(answered((await getOnce(`${url}/metrics`)).text)).toBeGreaterThanOrEqual(before + 6);
   });
 
+  it('replaces a process that drained on a SIGTERM of its own, not counting it a death', async () => {
+    for (let i = 0; i < MAX_CRASHES; i += 1) {
+      const { pid } = await whoAnswers(url);
+      process.kill(pid, 'SIGTERM');
+      await until(() => cli.stderr().includes(`server process ${pid} ended (0); starting another`));
+      await until(async () => {
+        const pids = new Set<number>();
+        for (let j = 0; j < 6; j += 1) pids.add((await whoAnswers(url)).pid);
+        return pids.size === 2 && !pids.has(pid);
+      });
+    }
+    expect(cli.child.exitCode).toBeNull();
+    expect(cli.stderr()).not.toContain('died within');
+  });
+
   it('drains every process on SIGTERM and exits 0 (a repeat within 1 s is the same signal)', async () => {
     const pids = new Set<number>();
     for (let i = 0; i < 6; i += 1) pids.add((await whoAnswers(url)).pid);
@@ -265,7 +280,7 @@ describe('infer serve --processes when a process cannot start', () => {
     );
     expect(await exitCodeOf(cli)).toBe(1);
     expect(cli.stderr()).toMatch(/EADDRINUSE|address already in use/i);
-    expect(cli.stderr()).toContain('a server process exited (1) before it was ready; stopping');
+    expect(cli.stderr()).toContain('a server process exited (1) before all 2 were ready; stopping');
   });
 
   it('stops and exits 1 when the processes keep dying', async () => {
@@ -329,9 +344,11 @@ describe('infer serve --processes when a process cannot start', () => {
       const { pid } = await whoAnswers(url);
       process.kill(pid, 'SIGKILL');
       await until(() =>
-        /failed to load no model, the first processes transient; it serves what it loaded/.test(
-          cli.stderr(),
-        ),
+        cli
+          .stderr()
+          .includes(
+            'failed to load [] where the first processes failed to load [transient]; it serves what it loaded',
+          ),
       );
       for (let i = 0; i < 6; i += 1) await whoAnswers(url);
       expect(cli.child.exitCode).toBeNull();
@@ -352,7 +369,7 @@ describe('infer serve --processes when a process cannot start', () => {
     expect(await exitCodeOf(cli)).toBe(143);
     expect(cli.stdout()).toContain('SIGTERM: draining 2 server processes');
     expect(cli.stdout()).not.toContain('drained; bye');
-    expect(cli.stderr()).not.toContain('before it was ready');
+    expect(cli.stderr()).not.toContain('were ready; stopping');
   });
 
   it('rejects --processes 0 with the field named', async () => {
