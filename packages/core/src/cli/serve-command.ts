@@ -90,7 +90,12 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
   if (loaded.server.processes > 1 && !serverProcess) {
     return runServerProcesses(loaded.server.processes, args, io, loaded.server.shutdownGraceMs);
   }
-  const logger = createConsoleLogger(loaded.server.logLevel, io.stderr);
+  // Of several server processes, each log line says which one wrote it.
+  const logger = createConsoleLogger(
+    loaded.server.logLevel,
+    io.stderr,
+    serverProcess ? { pid: process.pid, process: Number(io.env[PROCESS_INDEX_VARIABLE]) } : {},
+  );
   // Of several server processes, the first prints the banner.
   const quiet = serverProcess && io.env[PROCESS_INDEX_VARIABLE] !== '0';
   const out = quiet ? () => {} : (line = '') => io.stdout.write(`${line}\n`);

@@ -154,7 +154,7 @@ describe('infer serve --processes (child processes)', () => {
 
   beforeAll(async () => {
     cli = startCli(['serve', join(root, 'models'), '--port', '0', '--processes', '2'], {
-      env: { INFER_CORES: '6', INFER_LOG_LEVEL: 'warn' },
+      env: { INFER_CORES: '6', INFER_LOG_LEVEL: 'info' },
     });
     url = (await cli.waitFor(/Listening on (http:\/\/\S+)/))[1]!;
     await cli.waitFor(/2 server processes ready/);
@@ -172,6 +172,20 @@ describe('infer serve --processes (child processes)', () => {
     expect(out).toMatch(/2 server processes sharing the ports \(node:cluster\), 3 of 6 cores each/);
     expect(out.match(/Listening on /g)).toHaveLength(1);
     expect(out.match(/loading 1 model/g)).toHaveLength(1);
+  });
+
+  it('logs JSON lines that say which process wrote them', () => {
+    const lines = cli
+      .stderr()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { pid?: number; process?: number; msg?: string });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line.pid, line.msg).toBeGreaterThan(0);
+      expect([0, 1]).toContain(line.process);
+    }
+    expect(new Set(lines.map((line) => line.process))).toEqual(new Set([0, 1]));
   });
 
   it('answers from both processes on one port, each told its share of the cores', async () => {
