@@ -56,7 +56,12 @@ interface Entry {
   unloading: Promise<void> | undefined;
 }
 
-const label = (name: string, version: string | undefined) =>
+/**
+ * A model as `name`, or `name@version` when it has one: in logs and the CLI's lines.
+ *
+ * @internal
+ */
+export const modelLabel = (name: string, version: string | undefined) =>
   version === undefined ? name : `${name}@${version}`;
 
 /**
@@ -262,7 +267,7 @@ export class ModelRepository {
     entry.wanted = true;
     if (entry.state === 'READY' && entry.served) return Promise.resolve(entry.served);
     if (entry.loading) return entry.loading;
-    const name = label(entry.model.name, entry.model.version);
+    const name = modelLabel(entry.model.name, entry.model.version);
     const loading = (async () => {
       if (entry.unloading) await entry.unloading;
       entry.state = 'LOADING';
@@ -364,7 +369,7 @@ export class ModelRepository {
       entry.reason = 'unloaded';
       this.#logger.info(
         { model: entry.model.name, version: entry.model.version },
-        `unloaded ${label(entry.model.name, entry.model.version)}`,
+        `unloaded ${modelLabel(entry.model.name, entry.model.version)}`,
       );
     })().finally(() => {
       entry.unloading = undefined;

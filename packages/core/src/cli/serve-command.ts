@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createMetrics } from '../metrics/create-metrics';
+import { modelLabel } from '../model-repository';
 import { REPEATED_SIGNAL_MS } from '../serve';
 import { loadSettings } from '../settings/load-settings';
 import { type ServedModelInfo, serveFromSettings } from '../settings/serve-from-settings';
@@ -117,7 +118,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
       ? { metrics: clusterMetrics(createMetrics({ defaultMetrics: true })) }
       : {}),
     onModel(event) {
-      const label = event.version === undefined ? event.name : `${event.name}@${event.version}`;
+      const label = modelLabel(event.name, event.version);
       const step = `[${event.index + 1}/${event.total}]`;
       if (event.phase === 'loading') out(`${step} loading ${label} (${event.runtime})`);
       else if (event.phase === 'ready')
@@ -196,9 +197,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     // Ready once it drains on a signal: the primary may signal it at once.
     if (serverProcess) {
       reportServerProcessReady(
-        models
-          .filter((m) => m.state !== 'READY')
-          .map((m) => (m.version === undefined ? m.name : `${m.name}@${m.version}`)),
+        models.filter((m) => m.state !== 'READY').map((m) => modelLabel(m.name, m.version)),
       );
     }
   });
