@@ -1,10 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built bin (`pnpm build` makes it; `npm test` builds first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+/**
+ * A new temporary folder (its name starting with `prefix`) holding a copy of the test runtime
+ * `fixture` (a file of `test/cli/fixtures/`), for model settings to name as `runtime`.
+ */
+export function fixtureRoot(prefix: string, fixture: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  copyFileSync(join(REPO_ROOT, 'packages/core/test/cli/fixtures', fixture), join(root, fixture));
+  return root;
+}
+
+/** Writes `root/dir/model-settings.json` (folders made as needed); returns `root/dir`. */
+export function writeModelSettings(root: string, dir: string, settings: object): string {
+  mkdirSync(join(root, dir), { recursive: true });
+  writeFileSync(join(root, dir, 'model-settings.json'), JSON.stringify(settings));
+  return join(root, dir);
+}
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) {

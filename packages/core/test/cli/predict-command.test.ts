@@ -3,30 +3,21 @@
  * request's timeout must be reported (and the exit code say so) rather than the process
  * exiting silently with 0, or waiting for the hung batch to finish.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, REPO_ROOT, runCliProcess } from './cli-process';
+import { assertBuilt, fixtureRoot, runCliProcess, writeModelSettings } from './cli-process';
 
 let root: string;
 beforeAll(() => {
   assertBuilt();
-  root = mkdtempSync(join(tmpdir(), 'infer-predict-'));
-  copyFileSync(
-    join(REPO_ROOT, 'packages/core/test/cli/fixtures/echo-runtime.mjs'),
-    join(root, 'echo-runtime.mjs'),
-  );
-  mkdirSync(join(root, 'hung'));
-  writeFileSync(
-    join(root, 'hung', 'model-settings.json'),
-    JSON.stringify({
-      name: 'hung',
-      runtime: '../echo-runtime.mjs',
-      timeoutMs: 300,
-      parameters: { hang: true },
-    }),
-  );
+  root = fixtureRoot('infer-predict-', 'echo-runtime.mjs');
+  writeModelSettings(root, 'hung', {
+    name: 'hung',
+    runtime: '../echo-runtime.mjs',
+    timeoutMs: 300,
+    parameters: { hang: true },
+  });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeImage } from '@infer/codecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, type CliProcess, REPO_ROOT, runCliProcess, startCli } from './cli-process';
+import {
+  assertBuilt,
+  type CliProcess,
+  fixtureRoot,
+  REPO_ROOT,
+  runCliProcess,
+  startCli,
+  writeModelSettings,
+} from './cli-process';
 
 /** The printed curl command is run when curl is installed (a skip says so otherwise). */
 const hasCurl = (() => {
@@ -20,10 +28,7 @@ let root: string;
 let cli: CliProcess;
 let url: string;
 
-const writeModel = (dir: string, settings: object) => {
-  mkdirSync(join(root, dir), { recursive: true });
-  writeFileSync(join(root, dir, 'model-settings.json'), JSON.stringify(settings));
-};
+const writeModel = (dir: string, settings: object) => writeModelSettings(root, dir, settings);
 
 /** The value of one Prometheus sample, or 0 when absent. */
 function sample(text: string, name: string, labels: Record<string, string>): number {
@@ -39,11 +44,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 beforeAll(async () => {
   assertBuilt();
-  root = mkdtempSync(join(tmpdir(), 'infer-cli-e2e-'));
-  copyFileSync(
-    join(REPO_ROOT, 'packages/core/test/cli/fixtures/echo-runtime.mjs'),
-    join(root, 'echo-runtime.mjs'),
-  );
+  root = fixtureRoot('infer-cli-e2e-', 'echo-runtime.mjs');
   mkdirSync(join(root, 'models', 'mobilenet'), { recursive: true });
   copyFileSync(
     join(REPO_ROOT, 'models/mobilenet/model.onnx'),

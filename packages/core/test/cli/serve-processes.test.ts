@@ -1,8 +1,7 @@
 import type { Worker } from 'node:cluster';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +11,13 @@ import {
   MAX_CRASHES,
   unevenModels,
 } from '../../src/cli/server-processes';
-import { assertBuilt, type CliProcess, REPO_ROOT, startCli } from './cli-process';
+import {
+  assertBuilt,
+  type CliProcess,
+  fixtureRoot,
+  startCli,
+  writeModelSettings,
+} from './cli-process';
 
 let root: string;
 
@@ -78,11 +83,11 @@ function answered(text: string): number {
 
 /** A models directory `root/<dir>` with one pid-runtime model of these parameters. */
 function pidModelDir(dir: string, parameters: Record<string, unknown>): string {
-  mkdirSync(join(root, dir, 'model'), { recursive: true });
-  writeFileSync(
-    join(root, dir, 'model', 'model-settings.json'),
-    JSON.stringify({ name: dir, runtime: '../../pid-runtime.mjs', parameters }),
-  );
+  writeModelSettings(root, `${dir}/model`, {
+    name: dir,
+    runtime: '../../pid-runtime.mjs',
+    parameters,
+  });
   return join(root, dir);
 }
 
@@ -115,16 +120,8 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs = 20_000
 
 beforeAll(() => {
   assertBuilt();
-  root = mkdtempSync(join(tmpdir(), 'infer-processes-'));
-  copyFileSync(
-    join(REPO_ROOT, 'packages/core/test/cli/fixtures/pid-runtime.mjs'),
-    join(root, 'pid-runtime.mjs'),
-  );
-  mkdirSync(join(root, 'models', 'pid'), { recursive: true });
-  writeFileSync(
-    join(root, 'models', 'pid', 'model-settings.json'),
-    JSON.stringify({ name: 'pid', runtime: '../../pid-runtime.mjs' }),
-  );
+  root = fixtureRoot('infer-processes-', 'pid-runtime.mjs');
+  writeModelSettings(root, 'models/pid', { name: 'pid', runtime: '../../pid-runtime.mjs' });
 });
 
 afterAll(() => {
@@ -343,11 +340,7 @@ describe('infer serve --processes when a process cannot start', () => {
   it('keeps a replacement that loaded other models than the first processes, and says so', async () => {
     // `transient` fails in the first two processes and loads in their replacements.
     const dir = pidModelDir('transient', { failBelow: '2' });
-    mkdirSync(join(dir, 'pid'), { recursive: true });
-    writeFileSync(
-      join(dir, 'pid', 'model-settings.json'),
-      JSON.stringify({ name: 'pid', runtime: '../../pid-runtime.mjs' }),
-    );
+    writeModelSettings(dir, 'pid', { name: 'pid', runtime: '../../pid-runtime.mjs' });
     const cli = startCli(['serve', dir, '--port', '0', '--processes', '2'], {
       env: { INFER_LOG_LEVEL: 'silent' },
     });

@@ -1,8 +1,13 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, type CliProcess, REPO_ROOT, startCli } from '../cli/cli-process';
+import {
+  assertBuilt,
+  type CliProcess,
+  fixtureRoot,
+  startCli,
+  writeModelSettings,
+} from '../cli/cli-process';
 import { call, createClient, plain, responseTensors } from './grpc-client';
 
 let root: string;
@@ -10,16 +15,8 @@ let cli: CliProcess;
 
 beforeAll(() => {
   assertBuilt();
-  root = mkdtempSync(join(tmpdir(), 'infer-grpc-cli-'));
-  copyFileSync(
-    join(REPO_ROOT, 'packages/core/test/cli/fixtures/echo-runtime.mjs'),
-    join(root, 'echo-runtime.mjs'),
-  );
-  mkdirSync(join(root, 'models', 'echo'), { recursive: true });
-  writeFileSync(
-    join(root, 'models', 'echo', 'model-settings.json'),
-    JSON.stringify({ name: 'echo', runtime: '../../echo-runtime.mjs' }),
-  );
+  root = fixtureRoot('infer-grpc-cli-', 'echo-runtime.mjs');
+  writeModelSettings(root, 'models/echo', { name: 'echo', runtime: '../../echo-runtime.mjs' });
 });
 
 afterAll(async () => {
