@@ -113,6 +113,12 @@ export interface ServiceInferOptions {
   /** Timeout in ms, queue wait included; `0` = none. Default: the model's `timeoutMs`. */
   timeoutMs?: number | undefined;
   /**
+   * A time limit the client asked for (a gRPC deadline), in ms from now: the call times out
+   * then or at the model's own `timeoutMs`, whichever comes first. Ignored when `timeoutMs`
+   * is given.
+   */
+  clientTimeoutMs?: number | undefined;
+  /**
    * Let a worker pool move (detach) input buffers the request owns whole, instead of
    * copying them; only for requests nobody reads afterwards. Default `false`.
    */
@@ -584,6 +590,7 @@ export class InferenceService {
       .predict(inference, {
         signal: options.signal,
         timeoutMs: options.timeoutMs,
+        clientTimeoutMs: options.clientTimeoutMs,
         transfer: options.transfer ?? false,
       })
       .then((result) => ({ request: inference, response: responseOf(served, inference, result) }));

@@ -70,6 +70,12 @@ export interface ServedPredictOptions {
   signal?: AbortSignal | undefined;
   /** Timeout in ms, queue wait included; `0` = none. Default: the model's `timeoutMs`. */
   timeoutMs?: number | undefined;
+  /**
+   * A time limit the client asked for (a gRPC deadline), in ms from now: the call times out
+   * then or at the model's own `timeoutMs`, whichever comes first, so a client can shorten
+   * the operator's limit but never lengthen it. Ignored when `timeoutMs` is given.
+   */
+  clientTimeoutMs?: number | undefined;
   /** Higher is served first. Default `0`. */
   priority?: number | undefined;
   /**
@@ -459,12 +465,19 @@ export class ServedModel {
     if (options.transfer !== true && this.#pool !== undefined) this.#callerOwned.add(request);
     const submitted = batcher.submit(request, {
       signal: options.signal,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.timeoutMs ?? this.#clientTimeout(options.clientTimeoutMs),
       priority: options.priority,
     });
     const requested = request.outputs;
     if (requested === undefined || requested.length === 0) return submitted;
     return submitted.then((result) => this.#selectOutputs(result, request));
+  }
+
+  /** A client's time limit capped by the model's `timeoutMs` (`0`: the model has none). */
+  #clientTimeout(clientMs: number | undefined): number | undefined {
+    if (clientMs === undefined) return undefined;
+    const own = this.options.timeoutMs;
+    return own === 0 ? clientMs : Math.min(clientMs, own);
   }
 
   /** Refuses new requests, finishes queued and running ones, then unloads (or stops workers). */

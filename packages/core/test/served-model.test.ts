@@ -3,7 +3,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
 import { httpStatusOf, type InferError, InvalidInputError } from '../src/errors';
 import type { Logger } from '../src/logger';
-import { loadModel, ServedModel, type ServedModelMetrics } from '../src/served-model';
+import {
+  loadModel,
+  ServedModel,
+  type ServedModelMetrics,
+  type ServedPredictOptions,
+} from '../src/served-model';
 
 const row = (values: number[]): InferenceRequest => ({
   inputs: [
@@ -310,6 +315,41 @@ describe('ServedModel predict', () => {
       status: 504,
     });
     g.release();
+  });
+
+  it("a client's time limit shortens the model's timeout but never lengthens it", async () => {
+    const g = gatedModel();
+    const s = await start(g.model, { timeoutMs: 400 });
+    g.hold();
+    const timedOut = (options: ServedPredictOptions) => {
+      const at = performance.now();
+      return s.predict(row([1, 1]), options).then(
+        () => Number.NaN,
+        (error: InferError) => {
+          expect(error.code).toBe('INFER_ERR_TIMEOUT');
+          return performance.now() - at;
+        },
+      );
+    };
+    // Longer than the model's 400 ms: the model's limit holds.
+    const long = await timedOut({ clientTimeoutMs: 60_000 });
+    expect(long).toBeGreaterThanOrEqual(390);
+    expect(long).toBeLessThan(10_000);
+    // Shorter: the client's.
+    expect(await timedOut({ clientTimeoutMs: 5 })).toBeLessThan(300);
+    // The caller's own `timeoutMs` wins over both (an in-process caller may lengthen it).
+    const pending = s.predict(row([1, 1]), { timeoutMs: 0, clientTimeoutMs: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    g.release();
+    await expect(pending).resolves.toMatchObject({ outputs: expect.any(Array) });
+    // A model without a timeout (0) takes the client's as it is.
+    const h = gatedModel();
+    const unlimited = await start(h.model, { timeoutMs: 0 });
+    h.hold();
+    await expect(unlimited.predict(row([1, 1]), { clientTimeoutMs: 10 })).rejects.toMatchObject({
+      code: 'INFER_ERR_TIMEOUT',
+    });
+    h.release();
   });
 
   it('wraps a model exception in ModelFailedError (500), logs the cause, keeps serving', async () => {

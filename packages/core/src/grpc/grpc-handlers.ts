@@ -149,7 +149,8 @@ export function createGrpcHandlers(
         };
         const response = await service.infer(record.model, record.version, decode, {
           signal: cancelled as unknown as AbortSignal,
-          timeoutMs: timeoutFromDeadline(call.getDeadline()),
+          // Shortens the model's own timeout, never lengthens it.
+          clientTimeoutMs: timeoutFromDeadline(call.getDeadline()),
           // The decoded request is ours: typed contents may move to a worker thread
           // (views over the message are copied, never detached).
           transfer: true,

@@ -19,12 +19,23 @@ const gated = defineModel({
     }),
 });
 
+/** Holds every call until released, under a 300 ms timeout of its own. */
+const briefGate: (() => void)[] = [];
+const brief = defineModel({
+  name: 'brief',
+  inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+  outputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 2] }],
+  serving: { batching: false, timeoutMs: 300, warmup: false },
+  predict: (request) =>
+    new Promise<Tensor[]>((resolve) => briefGate.push(() => resolve(request.inputs))),
+});
+
 let fixture: GrpcFixture;
 beforeAll(async () => {
-  fixture = await startGrpcFixture([gated]);
+  fixture = await startGrpcFixture([gated, brief]);
 });
 afterAll(async () => {
-  for (const release of gate.release) release();
+  for (const release of [...gate.release, ...briefGate]) release();
   await fixture?.close();
 });
 
@@ -204,6 +215,13 @@ describe('deadlines and cancellation', () => {
     expect(fixture.probe.slowCalls).toBe(before + 1);
     const signal = fixture.probe.slowSignals.at(-1)!;
     await until(() => signal.aborted);
+  });
+
+  it("a deadline longer than the model's timeout does not lengthen it", async () => {
+    const started = Date.now();
+    const error = await statusOf(infer('brief', {}, { timeoutMs: 60_000 }));
+    expect(error.code).toBe(4);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('a cancelled call aborts the signal the model was given', async () => {
