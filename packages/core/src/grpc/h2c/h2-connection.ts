@@ -13,12 +13,16 @@
  * or reset streams whose handler still runs (`hold()`); stream resets by the client limited
  * to a burst of 1000 and 33 per second after it (the HTTP/2 "rapid reset" attack); reading
  * paused while the socket has more than 4 MiB to send (a client that does not read cannot
- * pile up answers and PING acknowledgements); header lists over 64 KiB refused per stream;
- * an exception from a stream's consumer resets that stream only.
+ * pile up answers and PING acknowledgements); new streams refused while the answers queued
+ * for the client's flow-control windows pass `maxQueuedBytes`; a connection whose client took
+ * no DATA for `sendStallMs` while some waited is closed (a live peer that stops reading would
+ * otherwise hold its answers, and its socket, for ever); header lists over 64 KiB refused per
+ * stream; an exception from a stream's consumer resets that stream only.
  *
  * @internal
  */
 import type { Socket } from 'node:net';
+import { MAX_TIMER_MS } from '../max-timer';
 import {
   CLIENT_PREFACE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -53,7 +57,24 @@ export interface H2ConnectionOptions {
    * closing its socket). Default: off.
    */
   keepalive?: { timeMs: number; timeoutMs: number } | undefined;
+  /**
+   * Answer bytes the connection's streams may have queued for the client's flow-control
+   * windows; while more wait, new streams are refused (REFUSED_STREAM, which clients retry).
+   * Default 64 MiB.
+   */
+  maxQueuedBytes?: number | undefined;
+  /**
+   * A connection with answers waiting to go out (queued for the client's windows, or in a
+   * full socket) that sent nothing for this long is closed: the client stopped reading.
+   * Default 60 s; `0`: never.
+   */
+  sendStallMs?: number | undefined;
 }
+
+/** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+/** Default of {@link H2ConnectionOptions.sendStallMs}. */
+export const DEFAULT_SEND_STALL_MS = 60_000;
 
 /** Output below this size is joined into one buffer before the write; larger goes as a list. */
 const JOIN_BELOW_BYTES = 64 * 1024;
@@ -180,6 +201,7 @@ export class H2Stream {
       if (part.length === 0) continue;
       this.pending.push(part);
       this.pendingBytes += part.length;
+      this.connection.queuedBytes += part.length;
     }
     this.connection.pump(this);
     if (this.pendingBytes < STREAM_HIGH_WATER) return true;
@@ -259,6 +281,13 @@ export class H2Connection {
   private goingAway = false;
   private destroyed = false;
   private readonly onDrained = new Set<() => void>();
+  /** @internal DATA queued on all streams (their `pendingBytes`), not yet given to the socket. */
+  queuedBytes = 0;
+  /** DATA bytes handed to the socket so far, the stall watch's measure of progress. */
+  private dataSent = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
+  /** `dataSent` and the socket's unsent bytes when the stall watch was armed. */
+  private stallMark = { dataSent: 0, unsent: 0 };
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
   private lastReceived = performance.now();
   /** When an unanswered keepalive PING went out; `undefined` when none is out. */
@@ -682,7 +711,8 @@ export class H2Connection {
     this.lastStreamId = streamId;
     if (
       this.goingAway ||
-      this.streams.size + this.heldClosed >= this.options.maxConcurrentStreams
+      this.streams.size + this.heldClosed >= this.options.maxConcurrentStreams ||
+      this.queuedBytes >= (this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES)
     ) {
       this.queue(rstStreamFrame(streamId, H2_ERROR.REFUSED_STREAM));
       return;
@@ -859,6 +889,7 @@ export class H2Connection {
       if (allowed <= 0 || this.congested) {
         // A stream window opens with its own WINDOW_UPDATE; the others are waited for here.
         if (this.sendWindow <= 0 || this.congested) this.blocked.add(stream);
+        this.watchStall();
         return;
       }
       // One frame may span queued buffers (a message's 5-byte prefix and its body).
@@ -880,6 +911,8 @@ export class H2Connection {
         }
       }
       stream.pendingBytes -= size;
+      this.queuedBytes -= size;
+      this.dataSent += size;
       stream.sendWindow -= size;
       this.sendWindow -= size;
     }
@@ -943,6 +976,7 @@ export class H2Connection {
   }
 
   private forget(stream: H2Stream): void {
+    this.queuedBytes -= stream.pendingBytes;
     stream.pending.length = 0;
     stream.pendingBytes = 0;
     this.blocked.delete(stream);
@@ -1009,7 +1043,36 @@ export class H2Connection {
     if (!this.readingPaused && this.socket.writableLength > SOCKET_HIGH_WATER) {
       this.readingPaused = true;
       this.socket.pause();
+      this.watchStall();
     }
+  }
+
+  // ---- a client that stopped reading ----
+
+  /**
+   * Arms the stall watch (once): answers wait, for the client's windows or in the socket.
+   * When it fires, the connection must have sent DATA, or emptied some of its socket, since.
+   */
+  private watchStall(): void {
+    const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
+    if (this.stallTimer !== undefined || this.destroyed || limit === 0) return;
+    this.stallMark = { dataSent: this.dataSent, unsent: this.socket.writableLength };
+    this.stallTimer = setTimeout(() => this.stallDue(), Math.min(limit, MAX_TIMER_MS));
+    this.stallTimer.unref();
+  }
+
+  private stallDue(): void {
+    this.stallTimer = undefined;
+    if (this.destroyed) return;
+    const unsent = this.socket.writableLength;
+    if (this.queuedBytes === 0 && unsent === 0) return; // all out: nothing to watch
+    if (this.dataSent !== this.stallMark.dataSent || unsent < this.stallMark.unsent) {
+      this.watchStall(); // slow, but reading
+      return;
+    }
+    this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'the client stopped reading'));
+    this.flush();
+    this.destroy();
   }
 
   private fail(error: unknown): void {
@@ -1027,7 +1090,9 @@ export class H2Connection {
     if (this.destroyed) return;
     this.destroyed = true;
     if (this.keepaliveTimer !== undefined) clearTimeout(this.keepaliveTimer);
+    if (this.stallTimer !== undefined) clearTimeout(this.stallTimer);
     this.out.length = 0;
+    this.queuedBytes = 0;
     const open = [...this.streams.values()];
     this.streams.clear();
     this.blocked.clear();

@@ -69,6 +69,8 @@ async function start(
         windowBytes: options.windowBytes ?? 65_535,
         maxConcurrentStreams: options.maxConcurrentStreams ?? 100,
         keepalive: options.keepalive,
+        maxQueuedBytes: options.maxQueuedBytes,
+        sendStallMs: options.sendStallMs,
         onStream: (stream) => {
           harness.streams.push(stream);
           const chunks: Buffer[] = [];
@@ -362,6 +364,64 @@ describe('H2Connection: flow control', () => {
     expect(sent()).toBe('0123456789abcdefghij');
   });
 
+  it("refuses new streams while the answers queued for the client's windows pass maxQueuedBytes", async () => {
+    const harness = await start({ answer: false, maxQueuedBytes: 100 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const first = harness.streams[0] as H2Stream;
+    first.respond([[':status', '200']]);
+    first.write(Buffer.alloc(200)); // 10 bytes go out, 190 wait for the window
+    c.send(headersFrame(3, REQUEST, true));
+    const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM);
+    expect(reset.streamId).toBe(3);
+    expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.REFUSED_STREAM);
+    // Once the window opens and the answer goes out, streams are taken again.
+    c.send(windowUpdateFrame(1, 1000));
+    first.end([]);
+    await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+    c.send(headersFrame(5, REQUEST, true));
+    await expect.poll(() => harness.streams.map((s) => s.id)).toEqual([1, 5]);
+  });
+
+  it('closes a connection whose client takes no DATA for sendStallMs, and resets its streams', async () => {
+    const harness = await start({ answer: false, sendStallMs: 100 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(headersFrame(1, REQUEST));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    const started = Date.now();
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(100));
+    await c.waitClosed(3000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(harness.resets).toEqual([H2_ERROR.CANCEL]);
+    expect(harness.connections[0]!.queuedBytes).toBe(0);
+  });
+
+  it('keeps a slow client that takes DATA, and one with nothing waiting', async () => {
+    const harness = await start({ answer: false, sendStallMs: 150 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(100));
+    stream.end([]);
+    // 10 bytes of window every 60 ms: 90 more bytes take about 540 ms, over three stall periods.
+    for (let sent = 10; sent < 100; sent += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      c.send(windowUpdateFrame(1, 10));
+    }
+    await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
+    // Idle with nothing to send: kept.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(c.closed()).toBe(false);
+  });
+
   it('waits for the connection window too', async () => {
     const harness = await start({ answer: false });
     const c = await client(harness.port);
@@ -463,6 +523,18 @@ describe('H2Connection: defences', () => {
     // Reading again lets it go on.
     c.socket.resume();
     await expect.poll(() => socket.isPaused(), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('closes a client that stopped reading its socket once nothing went out for sendStallMs', async () => {
+    const harness = await start({ sendStallMs: 300 });
+    const c = await client(harness.port);
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.socket.pause();
+    const ping = frame(FRAME.PING, 0, 0, Buffer.alloc(8));
+    c.send(Buffer.concat(Array.from({ length: 1_500_000 }, () => ping)));
+    const socket = harness.sockets[0] as Socket;
+    await expect.poll(() => socket.isPaused(), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => socket.destroyed, { timeout: 10_000 }).toBe(true);
   });
 
   it('refuses an oversized header list on its stream only', async () => {
