@@ -103,6 +103,7 @@ export function streamBody(
   const chunks: Buffer[] = [];
   let received = 0;
   let target: Buffer | undefined;
+  let settled = false;
   const cleanup = () => {
     stream.off('data', onData);
     stream.off('end', onEnd);
@@ -111,6 +112,8 @@ export function streamBody(
     stream.off('close', onClose);
   };
   const fail = (error: Error) => {
+    if (settled) return;
+    settled = true;
     cleanup();
     if (target !== undefined) pool!.release(target);
     done(error);
@@ -141,20 +144,22 @@ export function streamBody(
       chunks.length = 0;
     }
   };
-  // Every path out removes the listeners first (`cleanup`), so `done` runs once.
+  // `done` runs once (`settled`). A body read whole leaves its listeners on the ended stream:
+  // it emits no more data, and removing five listeners cost more than the rest of the read
+  // for a small body; a later 'error' or 'close' finds the read settled.
   const onEnd = () => {
     if (pool !== undefined) {
       // node:http ends a Content-Length body at exactly that length; anything else is not
       // a body this buffer holds.
       if (target !== undefined && received === length) {
-        cleanup();
+        settled = true;
         done(null, target);
       } else {
         fail(new BadRequestError(`the body is ${received} bytes; Content-Length says ${length}`));
       }
       return;
     }
-    cleanup();
+    settled = true;
     done(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
   };
   const onError = (error: Error) => fail(error);
