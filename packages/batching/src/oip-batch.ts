@@ -306,6 +306,12 @@ export interface OipRunOptions {
    * batch fails with the error).
    */
   isolate?: (error: unknown) => boolean;
+  /**
+   * Turns what `predict` threw or rejected with into the error the batch's requests reject
+   * with (a typed error, say), before `isolate` looks at it. In this one reaction rather than
+   * one of the caller's around `predict`: a batch of one costs a promise less. Default: as is.
+   */
+  failure?: (cause: unknown) => unknown;
 }
 
 /**
@@ -317,7 +323,8 @@ export interface OipRunOptions {
  * their inputs may be gone (an HTTP body reused for another request). `predict`'s third argument
  * tells a request as submitted (`false`: the very object of one item) from one assembled
  * from several (`true`: a new object, that no check of the submitted ones covers); its
- * fourth is the batcher's `started()` (see `AdaptiveBatcherOptions.run`).
+ * fourth is the batcher's `started()` (see `AdaptiveBatcherOptions.run`). `predict` may
+ * answer with a promise or at once (a synchronous model: no promise reaction is spent on it).
  *
  * @example
  * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
@@ -328,7 +335,7 @@ export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
     signal: AbortSignal,
     assembled: boolean,
     started?: () => void,
-  ) => Promise<R>,
+  ) => R | PromiseLike<R>,
   options: OipRunOptions = {},
 ): (
   requests: Q[],
@@ -337,12 +344,58 @@ export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
   started?: () => void,
 ) => Promise<(R | BatchItemFailure)[]> {
   const { isolate } = options;
-  return async (requests, signal, live, started) => {
-    if (requests.length === 1) return [await predict(requests[0]!, signal, false, started)];
-    const rows = requests.map((request) => requestRows(request) ?? 0);
+  const failure = options.failure ?? asIs;
+  const rethrow = (cause: unknown): never => {
+    throw failure(cause);
+  };
+  const several = runSeveral(predict, isolate, failure);
+  // A batch of one is a promise reaction, not an async function: one promise less per batch.
+  return (requests, signal, live, started) => {
+    if (requests.length !== 1) return several(requests, signal, live, started);
+    let predicted: R | PromiseLike<R>;
     try {
-      return splitResult(await predict(concatRequests(requests), signal, true, started), rows);
+      predicted = predict(requests[0]!, signal, false, started);
     } catch (error) {
+      return Promise.reject(failure(error));
+    }
+    // A result given at once (a synchronous model) needs no reaction of its own.
+    return typeof (predicted as Partial<PromiseLike<R>> | null)?.then === 'function'
+      ? Promise.resolve(predicted).then(inArray, rethrow)
+      : Promise.resolve([predicted as R]);
+  };
+}
+
+function inArray<R>(result: R): R[] {
+  return [result];
+}
+
+function asIs(cause: unknown): unknown {
+  return cause;
+}
+
+/** `createOipRun`'s batches of several: concatenated, predicted once, split. */
+function runSeveral<Q extends BatchRequest, R extends BatchResult>(
+  predict: (
+    request: Q,
+    signal: AbortSignal,
+    assembled: boolean,
+    started?: () => void,
+  ) => R | PromiseLike<R>,
+  isolate: ((error: unknown) => boolean) | undefined,
+  failure: (cause: unknown) => unknown,
+) {
+  return async (
+    requests: Q[],
+    signal: AbortSignal,
+    live?: (index: number) => boolean,
+    started?: () => void,
+  ): Promise<(R | BatchItemFailure)[]> => {
+    const rows = requests.map((request) => requestRows(request) ?? 0);
+    let predicted: R;
+    try {
+      predicted = await predict(concatRequests(requests), signal, true, started);
+    } catch (cause) {
+      const error = failure(cause);
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
       // One after another, as batches run: a model served one batch at a time is never
       // called concurrently by the re-runs.
@@ -353,13 +406,14 @@ export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
           continue;
         }
         results.push(
-          await predict(requests[index]!, signal, false).catch(
-            (cause: unknown) => new BatchItemFailure(cause),
-          ),
+          await Promise.resolve()
+            .then(() => predict(requests[index]!, signal, false))
+            .catch((cause: unknown) => new BatchItemFailure(failure(cause))),
         );
       }
       return results;
     }
+    return splitResult(predicted, rows);
   };
 }
 

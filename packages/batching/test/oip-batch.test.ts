@@ -2,7 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   AdaptiveBatcher,
   BatchAssemblyError,
+  BatchItemFailure,
   type BatchRequest,
+  type BatchResult,
   type BatchTensor,
   type BatchTypedArray,
   batchKey,
@@ -371,6 +373,61 @@ describe('createOipRun with AdaptiveBatcher', () => {
     expect(seen[0]!.request).toBe(alone);
     expect(seen[1]!.assembled).toBe(true);
     expect(together).not.toContain(seen[1]!.request);
+  });
+
+  it('takes a result given at once (a synchronous predict) as well as a promise', async () => {
+    const run = createOipRun((request: BatchRequest) => ({
+      outputs: [{ ...request.inputs[0]!, name: 'y' }],
+    }));
+    const x = (v: number) => ({ inputs: [tensor('FP32', [1, 1], Float32Array.of(v))] });
+    const signal = new AbortController().signal;
+    const [one] = (await run([x(1)], signal)) as BatchResult[];
+    expect(Array.from(one!.outputs[0]!.data as Float32Array)).toEqual([1]);
+    const several = (await run([x(2), x(3)], signal)) as BatchResult[];
+    expect(several.map((r) => Array.from(r.outputs[0]!.data as Float32Array))).toEqual([[2], [3]]);
+  });
+
+  it('failure() types what predict threw or rejected with, before isolate sees it', async () => {
+    class Typed extends Error {
+      constructor(override readonly cause: unknown) {
+        super('typed');
+      }
+    }
+    const x = (v: number) => ({ inputs: [tensor('FP32', [1, 1], Float32Array.of(v))] });
+    const signal = new AbortController().signal;
+    const failure = vi.fn((cause: unknown) => new Typed(cause));
+    const raw = new Error('raw');
+    // Rejected, thrown synchronously, for one request and for an assembled batch.
+    for (const predict of [
+      async (): Promise<BatchResult> => {
+        throw raw;
+      },
+      (): BatchResult => {
+        throw raw;
+      },
+    ]) {
+      for (const requests of [[x(1)], [x(1), x(2)]]) {
+        const error = await createOipRun(predict, { failure })(requests, signal).catch(
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(Typed);
+        expect((error as Typed).cause).toBe(raw);
+      }
+    }
+    // isolate decides on the typed error; each re-run's failure is typed too.
+    const isolate = vi.fn((error: unknown) => error instanceof Typed);
+    const results = await createOipRun(
+      async (request: BatchRequest) => {
+        if ((request.inputs[0]!.data as Float32Array)[0] === 2) throw raw;
+        if (request.inputs[0]!.shape[0] !== 1) throw raw;
+        return { outputs: [{ ...request.inputs[0]!, name: 'y' }] };
+      },
+      { failure, isolate },
+    )([x(1), x(2)], signal);
+    expect(isolate).toHaveBeenCalledWith(expect.any(Typed));
+    expect(results[0]).not.toBeInstanceOf(BatchItemFailure);
+    expect(results[1]).toBeInstanceOf(BatchItemFailure);
+    expect((results[1] as BatchItemFailure).error).toBeInstanceOf(Typed);
   });
 
   describe('isolate', () => {

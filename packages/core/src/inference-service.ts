@@ -29,6 +29,7 @@ import {
 } from './errors';
 import { assertLogger, type Logger, silentLogger } from './logger';
 import type { InferMetrics } from './metrics/infer-metrics';
+import { isThenable } from './model';
 import type { AddModelOptions, ModelRepository } from './model-repository';
 import type { ServedModel } from './served-model';
 import { renderDocsPage } from './service/docs-page';
@@ -155,6 +156,29 @@ export interface ServiceTestResponse extends ServiceResponse {
   text(): string;
   json(): unknown;
 }
+
+/** An inference under way: the model serving it, the decoded request, the prediction. */
+interface StartedInference {
+  readonly served: ServedModel;
+  readonly inference: InferenceRequest;
+  readonly predicted: Promise<PredictResult>;
+}
+
+/** What `handle()` keeps of a request until it is answered. */
+class Handling {
+  route: RouteId | 'unknown' = 'unknown';
+  params: Readonly<Record<string, string>> = NO_PARAMS;
+  constructor(
+    readonly request: ServiceRequest,
+    readonly method: string,
+    readonly path: string,
+    readonly seq: number,
+    /** `performance.now()` when it came, when something observes requests; else 0. */
+    readonly started: number,
+  ) {}
+}
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** A route cache entry: a path's match for one method. */
 interface CachedRoute {
@@ -339,7 +363,8 @@ export class InferenceService {
     const decode = typeof request === 'function' ? request : () => request;
     this.#enter();
     try {
-      return (await this.#runInfer(name, version, decode, options)).response;
+      const { served, inference, predicted } = this.#runInfer(name, version, decode, options);
+      return responseOf(served, inference, await predicted);
     } finally {
       this.#leave();
     }
@@ -367,39 +392,77 @@ export class InferenceService {
     );
   }
 
-  /** Handles one request; never rejects. */
-  async handle(request: ServiceRequest): Promise<ServiceResponse> {
+  /**
+   * Handles one request; never rejects. Not an async function: the answer is one promise
+   * reaction on the route's own promise, instead of an async frame and its await.
+   */
+  handle(request: ServiceRequest): Promise<ServiceResponse> {
     // Nothing observes the request with the default silent logger and no metrics: no clock
     // read and no request id string made (a request id is numbered all the same).
-    const started = this.#observing ? performance.now() : 0;
-    const method = upperCaseMethod(request.method);
-    const path = request.path ?? '/';
-    const seq = ++this.#requestSeq;
-    let route: RouteId | 'unknown' = 'unknown';
-    let params: Record<string, string> = {};
-    let response: ServiceResponse;
-    let code: string | undefined;
+    const handling = new Handling(
+      request,
+      upperCaseMethod(request.method),
+      request.path ?? '/',
+      ++this.#requestSeq,
+      this.#observing ? performance.now() : 0,
+    );
+    let dispatched: Promise<ServiceResponse> | ServiceResponse;
     try {
+      const { method, path } = handling;
       const lookup = this.#matchRoute(method, path);
       if (lookup.kind === 'none') throw new RouteNotFoundError({ method, path });
       if (lookup.kind === 'method') {
         throw new MethodNotAllowedError({ method, path, allow: lookup.allow });
       }
-      route = lookup.match.route.id;
-      params = lookup.match.params;
-      response = await this.#dispatch(lookup.match, request);
+      handling.route = lookup.match.route.id;
+      handling.params = lookup.match.params;
+      dispatched = this.#dispatch(lookup.match, request);
     } catch (error) {
+      return this.#settle(handling, undefined, error);
+    }
+    if (!isThenable(dispatched)) return this.#settle(handling, dispatched, undefined);
+    return Promise.resolve(dispatched).then(
+      (response) => this.#answer(handling, response, undefined),
+      (error: unknown) => this.#answer(handling, undefined, error),
+    );
+  }
+
+  /** `#answer` for a request answered synchronously, as a promise that rejects, never throws. */
+  #settle(
+    handling: Handling,
+    response: ServiceResponse | undefined,
+    error: unknown,
+  ): Promise<ServiceResponse> {
+    try {
+      return Promise.resolve(this.#answer(handling, response, error));
+    } catch (failure) {
+      return Promise.reject(failure);
+    }
+  }
+
+  /** The answer to a handled request (`error` when its route failed), recorded and logged. */
+  #answer(
+    handling: Handling,
+    routed: ServiceResponse | undefined,
+    error: unknown,
+  ): ServiceResponse {
+    const { request, method, path, route, params } = handling;
+    let response: ServiceResponse;
+    let code: string | undefined;
+    if (routed === undefined) {
       code = errorCodeOf(error);
-      const requestId = requestIdOf(request, seq);
+      const requestId = requestIdOf(request, handling.seq);
       response = this.#errorResponse(error, { requestId, method, path, route, code });
+    } else {
+      response = routed;
     }
     // Unless an in-process model got views of it (#infer marked it kept), nothing here
     // refers to the body any more: the adapter may reuse its buffer.
     settleBodyLease(request, 'returned');
     if (method === 'HEAD') response = headResponse(response);
     if (!this.#observing) return response;
-    const requestId = requestIdOf(request, seq);
-    const durationMs = performance.now() - started;
+    const requestId = requestIdOf(request, handling.seq);
+    const durationMs = performance.now() - handling.started;
     this.#metrics?.observeRequest({
       model: params.model,
       version: params.version,
@@ -515,7 +578,7 @@ export class InferenceService {
     request: ServiceRequest,
   ): Promise<ServiceResponse> {
     this.#enter();
-    let inferred: Promise<{ request: InferenceRequest; response: InferenceResponse }>;
+    let inferred: StartedInference;
     try {
       // The decoded request is ours alone: its buffers may move to a worker thread.
       inferred = this.#runInfer(
@@ -530,10 +593,11 @@ export class InferenceService {
       this.#leave();
       return Promise.reject(error);
     }
-    return inferred.then(
-      ({ request: inference, response }) => {
+    const { served, inference } = inferred;
+    return inferred.predicted.then(
+      (result) => {
         try {
-          const encoded = encodeOutputs(response, inference);
+          const encoded = encodeOutputs(responseOf(served, inference, result), inference);
           // JSON stays a string: node:http writes it with the response head in one write.
           if (encoded.text !== undefined)
             return { status: 200, headers: encoded.headers, body: encoded.text };
@@ -569,7 +633,9 @@ export class InferenceService {
   /**
    * The one inference path of every transport. `decode` runs after the model lookup and the
    * queue check, so an unknown model is 404 and a full queue 503 (load shedding: no CPU
-   * spent decoding a body that would be refused) before a malformed body is 400.
+   * spent decoding a body that would be refused) before a malformed body is 400. Returns the
+   * prediction's promise as the batcher gives it: each caller makes the response in its own
+   * one reaction (one promise less per request than a reaction here as well).
    */
   #runInfer(
     model: string,
@@ -577,7 +643,7 @@ export class InferenceService {
     decode: () => InferenceRequest,
     options: ServiceInferOptions,
     lent?: ServiceRequest,
-  ): Promise<{ request: InferenceRequest; response: InferenceResponse }> {
+  ): StartedInference {
     // Throws synchronously (unknown model, full queue, bad body): callers turn that into a
     // rejection or an error response.
     const served = this.repository.get(model, version);
@@ -586,14 +652,13 @@ export class InferenceService {
     // A model in this thread may keep views of the body's tensors, or answer with them; a
     // worker pool copies them into its message when it takes the request.
     if (lent !== undefined && served.pool === undefined) settleBodyLease(lent, 'kept');
-    return served
-      .predict(inference, {
-        signal: options.signal,
-        timeoutMs: options.timeoutMs,
-        clientTimeoutMs: options.clientTimeoutMs,
-        transfer: options.transfer ?? false,
-      })
-      .then((result) => ({ request: inference, response: responseOf(served, inference, result) }));
+    const predicted = served.predict(inference, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      clientTimeoutMs: options.clientTimeoutMs,
+      transfer: options.transfer ?? false,
+    });
+    return { served, inference, predicted };
   }
 
   /**

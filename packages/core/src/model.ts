@@ -64,6 +64,34 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
 }
 
 /**
+ * @internal The key of `Model`'s synchronous-when-possible predict (see `predictNow`).
+ */
+export const PREDICT_NOW = Symbol('infer.predictNow');
+
+/**
+ * `model`'s predict as core's batcher runs it: `Model`'s own synchronous-when-possible form
+ * while a `Model`'s `predict` is not overridden or replaced (the result, or a promise), else
+ * `model.predict` (a promise).
+ *
+ * @internal
+ * @example
+ * const predict = predictNow(model);
+ * const result = predict(request, { signal }); // PredictResult | PromiseLike<PredictResult>
+ */
+export function predictNow(
+  model: ModelV1,
+): (
+  request: InferenceRequest,
+  options: PredictOptions,
+) => PredictResult | PromiseLike<PredictResult> {
+  if (!(model instanceof Model)) return (request, options) => model.predict(request, options);
+  const own = Model.prototype.predict;
+  // Looked at per call: `predict` replaced on the instance later (a spy) is called as well.
+  return (request, options) =>
+    model.predict === own ? model[PREDICT_NOW](request, options) : model.predict(request, options);
+}
+
+/**
  * Base class of models (the MLServer `MLModel` / TorchServe handler shape): load once,
  * predict many. Subclasses implement `metadata()` and `doPredict()`, and may override
  * `doLoad()`, `doUnload()`, `preprocess()` and `postprocess()`. `load()` and `unload()` are
@@ -142,7 +170,23 @@ export abstract class Model implements ModelV1 {
   abstract metadata(): ModelMetadataV1;
 
   /** Runs `preprocess` -> `doPredict` -> `postprocess`; rejects when not loaded or aborted. */
-  async predict(request: InferenceRequest, options: PredictOptions = {}): Promise<PredictResult> {
+  predict(request: InferenceRequest, options: PredictOptions = {}): Promise<PredictResult> {
+    try {
+      return Promise.resolve(this[PREDICT_NOW](request, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * @internal `predict` without a promise of its own when the hooks answer synchronously:
+   * the result itself, or the last hook's promise; throws instead of rejecting. What core
+   * serves a model by when `predict` is not overridden (a promise less per batch).
+   */
+  [PREDICT_NOW](
+    request: InferenceRequest,
+    options: PredictOptions,
+  ): PredictResult | PromiseLike<PredictResult> {
     if (!this.#ready) {
       throw new ModelNotReadyError({
         model: this.name,
@@ -153,10 +197,21 @@ export abstract class Model implements ModelV1 {
     throwIfAborted(options.signal);
     // Hooks that answer synchronously are not awaited (each await costs a microtask turn).
     const preprocessed = this.preprocess(request, options);
-    const prepared = isThenable(preprocessed) ? await preprocessed : preprocessed;
+    return isThenable(preprocessed)
+      ? Promise.resolve(preprocessed).then((prepared) => this.#run(prepared, request, options))
+      : this.#run(preprocessed, request, options);
+  }
+
+  /** `doPredict` -> `postprocess` on a pre-processed request. */
+  #run(
+    prepared: InferenceRequest,
+    request: InferenceRequest,
+    options: PredictOptions,
+  ): PredictResult | PromiseLike<PredictResult> {
     const predicted = this.doPredict(prepared, options);
-    const result = isThenable(predicted) ? await predicted : predicted;
-    return this.postprocess(result, request, options);
+    return isThenable(predicted)
+      ? Promise.resolve(predicted).then((result) => this.postprocess(result, request, options))
+      : this.postprocess(predicted, request, options);
   }
 
   /** Loads weights, sessions, files. Called once per `load()`. Default: nothing. */

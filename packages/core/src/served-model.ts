@@ -27,7 +27,7 @@ import {
 } from './errors';
 import { assertLogger, childLogger, type Logger, silentLogger } from './logger';
 import type { InferMetrics } from './metrics/infer-metrics';
-import { throwIfAborted } from './model';
+import { predictNow, throwIfAborted } from './model';
 import { WorkerPool } from './pool/worker-pool';
 import { type ResolvedServingOptions, resolveServingOptions } from './serving-options';
 import type {
@@ -116,6 +116,8 @@ export class ServedModel {
   #batcher: AdaptiveBatcher<InferenceRequest, PredictResult> | undefined;
   #pool: WorkerPool | undefined;
   #loadError: Error | undefined;
+  /** The model's predict as the batcher runs it in this thread (see `predictNow`). */
+  readonly #predictNow: ReturnType<typeof predictNow>;
   /**
    * Requests whose buffers the caller keeps: copied, not moved, to workers. Requests made
    * in code are added only while a pool runs (and the options' warm-up request always):
@@ -126,6 +128,7 @@ export class ServedModel {
 
   constructor(model: ModelV1, options: ServedModelOptions = {}) {
     this.model = asModelV1(model);
+    this.#predictNow = predictNow(this.model);
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionError('options', 'must be an object');
     }
@@ -273,7 +276,8 @@ export class ServedModel {
       run: createOipRun(
         (request, signal, assembled, started) =>
           this.#runOne(request, signal, !assembled && this.#validate, started),
-        { isolate: isRequestError },
+        // Typed as the batch's requests reject (#runOne passes the model's failure on as is).
+        { isolate: isRequestError, failure: (cause) => this.#predictFailure(cause) },
       ),
       maxBatchSize,
       maxBatchDelayMs: this.options.maxBatchDelayMs,
@@ -299,7 +303,11 @@ export class ServedModel {
     if (warmup !== true) this.#callerOwned.add(request);
     const started = performance.now();
     // A warm-up request of the options was never validated here: the model checks it.
-    await this.#runOne(request, new AbortController().signal, false);
+    try {
+      await this.#runOne(request, new AbortController().signal, false);
+    } catch (cause) {
+      throw this.#predictFailure(cause);
+    }
     this.#logger.debug({ durationMs: performance.now() - started }, 'warm-up done');
   }
 
@@ -326,33 +334,23 @@ export class ServedModel {
    * Runs one request or assembled batch. `validated`: `#predict` validated this very object,
    * so the model is told it need not again; a batch of several is a new object, checked
    * again by a model that validates (a fixed first dim must not pass as a batch).
-   * `started`: the batcher's, called when a worker thread takes the batch.
+   * `started`: the batcher's, called when a worker thread takes the batch. Its failures
+   * (thrown or rejected) are the model's own: callers type them with `#predictFailure` (the
+   * batcher's run does, in the reaction that takes the result).
    */
   #runOne(
     request: InferenceRequest,
     signal: AbortSignal,
     validated: boolean,
     started?: () => void,
-  ): Promise<PredictResult> {
-    // A promise reaction, not an async function: one frame less per batch.
-    let running: PredictResult | Promise<PredictResult>;
-    try {
-      running = this.#pool
-        ? this.#pool.run(request, {
-            signal,
-            transfer: !this.#callerOwned.has(request),
-            onStart: started,
-          })
-        : this.model.predict(
-            request,
-            validated ? this.#validatedOptions(signal, request) : { signal },
-          );
-    } catch (cause) {
-      return Promise.reject(this.#predictFailure(cause));
-    }
-    return Promise.resolve(running).then(undefined, (cause: unknown) => {
-      throw this.#predictFailure(cause);
-    });
+  ): PredictResult | PromiseLike<PredictResult> {
+    return this.#pool
+      ? this.#pool.run(request, {
+          signal,
+          transfer: !this.#callerOwned.has(request),
+          onStart: started,
+        })
+      : this.#predictNow(request, validated ? this.#validatedOptions(signal, request) : { signal });
   }
 
   /** A typed error passes as it is; anything else is logged and becomes `ModelFailedError`. */

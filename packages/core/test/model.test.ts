@@ -103,6 +103,41 @@ describe('Model base class', () => {
       'options.batchable must be a boolean',
     );
   });
+
+  it('predict() rejects, never throws, and promises even when every hook answers at once', () => {
+    const model = new Recorder({ name: 'r' });
+    const notLoaded = model.predict({ inputs: [] });
+    expect(notLoaded).toBeInstanceOf(Promise);
+    return expect(notLoaded).rejects.toMatchObject({ code: 'INFER_ERR_MODEL_NOT_READY' });
+  });
+
+  it('a served Model runs its hooks through the same path, unless predict is overridden or replaced', async () => {
+    class Overridden extends Recorder {
+      override async predict(request: InferenceRequest) {
+        this.calls.push('own predict');
+        return super.predict(request);
+      }
+    }
+    const row = { inputs: [fp32('x', [1, 1], [1])] };
+    const plain = new Recorder({ name: 'plain' });
+    const served = await loadModel(plain, { warmup: false, validate: false });
+    expect((await served.predict(row)).parameters).toEqual({ post: true });
+    expect(plain.calls).toEqual(['load', 'preprocess', 'predict:pre', 'postprocess']);
+    // Replaced on the instance after it was served (a spy): called.
+    const original = plain.predict.bind(plain);
+    plain.predict = (request, options) => {
+      plain.calls.push('replaced');
+      return original(request, options);
+    };
+    await served.predict(row);
+    expect(plain.calls).toContain('replaced');
+    await served.close();
+    const overridden = new Overridden({ name: 'overridden' });
+    const servedOverridden = await loadModel(overridden, { warmup: false, validate: false });
+    await servedOverridden.predict(row);
+    expect(overridden.calls).toContain('own predict');
+    await servedOverridden.close();
+  });
 });
 
 const doubler = () =>
