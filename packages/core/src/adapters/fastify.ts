@@ -60,10 +60,19 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     reuseBodyBuffers: options.reuseBodyBuffers ?? false,
   });
   const send = (reply: FastifyReply, response: ServiceResponse) => {
-    const { body } = response;
-    const payload =
-      typeof body === 'string' ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    return reply.code(response.status).headers(response.headers).send(payload);
+    const { body, headers } = response;
+    reply.code(response.status);
+    if (typeof body !== 'string') {
+      reply.headers(headers);
+      return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    }
+    for (const name in headers) {
+      const value = headers[name]!;
+      // What Fastify makes of a JSON string's type, given as one constant: Fastify would join
+      // the charset on per answer, and node:http check the new string's characters.
+      reply.header(name, name === 'content-type' && value === JSON_TYPE ? JSON_UTF8 : value);
+    }
+    return reply.send(body);
   };
   // Hooks that run after the handler (onSend, onResponse) find no body rather than one
   // another request is overwriting.
@@ -153,7 +162,7 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
           ? undefined
           : lendPooledBody(service, serviceRequest, pooled, (bytes) => release(request, bytes));
       // `signal` aborts when the client leaves; made only when read (see client-signal.ts).
-      attachClientSignal(serviceRequest, watchClient(reply.raw));
+      attachClientSignal(serviceRequest, watchClient(reply.raw), service);
       // A custom handler may answer without a promise: as is, no tick added for a promise.
       handled = Promise.resolve(service.handle(serviceRequest));
     } catch (error) {
@@ -215,6 +224,10 @@ function afterPrefix(url: string, prefix: string): string {
   const rest = `/${segments.slice(skip).join('/')}${trailing}`;
   return queryAt === -1 ? rest : rest + url.slice(queryAt);
 }
+
+/** The service's JSON type, and the type Fastify answers a JSON string with. */
+const JSON_TYPE = 'application/json';
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /** Where a raw request keeps the pooled buffer the plugin read its body into. */
 const POOLED = Symbol('infer.pooledBody');

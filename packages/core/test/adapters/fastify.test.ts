@@ -118,6 +118,39 @@ describe('fastify plugin encapsulation', () => {
   });
 });
 
+describe("fastify plugin: the answer's headers", () => {
+  it('gives JSON strings the type Fastify gives them, and other answers their own', async () => {
+    const answers: Record<string, { type: string; body: string | Uint8Array }> = {
+      '/v2/json': { type: 'application/json', body: '{"a":1}' },
+      '/v2/bytes': { type: 'application/json', body: new TextEncoder().encode('{"a":1}') },
+      '/v2/typed': { type: 'application/json; charset=latin1', body: '{"a":1}' },
+      '/v2/text': { type: 'text/plain', body: 'ok' },
+    };
+    const service = {
+      handle: async (request: { path: string }) => {
+        const answer = answers[request.path]!;
+        return {
+          status: 200,
+          headers: { 'content-type': answer.type, 'x-extra': 'kept' },
+          body: answer.body,
+        };
+      },
+    };
+    const app = Fastify();
+    await app.register(inferPlugin, { service });
+    const typeOf = async (url: string) => {
+      const response = await app.inject({ method: 'GET', url });
+      expect(response.headers['x-extra']).toBe('kept');
+      return response.headers['content-type'];
+    };
+    expect(await typeOf('/v2/json')).toBe('application/json; charset=utf-8');
+    expect(await typeOf('/v2/bytes')).toBe('application/json');
+    expect(await typeOf('/v2/typed')).toBe('application/json; charset=latin1');
+    expect(await typeOf('/v2/text')).toBe('text/plain');
+    await app.close();
+  });
+});
+
 describe('fastify plugin /metrics', () => {
   it('routes /metrics to the service when asked', async () => {
     const { createMetrics, InferenceService, ModelRepository } = await import('@infer/core');
