@@ -9,7 +9,7 @@ import {
   type InferenceResponse,
 } from '@infer/codecs';
 import { honourBodyLeases, settleBodyLease } from './adapters/body-pool';
-import { clientSignalOf } from './adapters/client-signal';
+import { clientSignalOf, readsClientSignal } from './adapters/client-signal';
 import { bodyLength, type ServiceRequest, type ServiceResponse } from './adapters/service-contract';
 import { asModelV1 } from './as-model-v1';
 import {
@@ -239,6 +239,8 @@ export class InferenceService {
     }
     // Adapters may lend it pooled bodies: it says when it holds no view of one (handle()).
     honourBodyLeases(this);
+    // It reads the client signal itself: adapters need not make `request.signal` for it.
+    readsClientSignal(this, InferenceService.prototype.handle);
     const { repository } = options;
     if (
       typeof repository !== 'object' ||

@@ -8,11 +8,14 @@
  * `signal` stays a real `AbortSignal` for whoever reads it (a custom handler, a copy of the
  * request): it is made on first read, already aborted if the client has left, and aborted
  * with the client signal afterwards. A handler that assigns `signal` takes over: the
- * service then honours that signal only.
+ * service then honours that signal only. An `InferenceService` whose `handle` is its own
+ * (not overridden) reads the client signal itself and gives its requests to no other code:
+ * adapters then make no `signal` accessor at all (defining it cost about 3% of a small
+ * request's server CPU; docs/benchmarks.md, "Fewer promises per request").
  *
  * @internal
  */
-import type { ServiceRequest } from './service-contract';
+import type { InferenceHandler, ServiceRequest } from './service-contract';
 
 /** The members of `AbortSignal` the service uses (the batcher listens for `abort`). */
 export type AbortLike = Pick<
@@ -22,6 +25,8 @@ export type AbortLike = Pick<
 
 /** Where a request keeps its client signal (a registered symbol: CJS and ESM builds agree). */
 const CLIENT = Symbol.for('infer.clientSignal');
+/** Where a handler that reads the client signal itself keeps its own `handle`. */
+const READS_CLIENT_SIGNAL = Symbol.for('infer.readsClientSignal');
 
 /**
  * Aborts when the adapter calls `abort()` (the client disconnected). Listeners live in a
@@ -95,15 +100,35 @@ const SIGNAL_PROPERTY: PropertyDescriptor = {
 };
 
 /**
- * Gives `request` the client's signal: `signal` reads as a real `AbortSignal` (made on
- * first read), and the service listens to `client` itself.
+ * Gives `request` the client's signal: the service listens to `client` itself, and `signal`
+ * reads as a real `AbortSignal` (made on first read), unless `service` reads the client signal
+ * itself (see {@link readsClientSignal}): no other code sees the request then.
  *
  * @internal
  */
-export function attachClientSignal(request: ServiceRequest, client: ClientSignal): void {
+export function attachClientSignal(
+  request: ServiceRequest,
+  client: ClientSignal,
+  service: InferenceHandler,
+): void {
   (request as ClientRequest)[CLIENT] = client;
   client.owner = request;
-  Object.defineProperty(request, 'signal', SIGNAL_PROPERTY);
+  const own = (service as { [READS_CLIENT_SIGNAL]?: unknown })[READS_CLIENT_SIGNAL];
+  if (own === undefined || own !== service.handle) {
+    Object.defineProperty(request, 'signal', SIGNAL_PROPERTY);
+  }
+}
+
+/**
+ * Marks `service` as a handler that takes its requests' client signal through
+ * `clientSignalOf` and hands the requests to no other code, for as long as its `handle` is
+ * `handle` (a subclass that overrides it, or a `handle` replaced on the instance, gets
+ * `request.signal` again).
+ *
+ * @internal
+ */
+export function readsClientSignal(service: InferenceHandler, handle: unknown): void {
+  Object.defineProperty(service, READS_CLIENT_SIGNAL, { value: handle });
 }
 
 /**

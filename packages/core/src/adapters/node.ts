@@ -120,7 +120,7 @@ export async function handleNodeRequest(
       pool === undefined || body === undefined
         ? undefined
         : lendPooledBody(service, serviceRequest, body, (bytes) => pool.release(bytes));
-    attachClientSignal(serviceRequest, watchClient(response));
+    attachClientSignal(serviceRequest, watchClient(response), service);
     let serviceResponse = await service.handle(serviceRequest);
     giveBack?.();
     if (options.compression !== undefined) {

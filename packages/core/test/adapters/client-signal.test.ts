@@ -4,14 +4,18 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { attachClientSignal, ClientSignal, clientSignalOf } from '../../src/adapters/client-signal';
 import { createNodeHandler } from '../../src/adapters/node';
 import type { ServiceRequest } from '../../src/adapters/service-contract';
+import { InferenceService } from '../../src/inference-service';
+import { ModelRepository } from '../../src/model-repository';
 
 const serviceRequest = (): ServiceRequest => ({ method: 'POST', path: '/v2', headers: {} });
+/** A handler of its own: it may read or copy `request.signal`. */
+const custom = { handle: async () => ({ status: 200, headers: {}, body: '' }) };
 
 describe('client signal of an adapter request', () => {
   it('reads as a real AbortSignal that aborts with the client, listeners called once', () => {
     const client = new ClientSignal();
     const request = serviceRequest();
-    attachClientSignal(request, client);
+    attachClientSignal(request, client, custom);
     const calls: string[] = [];
     const gone = () => calls.push('gone');
     const removed = () => calls.push('removed');
@@ -33,7 +37,7 @@ describe('client signal of an adapter request', () => {
   it('made after the client left, the signal is already aborted', () => {
     const client = new ClientSignal();
     const request = serviceRequest();
-    attachClientSignal(request, client);
+    attachClientSignal(request, client, custom);
     client.abort('gone');
     expect(request.signal!.aborted).toBe(true);
     expect(request.signal!.reason).toBe('gone');
@@ -42,7 +46,7 @@ describe('client signal of an adapter request', () => {
   it('a signal assigned by a handler, or carried by a copy, is the one honoured', () => {
     const client = new ClientSignal();
     const request = serviceRequest();
-    attachClientSignal(request, client);
+    attachClientSignal(request, client, custom);
     expect(clientSignalOf(request)).toBe(client);
     const copy = { ...request };
     expect(copy.signal).toBeInstanceOf(AbortSignal);
@@ -54,6 +58,34 @@ describe('client signal of an adapter request', () => {
     client.abort('gone');
     expect(own.aborted).toBe(false);
     expect(copy.signal!.aborted).toBe(true);
+  });
+});
+
+describe('client signal for an InferenceService', () => {
+  const service = () => new InferenceService({ repository: new ModelRepository() });
+
+  it('makes no request.signal for an InferenceService: it listens to the client itself', () => {
+    const client = new ClientSignal();
+    const request = serviceRequest();
+    attachClientSignal(request, client, service());
+    expect(Object.hasOwn(request, 'signal')).toBe(false);
+    expect(clientSignalOf(request)).toBe(client);
+  });
+
+  it('makes request.signal again when handle() is overridden or replaced', () => {
+    class Logged extends InferenceService {
+      override handle(request: ServiceRequest) {
+        return super.handle(request);
+      }
+    }
+    const replaced = service();
+    const own = replaced.handle.bind(replaced);
+    replaced.handle = (request) => own(request);
+    for (const handler of [new Logged({ repository: new ModelRepository() }), replaced]) {
+      const request = serviceRequest();
+      attachClientSignal(request, new ClientSignal(), handler);
+      expect(request.signal).toBeInstanceOf(AbortSignal);
+    }
   });
 });
 
