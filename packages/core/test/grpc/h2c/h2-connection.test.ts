@@ -104,6 +104,18 @@ async function client(port: number, options?: Parameters<typeof frameClient>[1])
   return connected;
 }
 
+/**
+ * A client whose stream windows are 10 bytes, with stream 1 open (its request ended or not),
+ * and the server's side of that stream.
+ */
+async function tenByteWindows(harness: Harness, endStream: boolean) {
+  const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
+  await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+  c.send(headersFrame(1, REQUEST, endStream));
+  await expect.poll(() => harness.streams.length).toBe(1);
+  return { c, stream: harness.streams[0] as H2Stream };
+}
+
 const goawayCode = (payload: Buffer) => payload.readUInt32BE(4);
 const isGoaway = (f: { type: number }) => f.type === FRAME.GOAWAY;
 
@@ -345,11 +357,7 @@ describe('H2Connection: streams', () => {
 describe('H2Connection: flow control', () => {
   it("sends no more DATA than the client's stream window, and the rest after WINDOW_UPDATE", async () => {
     const harness = await start({ answer: false });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.send(headersFrame(1, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const stream = harness.streams[0] as H2Stream;
+    const { c, stream } = await tenByteWindows(harness, true);
     stream.respond([[':status', '200']]);
     stream.write(Buffer.from('0123456789abcdefghij'));
     stream.end([]);
@@ -366,11 +374,7 @@ describe('H2Connection: flow control', () => {
 
   it("refuses new streams while the answers queued for the client's windows pass maxQueuedBytes", async () => {
     const harness = await start({ answer: false, maxQueuedBytes: 100 });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.send(headersFrame(1, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const first = harness.streams[0] as H2Stream;
+    const { c, stream: first } = await tenByteWindows(harness, true);
     first.respond([[':status', '200']]);
     first.write(Buffer.alloc(200)); // 10 bytes go out, 190 wait for the window
     c.send(headersFrame(3, REQUEST, true));
@@ -387,11 +391,7 @@ describe('H2Connection: flow control', () => {
 
   it('closes a connection whose client takes no DATA for sendStallMs, and resets its streams', async () => {
     const harness = await start({ answer: false, sendStallMs: 100 });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.send(headersFrame(1, REQUEST));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const stream = harness.streams[0] as H2Stream;
+    const { c, stream } = await tenByteWindows(harness, false);
     const started = Date.now();
     stream.respond([[':status', '200']]);
     stream.write(Buffer.alloc(100));
@@ -403,11 +403,7 @@ describe('H2Connection: flow control', () => {
 
   it('keeps a slow client that takes DATA, and one with nothing waiting', async () => {
     const harness = await start({ answer: false, sendStallMs: 150 });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 10]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.send(headersFrame(1, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const stream = harness.streams[0] as H2Stream;
+    const { c, stream } = await tenByteWindows(harness, true);
     stream.respond([[':status', '200']]);
     stream.write(Buffer.alloc(100));
     stream.end([]);
