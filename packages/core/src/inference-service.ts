@@ -240,7 +240,7 @@ export class InferenceService {
     // Adapters may lend it pooled bodies: it says when it holds no view of one (handle()).
     honourBodyLeases(this);
     // It reads the client signal itself: adapters need not make `request.signal` for it.
-    readsClientSignal(this, InferenceService.prototype.handle);
+    readsClientSignal(this, OWN_HANDLE);
     const { repository } = options;
     if (
       typeof repository !== 'object' ||
@@ -399,15 +399,21 @@ export class InferenceService {
    * reaction on the route's own promise, instead of an async frame and its await.
    */
   handle(request: ServiceRequest): Promise<ServiceResponse> {
-    // Nothing observes the request with the default silent logger and no metrics: no clock
-    // read and no request id string made (a request id is numbered all the same).
-    const handling = new Handling(
-      request,
-      upperCaseMethod(request.method),
-      request.path ?? '/',
-      ++this.#requestSeq,
-      this.#observing ? performance.now() : 0,
-    );
+    let handling: Handling;
+    try {
+      // Nothing observes the request with the default silent logger and no metrics: no clock
+      // read and no request id string made (a request id is numbered all the same).
+      handling = new Handling(
+        request,
+        upperCaseMethod(request.method),
+        request.path ?? '/',
+        ++this.#requestSeq,
+        this.#observing ? performance.now() : 0,
+      );
+    } catch (error) {
+      // Not a request (no object, a method that is no string), or `this` is not a service.
+      return Promise.reject(error);
+    }
     let dispatched: Promise<ServiceResponse> | ServiceResponse;
     try {
       const { method, path } = handling;
@@ -831,6 +837,12 @@ export class InferenceService {
     return { ...response, text, json: () => JSON.parse(text()) };
   }
 }
+
+/**
+ * `handle` as the class defines it, taken when this module loads: a prototype wrapped later
+ * (instrumentation) is user code that may read `request.signal` (see `readsClientSignal`).
+ */
+const OWN_HANDLE = InferenceService.prototype.handle;
 
 function resolveRepositoryApi(
   option: InferenceServiceOptions['repositoryApi'],

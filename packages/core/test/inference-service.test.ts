@@ -459,6 +459,26 @@ describe('abort', () => {
   });
 });
 
+describe('handle() on what is not a request', () => {
+  it('rejects, never throws: no request object, a method that is no string, a lost `this`', async () => {
+    const service = new InferenceService({ repository: new ModelRepository() });
+    const { handle } = service;
+    const request = { method: 'GET', path: '/v2/health/live', headers: {} };
+    const calls = [
+      () => service.handle(undefined as never),
+      () => service.handle({ method: 5 as never, path: '/v2', headers: {} }),
+      () => handle(request),
+    ];
+    for (const call of calls) {
+      let outcome: Promise<unknown> | undefined;
+      expect(() => {
+        outcome = call();
+      }).not.toThrow();
+      await expect(outcome).rejects.toBeInstanceOf(TypeError);
+    }
+  });
+});
+
 describe('routing', () => {
   it('answers 404 with an error body for unknown routes', async () => {
     const { service } = await setup();

@@ -72,6 +72,21 @@ describe('client signal for an InferenceService', () => {
     expect(clientSignalOf(request)).toBe(client);
   });
 
+  it('makes request.signal for a prototype handle() wrapped before the service was made', () => {
+    const original = InferenceService.prototype.handle;
+    // What instrumentation does: wrap the class's method before the app makes its service.
+    InferenceService.prototype.handle = function (this: InferenceService, request) {
+      return original.call(this, request);
+    };
+    try {
+      const request = serviceRequest();
+      attachClientSignal(request, new ClientSignal(), service());
+      expect(request.signal).toBeInstanceOf(AbortSignal);
+    } finally {
+      InferenceService.prototype.handle = original;
+    }
+  });
+
   it('makes request.signal again when handle() is overridden or replaced', () => {
     class Logged extends InferenceService {
       override handle(request: ServiceRequest) {
