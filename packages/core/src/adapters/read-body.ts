@@ -146,21 +146,27 @@ export function streamBody(
   };
   // `done` runs once (`settled`). A body read whole leaves its listeners on the ended stream:
   // it emits no more data, and removing five listeners cost more than the rest of the read
-  // for a small body; a later 'error' or 'close' finds the read settled.
+  // for a small body; a later 'error' or 'close' finds the read settled. The listeners then
+  // hold neither the chunks (joined into the body) nor the pooled buffer (its owner's now).
   const onEnd = () => {
+    settled = true;
     if (pool !== undefined) {
+      const body = target;
+      target = undefined;
       // node:http ends a Content-Length body at exactly that length; anything else is not
       // a body this buffer holds.
-      if (target !== undefined && received === length) {
-        settled = true;
-        done(null, target);
+      if (body !== undefined && received === length) {
+        done(null, body);
       } else {
-        fail(new BadRequestError(`the body is ${received} bytes; Content-Length says ${length}`));
+        cleanup();
+        if (body !== undefined) pool.release(body);
+        done(new BadRequestError(`the body is ${received} bytes; Content-Length says ${length}`));
       }
       return;
     }
-    settled = true;
-    done(null, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
+    chunks.length = 0;
+    done(null, body);
   };
   const onError = (error: Error) => fail(error);
   const onAborted = () => onError(new Error('the client aborted the request body'));
@@ -184,7 +190,7 @@ export function streamBody(
   stream.on('aborted', onAborted);
   // 'close' before 'end' (a destroyed stream that emits no error, a hook's stream that just
   // closes) ends the read too, unless the whole message is in (an HTTP/2 request can close
-  // just before its 'end'); after 'end' the listeners are gone.
+  // just before its 'end'); after 'end' the read is settled and 'close' changes nothing.
   stream.on('close', onClose);
 }
 
