@@ -65,10 +65,17 @@ export interface H2ConnectionOptions {
   maxQueuedBytes?: number | undefined;
   /**
    * A connection with answers waiting to go out (queued for the client's windows, or in a
-   * full socket) that sent nothing for this long is closed: the client stopped reading.
-   * Default 60 s; `0`: never.
+   * full socket) whose client took nothing for this long is closed: it stopped reading, or
+   * kept its windows shut (nginx's `send_timeout`, 60 s too). Default 60 s; `0`: never.
    */
   sendStallMs?: number | undefined;
+}
+
+/** How far sending has come (see `H2Connection.sendProgress`). */
+interface SendProgress {
+  dataSent: number;
+  unsent: number;
+  unwritten: number;
 }
 
 /** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
@@ -286,8 +293,8 @@ export class H2Connection {
   /** DATA bytes handed to the socket so far, the stall watch's measure of progress. */
   private dataSent = 0;
   private stallTimer: NodeJS.Timeout | undefined;
-  /** `dataSent` and the socket's unsent bytes when the stall watch was armed. */
-  private stallMark = { dataSent: 0, unsent: 0 };
+  /** Where sending stood when the stall watch was last armed (`sendProgress()`). */
+  private stallMark: SendProgress = { dataSent: 0, unsent: 0, unwritten: 0 };
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
   private lastReceived = performance.now();
   /** When an unanswered keepalive PING went out; `undefined` when none is out. */
@@ -1051,23 +1058,44 @@ export class H2Connection {
 
   /**
    * Arms the stall watch (once): answers wait, for the client's windows or in the socket.
-   * When it fires, the connection must have sent DATA, or emptied some of its socket, since.
+   * When it fires, anything that moved since (`sendProgress()`) keeps the connection, as
+   * nginx's `send_timeout` counts from the last write the client took.
    */
   private watchStall(): void {
     const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
     if (this.stallTimer !== undefined || this.destroyed || limit === 0) return;
-    this.stallMark = { dataSent: this.dataSent, unsent: this.socket.writableLength };
+    this.stallMark = this.sendProgress();
     this.stallTimer = setTimeout(() => this.stallDue(), Math.min(limit, MAX_TIMER_MS));
     this.stallTimer.unref();
+  }
+
+  /**
+   * Where sending stands: DATA handed to the socket, the socket's unsent bytes, and of those
+   * what libuv has yet to give the kernel (Node's `writeQueueSize`: the one figure that moves
+   * while the client reads one large write; `writableLength` drops only when a write ends).
+   */
+  private sendProgress(): SendProgress {
+    const handle = (this.socket as { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const unwritten = handle?.writeQueueSize;
+    return {
+      dataSent: this.dataSent,
+      unsent: this.socket.writableLength,
+      unwritten: typeof unwritten === 'number' ? unwritten : 0,
+    };
   }
 
   private stallDue(): void {
     this.stallTimer = undefined;
     if (this.destroyed) return;
-    const unsent = this.socket.writableLength;
-    if (this.queuedBytes === 0 && unsent === 0) return; // all out: nothing to watch
-    if (this.dataSent !== this.stallMark.dataSent || unsent < this.stallMark.unsent) {
-      this.watchStall(); // slow, but reading
+    if (this.queuedBytes === 0 && this.socket.writableLength === 0) return; // nothing waits
+    const now = this.sendProgress();
+    const mark = this.stallMark;
+    if (
+      now.dataSent !== mark.dataSent ||
+      now.unsent !== mark.unsent ||
+      now.unwritten !== mark.unwritten
+    ) {
+      this.watchStall(); // slow, but taking bytes (or more was queued since)
       return;
     }
     this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'the client stopped reading'));

@@ -521,6 +521,30 @@ describe('H2Connection: defences', () => {
     await expect.poll(() => socket.isPaused(), { timeout: 10_000 }).toBe(false);
   });
 
+  it('keeps a client that reads a large answer slowly from a full socket', async () => {
+    const harness = await start({ answer: false, sendStallMs: 1000 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(windowUpdateFrame(0, 0x7fffffff - 65_535));
+    // One read, then 40 ms of rest (about 1.5 MB/s): the socket stays full, and each of its
+    // 4 MiB writes is taken bit by bit, none completing within a stall period.
+    c.socket.on('data', () => {
+      c.socket.pause();
+      setTimeout(() => c.socket.resume(), 40);
+    });
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(10 * 1024 * 1024));
+    stream.end([]);
+    await c.waitFor(
+      (f) => f.type === FRAME.HEADERS && f.streamId === 1 && (f.flags & FLAG.END_STREAM) !== 0,
+      30_000,
+    );
+    expect(c.closed()).toBe(false);
+  }, 40_000);
+
   it('closes a client that stopped reading its socket once nothing went out for sendStallMs', async () => {
     const harness = await start({ sendStallMs: 300 });
     const c = await client(harness.port);
