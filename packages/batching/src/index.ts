@@ -31,6 +31,7 @@ export {
   batchKey,
   concatRequests,
   createOipRun,
+  type OipPredict,
   type OipRunOptions,
   requestRows,
   splitResult,

@@ -297,6 +297,17 @@ function checkOutput(output: BatchTensor, total: number): void {
   }
 }
 
+/**
+ * The single-request predict {@link createOipRun} wraps: the request (as submitted, or
+ * `assembled` from several), the batch's signal, and its `started()`; a result or a promise.
+ */
+export type OipPredict<Q extends BatchRequest, R extends BatchResult> = (
+  request: Q,
+  signal: AbortSignal,
+  assembled: boolean,
+  started?: () => void,
+) => R | PromiseLike<R>;
+
 /** Options of {@link createOipRun}. */
 export interface OipRunOptions {
   /**
@@ -330,12 +341,7 @@ export interface OipRunOptions {
  * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
  */
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
-  predict: (
-    request: Q,
-    signal: AbortSignal,
-    assembled: boolean,
-    started?: () => void,
-  ) => R | PromiseLike<R>,
+  predict: OipPredict<Q, R>,
   options: OipRunOptions = {},
 ): (
   requests: Q[],
@@ -375,12 +381,7 @@ function asIs(cause: unknown): unknown {
 
 /** `createOipRun`'s batches of several: concatenated, predicted once, split. */
 function runSeveral<Q extends BatchRequest, R extends BatchResult>(
-  predict: (
-    request: Q,
-    signal: AbortSignal,
-    assembled: boolean,
-    started?: () => void,
-  ) => R | PromiseLike<R>,
+  predict: OipPredict<Q, R>,
   isolate: ((error: unknown) => boolean) | undefined,
   failure: (cause: unknown) => unknown,
 ) {
@@ -391,11 +392,16 @@ function runSeveral<Q extends BatchRequest, R extends BatchResult>(
     started?: () => void,
   ): Promise<(R | BatchItemFailure)[]> => {
     const rows = requests.map((request) => requestRows(request) ?? 0);
-    let predicted: R;
     try {
-      predicted = await predict(concatRequests(requests), signal, true, started);
-    } catch (cause) {
-      const error = failure(cause);
+      const batch = concatRequests(requests);
+      let predicted: R;
+      try {
+        predicted = await predict(batch, signal, true, started);
+      } catch (cause) {
+        throw failure(cause); // the model's failure, typed; assembly errors pass as they are
+      }
+      return splitResult(predicted, rows);
+    } catch (error) {
       if (isolate === undefined || signal.aborted || !isolate(error)) throw error;
       // One after another, as batches run: a model served one batch at a time is never
       // called concurrently by the re-runs.
@@ -413,7 +419,6 @@ function runSeveral<Q extends BatchRequest, R extends BatchResult>(
       }
       return results;
     }
-    return splitResult(predicted, rows);
   };
 }
 
