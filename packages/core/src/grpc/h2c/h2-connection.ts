@@ -293,6 +293,8 @@ export class H2Connection {
   /** DATA bytes handed to the socket so far, the stall watch's measure of progress. */
   private dataSent = 0;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** Arm the stall watch once the bytes queued for the socket are written (`flush`). */
+  private stallAfterFlush = false;
   /** Where sending stood when the stall watch was last armed (`sendProgress()`). */
   private stallMark: SendProgress = { dataSent: 0, unsent: 0, unwritten: 0 };
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
@@ -896,7 +898,9 @@ export class H2Connection {
       if (allowed <= 0 || this.congested) {
         // A stream window opens with its own WINDOW_UPDATE; the others are waited for here.
         if (this.sendWindow <= 0 || this.congested) this.blocked.add(stream);
-        this.watchStall();
+        // Bytes queued for the socket are written first, and the watch measured from there.
+        if (this.outBytes > 0) this.stallAfterFlush = true;
+        else this.watchStall();
         return;
       }
       // One frame may span queued buffers (a message's 5-byte prefix and its body).
@@ -1050,6 +1054,10 @@ export class H2Connection {
     if (!this.readingPaused && this.socket.writableLength > SOCKET_HIGH_WATER) {
       this.readingPaused = true;
       this.socket.pause();
+      this.stallAfterFlush = true;
+    }
+    if (this.stallAfterFlush) {
+      this.stallAfterFlush = false;
       this.watchStall();
     }
   }
@@ -1058,8 +1066,10 @@ export class H2Connection {
 
   /**
    * Arms the stall watch (once): answers wait, for the client's windows or in the socket.
-   * When it fires, anything that moved since (`sendProgress()`) keeps the connection, as
-   * nginx's `send_timeout` counts from the last write the client took.
+   * When it fires, the client must have taken something since (`sendProgress()`: DATA went to
+   * the socket, or its unsent bytes went down), as nginx's `send_timeout` counts from the last
+   * write the client took. Growth counts for nothing: our own frames (PING acknowledgements a
+   * client that reads nothing can ask for) only add bytes.
    */
   private watchStall(): void {
     const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
@@ -1092,10 +1102,10 @@ export class H2Connection {
     const mark = this.stallMark;
     if (
       now.dataSent !== mark.dataSent ||
-      now.unsent !== mark.unsent ||
-      now.unwritten !== mark.unwritten
+      now.unsent < mark.unsent ||
+      now.unwritten < mark.unwritten
     ) {
-      this.watchStall(); // slow, but taking bytes (or more was queued since)
+      this.watchStall(); // slow, but taking bytes
       return;
     }
     this.queue(goawayFrame(this.lastStreamId, H2_ERROR.NO_ERROR, 'the client stopped reading'));

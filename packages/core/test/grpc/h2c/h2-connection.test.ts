@@ -545,6 +545,32 @@ describe('H2Connection: defences', () => {
     expect(c.closed()).toBe(false);
   }, 40_000);
 
+  it('closes a client that reads nothing though it sends PINGs (their acks only add bytes)', async () => {
+    const harness = await start({ answer: false, sendStallMs: 300 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.socket.pause(); // reads nothing from here on
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const socket = harness.sockets[0] as Socket;
+    const stream = harness.streams[0] as H2Stream;
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(64 * 1024 * 1024));
+    // Open the connection window until the kernel's buffers are full and the server's socket
+    // holds bytes of its own, below the 4 MiB where the server stops reading.
+    while (socket.writableLength === 0) {
+      c.send(windowUpdateFrame(0, 256 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(socket.isPaused()).toBe(false);
+    const pings = setInterval(() => c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 100);
+    try {
+      await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      clearInterval(pings);
+    }
+  }, 20_000);
+
   it('closes a client that stopped reading its socket once nothing went out for sendStallMs', async () => {
     const harness = await start({ sendStallMs: 300 });
     const c = await client(harness.port);
