@@ -15,9 +15,9 @@
  * paused while the socket has more than 4 MiB to send (a client that does not read cannot
  * pile up answers and PING acknowledgements); new streams refused while the answers queued
  * for the client's flow-control windows pass `maxQueuedBytes`; a connection whose client took
- * no DATA for `sendStallMs` while some waited is closed (a live peer that stops reading would
- * otherwise hold its answers, and its socket, for ever); header lists over 64 KiB refused per
- * stream; an exception from a stream's consumer resets that stream only.
+ * less than 16 KiB in `sendStallMs` while answers waited is closed (a live peer that stops
+ * reading would otherwise hold its answers, and its socket, for ever); header lists over
+ * 64 KiB refused per stream; an exception from a stream's consumer resets that stream only.
  *
  * @internal
  */
@@ -64,19 +64,30 @@ export interface H2ConnectionOptions {
    */
   maxQueuedBytes?: number | undefined;
   /**
-   * A connection with answers waiting to go out (queued for the client's windows, or in a
-   * full socket) whose client took nothing for this long is closed: it stopped reading, or
-   * kept its windows shut (nginx's `send_timeout`, 60 s too). Default 60 s; `0`: never.
+   * A connection with answers waiting to go out (queued for the client's windows, or in the
+   * socket) whose client took less than 16 KiB in this long is closed: it stopped reading,
+   * or kept its windows shut (nginx's `send_timeout`, 60 s too). Default 60 s; `0`: never.
    */
   sendStallMs?: number | undefined;
 }
 
 /** How far sending has come (see `H2Connection.sendProgress`). */
 interface SendProgress {
+  /** DATA bytes handed to the socket. */
   dataSent: number;
+  /** Bytes of writes the socket completed (all bytes written less those it still holds). */
+  taken: number;
+  /** Bytes the socket still holds (`writableLength`). */
   unsent: number;
+  /** Of those, what libuv has yet to give the kernel (`writeQueueSize`). */
   unwritten: number;
 }
+
+/**
+ * What a client must take per stall period to count as reading: a frame's worth. Our own
+ * small frames (PING acknowledgements) and a window opened a byte at a time do not count.
+ */
+const STALL_PROGRESS_BYTES = 16 * 1024;
 
 /** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -290,13 +301,14 @@ export class H2Connection {
   private readonly onDrained = new Set<() => void>();
   /** @internal DATA queued on all streams (their `pendingBytes`), not yet given to the socket. */
   queuedBytes = 0;
-  /** DATA bytes handed to the socket so far, the stall watch's measure of progress. */
+  /** DATA bytes handed to the socket so far, and all bytes: the stall watch's measures. */
   private dataSent = 0;
+  private flushedBytes = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   /** Arm the stall watch once the bytes queued for the socket are written (`flush`). */
   private stallAfterFlush = false;
   /** Where sending stood when the stall watch was last armed (`sendProgress()`). */
-  private stallMark: SendProgress = { dataSent: 0, unsent: 0, unwritten: 0 };
+  private stallMark: SendProgress = { dataSent: 0, taken: 0, unsent: 0, unwritten: 0 };
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
   private lastReceived = performance.now();
   /** When an unanswered keepalive PING went out; `undefined` when none is out. */
@@ -1048,15 +1060,17 @@ export class H2Connection {
       for (const bytes of out) this.socket.write(bytes);
       this.socket.uncork();
     }
+    this.flushedBytes += this.outBytes;
     out.length = 0;
     this.outBytes = 0;
+    const unsent = this.socket.writableLength;
     // A client that does not read: stop reading it until the socket drains.
-    if (!this.readingPaused && this.socket.writableLength > SOCKET_HIGH_WATER) {
+    if (!this.readingPaused && unsent > SOCKET_HIGH_WATER) {
       this.readingPaused = true;
       this.socket.pause();
-      this.stallAfterFlush = true;
     }
-    if (this.stallAfterFlush) {
+    // Bytes the kernel did not take at once, or DATA waiting for a window: watched from here.
+    if (this.stallAfterFlush || unsent > 0) {
       this.stallAfterFlush = false;
       this.watchStall();
     }
@@ -1066,10 +1080,11 @@ export class H2Connection {
 
   /**
    * Arms the stall watch (once): answers wait, for the client's windows or in the socket.
-   * When it fires, the client must have taken something since (`sendProgress()`: DATA went to
-   * the socket, or its unsent bytes went down), as nginx's `send_timeout` counts from the last
-   * write the client took. Growth counts for nothing: our own frames (PING acknowledgements a
-   * client that reads nothing can ask for) only add bytes.
+   * When it fires, the client must have taken a frame's worth since (`sendProgress()`), as
+   * nginx's `send_timeout` counts from the last write the client took: DATA its windows let
+   * out, or, when the socket held bytes, writes the socket completed or the kernel took. Our
+   * own frames (PING acknowledgements a client that reads nothing can ask for) count for
+   * nothing: they go into the socket's queue as fast as they are counted.
    */
   private watchStall(): void {
     const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
@@ -1087,9 +1102,11 @@ export class H2Connection {
   private sendProgress(): SendProgress {
     const handle = (this.socket as { _handle?: { writeQueueSize?: unknown } | null })._handle;
     const unwritten = handle?.writeQueueSize;
+    const unsent = this.socket.writableLength;
     return {
       dataSent: this.dataSent,
-      unsent: this.socket.writableLength,
+      taken: this.flushedBytes - unsent,
+      unsent,
       unwritten: typeof unwritten === 'number' ? unwritten : 0,
     };
   }
@@ -1100,11 +1117,12 @@ export class H2Connection {
     if (this.queuedBytes === 0 && this.socket.writableLength === 0) return; // nothing waits
     const now = this.sendProgress();
     const mark = this.stallMark;
-    if (
-      now.dataSent !== mark.dataSent ||
-      now.unsent < mark.unsent ||
-      now.unwritten < mark.unwritten
-    ) {
+    const windowsOpened = now.dataSent - mark.dataSent >= STALL_PROGRESS_BYTES;
+    const socketMoved =
+      mark.unsent > 0 &&
+      (now.taken - mark.taken >= STALL_PROGRESS_BYTES ||
+        mark.unwritten - now.unwritten >= STALL_PROGRESS_BYTES);
+    if (windowsOpened || socketMoved) {
       this.watchStall(); // slow, but taking bytes
       return;
     }

@@ -401,22 +401,64 @@ describe('H2Connection: flow control', () => {
     expect(harness.connections[0]!.queuedBytes).toBe(0);
   });
 
-  it('keeps a slow client that takes DATA, and one with nothing waiting', async () => {
+  it('keeps a slow client that opens its windows a frame at a time, and one with nothing waiting', async () => {
     const harness = await start({ answer: false, sendStallMs: 150 });
     const { c, stream } = await tenByteWindows(harness, true);
     stream.respond([[':status', '200']]);
-    stream.write(Buffer.alloc(100));
+    stream.write(Buffer.alloc(200_000));
     stream.end([]);
-    // 10 bytes of window every 60 ms: 90 more bytes take about 540 ms, over three stall periods.
-    for (let sent = 10; sent < 100; sent += 10) {
+    // 20 kB of window every 60 ms: the answer takes about 600 ms, four stall periods.
+    for (let sent = 10; sent < 200_000; sent += 20_000) {
       await new Promise((resolve) => setTimeout(resolve, 60));
-      c.send(windowUpdateFrame(1, 10));
+      c.send(windowUpdateFrame(1, 20_000), windowUpdateFrame(0, 20_000));
     }
     await c.waitFor((f) => f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0);
     // Idle with nothing to send: kept.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(c.closed()).toBe(false);
   });
+
+  it('closes a client that opens its windows a few bytes at a time (not a frame per period)', async () => {
+    const harness = await start({ answer: false, sendStallMs: 150 });
+    const { c, stream } = await tenByteWindows(harness, true);
+    stream.respond([[':status', '200']]);
+    stream.write(Buffer.alloc(100_000));
+    const trickle = setInterval(() => c.send(windowUpdateFrame(1, 10)), 30);
+    try {
+      await c.waitClosed(3000);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(harness.connections[0]!.queuedBytes).toBe(0);
+  });
+
+  it('closes a client that reads nothing of an answer the socket holds, though it sends PINGs', async () => {
+    const harness = await start({ answer: false, sendStallMs: 300 });
+    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
+    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+    c.send(windowUpdateFrame(0, 0x7fffffff - 65_535));
+    c.socket.pause(); // reads nothing from here on
+    c.send(headersFrame(1, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(1);
+    const stream = harness.streams[0] as H2Stream;
+    const socket = harness.sockets[0] as Socket;
+    stream.respond([[':status', '200']]);
+    // Written 256 KiB at a time until the kernel's buffers are full: the rest of the answer
+    // sits in the socket (under the 4 MiB where the server stops reading), none of it waits
+    // for a window.
+    while (socket.writableLength === 0) {
+      stream.write(Buffer.alloc(256 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    stream.write(Buffer.alloc(1024 * 1024));
+    expect(harness.connections[0]!.queuedBytes).toBe(0);
+    const pings = setInterval(() => c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 100);
+    try {
+      await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      clearInterval(pings);
+    }
+  }, 20_000);
 
   it('waits for the connection window too', async () => {
     const harness = await start({ answer: false });
