@@ -116,6 +116,32 @@ async function tenByteWindows(harness: Harness, endStream: boolean) {
   return { c, stream: harness.streams[0] as H2Stream };
 }
 
+/**
+ * A client with the largest stream windows (and connection window, if `openConnection`) that
+ * reads nothing once stream 1 is open; the server's side of the stream and its socket.
+ */
+async function readsNothing(harness: Harness, openConnection: boolean) {
+  const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
+  await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
+  if (openConnection) c.send(windowUpdateFrame(0, 0x7fffffff - 65_535));
+  c.socket.pause();
+  c.send(headersFrame(1, REQUEST, true));
+  await expect.poll(() => harness.streams.length).toBe(1);
+  const stream = harness.streams[0] as H2Stream;
+  stream.respond([[':status', '200']]);
+  return { c, stream, socket: harness.sockets[0] as Socket };
+}
+
+/** The client sends a PING every 100 ms (their acks only add bytes) until it is cut. */
+async function cutDespitePings(c: FrameClient, socket: Socket) {
+  const pings = setInterval(() => c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 100);
+  try {
+    await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
+  } finally {
+    clearInterval(pings);
+  }
+}
+
 const goawayCode = (payload: Buffer) => payload.readUInt32BE(4);
 const isGoaway = (f: { type: number }) => f.type === FRAME.GOAWAY;
 
@@ -434,15 +460,7 @@ describe('H2Connection: flow control', () => {
 
   it('closes a client that reads nothing of an answer the socket holds, though it sends PINGs', async () => {
     const harness = await start({ answer: false, sendStallMs: 300 });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.send(windowUpdateFrame(0, 0x7fffffff - 65_535));
-    c.socket.pause(); // reads nothing from here on
-    c.send(headersFrame(1, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const stream = harness.streams[0] as H2Stream;
-    const socket = harness.sockets[0] as Socket;
-    stream.respond([[':status', '200']]);
+    const { c, stream, socket } = await readsNothing(harness, true);
     // Written 256 KiB at a time until the kernel's buffers are full: the rest of the answer
     // sits in the socket (under the 4 MiB where the server stops reading), none of it waits
     // for a window.
@@ -452,12 +470,7 @@ describe('H2Connection: flow control', () => {
     }
     stream.write(Buffer.alloc(1024 * 1024));
     expect(harness.connections[0]!.queuedBytes).toBe(0);
-    const pings = setInterval(() => c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 100);
-    try {
-      await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
-    } finally {
-      clearInterval(pings);
-    }
+    await cutDespitePings(c, socket);
   }, 20_000);
 
   it('waits for the connection window too', async () => {
@@ -589,14 +602,7 @@ describe('H2Connection: defences', () => {
 
   it('closes a client that reads nothing though it sends PINGs (their acks only add bytes)', async () => {
     const harness = await start({ answer: false, sendStallMs: 300 });
-    const c = await client(harness.port, { settings: [[SETTING.INITIAL_WINDOW_SIZE, 0x7fffffff]] });
-    await c.waitFor((f) => f.type === FRAME.SETTINGS && f.flags === FLAG.ACK);
-    c.socket.pause(); // reads nothing from here on
-    c.send(headersFrame(1, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(1);
-    const socket = harness.sockets[0] as Socket;
-    const stream = harness.streams[0] as H2Stream;
-    stream.respond([[':status', '200']]);
+    const { c, stream, socket } = await readsNothing(harness, false);
     stream.write(Buffer.alloc(64 * 1024 * 1024));
     // Open the connection window until the kernel's buffers are full and the server's socket
     // holds bytes of its own, below the 4 MiB where the server stops reading.
@@ -605,12 +611,7 @@ describe('H2Connection: defences', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(socket.isPaused()).toBe(false);
-    const pings = setInterval(() => c.send(frame(FRAME.PING, 0, 0, Buffer.alloc(8))), 100);
-    try {
-      await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
-    } finally {
-      clearInterval(pings);
-    }
+    await cutDespitePings(c, socket);
   }, 20_000);
 
   it('closes a client that stopped reading its socket once nothing went out for sendStallMs', async () => {
