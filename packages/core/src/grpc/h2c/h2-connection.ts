@@ -71,23 +71,17 @@ export interface H2ConnectionOptions {
   sendStallMs?: number | undefined;
 }
 
-/** How far sending has come (see `H2Connection.sendProgress`). */
-interface SendProgress {
-  /** DATA bytes handed to the socket. */
-  dataSent: number;
-  /** Bytes of writes the socket completed (all bytes written less those it still holds). */
-  taken: number;
-  /** Bytes the socket still holds (`writableLength`). */
-  unsent: number;
-  /** Of those, what libuv has yet to give the kernel (`writeQueueSize`). */
-  unwritten: number;
-}
-
 /**
- * What a client must take per stall period to count as reading: a frame's worth. Our own
- * small frames (PING acknowledgements) and a window opened a byte at a time do not count.
+ * What a client must take per stall period to count as reading: a frame's worth. A window
+ * opened a few bytes at a time does not count.
  */
 const STALL_PROGRESS_BYTES = 16 * 1024;
+
+/** A socket with Node's internal counts of what it handed to libuv and what libuv still holds. */
+type CountingSocket = Socket & {
+  _bytesDispatched?: number;
+  _handle?: { writeQueueSize?: number } | null;
+};
 
 /** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
 export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
@@ -301,14 +295,13 @@ export class H2Connection {
   private readonly onDrained = new Set<() => void>();
   /** @internal DATA queued on all streams (their `pendingBytes`), not yet given to the socket. */
   queuedBytes = 0;
-  /** DATA bytes handed to the socket so far, and all bytes: the stall watch's measures. */
-  private dataSent = 0;
+  /** All bytes given to the socket (`flush`). */
   private flushedBytes = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   /** Arm the stall watch once the bytes queued for the socket are written (`flush`). */
   private stallAfterFlush = false;
-  /** Where sending stood when the stall watch was last armed (`sendProgress()`). */
-  private stallMark: SendProgress = { dataSent: 0, taken: 0, unsent: 0, unwritten: 0 };
+  /** What the kernel had taken when the stall watch was last armed (`kernelTook()`). */
+  private stallMark = 0;
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
   private lastReceived = performance.now();
   /** When an unanswered keepalive PING went out; `undefined` when none is out. */
@@ -935,7 +928,6 @@ export class H2Connection {
       }
       stream.pendingBytes -= size;
       this.queuedBytes -= size;
-      this.dataSent += size;
       stream.sendWindow -= size;
       this.sendWindow -= size;
     }
@@ -960,6 +952,7 @@ export class H2Connection {
   private drained(): void {
     if (this.destroyed) return;
     this.unblock();
+    this.stallEnded();
     if (this.readingPaused && !this.congested) {
       this.readingPaused = false;
       this.socket.resume();
@@ -1073,6 +1066,8 @@ export class H2Connection {
     if (this.stallAfterFlush || unsent > 0) {
       this.stallAfterFlush = false;
       this.watchStall();
+    } else {
+      this.stallEnded();
     }
   }
 
@@ -1080,49 +1075,49 @@ export class H2Connection {
 
   /**
    * Arms the stall watch (once): answers wait, for the client's windows or in the socket.
-   * When it fires, the client must have taken a frame's worth since (`sendProgress()`), as
-   * nginx's `send_timeout` counts from the last write the client took: DATA its windows let
-   * out, or, when the socket held bytes, writes the socket completed or the kernel took. Our
-   * own frames (PING acknowledgements a client that reads nothing can ask for) count for
-   * nothing: they go into the socket's queue as fast as they are counted.
+   * When it fires, the kernel must have taken a frame's worth of bytes since (`kernelTook()`),
+   * as nginx's `send_timeout` counts from the last write the client took: a client that reads
+   * nothing fills the kernel's buffers, and then nothing moves, whatever we queue behind them
+   * (DATA its windows let out, acknowledgements of its PINGs). Once nothing waits, the watch
+   * stops (`stallEnded`): a later wait is timed from its own start.
    */
   private watchStall(): void {
     const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
     if (this.stallTimer !== undefined || this.destroyed || limit === 0) return;
-    this.stallMark = this.sendProgress();
+    this.stallMark = this.kernelTook();
     this.stallTimer = setTimeout(() => this.stallDue(), Math.min(limit, MAX_TIMER_MS));
     this.stallTimer.unref();
   }
 
+  /** Nothing waits any more (all DATA out, the socket empty): the stall watch stops. */
+  private stallEnded(): void {
+    if (this.stallTimer === undefined || this.queuedBytes > 0) return;
+    if (this.socket.writableLength > 0 || this.outBytes > 0) return;
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+
   /**
-   * Where sending stands: DATA handed to the socket, the socket's unsent bytes, and of those
-   * what libuv has yet to give the kernel (Node's `writeQueueSize`: the one figure that moves
-   * while the client reads one large write; `writableLength` drops only when a write ends).
+   * Bytes the kernel has taken from this socket: what was handed to libuv (Node's
+   * `_bytesDispatched`) less what libuv still holds (`writeQueueSize`, which falls while the
+   * client reads one large write). Without those internals: what was given to the socket
+   * less what it still holds (moves only when a whole write completes).
    */
-  private sendProgress(): SendProgress {
-    const handle = (this.socket as { _handle?: { writeQueueSize?: unknown } | null })._handle;
-    const unwritten = handle?.writeQueueSize;
-    const unsent = this.socket.writableLength;
-    return {
-      dataSent: this.dataSent,
-      taken: this.flushedBytes - unsent,
-      unsent,
-      unwritten: typeof unwritten === 'number' ? unwritten : 0,
-    };
+  private kernelTook(): number {
+    const socket = this.socket as CountingSocket;
+    const dispatched = socket._bytesDispatched;
+    const unwritten = socket._handle?.writeQueueSize;
+    if (typeof dispatched === 'number' && typeof unwritten === 'number') {
+      return dispatched - unwritten;
+    }
+    return this.flushedBytes - socket.writableLength;
   }
 
   private stallDue(): void {
     this.stallTimer = undefined;
     if (this.destroyed) return;
     if (this.queuedBytes === 0 && this.socket.writableLength === 0) return; // nothing waits
-    const now = this.sendProgress();
-    const mark = this.stallMark;
-    const windowsOpened = now.dataSent - mark.dataSent >= STALL_PROGRESS_BYTES;
-    const socketMoved =
-      mark.unsent > 0 &&
-      (now.taken - mark.taken >= STALL_PROGRESS_BYTES ||
-        mark.unwritten - now.unwritten >= STALL_PROGRESS_BYTES);
-    if (windowsOpened || socketMoved) {
+    if (this.kernelTook() - this.stallMark >= STALL_PROGRESS_BYTES) {
       this.watchStall(); // slow, but taking bytes
       return;
     }

@@ -444,6 +444,33 @@ describe('H2Connection: flow control', () => {
     expect(c.closed()).toBe(false);
   });
 
+  it('times each wait from its own start: an earlier wait that ended does not count', async () => {
+    const harness = await start({ answer: false, sendStallMs: 400 });
+    const { c, stream: first } = await tenByteWindows(harness, true);
+    first.respond([[':status', '200']]);
+    first.write(Buffer.alloc(20)); // 10 bytes out, 10 wait: the watch starts
+    first.end([]);
+    await c.waitFor((f) => f.type === FRAME.DATA);
+    c.send(windowUpdateFrame(1, 10));
+    await c.waitFor(
+      (f) => f.streamId === 1 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing waits
+    c.send(headersFrame(3, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(2);
+    const second = harness.streams[1] as H2Stream;
+    second.respond([[':status', '200']]);
+    second.write(Buffer.alloc(20)); // 10 wait, from 300 ms into the first watch's period
+    second.end([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(c.closed()).toBe(false);
+    c.send(windowUpdateFrame(3, 10));
+    await c.waitFor(
+      (f) => f.streamId === 3 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
+    );
+    expect(c.closed()).toBe(false);
+  });
+
   it('closes a client that opens its windows a few bytes at a time (not a frame per period)', async () => {
     const harness = await start({ answer: false, sendStallMs: 150 });
     const { c, stream } = await tenByteWindows(harness, true);
@@ -457,6 +484,23 @@ describe('H2Connection: flow control', () => {
     }
     expect(harness.connections[0]!.queuedBytes).toBe(0);
   });
+
+  it('closes a client that reads nothing though it opens its windows a frame per period', async () => {
+    const harness = await start({ answer: false, sendStallMs: 300 });
+    const { c, stream, socket } = await readsNothing(harness, false);
+    stream.write(Buffer.alloc(64 * 1024 * 1024));
+    while (socket.writableLength === 0) {
+      c.send(windowUpdateFrame(0, 256 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // More DATA goes behind the full socket each time; none of it is taken.
+    const drip = setInterval(() => c.send(windowUpdateFrame(0, 20 * 1024)), 100);
+    try {
+      await expect.poll(() => socket.destroyed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      clearInterval(drip);
+    }
+  }, 20_000);
 
   it('closes a client that reads nothing of an answer the socket holds, though it sends PINGs', async () => {
     const harness = await start({ answer: false, sendStallMs: 300 });
