@@ -107,6 +107,7 @@ const FAILED_LINGER_MS = 10_000;
 const ENDED_LINGER_MS = 60_000;
 
 const noop = () => {};
+const NOTHING = Buffer.alloc(0);
 
 /**
  * Runs a consumer callback of a stream that is over already (reset or closed): its failure
@@ -300,6 +301,8 @@ export class H2Connection {
   private stallTimer: NodeJS.Timeout | undefined;
   /** Arm the stall watch once the bytes queued for the socket are written (`flush`). */
   private stallAfterFlush = false;
+  /** An empty write is out to tell when the socket has emptied (see `flush`). */
+  private stallWriteWatched = false;
   /** What the kernel had taken when the stall watch was last armed (`kernelTook()`). */
   private stallMark = 0;
   /** When a byte last arrived (`performance.now()`: no wall-clock steps), for keepalive. */
@@ -1004,6 +1007,8 @@ export class H2Connection {
       }
       this.notifyClosed(stream);
     }
+    // Its answer may have been all that waited (a reset stream's DATA is dropped).
+    this.stallEnded();
     this.endIfIdle();
   }
 
@@ -1066,6 +1071,15 @@ export class H2Connection {
     if (this.stallAfterFlush || unsent > 0) {
       this.stallAfterFlush = false;
       this.watchStall();
+      // The socket emits 'drain' only after a write it refused: under its high-water mark, an
+      // empty write's callback says when what was queued before it is out.
+      if (unsent > 0 && this.stallTimer !== undefined && !this.stallWriteWatched) {
+        this.stallWriteWatched = true;
+        this.socket.write(NOTHING, () => {
+          this.stallWriteWatched = false;
+          this.stallEnded();
+        });
+      }
     } else {
       this.stallEnded();
     }

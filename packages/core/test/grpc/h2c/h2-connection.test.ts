@@ -471,6 +471,57 @@ describe('H2Connection: flow control', () => {
     expect(c.closed()).toBe(false);
   });
 
+  it('a wait ended by the client resetting its stream does not time the next one', async () => {
+    const harness = await start({ answer: false, sendStallMs: 600 });
+    const { c, stream: first } = await tenByteWindows(harness, true);
+    first.respond([[':status', '200']]);
+    first.write(Buffer.alloc(20)); // 10 bytes out, 10 wait: the watch starts
+    await c.waitFor((f) => f.type === FRAME.DATA);
+    c.send(rstStreamFrame(1, H2_ERROR.CANCEL)); // nothing waits any more
+    await expect.poll(() => harness.connections[0]!.queuedBytes).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    c.send(headersFrame(3, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(2);
+    const second = harness.streams[1] as H2Stream;
+    second.respond([[':status', '200']]);
+    second.write(Buffer.alloc(20)); // 10 wait from here: 600 ms allowed
+    second.end([]);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(c.closed()).toBe(false);
+  });
+
+  it('a wait that ended as the socket emptied, without a drain, does not time the next one', async () => {
+    const harness = await start({ answer: false, sendStallMs: 400 });
+    const { c, stream: first, socket } = await readsNothing(harness, true);
+    // The kernel's buffers fill, 4 KiB at a time, until some bytes stay in the socket: under
+    // its high-water mark, so no 'drain' follows when they go.
+    while (socket.writableLength === 0) {
+      first.write(Buffer.alloc(4096));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const started = performance.now();
+    first.end([]);
+    c.send(settingsFrame([[SETTING.INITIAL_WINDOW_SIZE, 10]])); // its ack stays there too
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    c.socket.resume(); // the client reads everything
+    await c.waitFor(
+      (f) => f.streamId === 1 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
+      5_000,
+    );
+    expect(socket.writableLength).toBe(0);
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, 300 - (performance.now() - started))),
+    );
+    c.send(headersFrame(3, REQUEST, true));
+    await expect.poll(() => harness.streams.length).toBe(2);
+    const second = harness.streams[1] as H2Stream;
+    second.respond([[':status', '200']]);
+    second.write(Buffer.alloc(20)); // 10 wait from here: 400 ms allowed
+    second.end([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(c.closed()).toBe(false);
+  }, 20_000);
+
   it('closes a client that opens its windows a few bytes at a time (not a frame per period)', async () => {
     const harness = await start({ answer: false, sendStallMs: 150 });
     const { c, stream } = await tenByteWindows(harness, true);
