@@ -1080,9 +1080,9 @@ export class H2Connection {
           this.stallEnded();
         });
       }
-    } else {
-      this.stallEnded();
     }
+    // All in the kernel: the wait is over, unless DATA still waits for a window.
+    if (unsent === 0) this.stallEnded();
   }
 
   // ---- a client that stopped reading ----
