@@ -41,7 +41,6 @@ import {
   type Route,
   type RouteId,
   type RouteLookup,
-  type RouteMatch,
 } from './service/route-table';
 import type { ModelMetadataV1, ModelV1, PredictResult } from './spec';
 import { VERSION } from './version';
@@ -423,12 +422,12 @@ export class InferenceService {
         throw new MethodNotAllowedError({ method, path, allow: lookup.allow });
       }
       const { route, params } = lookup.match;
-      handling.route = route.id;
+      const id = route.id;
+      handling.route = id;
       handling.params = params;
       // Answered in the reaction that takes the prediction.
-      if (route.id === 'infer')
-        return this.#infer(params.model!, params.version, request, handling);
-      dispatched = this.#dispatch(lookup.match, request);
+      if (id === 'infer') return this.#infer(handling);
+      dispatched = this.#dispatch(id, params, request);
     } catch (error) {
       return this.#settle(handling, undefined, error);
     }
@@ -539,12 +538,14 @@ export class InferenceService {
     return jsonResponse(status, toErrorBody(error), errorHeadersOf(error));
   }
 
+  /** Every route but `infer`, which `handle()` answers through `#infer`. */
   #dispatch(
-    match: RouteMatch,
+    id: Exclude<RouteId, 'infer'>,
+    params: Readonly<Record<string, string>>,
     request: ServiceRequest,
   ): Promise<ServiceResponse> | ServiceResponse {
-    const { model, version } = match.params;
-    switch (match.route.id) {
+    const { model, version } = params;
+    switch (id) {
       case 'health_live':
         return jsonResponse(200, { live: true });
       case 'health_ready': {
@@ -559,8 +560,6 @@ export class InferenceService {
         const ready = this.modelReady(model!, version);
         return jsonResponse(ready.ready ? 200 : 503, ready);
       }
-      case 'infer':
-        return this.#infer(model!, version, request);
       case 'repository_index':
         return this.#repositoryIndex(request);
       case 'repository_load':
@@ -581,24 +580,20 @@ export class InferenceService {
   }
 
   /**
-   * Not an async function (nor is `#runInfer`): one promise reaction per request instead of
-   * an awaiting frame each; in-flight counting is paired on both outcomes. With `handling`
-   * (from `handle()`), that same reaction also gives the request its answer (`#answer`):
-   * one promise less per request than a reaction of `handle()`'s after this one.
+   * The infer route of `handle()`. Not an async function (nor is `#runInfer`): the reaction
+   * that takes the prediction also gives the request its answer (`#answer`), one promise per
+   * request instead of an awaiting frame and a reaction of `handle()`'s; in-flight counting
+   * is paired on both outcomes.
    */
-  #infer(
-    model: string,
-    version: string | undefined,
-    request: ServiceRequest,
-    handling?: Handling,
-  ): Promise<ServiceResponse> {
+  #infer(handling: Handling): Promise<ServiceResponse> {
+    const { request, params } = handling;
     this.#enter();
     let inferred: StartedInference;
     try {
       // The decoded request is ours alone: its buffers may move to a worker thread.
       inferred = this.#runInfer(
-        model,
-        version,
+        params.model!,
+        params.version,
         () => decodeInferBody(request),
         // The adapter's client signal when there is one: no AbortSignal made per request.
         { signal: clientSignalOf(request) as AbortSignal | undefined, transfer: true },
@@ -606,7 +601,6 @@ export class InferenceService {
       );
     } catch (error) {
       this.#leave();
-      if (handling === undefined) return Promise.reject(error);
       return this.#settle(handling, undefined, error);
     }
     const { served, inference } = inferred;
@@ -622,15 +616,13 @@ export class InferenceService {
               : partsResponse(200, encoded.headers, encoded.parts, encoded.byteLength);
         } catch (error) {
           this.#leave();
-          if (handling === undefined) throw error;
           return this.#answer(handling, undefined, error);
         }
         this.#leave();
-        return handling === undefined ? response : this.#answer(handling, response, undefined);
+        return this.#answer(handling, response, undefined);
       },
       (error: unknown) => {
         this.#leave();
-        if (handling === undefined) throw error;
         return this.#answer(handling, undefined, error);
       },
     );
