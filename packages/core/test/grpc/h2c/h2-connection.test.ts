@@ -142,6 +142,23 @@ async function cutDespitePings(c: FrameClient, socket: Socket) {
   }
 }
 
+/**
+ * Opens stream 3 on a client with 10-byte stream windows: its 20-byte answer leaves 10 bytes
+ * waiting for the window, a new wait from now.
+ */
+async function secondWait(harness: Harness, c: FrameClient): Promise<void> {
+  c.send(headersFrame(3, REQUEST, true));
+  await expect.poll(() => harness.streams.length).toBe(2);
+  const second = harness.streams[1] as H2Stream;
+  second.respond([[':status', '200']]);
+  second.write(Buffer.alloc(20));
+  second.end([]);
+}
+
+/** Whether a frame ends stream `id` with its trailers. */
+const ends = (id: number) => (f: { type: number; flags: number; streamId: number }) =>
+  f.streamId === id && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0;
+
 const goawayCode = (payload: Buffer) => payload.readUInt32BE(4);
 const isGoaway = (f: { type: number }) => f.type === FRAME.GOAWAY;
 
@@ -240,12 +257,8 @@ describe('H2Connection: streams', () => {
         c.send(bytes.subarray(points[i - 1], points[i]));
         if (i % 4 === 0) await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      await c.waitFor(
-        (f) => f.type === FRAME.HEADERS && f.streamId === 3 && (f.flags & FLAG.END_STREAM) !== 0,
-      );
-      await c.waitFor(
-        (f) => f.type === FRAME.HEADERS && f.streamId === 1 && (f.flags & FLAG.END_STREAM) !== 0,
-      );
+      await c.waitFor(ends(3));
+      await c.waitFor(ends(1));
       const echoed = Buffer.concat(
         c.frames.filter((f) => f.type === FRAME.DATA && f.streamId === 1).map((f) => f.payload),
       );
@@ -452,22 +465,13 @@ describe('H2Connection: flow control', () => {
     first.end([]);
     await c.waitFor((f) => f.type === FRAME.DATA);
     c.send(windowUpdateFrame(1, 10));
-    await c.waitFor(
-      (f) => f.streamId === 1 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
-    );
+    await c.waitFor(ends(1));
     await new Promise((resolve) => setTimeout(resolve, 300)); // nothing waits
-    c.send(headersFrame(3, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(2);
-    const second = harness.streams[1] as H2Stream;
-    second.respond([[':status', '200']]);
-    second.write(Buffer.alloc(20)); // 10 wait, from 300 ms into the first watch's period
-    second.end([]);
+    await secondWait(harness, c); // from 300 ms into the first watch's period
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(c.closed()).toBe(false);
     c.send(windowUpdateFrame(3, 10));
-    await c.waitFor(
-      (f) => f.streamId === 3 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
-    );
+    await c.waitFor(ends(3));
     expect(c.closed()).toBe(false);
   });
 
@@ -480,12 +484,7 @@ describe('H2Connection: flow control', () => {
     c.send(rstStreamFrame(1, H2_ERROR.CANCEL)); // nothing waits any more
     await expect.poll(() => harness.connections[0]!.queuedBytes).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 250));
-    c.send(headersFrame(3, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(2);
-    const second = harness.streams[1] as H2Stream;
-    second.respond([[':status', '200']]);
-    second.write(Buffer.alloc(20)); // 10 wait from here: 600 ms allowed
-    second.end([]);
+    await secondWait(harness, c); // 600 ms allowed from here
     await new Promise((resolve) => setTimeout(resolve, 450));
     expect(c.closed()).toBe(false);
   });
@@ -504,20 +503,12 @@ describe('H2Connection: flow control', () => {
     c.send(settingsFrame([[SETTING.INITIAL_WINDOW_SIZE, 10]])); // its ack stays there too
     await new Promise((resolve) => setTimeout(resolve, 20));
     c.socket.resume(); // the client reads everything
-    await c.waitFor(
-      (f) => f.streamId === 1 && f.type === FRAME.HEADERS && (f.flags & FLAG.END_STREAM) !== 0,
-      5_000,
-    );
+    await c.waitFor(ends(1), 5_000);
     expect(socket.writableLength).toBe(0);
     await new Promise((resolve) =>
       setTimeout(resolve, Math.max(0, 300 - (performance.now() - started))),
     );
-    c.send(headersFrame(3, REQUEST, true));
-    await expect.poll(() => harness.streams.length).toBe(2);
-    const second = harness.streams[1] as H2Stream;
-    second.respond([[':status', '200']]);
-    second.write(Buffer.alloc(20)); // 10 wait from here: 400 ms allowed
-    second.end([]);
+    await secondWait(harness, c); // 400 ms allowed from here
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(c.closed()).toBe(false);
   }, 20_000);
@@ -688,10 +679,7 @@ describe('H2Connection: defences', () => {
     stream.respond([[':status', '200']]);
     stream.write(Buffer.alloc(10 * 1024 * 1024));
     stream.end([]);
-    await c.waitFor(
-      (f) => f.type === FRAME.HEADERS && f.streamId === 1 && (f.flags & FLAG.END_STREAM) !== 0,
-      30_000,
-    );
+    await c.waitFor(ends(1), 30_000);
     expect(c.closed()).toBe(false);
   }, 40_000);
 
