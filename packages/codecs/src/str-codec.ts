@@ -1,7 +1,7 @@
 import type { ContentTypeCodec } from './content-type-codec';
 import { CodecError } from './errors';
 import type { Tensor } from './types';
-import { decodeUtf8, encodeUtf8 } from './utf8';
+import { decodeUtf8, encodeUtf8Text } from './utf8';
 
 /** @internal The BYTES elements of a tensor, or a `CodecError` naming the codec. */
 export function bytesElements(tensor: Tensor, contentType: string): Uint8Array[] {
@@ -38,7 +38,12 @@ export const strCodec: ContentTypeCodec<string[] | string> = {
       name,
       datatype: 'BYTES',
       shape: [strings.length],
-      data: strings.map((text) => encodeUtf8(text)),
+      data: strings.map((text, index) =>
+        encodeUtf8Text(text, `input ${JSON.stringify(name)}: element ${index}`, {
+          input: name,
+          index,
+        }),
+      ),
       parameters: { content_type: 'str' },
     };
   },

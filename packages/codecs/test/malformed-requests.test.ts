@@ -209,6 +209,19 @@ const CASES: Record<string, Case> = {
     body: input({ datatype: 'BYTES', data: [3] }),
     message: /data element 0 must be a string \(BYTES\), got 3/,
   },
+  'BYTES string with a lone high surrogate (a JSON escape)': {
+    body: '{"inputs":[{"name":"s","datatype":"BYTES","shape":[2],"data":["ok","ab\\ud800c"]}]}',
+    message:
+      'inputs[0] "s": data element 1 has a lone surrogate (\\uD800 at character 2), which has no UTF-8 form',
+    input: 's',
+    index: 1,
+  },
+  'BYTES string with a lone low surrogate after a valid pair': {
+    body: '{"inputs":[{"name":"s","datatype":"BYTES","shape":[1],"data":["\\ud83d\\ude00\\udc00"]}]}',
+    message:
+      'inputs[0] "s": data element 0 has a lone surrogate (\\uDC00 at character 2), which has no UTF-8 form',
+    index: 0,
+  },
   'a nested array inside flat data': {
     body: input({ shape: [2], data: [1, [2]] }),
     message: /data element 1 must be a number \(FP32\), got an array/,

@@ -81,6 +81,17 @@ describe('decodeTensor', () => {
     expect(bytes.map((b) => Array.from(b))).toEqual([[0x68, 0xc3, 0xa9], []]);
   });
 
+  it('takes a surrogate pair written as two JSON escapes, and refuses a lone one', () => {
+    const pair = JSON.parse('["\\ud83d\\ude00"]') as string[];
+    const data = decodeTensor({ name: 's', datatype: 'BYTES', shape: [1], data: pair })
+      .data as Uint8Array[];
+    expect(Array.from(data[0]!)).toEqual([0xf0, 0x9f, 0x98, 0x80]);
+    const lone = JSON.parse('["\\ude00"]') as string[];
+    expect(() => decodeTensor({ name: 's', datatype: 'BYTES', shape: [1], data: lone })).toThrow(
+      /data element 0 has a lone surrogate \(\\uDE00 at character 0\)/,
+    );
+  });
+
   it('keeps parameters other than binary_data_size', () => {
     const t = decodeTensor({
       name: 'x',
