@@ -26,6 +26,18 @@ export interface ServeGrpcEndpoint {
    * `ServeGrpcOptions.keepalive`.
    */
   keepalive?: { timeMs?: number; timeoutMs?: number };
+  /**
+   * h2c only: answer bytes that may wait for one connection's flow-control windows before
+   * new calls on it are refused. Default `settings.grpc.maxQueuedBytes` (64 MiB). See
+   * `ServeGrpcOptions.maxQueuedBytes`.
+   */
+  maxQueuedBytes?: number;
+  /**
+   * h2c only: closes a connection whose client took under 16 KiB of waiting answers in this
+   * many ms; `0`: never. Default `settings.grpc.sendStallMs` (60 s). See
+   * `ServeGrpcOptions.sendStallMs`.
+   */
+  sendStallMs?: number;
 }
 
 /**

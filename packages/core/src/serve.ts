@@ -62,6 +62,9 @@ interface ResolvedServeOptions {
         maxMessageBytes: number | undefined;
         transport: GrpcTransport;
         keepalive: { timeMs: number; timeoutMs: number };
+        /** Set by the caller or the settings (else the h2c server's defaults). */
+        maxQueuedBytes: number | undefined;
+        sendStallMs: number | undefined;
       }
     | undefined;
   /** Where metrics are scraped when not on the main port. */
@@ -164,9 +167,13 @@ function resolveGrpcEndpoint(
     throw new InvalidOptionError('options.grpc', 'must be a boolean or { port, host }');
   }
   const endpoint = typeof option === 'object' ? option : {};
+  const maxQueuedBytes = endpoint.maxQueuedBytes ?? settings.grpc.maxQueuedBytes;
+  const sendStallMs = endpoint.sendStallMs ?? settings.grpc.sendStallMs;
   // The checks serveGrpc makes, up front (before any server starts), named options.grpc.*.
   const checked = resolveServeGrpcOptions(
     {
+      maxQueuedBytes,
+      sendStallMs,
       port: endpoint.port ?? settings.grpc.port,
       host: endpoint.host ?? host,
       maxMessageBytes: endpoint.maxMessageBytes,
@@ -184,6 +191,8 @@ function resolveGrpcEndpoint(
     maxMessageBytes: endpoint.maxMessageBytes,
     transport: checked.transport,
     keepalive: checked.keepalive,
+    maxQueuedBytes,
+    sendStallMs,
   };
 }
 
@@ -307,6 +316,12 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
         ...(resolved.grpc.maxMessageBytes === undefined
           ? {}
           : { maxMessageBytes: resolved.grpc.maxMessageBytes }),
+        ...(resolved.grpc.maxQueuedBytes === undefined
+          ? {}
+          : { maxQueuedBytes: resolved.grpc.maxQueuedBytes }),
+        ...(resolved.grpc.sendStallMs === undefined
+          ? {}
+          : { sendStallMs: resolved.grpc.sendStallMs }),
       });
     } catch (error) {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -56,6 +56,20 @@ export interface ServeGrpcOptions extends GrpcServerOptions {
    * `serverOptions` are given, else `'h2c'`. Both serve the same services and handlers.
    */
   transport?: GrpcTransport | undefined;
+  /**
+   * h2c only: answer bytes that may wait for one connection's HTTP/2 flow-control windows (a
+   * client that reads slowly, or keeps its windows shut); while more wait, new calls on that
+   * connection are refused with REFUSED_STREAM, which clients retry. Default `67108864`
+   * (64 MiB).
+   */
+  maxQueuedBytes?: number | undefined;
+  /**
+   * h2c only: a connection with answers waiting to go out whose client took less than 16 KiB
+   * of them in this many ms is closed (it stopped reading or kept its windows shut; nginx's
+   * `send_timeout`). Raise it for clients on slow links that read large answers; `0`: never.
+   * Default `60000`.
+   */
+  sendStallMs?: number | undefined;
 }
 
 /** The HTTP/2 server under {@link serveGrpc}: @infer's h2c server or grpc-js's. */
@@ -75,6 +89,8 @@ export const DEFAULT_GRPC_OPTIONS = Object.freeze({
   shutdownGraceMs: 10_000,
   keepaliveTimeMs: 2 * 60 * 60 * 1000,
   keepaliveTimeoutMs: 20_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  sendStallMs: 60_000,
 });
 
 /** @internal Checked {@link GrpcServerOptions} with defaults. */
@@ -170,6 +186,8 @@ export interface ResolvedServeGrpcOptions extends ResolvedGrpcServerOptions {
   shutdownGraceMs: number;
   credentials: GrpcJs.ServerCredentials | undefined;
   transport: GrpcTransport;
+  maxQueuedBytes: number;
+  sendStallMs: number;
 }
 
 /**
@@ -206,5 +224,42 @@ export function resolveServeGrpcOptions(
       "'h2c' is plaintext @infer HTTP/2: credentials (TLS) and serverOptions need 'grpc-js'",
     );
   }
-  return { ...server, port, host, shutdownGraceMs, credentials: options.credentials, transport };
+  const h2c = resolveH2cLimits(options, transport, path);
+  return {
+    ...server,
+    port,
+    host,
+    shutdownGraceMs,
+    credentials: options.credentials,
+    transport,
+    ...h2c,
+  };
+}
+
+/** `maxQueuedBytes` and `sendStallMs`, checked, with defaults; set on grpc-js is an error. */
+function resolveH2cLimits(
+  options: ServeGrpcOptions,
+  transport: GrpcTransport,
+  path: string,
+): { maxQueuedBytes: number; sendStallMs: number } {
+  for (const key of ['maxQueuedBytes', 'sendStallMs'] as const) {
+    if (options[key] !== undefined && transport !== 'h2c') {
+      throw new InvalidOptionError(
+        `${path}.${key}`,
+        "is an option of the 'h2c' transport; grpc-js has no equivalent",
+      );
+    }
+  }
+  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_GRPC_OPTIONS.maxQueuedBytes;
+  if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < 1) {
+    throw new InvalidOptionError(`${path}.maxQueuedBytes`, 'must be a positive integer (bytes)');
+  }
+  const sendStallMs = options.sendStallMs ?? DEFAULT_GRPC_OPTIONS.sendStallMs;
+  if (!Number.isSafeInteger(sendStallMs) || sendStallMs < 0 || sendStallMs > MAX_TIMER_MS) {
+    throw new InvalidOptionError(
+      `${path}.sendStallMs`,
+      `must be an integer from 0 to ${MAX_TIMER_MS} (ms; 0: never)`,
+    );
+  }
+  return { maxQueuedBytes, sendStallMs };
 }

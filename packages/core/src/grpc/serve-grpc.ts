@@ -70,6 +70,8 @@ async function listenH2c(
     maxMessageBytes: resolved.maxMessageBytes,
     windowBytes: Math.max(DEFAULT_WINDOW, resolved.flowControlWindowBytes),
     keepalive: resolved.keepalive,
+    maxQueuedBytes: resolved.maxQueuedBytes,
+    sendStallMs: resolved.sendStallMs,
     Metadata: modules.grpc.Metadata,
   });
   addServices(server, service, modules, resolved);

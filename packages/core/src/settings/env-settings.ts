@@ -26,6 +26,8 @@ export const ENV_SETTINGS: Readonly<Record<string, { path: readonly string[]; ki
   INFER_GRPC_TRANSPORT: { path: ['grpc', 'transport'], kind: 'string' },
   INFER_GRPC_KEEPALIVE_TIME_MS: { path: ['grpc', 'keepaliveTimeMs'], kind: 'int' },
   INFER_GRPC_KEEPALIVE_TIMEOUT_MS: { path: ['grpc', 'keepaliveTimeoutMs'], kind: 'int' },
+  INFER_GRPC_MAX_QUEUED_BYTES: { path: ['grpc', 'maxQueuedBytes'], kind: 'int' },
+  INFER_GRPC_SEND_STALL_MS: { path: ['grpc', 'sendStallMs'], kind: 'int' },
   INFER_SHUTDOWN_GRACE_MS: { path: ['shutdownGraceMs'], kind: 'int' },
   INFER_MODEL_DIRS: { path: ['modelDirs'], kind: 'list' },
 };

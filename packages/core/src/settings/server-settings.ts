@@ -142,6 +142,16 @@ export const serverSettingsSchema = z.strictObject({
         .min(1)
         .max(MAX_TIMER_MS)
         .default(DEFAULT_GRPC_OPTIONS.keepaliveTimeoutMs),
+      /**
+       * h2c only: answer bytes that may wait for one connection's flow-control windows before
+       * new calls on it are refused (REFUSED_STREAM). Default: `67108864` (64 MiB) on h2c.
+       */
+      maxQueuedBytes: z.number().int().min(1).optional(),
+      /**
+       * h2c only: a connection whose client took under 16 KiB of waiting answers in this many
+       * ms is closed; `0`: never. Default: `60000` on h2c.
+       */
+      sendStallMs: z.number().int().min(0).max(MAX_TIMER_MS).optional(),
     })
     .prefault({}),
   /** How long SIGTERM waits for in-flight requests before closing, in ms. Default `10000`. */

@@ -2,11 +2,17 @@ import { fileURLToPath } from 'node:url';
 import { OnnxModel } from '@infer/runtime-onnx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineModel } from '../../src/define-model';
-import { FRAME } from '../../src/grpc/h2c/frames';
+import { FRAME, H2_ERROR, SETTING } from '../../src/grpc/h2c/frames';
 import { type InferServer, serve } from '../../src/serve';
 import { serveFromSettings } from '../../src/settings/serve-from-settings';
 import { call, createClient, plain, rawBytes, responseTensors, statusOf } from './grpc-client';
-import { frameClient } from './h2c/frame-client';
+import {
+  dataFrame,
+  frameClient,
+  grpcMessage,
+  grpcRequestHeaders,
+  headersFrame,
+} from './h2c/frame-client';
 
 const MOBILENET = fileURLToPath(
   new URL('../../../../models/mobilenet/model.onnx', import.meta.url),
@@ -247,6 +253,53 @@ describe('settings: grpc.enabled', () => {
         overrides: { port: 0, grpc: { enabled: true, port: 0 } },
       }),
     ).rejects.toThrow('grpc.keepaliveTimeMs');
+  });
+
+  it('grpc.sendStallMs / maxQueuedBytes (and their env) reach the h2c server; grpc-js refuses them', async () => {
+    const LIVE = '/inference.GRPCInferenceService/ServerLive';
+    const server = await serveFromSettings({
+      paths: [],
+      env: { INFER_GRPC_SEND_STALL_MS: '100', INFER_GRPC_MAX_QUEUED_BYTES: '1' },
+      overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+    });
+    // Windows shut: each answer's DATA waits in the server's queue.
+    const c = await frameClient(server.grpc!.port, {
+      settings: [[SETTING.INITIAL_WINDOW_SIZE, 0]],
+    });
+    try {
+      c.send(
+        headersFrame(1, grpcRequestHeaders(LIVE)),
+        dataFrame(1, grpcMessage(Buffer.alloc(0)), true),
+      );
+      await c.waitFor((f) => f.type === FRAME.HEADERS && f.streamId === 1);
+      // One answer of 7 bytes waits, over maxQueuedBytes 1: the next call is refused.
+      c.send(
+        headersFrame(3, grpcRequestHeaders(LIVE)),
+        dataFrame(3, grpcMessage(Buffer.alloc(0)), true),
+      );
+      const reset = await c.waitFor((f) => f.type === FRAME.RST_STREAM && f.streamId === 3);
+      expect(reset.payload.readUInt32BE(0)).toBe(H2_ERROR.REFUSED_STREAM);
+      // And the client that takes nothing is cut after sendStallMs (the default waits 60 s).
+      await c.waitClosed(3000);
+    } finally {
+      c.close();
+      await server.close();
+    }
+    await expect(
+      serve({ port: 0, grpc: { port: 0, transport: 'grpc-js', sendStallMs: 1000 } }),
+    ).rejects.toThrow(
+      "options.grpc.sendStallMs is an option of the 'h2c' transport; grpc-js has no equivalent",
+    );
+    await expect(serve({ port: 0, grpc: { port: 0, maxQueuedBytes: 0 } })).rejects.toThrow(
+      'options.grpc.maxQueuedBytes must be a positive integer (bytes)',
+    );
+    await expect(
+      serveFromSettings({
+        paths: [],
+        env: { INFER_GRPC_SEND_STALL_MS: '-1' },
+        overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+      }),
+    ).rejects.toThrow('grpc.sendStallMs');
   });
 
   it('gRPC is off by default', async () => {

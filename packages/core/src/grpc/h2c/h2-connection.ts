@@ -22,6 +22,7 @@
  * @internal
  */
 import type { Socket } from 'node:net';
+import { DEFAULT_GRPC_OPTIONS } from '../grpc-server-options';
 import { MAX_TIMER_MS } from '../max-timer';
 import {
   CLIENT_PREFACE,
@@ -84,9 +85,9 @@ type CountingSocket = Socket & {
 };
 
 /** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
-export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_QUEUED_BYTES = DEFAULT_GRPC_OPTIONS.maxQueuedBytes;
 /** Default of {@link H2ConnectionOptions.sendStallMs}. */
-export const DEFAULT_SEND_STALL_MS = 60_000;
+export const DEFAULT_SEND_STALL_MS = DEFAULT_GRPC_OPTIONS.sendStallMs;
 
 /** Output below this size is joined into one buffer before the write; larger goes as a list. */
 const JOIN_BELOW_BYTES = 64 * 1024;

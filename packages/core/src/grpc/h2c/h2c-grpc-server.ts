@@ -29,6 +29,10 @@ export interface H2cGrpcServerOptions {
   maxConcurrentStreams?: number | undefined;
   /** Keepalive PINGs on silent connections (see `H2ConnectionOptions`). Default: off. */
   keepalive?: { timeMs: number; timeoutMs: number } | undefined;
+  /** Answer bytes queued per connection before new calls are refused (see `H2ConnectionOptions`). */
+  maxQueuedBytes?: number | undefined;
+  /** Closes a connection that took under 16 KiB of waiting answers in this long (ms). */
+  sendStallMs?: number | undefined;
   /** grpc-js's `Metadata` class (call metadata is grpc-js's type). */
   Metadata: typeof GrpcJs.Metadata;
 }
@@ -129,6 +133,8 @@ export class H2cGrpcServer {
         this.options.keepalive !== undefined && this.options.keepalive.timeMs < MAX_TIMER_MS
           ? this.options.keepalive
           : undefined,
+      maxQueuedBytes: this.options.maxQueuedBytes,
+      sendStallMs: this.options.sendStallMs,
       onStream: (stream) => this.stream(stream),
     });
     this.connections.add(connection);
