@@ -6,7 +6,7 @@ import { describeValue } from './describe-value';
 import { CodecError } from './errors';
 import { float32ToBfloat16, float32ToFloat16 } from './float16';
 import type { Datatype, TensorData } from './types';
-import { encodeUtf8Text } from './utf8';
+import { encodeUtf8, illFormed } from './utf8';
 
 /** @internal Names the tensor in element errors: `where` is e.g. `inputs[0] ("x")`. */
 export interface ElementContext {
@@ -283,10 +283,8 @@ function decodeStrings(values: readonly unknown[], context: ElementContext): Uin
   for (let i = 0; i < n; i++) {
     const value = values[i];
     if (typeof value !== 'string') throw elementError(context, i, 'a string (BYTES)', value);
-    out[i] = encodeUtf8Text(value, `${context.where}: data element ${i}`, {
-      input: context.input,
-      index: i,
-    });
+    if (illFormed(value)) throw elementError(context, i, 'well-formed text', value);
+    out[i] = encodeUtf8(value);
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { describeValue } from './describe-value';
 import { CodecError } from './errors';
 
 /**
@@ -15,7 +16,7 @@ export function elementCount(shape: readonly number[], what = 'shape'): number {
     const dim = shape[i];
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
       throw new CodecError(
-        `${what}[${i}] must be a non-negative integer, got ${describeDim(dim)} (shape ${formatShape(shape)})`,
+        `${what}[${i}] must be a non-negative integer, got ${describeValue(dim)} (shape ${formatShape(shape)})`,
       );
     }
     if (dim === 0) hasZero = true;
@@ -38,12 +39,4 @@ export function formatShape(shape: readonly unknown[]): string {
   if (shape.length > 16)
     return `[${shape.slice(0, 16).map(String).join(',')},... (${shape.length} dims)]`;
   return `[${shape.map(String).join(',')}]`;
-}
-
-function describeDim(dim: unknown): string {
-  return typeof dim === 'string'
-    ? JSON.stringify(dim)
-    : Array.isArray(dim)
-      ? 'an array'
-      : String(dim);
 }

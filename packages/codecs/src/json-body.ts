@@ -1,3 +1,4 @@
+import { describeValue } from './describe-value';
 import { CodecError } from './errors';
 import { decodeUtf8 } from './utf8';
 
@@ -20,8 +21,7 @@ export function parseJsonBody(body: Uint8Array | string, what: string): unknown 
 /** @internal A plain JSON object, or a `CodecError` naming `what`. */
 export function asObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
-    throw new CodecError(`${what} must be a JSON object, got ${got}`);
+    throw new CodecError(`${what} must be a JSON object, got ${describeValue(value)}`);
   }
   return value as Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 import type { ContentTypeCodec } from './content-type-codec';
 import { CodecError } from './errors';
 import type { Tensor } from './types';
-import { decodeUtf8, encodeUtf8Text } from './utf8';
+import { decodeUtf8, encodeUtf8, illFormed } from './utf8';
 
 /** @internal The BYTES elements of a tensor, or a `CodecError` naming the codec. */
 export function bytesElements(tensor: Tensor, contentType: string): Uint8Array[] {
@@ -38,12 +38,18 @@ export const strCodec: ContentTypeCodec<string[] | string> = {
       name,
       datatype: 'BYTES',
       shape: [strings.length],
-      data: strings.map((text, index) =>
-        encodeUtf8Text(text, `input ${JSON.stringify(name)}: element ${index}`, {
-          input: name,
-          index,
-        }),
-      ),
+      data: strings.map((text, index) => {
+        if (illFormed(text)) {
+          throw new CodecError(
+            `input ${JSON.stringify(name)}: element ${index} has a lone surrogate, which has no UTF-8 form`,
+            {
+              input: name,
+              index,
+            },
+          );
+        }
+        return encodeUtf8(text);
+      }),
       parameters: { content_type: 'str' },
     };
   },

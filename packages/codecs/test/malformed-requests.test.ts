@@ -46,7 +46,7 @@ const CASES: Record<string, Case> = {
   },
   'non-object JSON: a string': {
     body: '"hi"',
-    message: 'request body must be a JSON object, got string',
+    message: 'request body must be a JSON object, got "hi"',
   },
   'invalid JSON': { body: '{"inputs": [', message: /^request body is not valid JSON: / },
   'empty body': {
@@ -211,15 +211,13 @@ const CASES: Record<string, Case> = {
   },
   'BYTES string with a lone high surrogate (a JSON escape)': {
     body: '{"inputs":[{"name":"s","datatype":"BYTES","shape":[2],"data":["ok","ab\\ud800c"]}]}',
-    message:
-      'inputs[0] "s": data element 1 has a lone surrogate (\\uD800 at character 2), which has no UTF-8 form',
+    message: 'inputs[0] "s": data element 1 must be well-formed text, got "ab\\ud800c"',
     input: 's',
     index: 1,
   },
   'BYTES string with a lone low surrogate after a valid pair': {
     body: '{"inputs":[{"name":"s","datatype":"BYTES","shape":[1],"data":["\\ud83d\\ude00\\udc00"]}]}',
-    message:
-      'inputs[0] "s": data element 0 has a lone surrogate (\\uDC00 at character 2), which has no UTF-8 form',
+    message: 'inputs[0] "s": data element 0 must be well-formed text, got "😀\\udc00"',
     index: 0,
   },
   'a nested array inside flat data': {

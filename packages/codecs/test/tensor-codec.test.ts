@@ -88,7 +88,7 @@ describe('decodeTensor', () => {
     expect(Array.from(data[0]!)).toEqual([0xf0, 0x9f, 0x98, 0x80]);
     const lone = JSON.parse('["\\ude00"]') as string[];
     expect(() => decodeTensor({ name: 's', datatype: 'BYTES', shape: [1], data: lone })).toThrow(
-      /data element 0 has a lone surrogate \(\\uDE00 at character 0\)/,
+      /data element 0 must be well-formed text, got "\\ude00"/,
     );
   });
 
