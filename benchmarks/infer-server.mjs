@@ -1,8 +1,11 @@
 /**
  * The @infer servers of `serving.bench.ts`, one per child process, on the built packages:
  *
- * - `serve-default`: `serve()` with an `OnnxModel` and no options (in-process session,
- *   intra-op threads = cores, spin-wait off, batching `auto`).
+ * - `serve-default`: `serve()` with an `OnnxModel` and no options (one worker thread whose
+ *   session has intra-op threads = cores, spin-wait off, batching `auto`; in-process before
+ *   2026-11-27, stop 30).
+ * - `serve-inprocess`: the same with `workers: 0`: the session on the main thread, as the
+ *   default was before.
  * - `serve-default-spin`: the same with ONNX Runtime's intra-op spin-wait on
  *   (`intraOpSpinning: true`, ORT's own default; `onnx-spinning.bench.ts`).
  * - `express-default` / `fastify-default`: the Express router / Fastify plugin over an
@@ -67,6 +70,8 @@ async function start() {
   switch (kind) {
     case 'serve-default':
       return (await serve({ models: [mobilenet()], port: 0 })).server;
+    case 'serve-inprocess':
+      return (await serve({ models: [mobilenet({ workers: 0 })], port: 0 })).server;
     case 'serve-default-spin':
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':

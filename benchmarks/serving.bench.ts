@@ -15,7 +15,8 @@
  *   `serve-tuned-v8heap`, the same in a Node started with `--initial-old-space-size=128`, as
  *   `infer serve` and the Dockerfile run). They get the
  *   binary tensor extension (request and response); `serve-default-json` is `serve()` with
- *   the same request as JSON (the naive route's format).
+ *   the same request as JSON (the naive route's format); `serve-inprocess` is `serve()` with
+ *   `workers: 0`, the session on the main thread (the default before 2026-11-27).
  * - Memory: every server's RSS and heap (after GC) at rest, after the 1-connection level
  *   and at the end; an identity model's `serve()` before and after 100k requests.
  *
@@ -91,6 +92,13 @@ const ALL_CONTENDERS: Contender[] = [
     format: 'binary',
   },
   {
+    series: 'serve-inprocess',
+    process: 'serve-inprocess',
+    script: 'infer',
+    args: ['serve-inprocess'],
+    format: 'binary',
+  },
+  {
     series: 'serve-default-json',
     process: 'serve-default',
     script: 'infer',
@@ -132,6 +140,7 @@ const ONLY = process.env.SERIES?.split(',');
 const CONTENDERS = ALL_CONTENDERS.filter((c) => ONLY === undefined || ONLY.includes(c.series));
 const INFER_SERIES = [
   'serve-default',
+  'serve-inprocess',
   'express-default',
   'fastify-default',
   'serve-tuned',

@@ -5,7 +5,7 @@
 export { toInferError } from './errors';
 export { ONNX_PLATFORM, OnnxModel, RUNTIME_NAME } from './onnx-model';
 export type { OnnxModelOptions } from './onnx-options';
-export { DEFAULT_ONNX_OPTIONS, defaultIntraOpThreads } from './onnx-options';
+export { DEFAULT_ONNX_OPTIONS, defaultIntraOpThreads, defaultWorkers } from './onnx-options';
 export { createOnnxModel, onnxRuntime, onnxRuntime as default } from './onnx-plugin';
 export type {
   ExecutionProvider,

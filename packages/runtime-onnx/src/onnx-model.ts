@@ -17,6 +17,7 @@ import { toInferError } from './errors';
 import {
   DEFAULT_ONNX_OPTIONS,
   defaultIntraOpThreads,
+  defaultWorkers,
   type OnnxModelOptions,
   ortSessionOptions,
   resolveSpinning,
@@ -44,10 +45,11 @@ export const ONNX_PLATFORM = 'onnxruntime_onnx';
 
 const SERVING_KEYS = ['batching', 'maxQueueSize', 'timeoutMs', 'workers', 'warmup'] as const;
 
-function servingOf(options: OnnxModelOptions): ServingOptionsV1 | undefined {
+function servingOf(options: OnnxModelOptions, workers: number): ServingOptionsV1 {
   const serving: Record<string, unknown> = {};
   for (const key of SERVING_KEYS) if (options[key] !== undefined) serving[key] = options[key];
-  return Object.keys(serving).length > 0 ? (serving as ServingOptionsV1) : undefined;
+  serving.workers = workers;
+  return serving as ServingOptionsV1;
 }
 
 const defaultLogger = {
@@ -88,7 +90,8 @@ export class OnnxModel extends Model {
 
   constructor(options: OnnxModelOptions) {
     validateOnnxOptions(options);
-    super({ name: options.name, version: options.version, serving: servingOf(options) });
+    const workers = defaultWorkers(options, new.target === OnnxModel);
+    super({ name: options.name, version: options.version, serving: servingOf(options, workers) });
     this.#source = options.path !== undefined ? resolve(options.path) : options.bytes!;
     this.#sessionOptions = { ...options.sessionOptions };
     this.#providers = options.executionProviders ?? [...DEFAULT_ONNX_OPTIONS.executionProviders];
@@ -96,7 +99,7 @@ export class OnnxModel extends Model {
     this.#intraOpThreads =
       options.intraOpThreads ??
       options.sessionOptions?.intraOpNumThreads ??
-      defaultIntraOpThreads(undefined, options.workers ?? DEFAULT_ONNX_OPTIONS.workers);
+      defaultIntraOpThreads(undefined, workers);
     this.#interOpThreads =
       options.interOpThreads ??
       options.sessionOptions?.interOpNumThreads ??

@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { createModelFromSettings } from '@infer/core';
-import onnx, { createOnnxModel, defaultIntraOpThreads, OnnxModel } from '@infer/runtime-onnx';
+import onnx, {
+  createOnnxModel,
+  defaultIntraOpThreads,
+  defaultWorkers,
+  OnnxModel,
+} from '@infer/runtime-onnx';
 import ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import { ortSessionOptions, resolveSpinning } from '../src/onnx-options';
@@ -85,6 +90,14 @@ describe('threads', () => {
     expect(defaultIntraOpThreads(16, 4)).toBe(4);
     expect(defaultIntraOpThreads(16, 5)).toBe(3);
     expect(defaultIntraOpThreads(2, 8)).toBe(1);
+  });
+
+  it('defaultWorkers: one for a plain model from a path, none from bytes or for a subclass, else the option', () => {
+    expect(defaultWorkers(base, true)).toBe(1);
+    expect(defaultWorkers(base, false)).toBe(0);
+    expect(defaultWorkers({ name: 'm', bytes: new Uint8Array(1) }, true)).toBe(0);
+    expect(defaultWorkers({ ...base, workers: 3 }, false)).toBe(3);
+    expect(defaultWorkers({ ...base, workers: 0 }, true)).toBe(0);
   });
 
   it('counts the cores INFER_CORES gives the process (one of several server processes, a CPU quota)', () => {

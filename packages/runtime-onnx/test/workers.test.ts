@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { loadModel, type ServedModel } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
@@ -31,6 +32,49 @@ describe('OnnxModel in core worker threads (rebuilt from workerSource())', () =>
     );
     for (const { outputs } of results) {
       expect(argmax(outputs[0]!.data as Float32Array).index).toBe(12);
+    }
+  });
+});
+
+describe('the default: one worker thread for a model from a path', () => {
+  it('serves a plain OnnxModel from a path in one worker with every core as intra-op threads', async () => {
+    const model = new OnnxModel({ name: 'mobilenet', path: MOBILENET });
+    expect(model.serving?.workers).toBe(1);
+    const served = await loadModel(model);
+    try {
+      expect(served.pool?.size).toBe(1);
+      expect(served.metadata().parameters?.intra_op_threads).toBe(availableParallelism());
+      const { outputs } = await served.predict({
+        inputs: [
+          {
+            name: 'input',
+            datatype: 'FP32',
+            shape: [1, 3, 224, 224],
+            data: (await finchPixels()).slice(),
+          },
+        ],
+      });
+      expect(argmax(outputs[0]!.data as Float32Array).index).toBe(12);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('runs in-process when asked (workers: 0), from bytes, or as a subclass a worker could not rebuild', async () => {
+    class Custom extends OnnxModel {}
+    const models = [
+      new OnnxModel({ name: 'asked', path: MOBILENET, workers: 0 }),
+      new OnnxModel({ name: 'bytes', bytes: new Uint8Array(readFileSync(MOBILENET)) }),
+      new Custom({ name: 'custom', path: MOBILENET }),
+    ];
+    for (const model of models) {
+      expect(model.serving?.workers, model.name).toBe(0);
+      const served = await loadModel(model);
+      try {
+        expect(served.pool, model.name).toBeUndefined();
+      } finally {
+        await served.close();
+      }
     }
   });
 });

@@ -54,7 +54,10 @@ export interface ServingOptionsV1 {
   maxQueueSize?: number | undefined;
   /** Per-request timeout in ms, queue wait included. Default `30000`. */
   timeoutMs?: number | undefined;
-  /** Replicas in worker threads; `0` runs in-process. Default `0`. */
+  /**
+   * Replicas in worker threads; `0` runs in-process. Default `0`; a runtime's model may set
+   * its own (an `OnnxModel` from a path: `1`, so inference does not block the event loop).
+   */
   workers?: number | undefined;
   /** Run one predict on zeros (or the given request) after load. Default `false`. */
   warmup?: boolean | InferenceRequest | undefined;
