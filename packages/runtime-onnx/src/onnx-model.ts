@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import {
   InvalidOptionError,
@@ -34,6 +35,11 @@ import { fromOrtTensor, toOrtTensor } from './onnx-tensor';
  * model.workerSource().module === RUNTIME_NAME; // true
  */
 export const RUNTIME_NAME = '@infer/runtime-onnx';
+
+/** Where this module lives (ESM or CJS build): workers resolve the package from here. */
+const SELF_DIR = dirname(
+  typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url),
+);
 
 /**
  * The OIP/Triton platform name of ONNX Runtime models.
@@ -256,6 +262,9 @@ export class OnnxModel extends Model {
       parameters.sessionOptions = this.#sessionOptions;
     return {
       module: RUNTIME_NAME,
+      // From this package's own folder: the worker finds the very installation the app
+      // loaded, wherever the process was started (a workspace's nested node_modules too).
+      resolveFrom: SELF_DIR,
       settings: {
         name: this.name,
         ...(this.version !== undefined ? { version: this.version } : {}),

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createModelFromSettings } from '@infer/core';
 import onnx, {
@@ -224,6 +225,7 @@ describe('workers and the runtime plugin', () => {
     const source = model.workerSource();
     expect(source).toEqual({
       module: '@infer/runtime-onnx',
+      resolveFrom: expect.any(String),
       settings: {
         name: 'm',
         version: '2',
@@ -243,6 +245,9 @@ describe('workers and the runtime plugin', () => {
     const rebuilt = onnx.create(source.settings as never) as OnnxModel;
     expect(rebuilt.intraOpThreads).toBe(model.intraOpThreads);
     expect(rebuilt.workerSource()).toEqual(source);
+    // Resolved from the package's own folder, not the working directory: a worker finds the
+    // installation the app loaded wherever the process was started.
+    expect(realpathSync(source.resolveFrom!)).toMatch(/packages\/runtime-onnx\/(src|dist)$/);
   });
 
   it('workerSource() carries intraOpSpinning: true to the rebuilt model', () => {

@@ -1,3 +1,5 @@
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import {
   type Logger,
@@ -34,6 +36,10 @@ import {
 
 /** The package name workers import to rebuild a model. */
 const MODULE = '@infer/runtime-tfjs';
+/** Where this module lives (ESM or CJS build): workers resolve the package from here. */
+const SELF_DIR = dirname(
+  typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url),
+);
 
 /** What `load()` leaves behind. */
 interface Loaded {
@@ -217,7 +223,8 @@ export class TfjsModel extends Model {
       ...(o.warmup !== undefined && { warmup: o.warmup }),
       parameters,
     };
-    return { module: MODULE, settings };
+    // From this package's own folder: the worker finds the installation the app loaded.
+    return { module: MODULE, resolveFrom: SELF_DIR, settings };
   }
 
   /** Runs zeros (or the given request) once; fills in output datatype/rank the file left out. */

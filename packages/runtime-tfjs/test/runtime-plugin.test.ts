@@ -36,6 +36,7 @@ describe('runtime plugin', () => {
     const source = model.workerSource();
     expect(source).toEqual({
       module: '@infer/runtime-tfjs',
+      resolveFrom: expect.any(String),
       settings: {
         name: 'esrgan',
         uri: ESRGAN_X2,
