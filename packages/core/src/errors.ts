@@ -521,7 +521,16 @@ export class ModelLoadFailedError extends InferError {
   readonly version: string | undefined;
   readonly reason: string;
   constructor(context: ModelErrorContext) {
-    const reason = context.cause instanceof Error ? context.cause.message : String(context.cause);
+    const { cause } = context;
+    // A load failure wrapped again (a worker thread's, rethrown by its pool) keeps its reason,
+    // not "Model m failed to load: Model m failed to load: ...".
+    const inner = cause as { code?: unknown; reason?: unknown } | null | undefined;
+    const reason =
+      inner?.code === 'INFER_ERR_MODEL_LOAD_FAILED' && typeof inner.reason === 'string'
+        ? inner.reason
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
     super(
       'INFER_ERR_MODEL_LOAD_FAILED',
       `Model ${modelLabel(context)} failed to load: ${reason}`,

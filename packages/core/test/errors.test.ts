@@ -171,6 +171,10 @@ describe('error classes', () => {
     expect(error.cause).toBe(cause);
     expect(error.reason).toBe('disk on fire');
     expect(error.message).toBe('Model "m" version "2" failed to load: disk on fire');
+    // Wrapped again (a worker's load failure, as its pool rethrows it): one prefix, one reason.
+    const again = new ModelLoadFailedError({ model: 'm', cause: error });
+    expect(again.message).toBe('Model "m" failed to load: disk on fire');
+    expect(again.cause).toBe(error);
     const input = new InvalidInputError('bad', {
       input: 'x',
       expected: 'FP32 [-1]',

@@ -64,7 +64,11 @@ export interface OnnxModelOptions extends ServingOptionsV1 {
    * over `sessionOptions.extra.session.intra_op.allow_spinning`; no effect with one thread.
    */
   intraOpSpinning?: boolean;
-  /** Where the provider fallback warning goes (pino-compatible). Default: `process.emitWarning`. */
+  /**
+   * Where the provider fallback warning goes (pino-compatible) when the model runs in this
+   * thread. Default: `process.emitWarning`. Served in worker threads, the model loads there
+   * without it: its warning comes back as a process warning of the main thread.
+   */
   logger?: Pick<Logger, 'warn'>;
 }
 

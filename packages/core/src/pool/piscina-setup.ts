@@ -13,6 +13,7 @@ import { raiseWorkerInitialOldSpace } from './worker-heap';
 import type { ResolvedWorkerPoolOptions } from './worker-pool-options';
 import {
   deserializeError,
+  type LoadWarning,
   type WorkerBootData,
   type WorkerReply,
   type WorkerTask,
@@ -55,6 +56,8 @@ export function createPiscina(options: ResolvedWorkerPoolOptions): PoolPiscina {
 /** What the warm start found: the first metadata, the first failure, distinct threads. */
 export interface WarmStart {
   metadata: ModelMetadataV1 | undefined;
+  /** The first thread's load warnings (every thread loads the same model). */
+  warnings: LoadWarning[];
   failure: unknown;
   threads: number;
 }
@@ -72,6 +75,7 @@ export async function loadEveryWorker(piscina: PoolPiscina, workers: number): Pr
     Array.from({ length: workers }, () => piscina.run({ kind: 'load' })),
   );
   let metadata: ModelMetadataV1 | undefined;
+  let warnings: LoadWarning[] | undefined;
   let failure: unknown;
   const threads = new Set<number>();
   for (const reply of replies) {
@@ -79,8 +83,9 @@ export async function loadEveryWorker(piscina: PoolPiscina, workers: number): Pr
     else if (reply.value.kind === 'error') failure ??= deserializeError(reply.value.error);
     else if (reply.value.kind === 'loaded') {
       metadata ??= reply.value.metadata;
+      warnings ??= reply.value.warnings;
       threads.add(reply.value.threadId);
     }
   }
-  return { metadata, failure, threads: threads.size };
+  return { metadata, warnings: warnings ?? [], failure, threads: threads.size };
 }

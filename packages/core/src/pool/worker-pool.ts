@@ -151,7 +151,7 @@ export class WorkerPool {
     }
     this.#piscina = piscina;
     this.#listen(piscina);
-    const { metadata, failure, threads } = await loadEveryWorker(piscina, workers);
+    const { metadata, warnings, failure, threads } = await loadEveryWorker(piscina, workers);
     if (failure !== undefined || metadata === undefined || this.#state !== 'starting') {
       this.#destroying = true;
       await piscina.destroy();
@@ -173,6 +173,15 @@ export class WorkerPool {
       model: this.#model,
     });
     this.#state = 'running';
+    // What the threads warned about while loading (a provider fallback), once, here, where
+    // it reaches the console as it would have in-process.
+    for (const { name, message, code, detail } of warnings) {
+      process.emitWarning(message, {
+        type: name,
+        ...(code === undefined ? {} : { code }),
+        ...(detail === undefined ? {} : { detail }),
+      });
+    }
     this.#logger.info(
       { workers, threads, ms: Math.round(performance.now() - started) },
       'worker pool started',

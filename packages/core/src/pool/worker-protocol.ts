@@ -41,6 +41,20 @@ export interface LoadedReply {
   kind: 'loaded';
   threadId: number;
   metadata: ModelMetadataV1;
+  /** Process warnings the thread emitted while it created and loaded the model. */
+  warnings: LoadWarning[];
+}
+
+/**
+ * A process warning of a worker thread (`process.emitWarning`: a runtime's provider
+ * fallback, a deprecation), sent to the main thread, which emits it again: a worker's own
+ * never reached the console.
+ */
+export interface LoadWarning {
+  name: string;
+  message: string;
+  code?: string;
+  detail?: string;
 }
 
 /** A worker's answer to a {@link PredictTask}. */

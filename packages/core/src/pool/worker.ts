@@ -18,6 +18,7 @@ import type { ModelMetadataV1, ModelV1, PredictResult, RuntimePluginV1 } from '.
 import { packTensors } from './tensor-transfer';
 import {
   type ErrorReply,
+  type LoadWarning,
   type PredictTask,
   serializeError,
   type WorkerBootData,
@@ -28,6 +29,7 @@ import {
 interface Loaded {
   model: ModelV1;
   metadata: ModelMetadataV1;
+  warnings: LoadWarning[];
 }
 
 const boot = workerData as WorkerBootData;
@@ -36,10 +38,27 @@ const loading: Promise<Loaded> = load(boot);
 loading.catch(() => {});
 
 async function load(data: WorkerBootData): Promise<Loaded> {
-  const plugin = await importPlugin(data);
-  const model = asModelV1(await plugin.create(data.settings as never), 'plugin.create()');
-  await model.load();
-  return { model, metadata: model.metadata() };
+  const warnings: LoadWarning[] = [];
+  const onWarning = (warning: Error & { code?: unknown; detail?: unknown }) => {
+    const { name, message, code, detail } = warning;
+    warnings.push({
+      name,
+      message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof detail === 'string' ? { detail } : {}),
+    });
+  };
+  process.on('warning', onWarning);
+  try {
+    const plugin = await importPlugin(data);
+    const model = asModelV1(await plugin.create(data.settings as never), 'plugin.create()');
+    await model.load();
+    return { model, metadata: model.metadata(), warnings };
+  } finally {
+    // `process.emitWarning` emits on a later tick: let the last ones arrive.
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+  }
 }
 
 async function importPlugin({ moduleUrl, exportName }: WorkerBootData): Promise<RuntimePluginV1> {
@@ -86,7 +105,12 @@ async function handle(task: WorkerTask): Promise<unknown> {
     return loadFailedReply(task, error);
   }
   if (task.kind === 'load') {
-    return { kind: 'loaded', threadId, metadata: loaded.metadata } satisfies WorkerReply;
+    return {
+      kind: 'loaded',
+      threadId,
+      metadata: loaded.metadata,
+      warnings: loaded.warnings,
+    } satisfies WorkerReply;
   }
   return predict(loaded.model, task);
 }

@@ -56,3 +56,28 @@ describe('start() when the model cannot load', () => {
     await expect(pool.start()).rejects.toMatchObject({ code: 'INFER_ERR_MODEL_LOAD_FAILED' });
   });
 });
+
+describe('warnings a thread emits while it loads the model', () => {
+  it('are emitted once on the main thread, with their type, code and detail', async () => {
+    const seen: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'FixtureWarning') seen.push(warning);
+    };
+    process.on('warning', onWarning);
+    const pool = fixturePool('identity', { parameters: { warnAtLoad: 'provider x missing' } });
+    try {
+      await pool.start();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({
+        name: 'FixtureWarning',
+        message: 'provider x missing',
+        code: 'FIXTURE_WARNING',
+        detail: 'fixture detail',
+      });
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+    }
+  });
+});
