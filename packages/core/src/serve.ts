@@ -152,6 +152,12 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   };
 }
 
+/** Settings of the h2c transport only, with their environment variables. */
+const H2C_ONLY_SETTINGS = [
+  ['maxQueuedBytes', 'INFER_GRPC_MAX_QUEUED_BYTES'],
+  ['sendStallMs', 'INFER_GRPC_SEND_STALL_MS'],
+] as const;
+
 function resolveGrpcEndpoint(
   option: ServeOptions['grpc'],
   settings: ServerSettings,
@@ -169,6 +175,20 @@ function resolveGrpcEndpoint(
   const endpoint = typeof option === 'object' ? option : {};
   const maxQueuedBytes = endpoint.maxQueuedBytes ?? settings.grpc.maxQueuedBytes;
   const sendStallMs = endpoint.sendStallMs ?? settings.grpc.sendStallMs;
+  const transport = endpoint.transport ?? settings.grpc.transport;
+  // Named where the user set it: settings.json or the environment, not options.grpc.
+  for (const [key, variable] of H2C_ONLY_SETTINGS) {
+    if (
+      transport === 'grpc-js' &&
+      endpoint[key] === undefined &&
+      settings.grpc[key] !== undefined
+    ) {
+      throw new InvalidOptionError(
+        `settings.grpc.${key}`,
+        `(or ${variable}) is an option of the 'h2c' transport; grpc.transport is 'grpc-js'`,
+      );
+    }
+  }
   // The checks serveGrpc makes, up front (before any server starts), named options.grpc.*.
   const checked = resolveServeGrpcOptions(
     {
@@ -177,7 +197,7 @@ function resolveGrpcEndpoint(
       port: endpoint.port ?? settings.grpc.port,
       host: endpoint.host ?? host,
       maxMessageBytes: endpoint.maxMessageBytes,
-      transport: endpoint.transport ?? settings.grpc.transport,
+      transport,
       keepalive: {
         timeMs: endpoint.keepalive?.timeMs ?? settings.grpc.keepaliveTimeMs,
         timeoutMs: endpoint.keepalive?.timeoutMs ?? settings.grpc.keepaliveTimeoutMs,

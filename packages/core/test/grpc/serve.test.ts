@@ -300,6 +300,16 @@ describe('settings: grpc.enabled', () => {
         overrides: { port: 0, grpc: { enabled: true, port: 0 } },
       }),
     ).rejects.toThrow('grpc.sendStallMs');
+    // Set in the environment with grpc-js chosen there too: the message names the setting.
+    await expect(
+      serveFromSettings({
+        paths: [],
+        env: { INFER_GRPC_TRANSPORT: 'grpc-js', INFER_GRPC_SEND_STALL_MS: '1000' },
+        overrides: { port: 0, grpc: { enabled: true, port: 0 } },
+      }),
+    ).rejects.toThrow(
+      "settings.grpc.sendStallMs (or INFER_GRPC_SEND_STALL_MS) is an option of the 'h2c' transport; grpc.transport is 'grpc-js'",
+    );
   });
 
   it('gRPC is off by default', async () => {
