@@ -113,6 +113,9 @@ function fromPlain(name: string, datatype: Datatype, data: unknown[]): TensorDat
   }
 }
 
+/** `String.prototype.isWellFormed` (ES2024; absent before Node 20 and Chrome 111). */
+type WellFormed = { isWellFormed?: () => boolean };
+
 function toBytes(name: string, data: unknown): Uint8Array[] {
   // One string or one Uint8Array: a tensor of one element.
   const items = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
@@ -120,11 +123,14 @@ function toBytes(name: string, data: unknown): Uint8Array[] {
     throw invalid(name, `BYTES data must be strings or Uint8Arrays, got ${describeValue(data)}`);
   }
   return items.map((item, index) => {
-    if (typeof item === 'string') return encoder.encode(item);
+    // A lone surrogate has no UTF-8 form: TextEncoder would send U+FFFD in its place.
+    if (typeof item === 'string' && (item as WellFormed).isWellFormed?.() !== false) {
+      return encoder.encode(item);
+    }
     if (item instanceof Uint8Array) return item;
     throw invalid(
       name,
-      `BYTES element ${index} must be a string or a Uint8Array, got ${describeValue(item)}`,
+      `BYTES element ${index} must be well-formed text or a Uint8Array, got ${describeValue(item)}`,
     );
   });
 }

@@ -99,6 +99,16 @@ export function errorsSuite({ describe, it, expect }: SuiteApi, host: SuiteHost)
       expect(bool.message).toBe('inputs.x: data element 0 must be true or false (BOOL), got 1');
     });
 
+    it('rejects a BYTES string with a lone surrogate instead of sending U+FFFD for it', async () => {
+      const error = await rejection(
+        client.model('echo-fp32').infer({ s: { data: ['ok', 'a\uD800b'], datatype: 'BYTES' } }),
+      );
+      expect(error.code).toBe('INFER_CLIENT_ERR_INVALID_INPUT');
+      expect(error.message).toBe(
+        'inputs.s: BYTES element 1 must be well-formed text or a Uint8Array, got "a\\ud800b"',
+      );
+    });
+
     it('rejects, never throws synchronously', () => {
       const promise = client.model('echo-fp32').infer(null as never);
       expect(promise).toBeInstanceOf(Promise);
