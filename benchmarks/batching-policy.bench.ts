@@ -112,9 +112,11 @@ async function mobilenetCase(): Promise<ModelCase> {
     maxDurationS: QUICK ? 3 : 4,
     maxWarmupS: QUICK ? 2 : 3,
     create: (setting, metrics) =>
-      loadModel(new OnnxModel({ name: 'mobilenet', path: MOBILENET, ...servingOf(setting) }), {
-        metrics,
-      }),
+      // In-process, as the bare ceiling (an OnnxModel from a path defaults to one worker).
+      loadModel(
+        new OnnxModel({ name: 'mobilenet', path: MOBILENET, workers: 0, ...servingOf(setting) }),
+        { metrics },
+      ),
     request: () => ({
       inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 3, 224, 224], data: pixels }],
     }),
