@@ -521,24 +521,33 @@ export class ModelLoadFailedError extends InferError {
   readonly version: string | undefined;
   readonly reason: string;
   constructor(context: ModelErrorContext) {
-    const { cause } = context;
-    // A load failure wrapped again (a worker thread's, rethrown by its pool) keeps its reason,
-    // not "Model m failed to load: Model m failed to load: ...".
-    const inner = cause as { code?: unknown; reason?: unknown } | null | undefined;
-    const reason =
-      inner?.code === 'INFER_ERR_MODEL_LOAD_FAILED' && typeof inner.reason === 'string'
-        ? inner.reason
-        : cause instanceof Error
-          ? cause.message
-          : String(cause);
+    // The same model's load failure wrapped again (a worker thread's, rethrown by its pool)
+    // keeps its reason and version, not "Model m failed to load: Model m failed to load: ...".
+    const inner = context.cause as
+      | { code?: unknown; reason?: unknown; model?: unknown; version?: unknown }
+      | null
+      | undefined;
+    const again =
+      inner?.code === 'INFER_ERR_MODEL_LOAD_FAILED' &&
+      typeof inner.reason === 'string' &&
+      inner.model === context.model;
+    const full: ModelErrorContext =
+      again && context.version === undefined && typeof inner.version === 'string'
+        ? { ...context, version: inner.version }
+        : context;
+    const reason = again
+      ? (inner.reason as string)
+      : context.cause instanceof Error
+        ? context.cause.message
+        : String(context.cause);
     super(
       'INFER_ERR_MODEL_LOAD_FAILED',
-      `Model ${modelLabel(context)} failed to load: ${reason}`,
-      context,
+      `Model ${modelLabel(full)} failed to load: ${reason}`,
+      full,
     );
     this.name = 'ModelLoadFailedError';
     this.model = context.model;
-    this.version = context.version;
+    this.version = full.version;
     this.reason = reason;
   }
 }

@@ -173,8 +173,15 @@ describe('error classes', () => {
     expect(error.message).toBe('Model "m" version "2" failed to load: disk on fire');
     // Wrapped again (a worker's load failure, as its pool rethrows it): one prefix, one reason.
     const again = new ModelLoadFailedError({ model: 'm', cause: error });
-    expect(again.message).toBe('Model "m" failed to load: disk on fire');
+    expect(again.message).toBe('Model "m" version "2" failed to load: disk on fire');
+    expect(again.version).toBe('2');
     expect(again.cause).toBe(error);
+    // Another model's failure inside this one's (a wrapper): both named.
+    const outer = new ModelLoadFailedError({ model: 'classifier', cause: error });
+    expect(outer.message).toBe(
+      'Model "classifier" failed to load: Model "m" version "2" failed to load: disk on fire',
+    );
+    expect(outer.version).toBeUndefined();
     const input = new InvalidInputError('bad', {
       input: 'x',
       expected: 'FP32 [-1]',

@@ -173,8 +173,8 @@ export class WorkerPool {
       model: this.#model,
     });
     this.#state = 'running';
-    // What the threads warned about while loading (a provider fallback), once, here, where
-    // it reaches the console as it would have in-process.
+    // What the threads warned about while loading (a provider fallback), once for all of
+    // them, on this thread, as it would have been in-process.
     for (const { name, message, code, detail } of warnings) {
       process.emitWarning(message, {
         type: name,

@@ -46,9 +46,10 @@ export interface LoadedReply {
 }
 
 /**
- * A process warning of a worker thread (`process.emitWarning`: a runtime's provider
- * fallback, a deprecation), sent to the main thread, which emits it again: a worker's own
- * never reached the console.
+ * A process warning a worker thread emitted while it loaded the model (`process.emitWarning`:
+ * a runtime's provider fallback), sent to the main thread, which emits it once for the pool
+ * (each thread printing its own repeated it per thread) and where `process.on('warning')`
+ * sees it. Deprecation and experimental warnings stay with the thread's own printer.
  */
 export interface LoadWarning {
   name: string;

@@ -32,33 +32,56 @@ interface Loaded {
   warnings: LoadWarning[];
 }
 
+/** Warnings printed by the thread itself, not sent to the main thread. */
+const LOCAL_WARNINGS = new Set(['DeprecationWarning', 'ExperimentalWarning']);
+
 const boot = workerData as WorkerBootData;
 const loading: Promise<Loaded> = load(boot);
 // Handled by every task; keeps an early failure from being an unhandled rejection.
 loading.catch(() => {});
 
 async function load(data: WorkerBootData): Promise<Loaded> {
-  const warnings: LoadWarning[] = [];
-  const onWarning = (warning: Error & { code?: unknown; detail?: unknown }) => {
-    const { name, message, code, detail } = warning;
-    warnings.push({
-      name,
-      message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(typeof detail === 'string' ? { detail } : {}),
-    });
+  // While the model loads, this thread's warnings go to the main thread, which emits them
+  // once (a pool's threads load the same model); Node's own printer here is set aside so
+  // none prints twice. Deprecation and experimental warnings still print here: Node shows
+  // each once per thread, and the main thread may show its own.
+  const printers = process.listeners('warning');
+  for (const printer of printers) process.off('warning', printer);
+  const held: Error[] = [];
+  const print = (warning: Error) => {
+    for (const printer of printers) printer.call(process, warning);
+  };
+  const onWarning = (warning: Error) => {
+    if (LOCAL_WARNINGS.has(warning.name)) print(warning);
+    else held.push(warning);
   };
   process.on('warning', onWarning);
+  let loaded: Omit<Loaded, 'warnings'> | undefined;
   try {
     const plugin = await importPlugin(data);
     const model = asModelV1(await plugin.create(data.settings as never), 'plugin.create()');
     await model.load();
-    return { model, metadata: model.metadata(), warnings };
+    loaded = { model, metadata: model.metadata() };
   } finally {
     // `process.emitWarning` emits on a later tick: let the last ones arrive.
     await new Promise((resolve) => setImmediate(resolve));
     process.off('warning', onWarning);
+    for (const printer of printers) process.on('warning', printer);
+    // No loaded reply carries them: print them here.
+    if (loaded === undefined) for (const warning of held) print(warning);
   }
+  // Set: the `try` either set it or threw.
+  return { ...(loaded as Omit<Loaded, 'warnings'>), warnings: held.map(loadWarning) };
+}
+
+function loadWarning(warning: Error & { code?: unknown; detail?: unknown }): LoadWarning {
+  const { name, message, code, detail } = warning;
+  return {
+    name,
+    message,
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof detail === 'string' ? { detail } : {}),
+  };
 }
 
 async function importPlugin({ moduleUrl, exportName }: WorkerBootData): Promise<RuntimePluginV1> {

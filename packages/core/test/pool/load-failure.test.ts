@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadFailedError } from '../../src/errors';
 import { WorkerPool } from '../../src/pool';
@@ -79,5 +81,28 @@ describe('warnings a thread emits while it loads the model', () => {
       process.off('warning', onWarning);
       await pool.close();
     }
+  });
+
+  it('print once in all, not once more per thread', async () => {
+    const core = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+    const script = `
+      const { WorkerPool } = await import(${JSON.stringify(core)});
+      const pool = new WorkerPool({
+        source: { module: ${JSON.stringify(FIXTURE)}, settings: { name: 'w', parameters: { warnAtLoad: 'provider x missing' } } },
+        workers: 2,
+      });
+      await pool.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await pool.close();`;
+    const stderr = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { timeout: 30_000 },
+        (error, _out, err) =>
+          error ? reject(new Error(`${error.message}\n${err}`)) : resolve(err),
+      );
+    });
+    expect(stderr.match(/FixtureWarning: provider x missing/g)).toHaveLength(1);
   });
 });
