@@ -22,8 +22,12 @@ export interface LoadedRuntime {
   file: string;
 }
 
-/** Where this module lives (ESM or CJS build), so runtimes installed next to core resolve. */
-const SELF_DIR = dirname(
+/**
+ * Where this module lives (ESM or CJS build), so runtimes installed next to core resolve.
+ *
+ * @internal
+ */
+export const SELF_DIR = dirname(
   typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url),
 );
 

@@ -6,6 +6,7 @@ import {
 } from '@infer/codecs';
 import { InvalidInputError, InvalidOptionError, ModelFailedError } from '../errors';
 import { Model } from '../model';
+import { SELF_DIR } from '../runtime-loader';
 import type {
   ModelMetadataV1,
   ModelV1,
@@ -105,7 +106,8 @@ export class ImageClassifier extends Model {
       module: '@infer/core',
       export: 'imageClassifierRuntime',
       settings: { inner, options: this.options },
-      ...(inner.resolveFrom === undefined ? {} : { resolveFrom: inner.resolveFrom }),
+      // This very core, found from its own folder; the wrapped model's source carries its own.
+      resolveFrom: SELF_DIR,
     };
   }
 

@@ -140,6 +140,22 @@ describe('ImageClassifier', () => {
     }
   });
 
+  it("rebuilds in a worker from core's own folder around the wrapped model's source", () => {
+    const { model } = channelMeans();
+    const inner = {
+      module: 'some-runtime',
+      settings: { name: 'means' },
+      resolveFrom: '/elsewhere',
+    };
+    const classifier = new ImageClassifier(Object.assign(model, { workerSource: () => inner }), {
+      image: { width: 8, height: 8 },
+    });
+    const source = classifier.workerSource();
+    expect(source.module).toBe('@infer/core');
+    expect(source.resolveFrom).toMatch(/packages\/core\/(src|dist)$/);
+    expect((source.settings as { inner: unknown }).inner).toEqual(inner);
+  });
+
   it('validates its options', () => {
     const { model } = channelMeans();
     expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(InvalidOptionError);
