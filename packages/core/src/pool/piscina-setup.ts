@@ -56,7 +56,7 @@ export function createPiscina(options: ResolvedWorkerPoolOptions): PoolPiscina {
 /** What the warm start found: the first metadata, the first failure, distinct threads. */
 export interface WarmStart {
   metadata: ModelMetadataV1 | undefined;
-  /** The first thread's load warnings (every thread loads the same model). */
+  /** Every thread's load warnings, each once (threads that loaded the same model warn alike). */
   warnings: LoadWarning[];
   failure: unknown;
   threads: number;
@@ -75,7 +75,7 @@ export async function loadEveryWorker(piscina: PoolPiscina, workers: number): Pr
     Array.from({ length: workers }, () => piscina.run({ kind: 'load' })),
   );
   let metadata: ModelMetadataV1 | undefined;
-  let warnings: LoadWarning[] | undefined;
+  const warnings: LoadWarning[] = [];
   let failure: unknown;
   const threads = new Set<number>();
   for (const reply of replies) {
@@ -83,9 +83,9 @@ export async function loadEveryWorker(piscina: PoolPiscina, workers: number): Pr
     else if (reply.value.kind === 'error') failure ??= deserializeError(reply.value.error);
     else if (reply.value.kind === 'loaded') {
       metadata ??= reply.value.metadata;
-      warnings ??= reply.value.warnings;
+      warnings.push(...reply.value.warnings);
       threads.add(reply.value.threadId);
     }
   }
-  return { metadata, warnings: warnings ?? [], failure, threads: threads.size };
+  return { metadata, warnings, failure, threads: threads.size };
 }

@@ -18,7 +18,7 @@ import {
   type WorkerPoolOptions,
   type WorkerPoolRunOptions,
 } from './worker-pool-options';
-import { deserializeError, type ErrorReply } from './worker-protocol';
+import { deserializeError, type ErrorReply, type LoadWarning } from './worker-protocol';
 
 type PoolState = 'new' | 'starting' | 'running' | 'closing' | 'closed' | 'failed';
 
@@ -50,6 +50,8 @@ export class WorkerPool {
   #restarts = 0;
   #failure: Error | undefined;
   /** Threads in a row that could not load the model (reset by any task a model answered). */
+  /** Load warnings already emitted (name, code, message). */
+  readonly #warned = new Set<string>();
   #loadFailures = 0;
   /** Threads being terminated because they could not load: no dispatch until they are gone. */
   #retiring = 0;
@@ -152,6 +154,9 @@ export class WorkerPool {
     this.#piscina = piscina;
     this.#listen(piscina);
     const { metadata, warnings, failure, threads } = await loadEveryWorker(piscina, workers);
+    // What the threads warned about while loading (a provider fallback), failed start or
+    // not: once for all of them, on this thread, as in-process.
+    this.#emitWarnings(warnings);
     if (failure !== undefined || metadata === undefined || this.#state !== 'starting') {
       this.#destroying = true;
       await piscina.destroy();
@@ -173,15 +178,6 @@ export class WorkerPool {
       model: this.#model,
     });
     this.#state = 'running';
-    // What the threads warned about while loading (a provider fallback), once for all of
-    // them, on this thread, as it would have been in-process.
-    for (const { name, message, code, detail } of warnings) {
-      process.emitWarning(message, {
-        type: name,
-        ...(code === undefined ? {} : { code }),
-        ...(detail === undefined ? {} : { detail }),
-      });
-    }
     this.#logger.info(
       { workers, threads, ms: Math.round(performance.now() - started) },
       'worker pool started',
@@ -361,6 +357,7 @@ export class WorkerPool {
             return;
           }
           this.#loadFailures = 0; // this thread has its model
+          if (reply.kind === 'result') this.#emitWarnings(reply.warnings);
           const outcome = outcomeOfReply(reply);
           if (outcome.error === undefined) task.resolve(outcome.result);
           else task.reject(outcome.error);
@@ -414,6 +411,24 @@ export class WorkerPool {
       this.#whenIdle.push(resolve);
       this.#notifyIfIdle();
     });
+  }
+
+  /**
+   * Emits the threads' load warnings as process warnings of this thread, each once for the
+   * pool's life (a replacement thread warns as the first ones did), with the thread's stack.
+   */
+  #emitWarnings(warnings: readonly LoadWarning[] | undefined): void {
+    for (const { name, message, code, detail, stack } of warnings ?? []) {
+      const key = `${name}\u0000${code ?? ''}\u0000${message}`;
+      if (this.#warned.has(key)) continue;
+      this.#warned.add(key);
+      const warning: Error & { code?: string; detail?: string } = new Error(message);
+      warning.name = name;
+      if (code !== undefined) warning.code = code;
+      if (detail !== undefined) warning.detail = detail;
+      if (stack !== undefined) warning.stack = stack;
+      process.emitWarning(warning);
+    }
   }
 
   #notRunning(): Error {

@@ -56,6 +56,8 @@ export interface LoadWarning {
   message: string;
   code?: string;
   detail?: string;
+  /** Where the thread emitted it (for `--trace-warnings`). */
+  stack?: string;
 }
 
 /** A worker's answer to a {@link PredictTask}. */
@@ -63,6 +65,8 @@ export interface ResultReply {
   kind: 'result';
   outputs: Tensor[];
   parameters?: Parameters;
+  /** A replacement thread's load warnings, with its first result (no load task reaches it). */
+  warnings?: LoadWarning[];
 }
 
 /** Any error a model or plugin threw, flattened to survive structured clone. */

@@ -35,16 +35,22 @@ interface Loaded {
 /** Warnings printed by the thread itself, not sent to the main thread. */
 const LOCAL_WARNINGS = new Set(['DeprecationWarning', 'ExperimentalWarning']);
 
+/** While a load holds warnings back: prints them, for a thread that dies before it answers. */
+let printHeld: (() => void) | undefined;
+process.once('exit', () => printHeld?.());
+
 const boot = workerData as WorkerBootData;
 const loading: Promise<Loaded> = load(boot);
 // Handled by every task; keeps an early failure from being an unhandled rejection.
 loading.catch(() => {});
 
 async function load(data: WorkerBootData): Promise<Loaded> {
-  // While the model loads, this thread's warnings go to the main thread, which emits them
-  // once (a pool's threads load the same model); Node's own printer here is set aside so
-  // none prints twice. Deprecation and experimental warnings still print here: Node shows
-  // each once per thread, and the main thread may show its own.
+  // While the model loads, this thread's warnings go to the main thread (with the reply to
+  // the pool's load task, or a replacement thread's first result), which emits each once for
+  // the pool; this thread's 'warning' listeners (Node's printer, any a preload added) are set
+  // aside meanwhile so none prints twice. Deprecation and experimental warnings still print
+  // here: Node shows each once per thread. A load that fails, or a thread that dies while
+  // loading, prints its own.
   const printers = process.listeners('warning');
   for (const printer of printers) process.off('warning', printer);
   const held: Error[] = [];
@@ -56,6 +62,9 @@ async function load(data: WorkerBootData): Promise<Loaded> {
     else held.push(warning);
   };
   process.on('warning', onWarning);
+  printHeld = () => {
+    for (const warning of held) print(warning);
+  };
   let loaded: Omit<Loaded, 'warnings'> | undefined;
   try {
     const plugin = await importPlugin(data);
@@ -65,6 +74,7 @@ async function load(data: WorkerBootData): Promise<Loaded> {
   } finally {
     // `process.emitWarning` emits on a later tick: let the last ones arrive.
     await new Promise((resolve) => setImmediate(resolve));
+    printHeld = undefined;
     process.off('warning', onWarning);
     for (const printer of printers) process.on('warning', printer);
     // No loaded reply carries them: print them here.
@@ -75,13 +85,24 @@ async function load(data: WorkerBootData): Promise<Loaded> {
 }
 
 function loadWarning(warning: Error & { code?: unknown; detail?: unknown }): LoadWarning {
-  const { name, message, code, detail } = warning;
+  const { name, message, code, detail, stack } = warning;
   return {
     name,
     message,
     ...(typeof code === 'string' ? { code } : {}),
     ...(typeof detail === 'string' ? { detail } : {}),
+    ...(typeof stack === 'string' ? { stack } : {}),
   };
+}
+
+/** Whether this thread's load warnings went to the main thread (with a reply) yet. */
+let warningsSent = false;
+
+/** The load warnings for the next reply: once per thread. */
+function takeWarnings(loaded: Loaded): LoadWarning[] | undefined {
+  if (warningsSent || loaded.warnings.length === 0) return undefined;
+  warningsSent = true;
+  return loaded.warnings;
 }
 
 async function importPlugin({ moduleUrl, exportName }: WorkerBootData): Promise<RuntimePluginV1> {
@@ -132,10 +153,10 @@ async function handle(task: WorkerTask): Promise<unknown> {
       kind: 'loaded',
       threadId,
       metadata: loaded.metadata,
-      warnings: loaded.warnings,
+      warnings: takeWarnings(loaded) ?? [],
     } satisfies WorkerReply;
   }
-  return predict(loaded.model, task);
+  return predict(loaded, task);
 }
 
 /**
@@ -143,9 +164,9 @@ async function handle(task: WorkerTask): Promise<unknown> {
  * packing included, answers an error reply: a throw past this point (or a reply
  * `postMessage` cannot clone) would kill the thread and read as a crash.
  */
-async function predict(model: ModelV1, task: PredictTask): Promise<unknown> {
+async function predict(loaded: Loaded, task: PredictTask): Promise<unknown> {
   try {
-    const result: PredictResult = await model.predict(task.request);
+    const result: PredictResult = await loaded.model.predict(task.request);
     if (typeof result !== 'object' || result === null || !Array.isArray(result.outputs)) {
       throw new TypeError('predict() must return { outputs: Tensor[] }');
     }
@@ -156,6 +177,8 @@ async function predict(model: ModelV1, task: PredictTask): Promise<unknown> {
     const { tensors, transferList } = packTensors(result.outputs, boot.transferOutputs);
     const reply: WorkerReply = { kind: 'result', outputs: tensors };
     if (result.parameters !== undefined) reply.parameters = result.parameters;
+    const warnings = takeWarnings(loaded);
+    if (warnings !== undefined) reply.warnings = warnings;
     return move({ [transferableSymbol]: transferList, [valueSymbol]: reply } as never);
   } catch (error) {
     return errorReply('predict', error);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadFailedError } from '../../src/errors';
 import { WorkerPool } from '../../src/pool';
-import { FIXTURE, fixturePool, requestOf } from './pool-fixture';
+import { FIXTURE, fixturePool, requestOf, sharedCounter } from './pool-fixture';
 
 describe('start() when the model cannot load', () => {
   it('rejects with the worker error message when load() throws, and leaves no thread', async () => {
@@ -77,6 +77,27 @@ describe('warnings a thread emits while it loads the model', () => {
         code: 'FIXTURE_WARNING',
         detail: 'fixture detail',
       });
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+    }
+  });
+
+  it('are emitted when start() fails because another thread could not load', async () => {
+    const seen: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if (warning.name === 'FixtureWarning') seen.push(warning);
+    };
+    process.on('warning', onWarning);
+    // One of the two loads fails (the counter is shared); the other warns and loads.
+    const failLoads = sharedCounter(1);
+    const pool = fixturePool('identity', {
+      parameters: { warnAtLoad: 'from the one that loaded', failLoads },
+    });
+    try {
+      await expect(pool.start()).rejects.toMatchObject({ code: 'INFER_ERR_MODEL_LOAD_FAILED' });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(seen.map((w) => w.message)).toEqual(['from the one that loaded']);
     } finally {
       process.off('warning', onWarning);
       await pool.close();
