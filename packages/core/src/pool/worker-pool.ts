@@ -49,9 +49,9 @@ export class WorkerPool {
   #destroying = false;
   #restarts = 0;
   #failure: Error | undefined;
-  /** Threads in a row that could not load the model (reset by any task a model answered). */
   /** Load warnings already emitted (name, code, message). */
   readonly #warned = new Set<string>();
+  /** Threads in a row that could not load the model (reset by any task a model answered). */
   #loadFailures = 0;
   /** Threads being terminated because they could not load: no dispatch until they are gone. */
   #retiring = 0;
