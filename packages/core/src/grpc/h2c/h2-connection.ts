@@ -84,11 +84,6 @@ type CountingSocket = Socket & {
   _handle?: { writeQueueSize?: number } | null;
 };
 
-/** Default of {@link H2ConnectionOptions.maxQueuedBytes}. */
-export const DEFAULT_MAX_QUEUED_BYTES = DEFAULT_GRPC_OPTIONS.maxQueuedBytes;
-/** Default of {@link H2ConnectionOptions.sendStallMs}. */
-export const DEFAULT_SEND_STALL_MS = DEFAULT_GRPC_OPTIONS.sendStallMs;
-
 /** Output below this size is joined into one buffer before the write; larger goes as a list. */
 const JOIN_BELOW_BYTES = 64 * 1024;
 /** Bytes waiting in the socket above which reading pauses and DATA waits. */
@@ -730,7 +725,7 @@ export class H2Connection {
     if (
       this.goingAway ||
       this.streams.size + this.heldClosed >= this.options.maxConcurrentStreams ||
-      this.queuedBytes >= (this.options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES)
+      this.queuedBytes >= (this.options.maxQueuedBytes ?? DEFAULT_GRPC_OPTIONS.maxQueuedBytes)
     ) {
       this.queue(rstStreamFrame(streamId, H2_ERROR.REFUSED_STREAM));
       return;
@@ -1097,7 +1092,7 @@ export class H2Connection {
    * stops (`stallEnded`): a later wait is timed from its own start.
    */
   private watchStall(): void {
-    const limit = this.options.sendStallMs ?? DEFAULT_SEND_STALL_MS;
+    const limit = this.options.sendStallMs ?? DEFAULT_GRPC_OPTIONS.sendStallMs;
     if (this.stallTimer !== undefined || this.destroyed || limit === 0) return;
     this.stallMark = this.kernelTook();
     this.stallTimer = setTimeout(() => this.stallDue(), Math.min(limit, MAX_TIMER_MS));
