@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@infer/core';
 import * as tf from '@tensorflow/tfjs';
 import { TfjsBackendError } from './errors';
+import { MODULE_FILE } from './module-file';
 
 /** TF.js backends this runtime can pick, best first. */
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -43,8 +43,7 @@ export interface SelectTfjsBackendOptions {
   logger?: Logger | undefined;
 }
 
-const SELF = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
-const requireFromHere = createRequire(SELF);
+const requireFromHere = createRequire(MODULE_FILE);
 
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 

@@ -1,5 +1,4 @@
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { InferenceRequest, Tensor } from '@infer/codecs';
 import {
   type Logger,
@@ -13,6 +12,7 @@ import {
   type WorkerSourceV1,
 } from '@infer/core';
 import * as tf from '@tensorflow/tfjs';
+import { MODULE_FILE } from './module-file';
 import { selectTfjsBackend, type TfjsBackendSelection } from './tfjs-backend';
 import { fromTfjsTensor, toTfjsTensor } from './tfjs-datatypes';
 import {
@@ -36,10 +36,8 @@ import {
 
 /** The package name workers import to rebuild a model. */
 const MODULE = '@infer/runtime-tfjs';
-/** Where this module lives (ESM or CJS build): workers resolve the package from here. */
-const SELF_DIR = dirname(
-  typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url),
-);
+/** Where this package lives: workers resolve it from here. */
+const SELF_DIR = dirname(MODULE_FILE);
 
 /** What `load()` leaves behind. */
 interface Loaded {
