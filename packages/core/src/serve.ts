@@ -8,7 +8,11 @@ import { errorResponse } from './adapters/error-response';
 import { createNodeHandler, sendServiceResponse } from './adapters/node';
 import { declaredTooLarge } from './adapters/read-body';
 import { BodyTooLargeError, InvalidOptionError } from './errors';
-import { type GrpcTransport, resolveServeGrpcOptions } from './grpc/grpc-server-options';
+import {
+  type GrpcTransport,
+  H2C_ONLY_OPTIONS,
+  resolveServeGrpcOptions,
+} from './grpc/grpc-server-options';
 import type { GrpcInferServer } from './grpc/serve-grpc';
 import { InferenceService } from './inference-service';
 import { assertLogger, type Logger, silentLogger } from './logger';
@@ -16,6 +20,7 @@ import { closeMetricsServer, startMetricsServer } from './metrics/metrics-server
 import { ModelRepository } from './model-repository';
 import type { ServeOptions } from './serve-options';
 import { type ServerSettings, serverSettingsSchema } from './settings';
+import { envVariableOf } from './settings/env-settings';
 
 export type { ServeGrpcEndpoint, ServeOptions } from './serve-options';
 
@@ -152,12 +157,6 @@ function resolveServeOptions(options: ServeOptions): ResolvedServeOptions {
   };
 }
 
-/** Settings of the h2c transport only, with their environment variables. */
-const H2C_ONLY_SETTINGS = [
-  ['maxQueuedBytes', 'INFER_GRPC_MAX_QUEUED_BYTES'],
-  ['sendStallMs', 'INFER_GRPC_SEND_STALL_MS'],
-] as const;
-
 function resolveGrpcEndpoint(
   option: ServeOptions['grpc'],
   settings: ServerSettings,
@@ -177,7 +176,7 @@ function resolveGrpcEndpoint(
   const sendStallMs = endpoint.sendStallMs ?? settings.grpc.sendStallMs;
   const transport = endpoint.transport ?? settings.grpc.transport;
   // Named where the user set it: settings.json or the environment, not options.grpc.
-  for (const [key, variable] of H2C_ONLY_SETTINGS) {
+  for (const key of H2C_ONLY_OPTIONS) {
     if (
       transport === 'grpc-js' &&
       endpoint[key] === undefined &&
@@ -185,7 +184,7 @@ function resolveGrpcEndpoint(
     ) {
       throw new InvalidOptionError(
         `settings.grpc.${key}`,
-        `(or ${variable}) is an option of the 'h2c' transport; grpc.transport is 'grpc-js'`,
+        `(or ${envVariableOf(['grpc', key])}) is an option of the 'h2c' transport; grpc.transport is 'grpc-js'`,
       );
     }
   }

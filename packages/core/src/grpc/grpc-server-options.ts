@@ -236,13 +236,16 @@ export function resolveServeGrpcOptions(
   };
 }
 
+/** Options of the h2c transport only: grpc-js has no equivalent. */
+export const H2C_ONLY_OPTIONS = ['maxQueuedBytes', 'sendStallMs'] as const;
+
 /** `maxQueuedBytes` and `sendStallMs`, checked, with defaults; set on grpc-js is an error. */
 function resolveH2cLimits(
   options: ServeGrpcOptions,
   transport: GrpcTransport,
   path: string,
 ): { maxQueuedBytes: number; sendStallMs: number } {
-  for (const key of ['maxQueuedBytes', 'sendStallMs'] as const) {
+  for (const key of H2C_ONLY_OPTIONS) {
     if (options[key] !== undefined && transport !== 'h2c') {
       throw new InvalidOptionError(
         `${path}.${key}`,

@@ -32,6 +32,18 @@ export const ENV_SETTINGS: Readonly<Record<string, { path: readonly string[]; ki
   INFER_MODEL_DIRS: { path: ['modelDirs'], kind: 'list' },
 };
 
+/**
+ * The `INFER_*` variable that sets the server setting at `path`, if any.
+ *
+ * @internal
+ * @example
+ * envVariableOf(['grpc', 'sendStallMs']); // 'INFER_GRPC_SEND_STALL_MS'
+ */
+export function envVariableOf(path: readonly string[]): string | undefined {
+  const key = path.join('.');
+  return Object.keys(ENV_SETTINGS).find((name) => ENV_SETTINGS[name]!.path.join('.') === key);
+}
+
 /** One env override: the field path it sets, its coerced value and the variable's name. */
 export interface EnvOverride {
   path: readonly string[];

@@ -9,6 +9,7 @@ import {
   parseModelSettings,
   SettingsError,
 } from '../../src/settings';
+import { envVariableOf } from '../../src/settings/env-settings';
 
 let root: string;
 const write = (path: string, json: unknown) => {
@@ -225,5 +226,13 @@ describe('loadSettings', () => {
     expect(
       lines.some((l: string) => l.includes('bodyLimit: must be a positive number of bytes')),
     ).toBe(true);
+  });
+});
+
+describe('envVariableOf', () => {
+  it('names the INFER_* variable of a settings field, and none for a field without one', () => {
+    expect(envVariableOf(['grpc', 'sendStallMs'])).toBe('INFER_GRPC_SEND_STALL_MS');
+    expect(envVariableOf(['port'])).toBe('INFER_PORT');
+    expect(envVariableOf(['grpc', 'nope'])).toBeUndefined();
   });
 });
