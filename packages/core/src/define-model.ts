@@ -8,6 +8,7 @@ import type {
   PredictResult,
   ServingOptionsV1,
   TensorMetadata,
+  WorkerSourceContextV1,
   WorkerSourceV1,
 } from './spec';
 import { VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
@@ -59,7 +60,7 @@ export interface DefineModelOptions<State> {
   /** Serving knobs (batching, timeout, workers, warm-up). Default: core's defaults. */
   serving?: ServingOptionsV1;
   /** How to rebuild this model in a worker thread (needed for `workers > 0`). */
-  workerSource?: () => WorkerSourceV1;
+  workerSource?: (context?: WorkerSourceContextV1) => WorkerSourceV1;
   /** Validate each request against `inputs`. Default `true`. */
   validate?: boolean;
 }
@@ -112,11 +113,11 @@ export class DefinedModel<State> extends Model {
     }
     this.#options = options;
     const { workerSource } = options;
-    if (workerSource) this.workerSource = () => workerSource();
+    if (workerSource) this.workerSource = (context) => workerSource(context);
   }
 
   /** Set when the options gave `workerSource`. */
-  declare workerSource?: () => WorkerSourceV1;
+  declare workerSource?: (context?: WorkerSourceContextV1) => WorkerSourceV1;
 
   metadata(): ModelMetadataV1 {
     const options = this.#options;

@@ -242,7 +242,7 @@ export class ServedModel {
   async #start(): Promise<void> {
     const { workers } = this.options;
     if (workers > 0) {
-      const source = this.model.workerSource!();
+      const source = this.model.workerSource!({ workers });
       this.#pool = new WorkerPool({
         source,
         workers,

@@ -14,6 +14,7 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/pool-runtime.mjs', import.meta
 
 function pooled(behaviour: string) {
   let mainThreadLoads = 0;
+  const contexts: unknown[] = [];
   const model = defineModel({
     name: `pooled-${behaviour}`,
     inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, -1] }],
@@ -24,12 +25,15 @@ function pooled(behaviour: string) {
     predict: () => {
       throw new Error('must run in a worker');
     },
-    workerSource: () => ({
-      module: FIXTURE,
-      settings: { name: `pooled-${behaviour}`, parameters: { behaviour } },
-    }),
+    workerSource: (context) => {
+      contexts.push(context);
+      return {
+        module: FIXTURE,
+        settings: { name: `pooled-${behaviour}`, parameters: { behaviour } },
+      };
+    },
   });
-  return { model, loads: () => mainThreadLoads };
+  return { model, loads: () => mainThreadLoads, contexts };
 }
 
 const repository = new ModelRepository();
@@ -45,11 +49,13 @@ describe('ServedModel with a worker pool', () => {
       incWorkerRestarts: () => {},
       observeModelLoad: () => {},
     };
-    const { model, loads } = pooled('identity');
+    const { model, loads, contexts } = pooled('identity');
     repository.add(model, { workers: 2, metrics });
     await repository.loadAll();
     const served = repository.get('pooled-identity');
     expect(served.pool?.size).toBe(2);
+    // The model learns the pool's size (a runtime splits the cores by it).
+    expect(contexts).toEqual([{ workers: 2 }]);
     expect(served.metadata()).toMatchObject({
       platform: 'pool-test',
       parameters: { workers: 2, batchable: true },

@@ -11,6 +11,7 @@ import {
   type PredictResult,
   type ServingOptionsV1,
   validateRequest,
+  type WorkerSourceContextV1,
   type WorkerSourceV1,
 } from '@infer/core';
 import ort, { type InferenceSession } from 'onnxruntime-node';
@@ -84,7 +85,9 @@ export class OnnxModel extends Model {
   readonly #sessionOptions: InferenceSession.SessionOptions;
   readonly #providers: readonly ExecutionProvider[];
   readonly #strictProviders: boolean;
-  readonly #intraOpThreads: number;
+  /** `intraOpThreads` (or `sessionOptions.intraOpNumThreads`) as given; undefined: by cores. */
+  readonly #explicitIntraOpThreads: number | undefined;
+  readonly #workers: number;
   readonly #intraOpSpinning: boolean;
   readonly #interOpThreads: number;
   readonly #logger: OnnxModelOptions['logger'] & object;
@@ -102,10 +105,9 @@ export class OnnxModel extends Model {
     this.#sessionOptions = { ...options.sessionOptions };
     this.#providers = options.executionProviders ?? [...DEFAULT_ONNX_OPTIONS.executionProviders];
     this.#strictProviders = options.strictProviders ?? DEFAULT_ONNX_OPTIONS.strictProviders;
-    this.#intraOpThreads =
-      options.intraOpThreads ??
-      options.sessionOptions?.intraOpNumThreads ??
-      defaultIntraOpThreads(undefined, workers);
+    this.#explicitIntraOpThreads =
+      options.intraOpThreads ?? options.sessionOptions?.intraOpNumThreads;
+    this.#workers = workers;
     this.#interOpThreads =
       options.interOpThreads ??
       options.sessionOptions?.interOpNumThreads ??
@@ -124,9 +126,19 @@ export class OnnxModel extends Model {
     return this.#skipped;
   }
 
-  /** Intra-op threads of the session (explicit, or the default for the worker count). */
+  /**
+   * Intra-op threads of each session when served with the model's own `workers`: the option
+   * if given, else the cores split among the workers. Served with another worker count
+   * (`loadModel()`/`serve()` options), the cores are split by that count; in-process
+   * (`workers: 0`, or `load()` called directly) the session takes every core.
+   */
   get intraOpThreads(): number {
-    return this.#intraOpThreads;
+    return this.#intraOpThreadsFor(this.#workers);
+  }
+
+  /** Intra-op threads for a session beside `workers - 1` others (0: in-process, alone). */
+  #intraOpThreadsFor(workers: number): number {
+    return this.#explicitIntraOpThreads ?? defaultIntraOpThreads(undefined, workers);
   }
 
   /** Inter-op threads of the session. */
@@ -158,11 +170,14 @@ export class OnnxModel extends Model {
 
   protected override async doLoad(): Promise<void> {
     const context = { model: this.name, version: this.version };
+    // Loaded here, the session runs in this thread: a worker's copy is built with its share
+    // in `intraOpThreads` (see workerSource()).
+    const intraOpThreads = this.#intraOpThreadsFor(0);
     let created: Awaited<ReturnType<typeof createSession>>;
     try {
       const source = await this.#resolveSource();
       const sessionOptions = ortSessionOptions(this.#sessionOptions, {
-        intraOpThreads: this.#intraOpThreads,
+        intraOpThreads,
         interOpThreads: this.#interOpThreads,
         spinning: this.#intraOpSpinning,
       });
@@ -184,7 +199,7 @@ export class OnnxModel extends Model {
         outputs: [...signature.outputs],
         parameters: {
           execution_provider: provider,
-          intra_op_threads: this.#intraOpThreads,
+          intra_op_threads: intraOpThreads,
           inter_op_threads: this.#interOpThreads,
           intra_op_spinning: this.#intraOpSpinning,
           onnxruntime_version: ort.env.versions.node ?? ort.env.versions.common,
@@ -242,9 +257,12 @@ export class OnnxModel extends Model {
 
   /**
    * How a worker thread rebuilds this model: `@infer/runtime-onnx`'s plugin with the path and
-   * the resolved ORT options (threads included). Throws for a model made from `bytes`.
+   * the resolved ORT options. Intra-op threads, unless given, split the cores among
+   * `context.workers` (core passes the pool's size; default: the model's own `workers`), so
+   * `loadModel(model, { workers: 4 })` does not run 4 sessions of every core each. Throws for
+   * a model made from `bytes`.
    */
-  workerSource(): WorkerSourceV1 {
+  workerSource(context?: WorkerSourceContextV1): WorkerSourceV1 {
     if (typeof this.#source !== 'string') {
       throw new InvalidOptionError(
         'options.bytes',
@@ -254,7 +272,7 @@ export class OnnxModel extends Model {
     const parameters: Record<string, unknown> = {
       executionProviders: this.#providers,
       strictProviders: this.#strictProviders,
-      intraOpThreads: this.#intraOpThreads,
+      intraOpThreads: this.#intraOpThreadsFor(context?.workers ?? this.#workers),
       interOpThreads: this.#interOpThreads,
       intraOpSpinning: this.#intraOpSpinning,
     };

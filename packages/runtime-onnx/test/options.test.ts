@@ -113,6 +113,33 @@ describe('threads', () => {
     }
   });
 
+  it("a worker's share follows the pool core builds, not the workers the model was made with", () => {
+    vi.stubEnv('INFER_CORES', '8');
+    try {
+      const threadsOf = (model: OnnxModel, workers?: number) =>
+        (
+          model.workerSource(workers === undefined ? undefined : { workers }).settings as {
+            parameters: { intraOpThreads: number };
+          }
+        ).parameters.intraOpThreads;
+      const plain = new OnnxModel(base);
+      expect(threadsOf(plain)).toBe(8);
+      expect(threadsOf(plain, 1)).toBe(8);
+      // loadModel(model, { workers: 4 }): 4 sessions of 2 threads, not 4 of 8.
+      expect(threadsOf(plain, 4)).toBe(2);
+      expect(threadsOf(plain, 16)).toBe(1);
+      expect(threadsOf(new OnnxModel({ ...base, workers: 4 }))).toBe(2);
+      expect(threadsOf(new OnnxModel({ ...base, workers: 4 }), 2)).toBe(4);
+      // An explicit count is kept whatever the pool.
+      expect(threadsOf(new OnnxModel({ ...base, intraOpThreads: 3 }), 4)).toBe(3);
+      expect(
+        threadsOf(new OnnxModel({ ...base, sessionOptions: { intraOpNumThreads: 5 } }), 4),
+      ).toBe(5);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
   it('a model uses them unless told otherwise; explicit options win over sessionOptions', () => {
     const cores = availableParallelism();
     expect(new OnnxModel(base).intraOpThreads).toBe(cores);

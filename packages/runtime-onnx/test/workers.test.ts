@@ -36,6 +36,32 @@ describe('OnnxModel in core worker threads (rebuilt from workerSource())', () =>
   });
 });
 
+describe('workers set where the model is served', () => {
+  it('split the cores among the pool loadModel() builds, and in-process the session takes them all', async () => {
+    const cores = availableParallelism();
+    const model = new OnnxModel({ name: 'mobilenet', path: MOBILENET });
+    const pooled = await loadModel(model, { workers: 2 });
+    try {
+      expect(pooled.pool?.size).toBe(2);
+      expect(pooled.metadata().parameters?.intra_op_threads).toBe(
+        Math.max(1, Math.floor(cores / 2)),
+      );
+    } finally {
+      await pooled.close();
+    }
+    const inProcess = await loadModel(
+      new OnnxModel({ name: 'mobilenet', path: MOBILENET, workers: 2 }),
+      { workers: 0 },
+    );
+    try {
+      expect(inProcess.pool).toBeUndefined();
+      expect(inProcess.metadata().parameters?.intra_op_threads).toBe(cores);
+    } finally {
+      await inProcess.close();
+    }
+  });
+});
+
 describe('the default: one worker thread for a model from a path', () => {
   it('serves a plain OnnxModel from a path in one worker with every core as intra-op threads', async () => {
     const model = new OnnxModel({ name: 'mobilenet', path: MOBILENET });

@@ -12,6 +12,7 @@ import type {
   ModelV1,
   PredictOptions,
   PredictResult,
+  WorkerSourceContextV1,
   WorkerSourceV1,
 } from '../spec';
 import { softmaxTopK } from './top-k';
@@ -97,11 +98,11 @@ export class ImageClassifier extends Model {
   }
 
   /** Rebuilds the same pipeline in a worker thread around the wrapped model's own source. */
-  workerSource(): WorkerSourceV1 {
+  workerSource(context?: WorkerSourceContextV1): WorkerSourceV1 {
     if (!this.inner.workerSource) {
       throw new InvalidOptionError('workers', `model "${this.name}" cannot run in worker threads`);
     }
-    const inner = this.inner.workerSource();
+    const inner = this.inner.workerSource(context);
     return {
       module: '@infer/core',
       export: 'imageClassifierRuntime',

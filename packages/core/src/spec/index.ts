@@ -10,6 +10,7 @@ export type {
   PredictResult,
   ServingOptionsV1,
   TensorMetadata,
+  WorkerSourceContextV1,
   WorkerSourceV1,
 } from './model-v1';
 export type { RuntimeModelSettingsV1, RuntimePluginV1 } from './runtime-plugin-v1';

@@ -77,6 +77,19 @@ export interface WorkerSourceV1 {
 }
 
 /**
+ * What core tells {@link ModelV1.workerSource} about the pool it builds: a runtime that sizes
+ * per-thread resources (ONNX Runtime's intra-op threads) splits the cores by `workers`, which
+ * `loadModel()`/`serve()` options may have set after the model was made.
+ *
+ * @example
+ * model.workerSource?.({ workers: 4 }); // each of 4 workers gets cores / 4 intra-op threads
+ */
+export interface WorkerSourceContextV1 {
+  /** Worker threads the pool runs for this model (>= 1). */
+  workers: number;
+}
+
+/**
  * The model contract, version 1. Runtimes (ONNX, TF.js, third-party plugins) and user
  * models implement it; core adds batching, workers, metrics and HTTP around it.
  *
@@ -102,6 +115,9 @@ export interface ModelV1 {
   readonly batchable?: boolean | undefined;
   /** Serving knobs chosen by the model's author or settings. */
   readonly serving?: ServingOptionsV1 | undefined;
-  /** How to rebuild this model in a worker thread; without it `workers > 0` is refused. */
-  workerSource?(): WorkerSourceV1;
+  /**
+   * How to rebuild this model in a worker thread; without it `workers > 0` is refused. Core
+   * passes the pool's size; a caller of its own may leave it out (the model's own setting).
+   */
+  workerSource?(context?: WorkerSourceContextV1): WorkerSourceV1;
 }

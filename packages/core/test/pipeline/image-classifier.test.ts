@@ -147,10 +147,16 @@ describe('ImageClassifier', () => {
       settings: { name: 'means' },
       resolveFrom: '/elsewhere',
     };
-    const classifier = new ImageClassifier(Object.assign(model, { workerSource: () => inner }), {
+    const contexts: unknown[] = [];
+    const workerSource = (context: unknown) => {
+      contexts.push(context);
+      return inner;
+    };
+    const classifier = new ImageClassifier(Object.assign(model, { workerSource }), {
       image: { width: 8, height: 8 },
     });
-    const source = classifier.workerSource();
+    const source = classifier.workerSource({ workers: 3 });
+    expect(contexts).toEqual([{ workers: 3 }]);
     expect(source.module).toBe('@infer/core');
     expect(source.resolveFrom).toMatch(/packages\/core\/(src|dist)$/);
     expect((source.settings as { inner: unknown }).inner).toEqual(inner);
