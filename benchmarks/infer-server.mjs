@@ -23,6 +23,9 @@
  *   port, each `serve-tuned` with floor(cores / N) workers (at least 1); the primary only
  *   forwards connections (round-robin) and reports the port. The bench counts the CPU of
  *   the whole process tree (`lib/proc-cpu.ts`).
+ * - `serve-w<N>` (e.g. `serve-w4`): `serve()` with an `OnnxModel` of N workers and nothing
+ *   else set: each session gets floor(cores / N) intra-op threads, batching `auto`. Compares
+ *   layouts of the same cores (`serve-w1` is `serve-default`).
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
@@ -45,6 +48,8 @@ const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.met
 const kind = process.argv[2]?.replace(/-v8heap$/, '');
 /** `serve-tuned-p<N>`: the number of processes. */
 const processes = Number(/^serve-tuned-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
+/** `serve-w<N>`: the number of workers. */
+const workers = Number(/^serve-w(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 
 function mobilenet(options = {}) {
   return new OnnxModel({ name: 'mobilenet', path: MODEL, ...options });
@@ -70,6 +75,8 @@ async function start() {
   switch (kind) {
     case 'serve-default':
       return (await serve({ models: [mobilenet()], port: 0 })).server;
+    case `serve-w${workers}`:
+      return (await serve({ models: [mobilenet({ workers })], port: 0 })).server;
     case 'serve-inprocess':
       return (await serve({ models: [mobilenet({ workers: 0 })], port: 0 })).server;
     case 'serve-default-spin':
