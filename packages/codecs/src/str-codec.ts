@@ -41,7 +41,7 @@ export const strCodec: ContentTypeCodec<string[] | string> = {
       data: strings.map((text, index) => {
         if (illFormed(text)) {
           throw new CodecError(
-            `input ${JSON.stringify(name)}: element ${index} has a lone surrogate, which has no UTF-8 form`,
+            `output ${JSON.stringify(name)}: element ${index} has a lone surrogate, which has no UTF-8 form`,
             {
               input: name,
               index,

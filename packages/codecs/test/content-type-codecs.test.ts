@@ -57,7 +57,7 @@ describe('built-in content-type codecs', () => {
       strCodec.decode({ name: 't', datatype: 'BYTES', shape: [1], data: [new Uint8Array([0xc3])] }),
     ).toThrow('input "t": element 0 is not valid UTF-8');
     expect(() => strCodec.encode('t', ['ok', 'a\uD800'])).toThrow(
-      'input "t": element 1 has a lone surrogate, which has no UTF-8 form',
+      'output "t": element 1 has a lone surrogate, which has no UTF-8 form',
     );
   });
 
