@@ -129,7 +129,7 @@ export class OnnxModel extends Model {
   /**
    * Intra-op threads of each session when served with the model's own `workers`: the option
    * if given, else the cores split among the workers. Served with another worker count
-   * (`loadModel()`/`serve()` options), the cores are split by that count; in-process
+   * (`loadModel()`/`repository.add()` options), the cores are split by that count; in-process
    * (`workers: 0`, or `load()` called directly) the session takes every core.
    */
   get intraOpThreads(): number {
