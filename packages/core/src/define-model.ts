@@ -59,8 +59,11 @@ export interface DefineModelOptions<State> {
   batchable?: boolean;
   /** Serving knobs (batching, timeout, workers, warm-up). Default: core's defaults. */
   serving?: ServingOptionsV1;
-  /** How to rebuild this model in a worker thread (needed for `workers > 0`). */
-  workerSource?: (context?: WorkerSourceContextV1) => WorkerSourceV1;
+  /**
+   * How to rebuild this model in a worker thread (needed for `workers > 0`), given the size of
+   * the pool (`{ workers }`).
+   */
+  workerSource?: (context: WorkerSourceContextV1) => WorkerSourceV1;
   /** Validate each request against `inputs`. Default `true`. */
   validate?: boolean;
 }
@@ -113,7 +116,11 @@ export class DefinedModel<State> extends Model {
     }
     this.#options = options;
     const { workerSource } = options;
-    if (workerSource) this.workerSource = (context) => workerSource(context);
+    if (workerSource) {
+      // Core always passes the pool's size; another caller gets the model's own setting.
+      this.workerSource = (context) =>
+        workerSource(context ?? { workers: Math.max(1, options.serving?.workers ?? 1) });
+    }
   }
 
   /** Set when the options gave `workerSource`. */

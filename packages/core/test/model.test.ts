@@ -170,6 +170,36 @@ describe('defineModel', () => {
     expect(model.specificationVersion).toBe('v1');
   });
 
+  it("hands workerSource the pool size; a caller without one gets the model's own workers", () => {
+    const seen: unknown[] = [];
+    const source = { module: 'some-runtime', settings: {} };
+    const model = defineModel({
+      name: 'sourced',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      predict: (request) => request.inputs,
+      serving: { workers: 3 },
+      workerSource: (context) => {
+        seen.push(context);
+        return source;
+      },
+    });
+    expect(model.workerSource?.({ workers: 2 })).toBe(source);
+    expect(model.workerSource?.()).toBe(source);
+    const inProcess = defineModel({
+      name: 'sourced',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      predict: (request) => request.inputs,
+      workerSource: (context) => {
+        seen.push(context);
+        return source;
+      },
+    });
+    inProcess.workerSource?.();
+    expect(seen).toEqual([{ workers: 2 }, { workers: 3 }, { workers: 1 }]);
+  });
+
   it.each([
     [{ inputs: [fp32('z', [1, 3], [1, 2, 3])] }, 'unknown input "z"; model "doubler" takes "x"'],
     [{ inputs: [] }, 'missing input "x" (FP32 [-1,3])'],

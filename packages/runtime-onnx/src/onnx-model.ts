@@ -85,7 +85,10 @@ export class OnnxModel extends Model {
   readonly #sessionOptions: InferenceSession.SessionOptions;
   readonly #providers: readonly ExecutionProvider[];
   readonly #strictProviders: boolean;
-  /** `intraOpThreads` (or `sessionOptions.intraOpNumThreads`) as given; undefined: by cores. */
+  /**
+   * `intraOpThreads` (or `sessionOptions.intraOpNumThreads`) as given; undefined: by cores.
+   * ORT's `intraOpNumThreads: 0` ("let ORT choose") counts as not given.
+   */
   readonly #explicitIntraOpThreads: number | undefined;
   readonly #workers: number;
   readonly #intraOpSpinning: boolean;
@@ -106,7 +109,7 @@ export class OnnxModel extends Model {
     this.#providers = options.executionProviders ?? [...DEFAULT_ONNX_OPTIONS.executionProviders];
     this.#strictProviders = options.strictProviders ?? DEFAULT_ONNX_OPTIONS.strictProviders;
     this.#explicitIntraOpThreads =
-      options.intraOpThreads ?? options.sessionOptions?.intraOpNumThreads;
+      options.intraOpThreads ?? (options.sessionOptions?.intraOpNumThreads || undefined);
     this.#workers = workers;
     this.#interOpThreads =
       options.interOpThreads ??
@@ -130,7 +133,8 @@ export class OnnxModel extends Model {
    * Intra-op threads of each session when served with the model's own `workers`: the option
    * if given, else the cores split among the workers. Served with another worker count
    * (`loadModel()`/`repository.add()` options), the cores are split by that count; in-process
-   * (`workers: 0`, or `load()` called directly) the session takes every core.
+   * (`workers: 0`, or `load()` called directly) the session takes every core. The count a
+   * loaded model runs with is `metadata().parameters.intra_op_threads`.
    */
   get intraOpThreads(): number {
     return this.#intraOpThreadsFor(this.#workers);
@@ -259,8 +263,9 @@ export class OnnxModel extends Model {
    * How a worker thread rebuilds this model: `@infer/runtime-onnx`'s plugin with the path and
    * the resolved ORT options. Intra-op threads, unless given, split the cores among
    * `context.workers` (core passes the pool's size; default: the model's own `workers`), so
-   * `loadModel(model, { workers: 4 })` does not run 4 sessions of every core each. Throws for
-   * a model made from `bytes`.
+   * `loadModel(model, { workers: 4 })` does not run 4 sessions of every core each. A subclass
+   * that overrides this passes `context` on (`super.workerSource(context)`). Throws for a
+   * model made from `bytes`.
    */
   workerSource(context?: WorkerSourceContextV1): WorkerSourceV1 {
     if (typeof this.#source !== 'string') {

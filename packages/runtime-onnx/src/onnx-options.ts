@@ -47,9 +47,10 @@ export interface OnnxModelOptions extends ServingOptionsV1 {
   strictProviders?: boolean;
   /**
    * Threads one session uses inside an operator. Default
-   * `max(1, floor(cores / max(1, workers)))`, so workers x threads never exceed the cores
-   * (`availableCores()` from @infer/core: `INFER_CORES`, else `os.availableParallelism()`);
-   * ORT's own default ran ~4x slower on a shared 2-core host.
+   * `max(1, floor(cores / workers))` for the workers it is served with (`loadModel()` or
+   * `repository.add()` options, else `workers` here), so workers x threads never exceed the
+   * cores, and every core in-process (`availableCores()` from @infer/core: `INFER_CORES`,
+   * else `os.availableParallelism()`); ORT's own default ran ~4x slower on a shared 2-core host.
    */
   intraOpThreads?: number;
   /** Threads across independent graph branches (only used in parallel execution mode). Default `1`. */

@@ -79,7 +79,8 @@ export interface WorkerSourceV1 {
 /**
  * What core tells {@link ModelV1.workerSource} about the pool it builds: a runtime that sizes
  * per-thread resources (ONNX Runtime's intra-op threads) splits the cores by `workers`, which
- * `loadModel()` or `repository.add()` options may have set after the model was made.
+ * `loadModel()` or `repository.add()` options may have set after the model was made. A
+ * model that wraps another (a pipeline) passes it on: `inner.workerSource(context)`.
  *
  * @example
  * model.workerSource?.({ workers: 4 }); // each of 4 workers gets cores / 4 intra-op threads
