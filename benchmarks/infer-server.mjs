@@ -29,6 +29,9 @@
  * - `identity`: `serve()` with an identity `defineModel` on FP32 [-1, 16] (memory soak).
  * - `esrgan-tuned`: `serve()` with a `TfjsModel` of ESRGAN-slim x2 on the wasm backend,
  *   `workers: 2`, batching `auto` (`serving-tfjs.bench.ts`).
+ * - `esrgan-default`: `serve()` with that `TfjsModel` (wasm) and no serving options: one
+ *   worker thread since 2026-11-27, stop 31. `esrgan-inprocess`: the same with `workers: 0`
+ *   (`probes-under-load.bench.ts` with `PROBES_MODEL=esrgan`).
  * - `ocr-tuned`: `serve()` with an `OnnxModel` of PP-OCRv4 text-line recognition
  *   (`lib/ocr.mjs`), one worker per core (at least two, as its ceiling), batching `auto`,
  *   warm-up on (`serving-ocr.bench.ts`).
@@ -53,6 +56,13 @@ const workers = Number(/^serve-w(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 
 function mobilenet(options = {}) {
   return new OnnxModel({ name: 'mobilenet', path: MODEL, ...options });
+}
+
+/** ESRGAN-slim x2 on the wasm backend (TF.js imported here only: MobileNet kinds skip it). */
+async function esrgan(options = {}) {
+  const { TfjsModel } = await import('@infer/runtime-tfjs');
+  const { esrganDir } = await import('./lib/esrgan.mjs');
+  return new TfjsModel({ name: 'esrgan', path: esrganDir(), backend: 'wasm', ...options });
 }
 
 function identity() {
@@ -102,19 +112,17 @@ async function start() {
       ).server;
     case 'identity':
       return (await serve({ models: [identity()], port: 0 })).server;
-    case 'esrgan-tuned': {
-      // Imported here: the MobileNet servers neither load TF.js nor need it installed.
-      const { TfjsModel } = await import('@infer/runtime-tfjs');
-      const { esrganDir } = await import('./lib/esrgan.mjs');
-      const model = new TfjsModel({
-        name: 'esrgan',
-        path: esrganDir(),
-        backend: 'wasm',
-        workers: 2,
-        batching: { maxBatchSize: 'auto' },
-      });
-      return (await serve({ models: [model], port: 0 })).server;
-    }
+    case 'esrgan-tuned':
+      return (
+        await serve({
+          models: [await esrgan({ workers: 2, batching: { maxBatchSize: 'auto' } })],
+          port: 0,
+        })
+      ).server;
+    case 'esrgan-default':
+      return (await serve({ models: [await esrgan()], port: 0 })).server;
+    case 'esrgan-inprocess':
+      return (await serve({ models: [await esrgan({ workers: 0 })], port: 0 })).server;
     case 'ocr-tuned': {
       const { OCR_RECOGNITION_MODEL } = await import('./lib/ocr.mjs');
       const model = new OnnxModel({

@@ -1,28 +1,36 @@
 /**
  * Question (issue 8, "hard to break"): does running the model on the main thread hurt the
- * requests around it? onnxruntime-node runs a session synchronously, so in-process every
- * batch blocks the event loop that reads request bodies, writes answers and answers health
- * probes. `OnnxModel` serves a model from a path in one worker thread by default since
- * 2026-11-27; this bench measures what that changed.
+ * requests around it? onnxruntime-node runs a session synchronously, and so does TF.js on
+ * its wasm and cpu backends, so in-process every batch blocks the event loop that reads
+ * request bodies, writes answers and answers health probes. `OnnxModel` serves a model from
+ * a path in one worker thread by default since 2026-11-27 (stop 30), and `TfjsModel` on wasm
+ * or cpu since stop 31; this bench measures what that changed.
  *
  * Side by side, rounds alternating the order (`infer-server.mjs` kinds):
  *
  * - **serve-default**: `serve()` with an `OnnxModel` and no options (one worker thread, its
  *   session with intra-op threads = cores).
  * - **serve-inprocess**: the same with `workers: 0` (the session on the main thread).
+ * - With `PROBES_MODEL=esrgan`: **esrgan-default** and **esrgan-inprocess**, the same pair
+ *   for a `TfjsModel` of ESRGAN-slim x2 on wasm, fed a 1xSxSx3 tile (`PROBES_SIDE`, default
+ *   64: about 50 ms a tile here).
  *
- * Load: wrk (one thread, keep-alive, the 0.6 MiB binary MobileNet request), 1, 32 and 128
- * connections, a warm-up run then a measured run: each measured run opens its connections
+ * Load: wrk (one thread, keep-alive, the 0.6 MiB binary MobileNet request or the binary
+ * ESRGAN tile), 1, 32 and 128 connections (ESRGAN: 1, 8 and 32), a warm-up run then a
+ * measured run: each measured run opens its connections
  * afresh, so a burst of new clients is part of it. Meanwhile a liveness probe
  * (`GET /v2/health/live`, one at a time, 50 ms apart, as a Kubernetes probe would but
  * denser) is timed; its samples from the warm-up are dropped.
  *
  * Needs `wrk` (Debian: `apt-get install wrk`). Run: `pnpm bench probes-under-load` (~3 min;
- * `PROBES_ROUNDS=n`, default 3; `PROBES_LEVELS=1,32,128`; `PROBES_DURATION_S=6`). Results:
- * `benchmarks/results/probes-under-load.json`.
+ * `PROBES_ROUNDS=n`, default 3; `PROBES_LEVELS=1,32,128`; `PROBES_DURATION_S=6`;
+ * `PROBES_MODEL=mobilenet|esrgan`; `PROBES_SIDE=64`). Results:
+ * `benchmarks/results/probes-under-load.json` (`probes-under-load-esrgan.json`).
  */
+import { encodeInferenceRequest } from '@infer/codecs';
 import { type ChildServer, startChildren } from './lib/child-process';
-import { envInteger, envIntegers } from './lib/env';
+import { envInteger, envIntegers, envList } from './lib/env';
+import { esrganInput } from './lib/esrgan.mjs';
 import { finchBinaryRequest } from './lib/finch.mjs';
 import { captureFinchAnswer } from './lib/finch-answer';
 import { median, percentile, round } from './lib/latency';
@@ -30,14 +38,55 @@ import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
 import { requireWrk, type WrkResult, wrkLoad } from './lib/wrk-load';
 
+const MODEL = envList('PROBES_MODEL', ['mobilenet'])[0];
+if (MODEL !== 'mobilenet' && MODEL !== 'esrgan') {
+  throw new Error(`PROBES_MODEL must be mobilenet or esrgan, got ${JSON.stringify(MODEL)}`);
+}
+const ESRGAN = MODEL === 'esrgan';
+const SIDE = envInteger('PROBES_SIDE', 64);
 const ROUNDS = envInteger('PROBES_ROUNDS', 3);
-const LEVELS = envIntegers('PROBES_LEVELS', [1, 32, 128]);
+const LEVELS = envIntegers('PROBES_LEVELS', ESRGAN ? [1, 8, 32] : [1, 32, 128]);
 const WARMUP_S = 2;
 const DURATION_S = envInteger('PROBES_DURATION_S', 6, 2);
 const PROBE_EVERY_MS = 50;
-const PATH = '/v2/models/mobilenet/infer';
-const SERVERS = ['serve-default', 'serve-inprocess'] as const;
+const PATH = `/v2/models/${MODEL}/infer`;
+/** The worker-thread default and the in-process server, as `infer-server.mjs` kinds. */
+const WORKER = ESRGAN ? 'esrgan-default' : 'serve-default';
+const IN_PROCESS = ESRGAN ? 'esrgan-inprocess' : 'serve-inprocess';
+const SERVERS = [WORKER, IN_PROCESS] as const;
 type ServerName = (typeof SERVERS)[number];
+
+/** The binary request the load sends. */
+async function requestOf(): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
+  if (!ESRGAN) return finchBinaryRequest();
+  return encodeInferenceRequest(
+    {
+      inputs: [
+        { name: 'LR', datatype: 'FP32', shape: [1, SIDE, SIDE, 3], data: esrganInput(SIDE) },
+      ],
+      parameters: { binary_data_output: true },
+    },
+    { binary: true },
+  );
+}
+
+/** Checks that `port` answers the request with 200 (MobileNet: class 12, the finch). */
+async function checkAnswer(
+  port: number,
+  request: { body: Uint8Array; headers: Record<string, string> },
+): Promise<void> {
+  if (!ESRGAN) {
+    await captureFinchAnswer(port, PATH, request.body, request.headers);
+    return;
+  }
+  const response = await fetch(`http://127.0.0.1:${port}${PATH}`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`esrgan answered ${response.status}`);
+}
 
 interface Cell extends WrkResult {
   round: number;
@@ -110,7 +159,7 @@ async function main(): Promise<void> {
   const stopLoad = watchLoad();
   const startedAt = performance.now();
   console.log(describeMachine(machine));
-  const request = await finchBinaryRequest();
+  const request = await requestOf();
   const inferUrl = new URL('./infer-server.mjs', import.meta.url);
   const children = await startChildren(SERVERS.map((kind) => [kind, inferUrl, [kind]] as const));
   const servers = Object.fromEntries(SERVERS.map((kind, i) => [kind, children[i]!])) as Record<
@@ -119,10 +168,8 @@ async function main(): Promise<void> {
   >;
   const cells: Cell[] = [];
   try {
-    for (const server of children) {
-      await captureFinchAnswer(server.port, PATH, request.body, request.headers);
-    }
-    console.log(`${SERVERS.join(', ')} answer class 12`);
+    for (const server of children) await checkAnswer(server.port, request);
+    console.log(`${SERVERS.join(', ')} answer${ESRGAN ? ` a ${SIDE}x${SIDE} tile` : ' class 12'}`);
     for (let index = 0; index < ROUNDS; index++) {
       for (const connections of LEVELS) {
         const order = index % 2 === 0 ? SERVERS : [...SERVERS].reverse();
@@ -154,14 +201,14 @@ async function main(): Promise<void> {
       probeP99: medianOf(name, (c) => c.probe.p99),
       probeMax: medianOf(name, (c) => c.probe.max),
     });
-    const worker = figures('serve-default');
-    const inProcess = figures('serve-inprocess');
+    const worker = figures(WORKER);
+    const inProcess = figures(IN_PROCESS);
     // Ratios per round (side by side), then their median.
     const perRound = (pick: (c: Cell) => number) =>
       round(
         median(
-          of('serve-default').map((c) => {
-            const other = of('serve-inprocess').find((o) => o.round === c.round)!;
+          of(WORKER).map((c) => {
+            const other = of(IN_PROCESS).find((o) => o.round === c.round)!;
             return pick(c) / pick(other);
           }),
         ),
@@ -181,8 +228,8 @@ async function main(): Promise<void> {
   );
   for (const s of summary) {
     for (const [name, f] of [
-      ['serve-default (worker)', s.worker],
-      ['serve-inprocess', s.inProcess],
+      [`${WORKER} (worker)`, s.worker],
+      [IN_PROCESS, s.inProcess],
     ] as const) {
       console.log(
         `| ${s.connections} | ${name} | ${f.rps} | ${f.p50} | ${f.p99} | ${f.probeP99} | ${f.probeMax} |`,
@@ -198,11 +245,12 @@ async function main(): Promise<void> {
   const load = stopLoad();
   const seconds = round((performance.now() - startedAt) / 1000, 0);
   console.log(`\nload average during the run: min ${load.min}, mean ${load.mean}, max ${load.max}`);
-  writeResults('probes-under-load', {
+  writeResults(ESRGAN ? 'probes-under-load-esrgan' : 'probes-under-load', {
     machine,
     load,
     seconds,
-    command: 'pnpm bench probes-under-load',
+    command: `${ESRGAN ? `PROBES_MODEL=esrgan PROBES_SIDE=${SIDE} ` : ''}pnpm bench probes-under-load`,
+    model: MODEL,
     rounds: ROUNDS,
     requestBytes: request.body.byteLength,
     cells,

@@ -1,5 +1,6 @@
 export { TfjsBackendError } from './errors';
 export {
+  nativeBackendInstalled,
   type SelectTfjsBackendOptions,
   selectTfjsBackend,
   TFJS_BACKENDS,
@@ -26,6 +27,7 @@ export {
 } from './tfjs-io-file';
 export { TfjsModel } from './tfjs-model';
 export {
+  defaultTfjsWorkers,
   TFJS_MODEL_DEFAULTS,
   type TfjsModelOptions,
   WARMUP_DYNAMIC_SIZE,

@@ -57,6 +57,21 @@ function installed(name: string): boolean {
   }
 }
 
+/** The packages that provide the `tensorflow` backend, by preference. */
+const NATIVE_PROVIDERS = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+/**
+ * Whether `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` is installed where this
+ * package can see it: the `tensorflow` backend is then the one a model without `backend`
+ * gets.
+ *
+ * @example
+ * nativeBackendInstalled(); // false where only @tensorflow/tfjs (+ wasm) is installed
+ */
+export function nativeBackendInstalled(): boolean {
+  return NATIVE_PROVIDERS.some(installed);
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
@@ -74,7 +89,7 @@ async function activate(name: string): Promise<void> {
 
 async function initTensorflow(): Promise<string> {
   const reasons: string[] = [];
-  for (const provider of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+  for (const provider of NATIVE_PROVIDERS) {
     if (!installed(provider)) {
       reasons.push(`${provider}: not installed`);
       continue;

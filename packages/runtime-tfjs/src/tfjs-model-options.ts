@@ -5,7 +5,7 @@ import {
   type ServingOptionsV1,
   type TensorMetadata,
 } from '@infer/core';
-import { TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backend';
+import { nativeBackendInstalled, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backend';
 import { OIP_TO_TFJS } from './tfjs-datatypes';
 import type { TfjsModelFormat } from './tfjs-io-file';
 
@@ -40,12 +40,36 @@ export interface TfjsModelOptions extends ServingOptionsV1 {
    * set-up; it also completes output metadata the file leaves out. Default `true`.
    */
   warmup?: boolean | InferenceRequest | undefined;
-  /** pino-compatible logger for the backend choice and warm-up. Default: silent. */
+  /**
+   * pino-compatible logger for the backend choice and warm-up (in this thread only: it does
+   * not reach a worker). Default: none; a backend other than the one asked for is then a
+   * process warning (`INFER_TFJS_BACKEND_FALLBACK`).
+   */
   logger?: Logger | undefined;
 }
 
 /** Size given to dynamic dimensions other than dim 0 in the warm-up input. */
 export const WARMUP_DYNAMIC_SIZE = 16;
+
+/**
+ * The `workers` a {@link TfjsModel} is served with when its options leave it out: one worker
+ * thread when it will run on `wasm` or `cpu`, so a batch never blocks the event loop that
+ * reads requests and answers health probes (TF.js runs those backends synchronously on the
+ * calling thread); `0` (in-process) when it will run on `tensorflow` (tfjs-node, asked for
+ * or installed), which is not known to load in more than one thread (tensorflow/tfjs#8388),
+ * and for a subclass (`plain: false`), whose overrides a worker's plain `TfjsModel` would
+ * not have.
+ *
+ * @example
+ * defaultTfjsWorkers({ name: 'm', path: 'model', backend: 'wasm' }, true); // 1
+ * defaultTfjsWorkers({ name: 'm', path: 'model', backend: 'tensorflow' }, true); // 0
+ */
+export function defaultTfjsWorkers(options: TfjsModelOptions, plain: boolean): number {
+  if (options.workers !== undefined) return options.workers;
+  if (!plain || options.backend === 'tensorflow') return 0;
+  if (options.backend === undefined && nativeBackendInstalled()) return 0;
+  return 1;
+}
 
 /** Defaults of {@link TfjsModelOptions}, in one place. */
 export const TFJS_MODEL_DEFAULTS = Object.freeze({ strictBackend: false, warmup: true });

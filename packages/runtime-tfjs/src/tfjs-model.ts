@@ -28,6 +28,7 @@ import {
   type TfjsTensorSpec,
 } from './tfjs-metadata';
 import {
+  defaultTfjsWorkers,
   TFJS_MODEL_DEFAULTS,
   type TfjsModelOptions,
   validateTfjsModelOptions,
@@ -38,6 +39,21 @@ import {
 const MODULE = '@infer/runtime-tfjs';
 /** Where this package lives: workers resolve it from here. */
 const SELF_DIR = dirname(MODULE_FILE);
+
+/**
+ * Without a logger (the default, and always in a worker thread, where none crosses), a
+ * backend other than the one asked for is a process warning: a worker pool passes its
+ * threads' load warnings to the main thread.
+ */
+function warnFallback(model: string, wanted: string, chosen: TfjsBackendSelection): void {
+  if (chosen.backend === wanted) return;
+  const why = chosen.failed.find((attempt) => attempt.backend === wanted)?.reason;
+  process.emitWarning(
+    `TF.js backend "${wanted}" is not available for model "${model}", using "${chosen.backend}"` +
+      (why === undefined ? ' (this thread already runs TF.js on it)' : ` (${why})`),
+    { type: 'InferWarning', code: 'INFER_TFJS_BACKEND_FALLBACK' },
+  );
+}
 
 /** What `load()` leaves behind. */
 interface Loaded {
@@ -68,7 +84,8 @@ export class TfjsModel extends Model {
 
   constructor(options: TfjsModelOptions) {
     validateTfjsModelOptions(options);
-    const { batching, maxQueueSize, timeoutMs, workers } = options;
+    const { batching, maxQueueSize, timeoutMs } = options;
+    const workers = defaultTfjsWorkers(options, new.target === TfjsModel);
     // Warm-up is done here at load (it completes metadata), so core is not asked to repeat it.
     const serving = Object.fromEntries(
       Object.entries({ batching, maxQueueSize, timeoutMs, workers }).filter(
@@ -98,6 +115,9 @@ export class TfjsModel extends Model {
       wasmPath: options.wasmPath,
       logger: this.#logger,
     });
+    if (this.#logger === undefined && options.backend !== undefined) {
+      warnFallback(this.name, options.backend, backend);
+    }
     const file = await readModelJson(options.path);
     const format = options.format ?? detectModelFormat(file.json);
     if (format === undefined) {

@@ -61,4 +61,25 @@ describe('backend selection', () => {
       /use workers/,
     );
   });
+
+  it('without a logger, a backend other than the one asked for is a process warning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    const model = new TfjsModel({ name: 'on-cpu', path: ESRGAN_X2, backend: 'cpu', workers: 0 });
+    try {
+      await model.load();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(model.backend).toBe('wasm');
+      const ours = warnings.filter(
+        (w) => (w as { code?: string }).code === 'INFER_TFJS_BACKEND_FALLBACK',
+      );
+      expect(ours.map((w) => w.message)).toEqual([
+        'TF.js backend "cpu" is not available for model "on-cpu", using "wasm" (this thread already runs TF.js on it)',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+      await model.unload();
+    }
+  });
 });

@@ -21,7 +21,8 @@ describe('runtime plugin', () => {
     expect(model).toBeInstanceOf(TfjsModel);
     expect(model.name).toBe('esrgan');
     expect(model.version).toBe('2');
-    expect(model.serving).toEqual({ batching: { maxBatchSize: 4 }, timeoutMs: 1000 });
+    // On cpu (as on wasm) one worker thread unless the settings say otherwise.
+    expect(model.serving).toEqual({ batching: { maxBatchSize: 4 }, timeoutMs: 1000, workers: 1 });
   });
 
   it('describes itself for workers, and those settings rebuild an equal model', async () => {
