@@ -242,6 +242,14 @@ export class ServedModel {
   async #start(): Promise<void> {
     const { workers } = this.options;
     if (workers > 0) {
+      if (this.model.ready) {
+        // Loaded by its owner before serving: the pool loads its own copies and this one
+        // only holds memory.
+        this.#logger.warn(
+          { workers },
+          `model "${this.name}" was already loaded in this thread; it is served by ${workers} worker thread(s), which load their own copies, and this one stays loaded until its owner unloads it (serve it unloaded, or with workers: 0)`,
+        );
+      }
       const source = this.model.workerSource!({ workers });
       this.#pool = new WorkerPool({
         source,

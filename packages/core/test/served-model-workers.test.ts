@@ -146,4 +146,33 @@ describe('ServedModel with a worker pool', () => {
     expect(failures[0]?.error.message).toContain('fixture load failure');
     expect(repository.status('pooled-load-fails').state).toBe('UNAVAILABLE');
   });
+
+  it('warns when a model its owner already loaded is served by workers (its copy stays loaded)', async () => {
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_o: unknown, message?: string) => warnings.push(String(message)),
+      error: () => {},
+    };
+    const { model, loads } = pooled('identity-preloaded');
+    await model.load();
+    const own = new ModelRepository();
+    try {
+      own.add(model, { workers: 1, logger });
+      await own.loadAll();
+      expect(own.get('pooled-identity-preloaded').pool?.size).toBe(1);
+      expect(loads()).toBe(1); // the owner's load only
+      expect(warnings).toEqual([
+        'model "pooled-identity-preloaded" was already loaded in this thread; it is served by 1 worker thread(s), which load their own copies, and this one stays loaded until its owner unloads it (serve it unloaded, or with workers: 0)',
+      ]);
+      // Served unloaded: no warning.
+      const fresh = pooled('identity-fresh');
+      own.add(fresh.model, { workers: 1, logger });
+      await own.loadAll();
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await own.close();
+    }
+  });
 });

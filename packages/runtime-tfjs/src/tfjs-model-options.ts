@@ -53,22 +53,24 @@ export const WARMUP_DYNAMIC_SIZE = 16;
 
 /**
  * The `workers` a {@link TfjsModel} is served with when its options leave it out: one worker
- * thread when it will run on `wasm` or `cpu`, so a batch never blocks the event loop that
- * reads requests and answers health probes (TF.js runs those backends synchronously on the
- * calling thread); `0` (in-process) when it will run on `tensorflow` (tfjs-node, asked for
- * or installed), which is not known to load in more than one thread (tensorflow/tfjs#8388),
- * and for a subclass (`plain: false`), whose overrides a worker's plain `TfjsModel` would
- * not have.
+ * thread when it will run on `wasm` or `cpu` (asked for, or the best installed: tfjs-node is
+ * not), so a batch never blocks the event loop that reads requests and answers health
+ * probes (TF.js runs those backends synchronously on the calling thread); `0` (in-process)
+ * when tfjs-node is installed and `wasm` or `cpu` was not asked for, since tfjs-node is not
+ * known to load in more than one thread (tensorflow/tfjs#8388) (should it then fail to load,
+ * the model falls back in-process, with a process warning), and for a subclass (`plain:
+ * false`), whose overrides a worker's plain `TfjsModel` would not have.
  *
  * @example
  * defaultTfjsWorkers({ name: 'm', path: 'model', backend: 'wasm' }, true); // 1
- * defaultTfjsWorkers({ name: 'm', path: 'model', backend: 'tensorflow' }, true); // 0
+ * defaultTfjsWorkers({ name: 'm', path: 'model', backend: 'tensorflow' }, true); // 0 with tfjs-node
  */
 export function defaultTfjsWorkers(options: TfjsModelOptions, plain: boolean): number {
   if (options.workers !== undefined) return options.workers;
-  if (!plain || options.backend === 'tensorflow') return 0;
-  if (options.backend === undefined && nativeBackendInstalled()) return 0;
-  return 1;
+  if (!plain) return 0;
+  // wasm or cpu asked for; else tensorflow unless tfjs-node is missing (then it falls back).
+  const native = options.backend !== 'wasm' && options.backend !== 'cpu';
+  return native && nativeBackendInstalled() ? 0 : 1;
 }
 
 /** Defaults of {@link TfjsModelOptions}, in one place. */

@@ -42,17 +42,31 @@ const SELF_DIR = dirname(MODULE_FILE);
 
 /**
  * Without a logger (the default, and always in a worker thread, where none crosses), a
- * backend other than the one asked for is a process warning: a worker pool passes its
- * threads' load warnings to the main thread.
+ * backend other than the one asked for is a process warning, and so is an installed tfjs-node
+ * that failed to load when none was asked for: a worker pool passes its threads' load
+ * warnings to the main thread.
  */
-function warnFallback(model: string, wanted: string, chosen: TfjsBackendSelection): void {
-  if (chosen.backend === wanted) return;
-  const why = chosen.failed.find((attempt) => attempt.backend === wanted)?.reason;
-  process.emitWarning(
-    `TF.js backend "${wanted}" is not available for model "${model}", using "${chosen.backend}"` +
-      (why === undefined ? ' (this thread already runs TF.js on it)' : ` (${why})`),
-    { type: 'InferWarning', code: 'INFER_TFJS_BACKEND_FALLBACK' },
-  );
+function warnFallback(
+  model: string,
+  wanted: string | undefined,
+  chosen: TfjsBackendSelection,
+): void {
+  let message: string;
+  if (wanted === undefined) {
+    const native = chosen.failed.find((attempt) => attempt.backend === 'tensorflow');
+    const notInstalled = native?.reason
+      .split('; ')
+      .every((part) => part.endsWith(': not installed'));
+    if (native === undefined || notInstalled) return;
+    message = `TF.js backend "tensorflow" is installed but could not be used for model "${model}", using "${chosen.backend}" (${native.reason})`;
+  } else {
+    if (chosen.backend === wanted) return;
+    const why = chosen.failed.find((attempt) => attempt.backend === wanted)?.reason;
+    message =
+      `TF.js backend "${wanted}" is not available for model "${model}", using "${chosen.backend}"` +
+      (why === undefined ? ' (this thread already runs TF.js on it)' : ` (${why})`);
+  }
+  process.emitWarning(message, { type: 'InferWarning', code: 'INFER_TFJS_BACKEND_FALLBACK' });
 }
 
 /** What `load()` leaves behind. */
@@ -115,9 +129,7 @@ export class TfjsModel extends Model {
       wasmPath: options.wasmPath,
       logger: this.#logger,
     });
-    if (this.#logger === undefined && options.backend !== undefined) {
-      warnFallback(this.name, options.backend, backend);
-    }
+    if (this.#logger === undefined) warnFallback(this.name, options.backend, backend);
     const file = await readModelJson(options.path);
     const format = options.format ?? detectModelFormat(file.json);
     if (format === undefined) {

@@ -30,8 +30,15 @@ describe('backend selection', () => {
 
   it('falls back to wasm (read from disk) with a warning that says why, and reports it in metadata', async () => {
     const logger = recordingLogger();
+    const processWarnings: Error[] = [];
+    const onWarning = (warning: Error) => processWarnings.push(warning);
+    process.on('warning', onWarning);
     const model = new TfjsModel({ name: 'esrgan', path: ESRGAN_X2, backend: 'tensorflow', logger });
     await model.load();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('warning', onWarning);
+    // Told through the logger it was given, not twice.
+    expect(processWarnings).toEqual([]);
     expect(model.backend).toBe('wasm');
     expect(model.metadata().parameters).toMatchObject({
       backend: 'wasm',

@@ -28,8 +28,10 @@ describe('defaultTfjsWorkers', () => {
   });
 
   it('in-process on tensorflow (tfjs-node), asked for or installed and so chosen', () => {
-    expect(defaultTfjsWorkers({ ...base, backend: 'tensorflow' }, true)).toBe(0);
+    // Asked for but not installed: it falls back to wasm or cpu, so a worker.
+    expect(defaultTfjsWorkers({ ...base, backend: 'tensorflow' }, true)).toBe(1);
     native.installed = true;
+    expect(defaultTfjsWorkers({ ...base, backend: 'tensorflow' }, true)).toBe(0);
     expect(defaultTfjsWorkers(base, true)).toBe(0);
     expect(new TfjsModel(base).serving?.workers).toBe(0);
     // Asked for wasm, the model runs on wasm even where tfjs-node is installed.

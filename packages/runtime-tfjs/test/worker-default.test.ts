@@ -33,6 +33,16 @@ describe('TfjsModel served by default', () => {
     }
   });
 
+  it('runs on the best installed backend in one worker when none is asked for (no tfjs-node here)', async () => {
+    const served = await loadModel(new TfjsModel({ name: 'esrgan', path: ESRGAN_X2 }));
+    try {
+      expect(served.pool?.size).toBe(1);
+      expect(served.metadata().parameters).toMatchObject({ backend: 'wasm', workers: 1 });
+    } finally {
+      await served.close();
+    }
+  });
+
   it("reports a fallback in the worker once, as a warning on the main thread's process", async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);

@@ -56,7 +56,8 @@ export interface ServingOptionsV1 {
   timeoutMs?: number | undefined;
   /**
    * Replicas in worker threads; `0` runs in-process. Default `0`; a runtime's model may set
-   * its own (an `OnnxModel` from a path: `1`, so inference does not block the event loop).
+   * its own (an `OnnxModel` from a path, a `TfjsModel` on wasm or cpu: `1`, so inference
+   * does not block the event loop).
    */
   workers?: number | undefined;
   /** Run one predict on zeros (or the given request) after load. Default `false`. */
