@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import type { Logger } from '@infer/core';
 import * as tf from '@tensorflow/tfjs';
 import { TfjsBackendError } from './errors';
@@ -148,14 +149,30 @@ function initialise(name: TfjsBackendName, wasmPath: string | undefined): Promis
 
 let selection: Promise<TfjsBackendSelection> | undefined;
 
+/**
+ * The backends to try, in order: the one asked for (alone when strict) then the others, or
+ * all of them by preference. In a worker thread, `tensorflow` is never a fallback for
+ * another backend asked for: tfjs-node is not known to load in more than one thread
+ * (tensorflow/tfjs#8388), and a model on wasm or cpu is served in a worker by default.
+ *
+ * @internal
+ * @example
+ * backendOrder('wasm', false, true); // ['wasm', 'cpu']
+ */
+export function backendOrder(
+  wanted: TfjsBackendName | undefined,
+  strict: boolean,
+  inWorker: boolean,
+): TfjsBackendName[] {
+  if (wanted === undefined) return [...TFJS_BACKENDS];
+  if (strict) return [wanted];
+  const others = TFJS_BACKENDS.filter((b) => b !== wanted && !(inWorker && b === 'tensorflow'));
+  return [wanted, ...others];
+}
+
 async function select(options: SelectTfjsBackendOptions): Promise<TfjsBackendSelection> {
   const wanted = options.backend;
-  const order: TfjsBackendName[] =
-    wanted === undefined
-      ? [...TFJS_BACKENDS]
-      : options.strict
-        ? [wanted]
-        : [wanted, ...TFJS_BACKENDS.filter((b) => b !== wanted)];
+  const order = backendOrder(wanted, options.strict === true, !isMainThread);
   const failed: TfjsBackendAttempt[] = [];
   for (const backend of order) {
     try {

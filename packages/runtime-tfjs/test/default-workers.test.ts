@@ -12,6 +12,7 @@ vi.mock('../src/tfjs-backend', async (importOriginal) => ({
 }));
 
 const { defaultTfjsWorkers, TfjsModel } = await import('../src/index');
+const { backendOrder } = await import('../src/tfjs-backend');
 
 const base = { name: 'm', path: '/models/m' };
 
@@ -45,5 +46,17 @@ describe('defaultTfjsWorkers', () => {
     expect(defaultTfjsWorkers({ ...base, workers: 0 }, true)).toBe(0);
     expect(defaultTfjsWorkers({ ...base, backend: 'tensorflow', workers: 2 }, true)).toBe(2);
     expect(new Custom({ ...base, workers: 3 }).serving?.workers).toBe(3);
+  });
+});
+
+describe('backendOrder', () => {
+  it('never falls back to tfjs-node in a worker thread, where a model on wasm or cpu is served', () => {
+    expect(backendOrder('wasm', false, true)).toEqual(['wasm', 'cpu']);
+    expect(backendOrder('cpu', false, true)).toEqual(['cpu', 'wasm']);
+    expect(backendOrder('wasm', false, false)).toEqual(['wasm', 'tensorflow', 'cpu']);
+    // Asked for, or the first choice when none is asked for, it is still tried.
+    expect(backendOrder('tensorflow', false, true)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(backendOrder(undefined, false, true)).toEqual(['tensorflow', 'wasm', 'cpu']);
+    expect(backendOrder('wasm', true, true)).toEqual(['wasm']);
   });
 });
