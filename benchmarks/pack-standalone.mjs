@@ -7,10 +7,13 @@
  * The device runs of stop 31 (docs/benchmarks.md) used this layout, carried as
  * `tar -cJf pack.tar.xz -C <dir> pack` beside `xz -c $(which node)`.
  *
- * Run: `node benchmarks/pack-standalone.mjs <dir> [--with-wrk]`, then on the other machine,
- * from `<dir>/pack`: `PATH=$PWD/bin:$PATH LD_LIBRARY_PATH=$PWD/lib node --import tsx
- * benchmarks/serving-floor.bench.ts` (any bench whose models are MobileNet; TF.js and OCR
- * models are left out).
+ * Run on Linux x64 (the binaries copied are this machine's): `node
+ * benchmarks/pack-standalone.mjs <dir> [--with-wrk]`, then on the other machine, from
+ * `<dir>/pack`: `PATH=$PWD/bin:$PATH LD_LIBRARY_PATH=$PWD/lib node --import tsx
+ * benchmarks/serving-floor.bench.ts`. Runs from the pack: `serving-floor`, `mobilenet-soak`,
+ * `onnx-spinning`, `batching-policy`. Not: benches that need Express, Fastify, gRPC, TF.js,
+ * OCR models or the test fixtures (`serving`, `probes-under-load`, `runtime-onnx`, `grpc*`,
+ * ...), whose packages are left out. wrk also needs the target's libssl3.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -45,6 +48,11 @@ function keep(source) {
 }
 
 function pack(out, withWrk) {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(
+      `packs this machine's binaries for linux-x64, not ${process.platform}-${process.arch}`,
+    );
+  }
   const dir = join(out, 'pack');
   rmSync(dir, { recursive: true, force: true });
   const modules = join(dir, 'node_modules');

@@ -106,6 +106,8 @@ export class ServedModel {
   /** The serving options in force (call options > model's own > defaults). */
   readonly options: Readonly<ResolvedServingOptions>;
   readonly #logger: Logger;
+  /** No logger was given: warnings the user must see go to `process.emitWarning`. */
+  readonly #silent: boolean;
   readonly #metrics: ServedModelMetrics | undefined;
   readonly #validate: boolean;
   #state: State = 'idle';
@@ -142,6 +144,7 @@ export class ServedModel {
         `needs a model with workerSource() (model "${this.name}" has none); use workers: 0`,
       );
     }
+    this.#silent = (options.logger ?? silentLogger) === silentLogger;
     this.#logger = childLogger(options.logger ?? silentLogger, {
       model: this.name,
       ...(this.version === undefined ? {} : { version: this.version }),
@@ -239,17 +242,23 @@ export class ServedModel {
     return this.#starting;
   }
 
+  /**
+   * A model its owner loaded before serving: the pool loads its own copies and this one only
+   * holds memory. Logged, or a process warning where no logger was given (the default).
+   */
+  #warnPreloaded(workers: number): void {
+    const message = `model "${this.name}" was already loaded in this thread; it is served by ${workers} worker thread(s), which load their own copies, and this one stays loaded until its owner unloads it (serve it unloaded, or with workers: 0)`;
+    if (this.#silent) {
+      process.emitWarning(message, { type: 'InferWarning', code: 'INFER_MODEL_PRELOADED' });
+    } else {
+      this.#logger.warn({ workers }, message);
+    }
+  }
+
   async #start(): Promise<void> {
     const { workers } = this.options;
     if (workers > 0) {
-      if (this.model.ready) {
-        // Loaded by its owner before serving: the pool loads its own copies and this one
-        // only holds memory.
-        this.#logger.warn(
-          { workers },
-          `model "${this.name}" was already loaded in this thread; it is served by ${workers} worker thread(s), which load their own copies, and this one stays loaded until its owner unloads it (serve it unloaded, or with workers: 0)`,
-        );
-      }
+      if (this.model.ready) this.#warnPreloaded(workers);
       const source = this.model.workerSource!({ workers });
       this.#pool = new WorkerPool({
         source,

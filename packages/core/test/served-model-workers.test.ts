@@ -175,4 +175,26 @@ describe('ServedModel with a worker pool', () => {
       await own.close();
     }
   });
+
+  it('makes that a process warning where no logger was given (the default)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => {
+      if ((warning as { code?: string }).code === 'INFER_MODEL_PRELOADED') warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    const { model } = pooled('identity-preloaded-silent');
+    await model.load();
+    const own = new ModelRepository();
+    try {
+      own.add(model, { workers: 1 });
+      await own.loadAll();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => w.message)).toEqual([
+        expect.stringMatching(/^model "pooled-identity-preloaded-silent" was already loaded/),
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+      await own.close();
+    }
+  });
 });

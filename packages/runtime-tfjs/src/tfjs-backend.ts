@@ -73,6 +73,25 @@ export function nativeBackendInstalled(): boolean {
   return NATIVE_PROVIDERS.some(installed);
 }
 
+/**
+ * Whether tfjs-node is installed but the selection fell back from it (none was asked for):
+ * a broken install, which runs the model elsewhere than its defaults expect.
+ *
+ * @internal
+ * @example
+ * nativeFailed({ backend: 'wasm', provider, failed: [{ backend: 'tensorflow', reason }] }, true); // true
+ */
+export function nativeFailed(
+  chosen: TfjsBackendSelection,
+  installedNative = nativeBackendInstalled(),
+): boolean {
+  return (
+    installedNative &&
+    chosen.backend !== 'tensorflow' &&
+    chosen.failed.some((attempt) => attempt.backend === 'tensorflow')
+  );
+}
+
 function messageOf(error: unknown): string {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
@@ -100,10 +119,16 @@ async function initTensorflow(): Promise<string> {
       await activate('tensorflow');
       return provider;
     } catch (error) {
-      reasons.push(`${provider}: ${messageOf(error)}`);
+      // Installed, so a missing module is one of its own dependencies: say which.
+      reasons.push(`${provider}: ${firstLine(error)}`);
     }
   }
   throw new Error(reasons.join('; '));
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
 }
 
 async function initWasm(wasmPath: string | undefined): Promise<string> {
@@ -220,6 +245,11 @@ export async function selectTfjsBackend(
       log?.warn(
         { backend: chosen.backend, provider: chosen.provider, tried: chosen.failed },
         `TF.js backend "${wanted}" is not available, using "${chosen.backend}" (${tried})`,
+      );
+    } else if (nativeFailed(chosen)) {
+      log?.warn(
+        { backend: chosen.backend, provider: chosen.provider, tried: chosen.failed },
+        `TF.js backend "tensorflow" is installed but could not be used, using "${chosen.backend}" (${tried})`,
       );
     } else {
       log?.info(

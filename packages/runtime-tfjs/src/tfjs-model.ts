@@ -13,7 +13,7 @@ import {
 } from '@infer/core';
 import * as tf from '@tensorflow/tfjs';
 import { MODULE_FILE } from './module-file';
-import { selectTfjsBackend, type TfjsBackendSelection } from './tfjs-backend';
+import { nativeFailed, selectTfjsBackend, type TfjsBackendSelection } from './tfjs-backend';
 import { fromTfjsTensor, toTfjsTensor } from './tfjs-datatypes';
 import {
   detectModelFormat,
@@ -40,6 +40,9 @@ const MODULE = '@infer/runtime-tfjs';
 /** Where this package lives: workers resolve it from here. */
 const SELF_DIR = dirname(MODULE_FILE);
 
+/** Fallback warnings already emitted in this thread. */
+const warned = new Set<string>();
+
 /**
  * Without a logger (the default, and always in a worker thread, where none crosses), a
  * backend other than the one asked for is a process warning, and so is an installed tfjs-node
@@ -53,12 +56,9 @@ function warnFallback(
 ): void {
   let message: string;
   if (wanted === undefined) {
-    const native = chosen.failed.find((attempt) => attempt.backend === 'tensorflow');
-    const notInstalled = native?.reason
-      .split('; ')
-      .every((part) => part.endsWith(': not installed'));
-    if (native === undefined || notInstalled) return;
-    message = `TF.js backend "tensorflow" is installed but could not be used for model "${model}", using "${chosen.backend}" (${native.reason})`;
+    if (!nativeFailed(chosen)) return;
+    const why = chosen.failed.find((attempt) => attempt.backend === 'tensorflow')?.reason;
+    message = `TF.js backend "tensorflow" is installed but could not be used for model "${model}", using "${chosen.backend}" (${why})`;
   } else {
     if (chosen.backend === wanted) return;
     const why = chosen.failed.find((attempt) => attempt.backend === wanted)?.reason;
@@ -66,6 +66,9 @@ function warnFallback(
       `TF.js backend "${wanted}" is not available for model "${model}", using "${chosen.backend}"` +
       (why === undefined ? ' (this thread already runs TF.js on it)' : ` (${why})`);
   }
+  // Once per model and cause in this thread: a reload or a second load says nothing new.
+  if (warned.has(message)) return;
+  warned.add(message);
   process.emitWarning(message, { type: 'InferWarning', code: 'INFER_TFJS_BACKEND_FALLBACK' });
 }
 

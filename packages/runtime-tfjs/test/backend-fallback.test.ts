@@ -31,7 +31,11 @@ describe('backend selection', () => {
   it('falls back to wasm (read from disk) with a warning that says why, and reports it in metadata', async () => {
     const logger = recordingLogger();
     const processWarnings: Error[] = [];
-    const onWarning = (warning: Error) => processWarnings.push(warning);
+    const onWarning = (warning: Error) => {
+      if ((warning as { code?: string }).code === 'INFER_TFJS_BACKEND_FALLBACK') {
+        processWarnings.push(warning);
+      }
+    };
     process.on('warning', onWarning);
     const model = new TfjsModel({ name: 'esrgan', path: ESRGAN_X2, backend: 'tensorflow', logger });
     await model.load();

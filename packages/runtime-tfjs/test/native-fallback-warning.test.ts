@@ -1,22 +1,38 @@
 /**
  * An installed tfjs-node that fails to load: the model falls back (in-process, the default
  * where tfjs-node is installed) and says so. tfjs-node cannot be installed here, so the
- * backend selection is stubbed to report that failure; the model load itself is real.
+ * backend selection and the installed check are stubbed; the model load itself is real.
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { TfjsBackendSelection } from '../src/tfjs-backend';
 import { ESRGAN_X2 } from './model-files';
+import { recordingLogger } from './recording-logger';
 
-const selection = vi.hoisted(() => ({ failed: [] as { backend: string; reason: string }[] }));
-vi.mock('../src/tfjs-backend', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../src/tfjs-backend')>()),
-  selectTfjsBackend: async (): Promise<TfjsBackendSelection> =>
-    ({ backend: 'cpu', provider: '@tensorflow/tfjs', failed: selection.failed }) as never,
+const stub = vi.hoisted(() => ({
+  installed: true,
+  failed: [] as { backend: 'tensorflow'; reason: string }[],
 }));
+vi.mock('../src/tfjs-backend', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/tfjs-backend')>();
+  return {
+    ...original,
+    selectTfjsBackend: async (): Promise<TfjsBackendSelection> => ({
+      backend: 'cpu',
+      provider: '@tensorflow/tfjs',
+      failed: stub.failed,
+    }),
+    nativeFailed: (chosen: TfjsBackendSelection) => original.nativeFailed(chosen, stub.installed),
+  };
+});
 
 const { TfjsModel } = await import('../src/index');
+const { nativeFailed, selectTfjsBackend } =
+  await vi.importActual<typeof import('../src/tfjs-backend')>('../src/tfjs-backend');
 
-async function warningsOfLoad(): Promise<string[]> {
+const BROKEN =
+  '@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: libtensorflow.so.2: cannot open shared object file';
+
+async function warningsOfLoad(name: string, loads = 1): Promise<string[]> {
   const warnings: string[] = [];
   const onWarning = (warning: Error) => {
     if ((warning as { code?: string }).code === 'INFER_TFJS_BACKEND_FALLBACK') {
@@ -24,38 +40,54 @@ async function warningsOfLoad(): Promise<string[]> {
     }
   };
   process.on('warning', onWarning);
-  const model = new TfjsModel({ name: 'esrgan', path: ESRGAN_X2, workers: 0, warmup: false });
+  const model = new TfjsModel({ name, path: ESRGAN_X2, workers: 0, warmup: false });
   try {
-    await model.load();
-    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < loads; i++) {
+      await model.load();
+      await new Promise((resolve) => setImmediate(resolve));
+      await model.unload();
+    }
   } finally {
     process.off('warning', onWarning);
-    await model.unload();
   }
   return warnings;
 }
 
 describe('no backend asked for', () => {
-  it('warns when tfjs-node is installed but could not be used', async () => {
-    selection.failed = [
-      {
-        backend: 'tensorflow',
-        reason:
-          '@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: libtensorflow.so.2: cannot open shared object file',
-      },
-    ];
-    expect(await warningsOfLoad()).toEqual([
-      'TF.js backend "tensorflow" is installed but could not be used for model "esrgan", using "cpu" (@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: libtensorflow.so.2: cannot open shared object file)',
+  it('warns once per model when tfjs-node is installed but could not be used', async () => {
+    stub.installed = true;
+    stub.failed = [{ backend: 'tensorflow', reason: BROKEN }];
+    expect(await warningsOfLoad('esrgan', 2)).toEqual([
+      `TF.js backend "tensorflow" is installed but could not be used for model "esrgan", using "cpu" (${BROKEN})`,
     ]);
   });
 
-  it('stays quiet when tfjs-node is simply not installed', async () => {
-    selection.failed = [
+  it('stays quiet when tfjs-node is not installed', async () => {
+    stub.installed = false;
+    stub.failed = [
       {
         backend: 'tensorflow',
         reason: '@tensorflow/tfjs-node-gpu: not installed; @tensorflow/tfjs-node: not installed',
       },
     ];
-    expect(await warningsOfLoad()).toEqual([]);
+    expect(await warningsOfLoad('quiet')).toEqual([]);
+  });
+
+  it('nativeFailed: installed, tried and not chosen', () => {
+    const failed = [{ backend: 'tensorflow' as const, reason: BROKEN }];
+    expect(nativeFailed({ backend: 'wasm', provider: 'p', failed }, true)).toBe(true);
+    expect(nativeFailed({ backend: 'wasm', provider: 'p', failed }, false)).toBe(false);
+    expect(nativeFailed({ backend: 'wasm', provider: 'p', failed: [] }, true)).toBe(false);
+    expect(nativeFailed({ backend: 'tensorflow', provider: 'p', failed: [] }, true)).toBe(false);
+  });
+});
+
+describe('selectTfjsBackend with a logger', () => {
+  it('informs (no warning) when tfjs-node is simply not installed', async () => {
+    // The real selection: no tfjs-node here. (Installed but broken, `nativeFailed` above is
+    // what makes it a warning; tfjs-node cannot be installed here to show it end to end.)
+    const logger = recordingLogger();
+    await selectTfjsBackend({ logger });
+    expect(logger.lines.map((line) => line.level)).toEqual(['info']);
   });
 });
