@@ -92,13 +92,19 @@ export function nativeFailed(
   );
 }
 
+/** A failure's first line, or `not installed` for a module that could not be found. */
 function messageOf(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
-    return error.message.split('\n')[0] ?? error.message;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof Error && (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')) {
+    return 'not installed';
   }
-  return String(error);
+  return firstLine(error);
+}
+
+/** An error's first message line (a thrown non-error as it prints). */
+function firstLine(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.message.split('\n')[0] ?? error.message;
 }
 
 /** `tf.setBackend` reports failure by returning false (the cause goes to console.warn). */
@@ -124,11 +130,6 @@ async function initTensorflow(): Promise<string> {
     }
   }
   throw new Error(reasons.join('; '));
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
 }
 
 async function initWasm(wasmPath: string | undefined): Promise<string> {
