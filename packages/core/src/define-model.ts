@@ -11,7 +11,7 @@ import type {
   WorkerSourceContextV1,
   WorkerSourceV1,
 } from './spec';
-import { VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
+import { UNVALIDATED, VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
 
 /** What a {@link defineModel} hook receives besides the request. */
 export interface ModelContext<State> {
@@ -64,7 +64,11 @@ export interface DefineModelOptions<State> {
    * the pool (`{ workers }`).
    */
   workerSource?: (context: WorkerSourceContextV1) => WorkerSourceV1;
-  /** Validate each request against `inputs`. Default `true`. */
+  /**
+   * Validate each request against `inputs`. Default `true`. `false` holds when the model is
+   * served too: `loadModel()`, `repository.add()` and `serve()` then do not check its
+   * requests either (unless given `validate: true`).
+   */
   validate?: boolean;
 }
 
@@ -115,6 +119,7 @@ export class DefinedModel<State> extends Model {
       }
     }
     this.#options = options;
+    if (options.validate === false) Object.defineProperty(this, UNVALIDATED, { value: true });
     const { workerSource } = options;
     if (workerSource) {
       // Core always passes the pool's size; another caller gets the model's own setting.

@@ -37,7 +37,7 @@ import type {
   PredictResult,
   ServingOptionsV1,
 } from './spec';
-import { VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
+import { UNVALIDATED, VALIDATED, type ValidatedOptions, validateRequest } from './validate-request';
 
 /**
  * A batch that fails with a client error (4xx, not an abort) was failed by one request's
@@ -60,7 +60,10 @@ export interface ServedModelOptions extends ServingOptionsV1 {
   logger?: Logger | undefined;
   /** Metric hooks, e.g. `createMetrics()`. Default: none. */
   metrics?: ServedModelMetrics | undefined;
-  /** Validate requests against the model's metadata before queueing. Default `true`. */
+  /**
+   * Validate requests against the model's metadata before queueing. Default `true`, or
+   * `false` for a model made with `defineModel({ validate: false })`.
+   */
   validate?: boolean | undefined;
 }
 
@@ -150,7 +153,9 @@ export class ServedModel {
       ...(this.version === undefined ? {} : { version: this.version }),
     });
     this.#metrics = options.metrics;
-    this.#validate = options.validate ?? true;
+    // A model that asked not to be validated (`defineModel({ validate: false })`) is not.
+    this.#validate =
+      options.validate ?? (this.model as { [UNVALIDATED]?: unknown })[UNVALIDATED] !== true;
   }
 
   /**

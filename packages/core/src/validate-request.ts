@@ -12,6 +12,16 @@ import type { ModelMetadataV1, TensorMetadata } from './spec';
  */
 export const VALIDATED: unique symbol = Symbol('infer.validated');
 
+/**
+ * Set (to `true`) on a model built with `defineModel({ validate: false })`: `ServedModel`
+ * then does not check its requests against the metadata either, unless its own options say
+ * `validate: true`. Without it the model's flag only reached direct `predict()` calls, and a
+ * served model answered 400 to the requests it was declared to take.
+ *
+ * @internal
+ */
+export const UNVALIDATED: unique symbol = Symbol('infer.unvalidated');
+
 /** Predict options that may carry {@link VALIDATED}. @internal */
 export interface ValidatedOptions {
   [VALIDATED]?: object;

@@ -292,6 +292,26 @@ describe('defineModel', () => {
     expect(result.outputs[0]!.name).toBe('other');
   });
 
+  it('validate: false holds when served, unless the serving options say validate: true', async () => {
+    const loose = () =>
+      defineModel({
+        name: 'loose',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1] }],
+        outputs: [],
+        validate: false,
+        predict: (request) => ({ outputs: request.inputs }),
+      });
+    const served = await loadModel(loose(), { warmup: false });
+    const { outputs } = await served.predict({ inputs: [fp32('other', [2], [1, 2])] });
+    expect(outputs.map((output) => output.name)).toEqual(['other']);
+    await served.close();
+    const checked = await loadModel(loose(), { warmup: false, validate: true });
+    await expect(checked.predict({ inputs: [fp32('other', [2], [1, 2])] })).rejects.toMatchObject({
+      code: 'INFER_ERR_INVALID_INPUT',
+    });
+    await checked.close();
+  });
+
   it('validates once when served: ServedModel checks, the model trusts it; otherwise the model checks', async () => {
     let declared = 0;
     class Counting extends DefinedModel<undefined> {
