@@ -7,12 +7,13 @@ import {
 import { booleanParameter, checkParameters } from './check-parameters';
 import { describeValue } from './describe-value';
 import { CodecError } from './errors';
+import { keepExactIntegers } from './exact-integers';
 import { asObject, parseJsonBody } from './json-body';
 import { envelopeJsonText, tensorJsonText } from './json-text';
 import { tensorBytes } from './tensor-bytes';
 import { decodeTensorList } from './tensor-list';
 import type { InferenceRequest, RequestedOutput } from './types';
-import { encodeUtf8 } from './utf8';
+import { decodeUtf8, encodeUtf8 } from './utf8';
 
 /** Options of `decodeInferenceRequest` and `decodeInferenceResponse`. */
 export interface DecodeBodyOptions {
@@ -33,7 +34,10 @@ export interface EncodedBody {
  * Decodes an inference request body: JSON (bytes, text or an already parsed object) or,
  * when `options.headerLength` is given, the binary tensor extension (typed views over the
  * body where alignment allows, no copy). Checks everything; the typed views of a binary
- * body share its memory.
+ * body share its memory. A JSON body's leading byte order mark is ignored; INT64 and UINT64
+ * elements written as JSON numbers past 2^53 keep the exact value written (as a
+ * `BigInt64Array` or `BigUint64Array`, like every INT64 tensor), not the double
+ * `JSON.parse` rounds them to.
  *
  * @throws CodecError (HTTP 400) for anything malformed, with a message naming the input,
  *   the element index and what was expected.
@@ -45,8 +49,14 @@ export function decodeInferenceRequest(
   body: Uint8Array | ArrayBuffer | string | unknown,
   options: DecodeBodyOptions = {},
 ): InferenceRequest {
-  const { json, binary } = splitBody(body, options, 'request body');
+  const raw = body instanceof ArrayBuffer ? new Uint8Array(body) : body;
+  const source = options.headerLength === undefined ? withoutByteOrderMark(raw) : raw;
+  const { json, binary } = splitBody(source, options, 'request body');
   const record = asObject(json, 'request body');
+  if (source instanceof Uint8Array || typeof source === 'string') {
+    // INT64 / UINT64 numbers past 2^53 as written, not as JSON.parse rounded them.
+    keepExactIntegers(record, 'inputs', () => requestJsonText(source, options));
+  }
   const request: InferenceRequest = { inputs: [] };
   const id = record['id'];
   if (id !== undefined) {
@@ -61,6 +71,29 @@ export function decodeInferenceRequest(
   const outputs = record['outputs'];
   if (outputs !== undefined) request.outputs = decodeRequestedOutputs(outputs);
   return request;
+}
+
+/** The JSON text of a request body that `splitBody` parsed (its header, with the extension). */
+function requestJsonText(body: Uint8Array | string, options: DecodeBodyOptions): string {
+  if (typeof body === 'string') return body;
+  const length =
+    options.headerLength === undefined
+      ? body.byteLength
+      : parseHeaderLength(options.headerLength, body.byteLength);
+  return decodeUtf8(body.subarray(0, length), 'request body');
+}
+
+/**
+ * A JSON body without its leading byte order mark (U+FEFF, bytes EF BB BF), which Windows
+ * tools write and `JSON.parse` rejects; RFC 8259 (8.1) lets a parser ignore it. Binary
+ * bodies (the JSON header's length counts every byte) are left as they are.
+ */
+function withoutByteOrderMark(body: unknown): unknown {
+  if (typeof body === 'string') return body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
+  if (body instanceof Uint8Array && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) {
+    return body.subarray(3);
+  }
+  return body;
 }
 
 /** @internal The JSON part and the binary part (if any) of a body. */

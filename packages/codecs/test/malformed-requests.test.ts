@@ -418,3 +418,35 @@ describe('malformed requests are CodecErrors with helpful messages, never crashe
     if (index !== undefined) expect(error.index).toBe(index);
   });
 });
+
+describe('a leading byte order mark (RFC 8259, 8.1: a parser may ignore it)', () => {
+  const json = '{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1.5]}]}';
+
+  it('is ignored before a JSON body, as bytes and as text', () => {
+    const bytes = enc.encode(`\ufeff${json}`);
+    expect(Array.from(bytes.subarray(0, 3))).toEqual([0xef, 0xbb, 0xbf]);
+    for (const body of [bytes, `\ufeff${json}`]) {
+      const request = decodeInferenceRequest(body);
+      expect(Array.from(request.inputs[0]!.data as Float32Array)).toEqual([1.5]);
+    }
+  });
+
+  it('is not looked for in a binary body (its JSON header length counts every byte)', () => {
+    const header = enc.encode(
+      '\ufeff{"inputs":[{"name":"x","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":4}}]}',
+    );
+    const body = new Uint8Array([...header, ...f32(2.5)]);
+    expect(() => decodeInferenceRequest(body, { headerLength: header.length })).toThrow(
+      /^the JSON header of the request body is not valid JSON: /,
+    );
+  });
+
+  it('is kept anywhere else: a body of only a BOM is empty, a second one is invalid JSON', () => {
+    expect(() => decodeInferenceRequest('\ufeff')).toThrow(
+      'request body is empty; expected a JSON object',
+    );
+    expect(() => decodeInferenceRequest(`\ufeff\ufeff${json}`)).toThrow(
+      /^request body is not valid JSON: /,
+    );
+  });
+});
