@@ -65,6 +65,8 @@ export const FRAME_HEADER_BYTES = 9;
 
 /** HTTP/2's default and smallest SETTINGS_MAX_FRAME_SIZE. */
 export const DEFAULT_MAX_FRAME_SIZE = 16_384;
+/** SETTINGS_HEADER_TABLE_SIZE before the peer's SETTINGS (RFC 9113, 6.5.2). */
+export const DEFAULT_HEADER_TABLE_SIZE = 4096;
 
 /** HTTP/2's default window (SETTINGS_INITIAL_WINDOW_SIZE and the connection's). */
 export const DEFAULT_WINDOW = 65_535;

@@ -26,6 +26,7 @@ import { DEFAULT_GRPC_OPTIONS } from '../grpc-server-options';
 import { MAX_TIMER_MS } from '../max-timer';
 import {
   CLIENT_PREFACE,
+  DEFAULT_HEADER_TABLE_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_WINDOW,
   FLAG,
@@ -273,6 +274,13 @@ export class H2Connection {
   private sendWindow = DEFAULT_WINDOW;
   private peerInitialWindow = DEFAULT_WINDOW;
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  /**
+   * The dynamic table size the peer's decoder assumes for our encoder: 4096 at first, 0 once
+   * a smaller SETTINGS_HEADER_TABLE_SIZE was answered by a size update to 0.
+   */
+  private encoderTableSize = DEFAULT_HEADER_TABLE_SIZE;
+  /** The next header block must open with a table size update (the peer lowered its size). */
+  private tableSizeUpdatePending = false;
   private receiveAvailable: number;
   private receivedUnacked = 0;
   private resetTokens = RESET_BURST;
@@ -828,8 +836,14 @@ export class H2Connection {
           throw new Http2ProtocolError('PROTOCOL_ERROR', 'MAX_FRAME_SIZE out of range');
         }
         this.peerMaxFrameSize = value;
+      } else if (id === SETTING.HEADER_TABLE_SIZE && value < this.encoderTableSize) {
+        // The encoder never uses the dynamic table, but a peer that lowered its size must see
+        // the encoder acknowledge it (RFC 7541, 4.2): nghttp2 (Node's http2, curl, Envoy)
+        // drops a response whose header block does not. Once at 0, no later value needs one.
+        this.encoderTableSize = 0;
+        this.tableSizeUpdatePending = true;
       }
-      // HEADER_TABLE_SIZE: the encoder never uses the dynamic table. Others are advisory.
+      // The other settings are advisory.
     }
     this.queue(frame(FRAME.SETTINGS, FLAG.ACK, 0));
   }
@@ -870,7 +884,8 @@ export class H2Connection {
 
   /** @internal Sends a header block (split into CONTINUATION frames when needed). */
   sendHeaders(streamId: number, headers: HeaderPairs, endStream: boolean): void {
-    const block = encodeHeaders(headers);
+    const block = encodeHeaders(headers, this.tableSizeUpdatePending);
+    this.tableSizeUpdatePending = false;
     const max = this.peerMaxFrameSize;
     const endFlag = endStream ? FLAG.END_STREAM : 0;
     // One HEADERS frame, then CONTINUATION frames for what does not fit (an empty block is

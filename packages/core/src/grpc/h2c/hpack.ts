@@ -255,13 +255,19 @@ function writeString(out: Buffer, at: number, text: string): number {
 /**
  * Encodes header fields as literals without indexing (plain strings), `:status: 200` as its
  * static index. Values must be latin1 (gRPC's ASCII metadata, percent-encoded messages).
- * Sizes the block first, then writes it into one buffer.
+ * Sizes the block first, then writes it into one buffer. With `tableSizeUpdate`, the block
+ * opens with a dynamic table size update to 0 (RFC 7541, 6.3): what the first block after
+ * the peer lowered SETTINGS_HEADER_TABLE_SIZE must carry (4.2), and this encoder never
+ * uses the table.
  *
  * @example
  * encodeHeaders([[':status', '200'], ['content-type', 'application/grpc']]);
  */
-export function encodeHeaders(pairs: ReadonlyArray<readonly [string, string]>): Buffer {
-  let size = 0;
+export function encodeHeaders(
+  pairs: ReadonlyArray<readonly [string, string]>,
+  tableSizeUpdate = false,
+): Buffer {
+  let size = tableSizeUpdate ? 1 : 0;
   for (const [name, value] of pairs) {
     if (name === ':status' && value === '200') size++;
     else {
@@ -271,6 +277,7 @@ export function encodeHeaders(pairs: ReadonlyArray<readonly [string, string]>): 
   }
   const out = Buffer.allocUnsafe(size);
   let at = 0;
+  if (tableSizeUpdate) out[at++] = 0x20; // 001 + max size 0 as a 5-bit prefix integer
   for (const [name, value] of pairs) {
     if (name === ':status' && value === '200') {
       out[at++] = 0x88;

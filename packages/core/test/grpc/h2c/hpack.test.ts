@@ -150,6 +150,12 @@ describe('HPACK encoding', () => {
   it('sends ":status: 200" as one byte', () => {
     expect(encodeHeaders([[':status', '200']])).toEqual(Buffer.from([0x88]));
   });
+
+  it('opens a block with a table size update to 0 when asked, which a decoder accepts', () => {
+    const block = encodeHeaders([[':status', '200']], true);
+    expect(block).toEqual(Buffer.from([0x20, 0x88]));
+    expect(new HpackDecoder().decode(block)).toEqual([[':status', '200']]);
+  });
 });
 
 describe("what Node's HTTP/2 client (nghttp2) sends decodes exactly", () => {
@@ -203,6 +209,33 @@ describe("what Node's HTTP/2 client (nghttp2) sends decodes exactly", () => {
       expect(seen.length).toBe(200);
     } finally {
       session.close();
+    }
+  });
+
+  it('a client that lowers its header table (0, 1024) gets every answer: the first opens with the size update nghttp2 requires', async () => {
+    for (const headerTableSize of [0, 1024]) {
+      const session = connect(`http://127.0.0.1:${port}`, { settings: { headerTableSize } });
+      try {
+        for (let index = 0; index < 3; index++) {
+          const request = session.request({ ':method': 'POST', ':path': `/t${index}` });
+          request.end();
+          const status = await new Promise<unknown>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('no answer in 2 s')), 2000);
+            request.on('response', (headers) => {
+              clearTimeout(timer);
+              resolve(headers[':status']);
+            });
+            request.on('error', (error) => {
+              clearTimeout(timer);
+              reject(error);
+            });
+          });
+          expect(status).toBe(204);
+          request.close();
+        }
+      } finally {
+        session.close();
+      }
     }
   });
 });
