@@ -855,23 +855,32 @@ function resolveRepositoryApi(
   return { ...option, enabled: option.enabled ?? true };
 }
 
-function mediaTypeOf(request: ServiceRequest): string {
+/**
+ * The media type of the request's Content-Type, lower-cased; `undefined` when it has none.
+ * A header with no type in it (`;;`, blank) gives `''`, which no route accepts.
+ */
+function mediaTypeOf(request: ServiceRequest): string | undefined {
   const header = request.headers['content-type'];
-  if (header === undefined) return '';
-  if (header === 'application/json') return header; // the common case, already normal
+  if (header === undefined || header === 'application/json') return header; // already normal
   return header.split(';')[0]!.trim().toLowerCase();
+}
+
+/** The 415 for a Content-Type no route of this kind takes (a blank one shown as sent). */
+function unsupportedType(request: ServiceRequest, type: string, accepted: readonly string[]) {
+  const contentType = type === '' ? (request.headers['content-type'] ?? '') : type;
+  return new UnsupportedMediaTypeError({ contentType, accepted });
 }
 
 /** Checks the Content-Type and decodes an infer body (JSON or the binary extension). */
 function decodeInferBody(request: ServiceRequest) {
   const type = mediaTypeOf(request);
   if (
-    type !== '' &&
+    type !== undefined &&
     type !== 'application/json' &&
     !JSON_TYPES.test(type) &&
     type !== 'application/octet-stream'
   ) {
-    throw new UnsupportedMediaTypeError({ contentType: type, accepted: ACCEPTED_TYPES });
+    throw unsupportedType(request, type, ACCEPTED_TYPES);
   }
   const body = request.body;
   if (body === undefined || body.byteLength === 0) {
@@ -968,8 +977,8 @@ function parseOptionalJson(request: ServiceRequest): unknown {
   const body = request.body;
   if (body === undefined || body.byteLength === 0) return undefined;
   const type = mediaTypeOf(request);
-  if (type !== '' && !JSON_TYPES.test(type)) {
-    throw new UnsupportedMediaTypeError({ contentType: type, accepted: ['application/json'] });
+  if (type !== undefined && !JSON_TYPES.test(type)) {
+    throw unsupportedType(request, type, ['application/json']);
   }
   try {
     return JSON.parse(decoder.decode(body));

@@ -288,6 +288,26 @@ describe('POST infer (JSON)', () => {
     expect((response.json() as { error: string }).error).toContain('application/json');
   });
 
+  it('answers 415 for a Content-Type with no media type in it (as Fastify does), naming it as sent', async () => {
+    const { service } = await setup();
+    for (const contentType of [';;', ' ', '; charset=utf-8']) {
+      const response = await service.request('/v2/models/doubler/infer', {
+        body: JSON.stringify(body([1, 2])),
+        headers: { 'content-type': contentType },
+      });
+      expect(response.status).toBe(415);
+      expect((response.json() as { error: string }).error).toBe(
+        `Content-Type ${JSON.stringify(contentType)} is not supported; send application/json or application/octet-stream`,
+      );
+    }
+    // No Content-Type at all is still JSON.
+    const plain = await service.request('/v2/models/doubler/infer', {
+      body: JSON.stringify(body([1, 2])),
+      headers: {},
+    });
+    expect(plain.status).toBe(200);
+  });
+
   it('answers 404 for an unknown model and 503 for a model that is not ready', async () => {
     const { service } = await setup();
     expect((await service.request('/v2/models/nope/infer', { body: body([1, 2]) })).status).toBe(
