@@ -16,12 +16,23 @@ const run =
   relaunchWith === undefined
     ? import('./cli/main').then(({ runCli }) => runCli(argv))
     : relaunch(relaunchWith);
-run.then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`infer: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * How long a finished command may still take to exit on its own. `infer serve` resolves once
+ * it has drained, and past `shutdownGraceMs` it no longer waits for a model's predict (one
+ * that ignores its abort signal): what that predict still holds (a timer, a socket) must not
+ * keep the process alive past the grace that Kubernetes' `terminationGracePeriodSeconds` is
+ * sized for.
+ */
+const EXIT_AFTER_MS = 1000;
+
+run
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`infer: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  )
+  .then(() => setTimeout(() => process.exit(), EXIT_AFTER_MS).unref());

@@ -268,6 +268,48 @@ describe('infer serve (child process)', () => {
   });
 });
 
+describe('infer serve past its shutdown grace', () => {
+  it('exits soon after shutdownGraceMs even while a model that ignores its abort signal is still predicting', async () => {
+    const dir = fixtureRoot('infer-cli-grace-', 'echo-runtime.mjs');
+    let stuck: CliProcess | undefined;
+    try {
+      writeModelSettings(dir, 'models/stuck', {
+        name: 'stuck',
+        runtime: '../../echo-runtime.mjs',
+        batching: false,
+        timeoutMs: 0,
+        // A 60 s timer the model's predict awaits, whatever its signal says.
+        parameters: { delayMs: 60_000 },
+      });
+      stuck = startCli(['serve', join(dir, 'models'), '--port', '0'], {
+        env: { INFER_HOST: '127.0.0.1', INFER_SHUTDOWN_GRACE_MS: '500' },
+      });
+      const base = (await stuck.waitFor(/Listening on (http:\/\/\S+)/))[1]!;
+      const answer = fetch(`${base}/v2/models/stuck/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1, 1] }],
+        }),
+      }).then(
+        (response) => response.status,
+        () => 'cut',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalled = performance.now();
+      stuck.child.kill('SIGTERM');
+      expect(await stuck.exited).toBe(0);
+      // The grace (0.5 s), the close after it, and at most EXIT_AFTER_MS (1 s) more.
+      expect(performance.now() - signalled).toBeLessThan(5000);
+      expect(stuck.stdout()).toContain('drained; bye');
+      expect(['cut', 503, 504]).toContain(await answer);
+    } finally {
+      if (stuck !== undefined && stuck.child.exitCode === null) stuck.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe('infer serve with bad settings', () => {
   it('exits non-zero naming the file, the field and the reason, without a stack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'infer-cli-bad-'));
