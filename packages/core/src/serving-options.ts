@@ -18,6 +18,14 @@ export const DEFAULT_SERVING_OPTIONS = Object.freeze({
   warmup: false as boolean | InferenceRequest,
 });
 
+/**
+ * The most worker threads one model may have: each holds a copy of the model, so a larger
+ * number is a typo that would exhaust memory (and thread limits) before anything loads.
+ *
+ * @internal
+ */
+export const MAX_WORKERS = 256;
+
 /** Serving options after merging (call options > model's own > defaults) and validation. */
 export interface ResolvedServingOptions {
   /** False when batching was turned off (`batching: false`). */
@@ -100,9 +108,9 @@ export function resolveServingOptions(
     }
     if (source.workers !== undefined) {
       check(
-        isNonNegativeInteger(source.workers),
+        isNonNegativeInteger(source.workers) && source.workers <= MAX_WORKERS,
         'options.workers',
-        'must be a non-negative integer',
+        `must be an integer from 0 to ${MAX_WORKERS}`,
       );
       resolved.workers = source.workers;
     }

@@ -206,7 +206,7 @@ describe('ModelRepository', () => {
   it('validates its options and added models', () => {
     expect(() => new ModelRepository({ logger: 1 as never })).toThrow('options.logger must have');
     expect(() => new ModelRepository().add(echo('m'), { workers: -1 })).toThrow(
-      'options.workers must be a non-negative integer',
+      'options.workers must be an integer from 0 to 256',
     );
     expect(() => new ModelRepository().add({ name: 'x' } as never)).toThrow(
       'model.load must be a function',

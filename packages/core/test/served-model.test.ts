@@ -476,7 +476,8 @@ describe('ServedModel lifecycle', () => {
   });
 
   it.each([
-    [{ workers: -1 }, 'options.workers must be a non-negative integer'],
+    [{ workers: -1 }, 'options.workers must be an integer from 0 to 256'],
+    [{ workers: 257 }, 'options.workers must be an integer from 0 to 256'],
     [{ workers: 2 }, 'options.workers needs a model with workerSource()'],
     [
       { batching: { maxBatchSize: 0 } },

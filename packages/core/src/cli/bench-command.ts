@@ -3,7 +3,7 @@ import autocannon from 'autocannon';
 import type { ModelMetadataV1 } from '../spec';
 import { CliError } from './cli-error';
 import type { CliIO } from './output';
-import { buildInputs, type ImagePreprocess } from './request-builder';
+import { buildInputs, preprocessFlag } from './request-builder';
 
 export const BENCH_USAGE = `Usage: infer bench <url> --model M [options]
 
@@ -52,6 +52,7 @@ export async function benchCommand(args: string[], io: CliIO): Promise<number> {
   if (values.model === undefined) throw new CliError('--model is required', 2);
   const connections = positiveInteger('--connections', values.connections ?? '32');
   const duration = positiveInteger('--duration', values.duration ?? '10');
+  const preprocess = preprocessFlag(values.preprocess);
   const base = `${target.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(values.model)}${
     values.version === undefined ? '' : `/versions/${encodeURIComponent(values.version)}`
   }`;
@@ -67,7 +68,7 @@ export async function benchCommand(args: string[], io: CliIO): Promise<number> {
   }
   const inputs = await buildInputs(values.input ?? [], metadata, {
     cwd: io.cwd,
-    preprocess: (values.preprocess ?? 'imagenet') as ImagePreprocess,
+    preprocess,
   });
   const body = JSON.stringify({ inputs });
   // One request first: a load of requests the server refuses measures nothing.

@@ -3,9 +3,10 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createModelFromSettings } from '../settings/create-model';
 import { MODEL_SETTINGS_FILE } from '../settings/load-settings';
+import { MODEL_NAME_PATTERN } from '../settings/model-settings';
 import type { TensorMetadata } from '../spec';
 import { CliError } from './cli-error';
-import { type CliIO, formatTable } from './output';
+import { type CliIO, formatTable, shellQuote } from './output';
 
 export const DESCRIBE_USAGE = `Usage: infer describe <model file> [options]
 
@@ -60,6 +61,13 @@ export async function describeCommand(args: string[], io: CliIO): Promise<number
   if (runtime === undefined) {
     throw new CliError(`${file}: no runtime known for this file type; pass --runtime <package>`, 2);
   }
+  // A name `infer serve` would refuse is refused before anything is loaded or written.
+  if (values.name !== undefined && !MODEL_NAME_PATTERN.test(values.name)) {
+    throw new CliError(
+      `--name must be 1-128 letters, digits, "_", "." or "-", starting with a letter or digit (got ${JSON.stringify(values.name)})`,
+      2,
+    );
+  }
   const dir = dirname(file);
   const name =
     values.name ?? safeName(basename(dir)) ?? safeName(basename(file, extname(file))) ?? 'model';
@@ -94,7 +102,7 @@ export async function describeCommand(args: string[], io: CliIO): Promise<number
       const uri = `./${relative(dir, file).split('\\').join('/')}`;
       writeFileSync(target, `${JSON.stringify({ name, runtime, uri }, null, 2)}\n`);
       io.stderr.write(
-        `wrote ${target}; serve it with: infer serve ${relative(io.cwd, dir) || '.'}\n`,
+        `wrote ${target}; serve it with: infer serve ${shellQuote(relative(io.cwd, dir) || '.')}\n`,
       );
     }
   }

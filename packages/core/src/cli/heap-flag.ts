@@ -22,7 +22,7 @@ const DEBUGGING = /^--(inspect|debug)/;
 /**
  * The arguments of `node` to run `infer ...argv` again under {@link SERVE_NODE_FLAG}, or
  * `undefined` to run as it is: not `serve`, an initial heap size already given to Node, a
- * debugger option, Windows (signals there end a process without its drain), this process
+ * debugger option (on the command line or in `NODE_OPTIONS`), Windows (signals there end a process without its drain), this process
  * already the relaunched one, or `INFER_NODE_FLAG=0`.
  *
  * @example
@@ -39,7 +39,9 @@ export function relaunchArguments(
   if (argv[0] !== 'serve' || argv.includes('--help') || argv.includes('-h')) return undefined;
   if (script === undefined || platform === 'win32') return undefined;
   if (env[RELAUNCHED] !== undefined || env.INFER_NODE_FLAG === '0') return undefined;
-  if (setsInitialHeap(execArgv) || execArgv.some((option) => DEBUGGING.test(option))) {
+  // NODE_OPTIONS reaches Node without showing in execArgv (and reaches a relaunch too).
+  const given = [...execArgv, ...(env.NODE_OPTIONS?.split(/\s+/) ?? [])];
+  if (setsInitialHeap(given) || given.some((option) => DEBUGGING.test(option))) {
     return undefined;
   }
   return [...execArgv, SERVE_NODE_FLAG, script, ...argv];

@@ -8,7 +8,7 @@ import { loadSettings } from '../settings/load-settings';
 import type { ModelMetadataV1 } from '../spec';
 import { CliError } from './cli-error';
 import type { CliIO } from './output';
-import { buildInputs, type ImagePreprocess } from './request-builder';
+import { buildInputs, preprocessFlag } from './request-builder';
 
 export const PREDICT_USAGE = `Usage: infer predict <url | dir | model-settings.json> --model M [--input name=value ...]
 
@@ -66,10 +66,7 @@ export async function predictCommand(args: string[], io: CliIO): Promise<number>
   }
   if (positionals.length !== 1)
     throw new CliError(`infer predict takes one URL or directory\n\n${PREDICT_USAGE}`, 2);
-  const preprocess = (values.preprocess ?? 'imagenet') as ImagePreprocess;
-  if (!['imagenet', 'unit', 'raw'].includes(preprocess)) {
-    throw new CliError('--preprocess must be imagenet, unit or raw', 2);
-  }
+  const preprocess = preprocessFlag(values.preprocess);
   const top = values.top === undefined ? 5 : Number(values.top);
   if (!Number.isInteger(top) || top <= 0) throw new CliError('--top must be a positive integer', 2);
   const target = positionals[0]!;

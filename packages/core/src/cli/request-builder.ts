@@ -16,6 +16,19 @@ export interface RequestInputJSON {
 /** How image files become tensors. */
 export type ImagePreprocess = 'imagenet' | 'unit' | 'raw';
 
+/**
+ * The `--preprocess` flag of `infer predict` and `infer bench`: `imagenet` when absent, a
+ * usage error (exit 2) for a value that is none of the three.
+ *
+ * @example
+ * preprocessFlag(undefined); // 'imagenet'
+ */
+export function preprocessFlag(value: string | undefined): ImagePreprocess {
+  if (value === undefined) return 'imagenet';
+  if (value === 'imagenet' || value === 'unit' || value === 'raw') return value;
+  throw new CliError(`--preprocess must be imagenet, unit or raw (got "${value}")`, 2);
+}
+
 const IMAGE_EXTENSIONS = new Set([
   '.png',
   '.jpg',

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createMetrics } from '../metrics/create-metrics';
 import { modelLabel } from '../model-repository';
 import { REPEATED_SIGNAL_MS } from '../serve';
+import { MAX_WORKERS } from '../serving-options';
 import { loadSettings } from '../settings/load-settings';
 import { type ServedModelInfo, serveFromSettings } from '../settings/serve-from-settings';
 import type { ServerSettingsInput } from '../settings/server-settings';
@@ -29,8 +30,8 @@ Protocol over HTTP until SIGTERM/SIGINT (then drains and exits 0).
 Options:
   --port N           TCP port (default 8080; INFER_PORT)
   --host H           interface (default 127.0.0.1; INFER_HOST)
-  --grpc-port N      also serve OIP over gRPC on port N (INFER_GRPC_PORT; needs @grpc/grpc-js
-                     and @grpc/proto-loader installed)
+  --grpc-port N      also serve OIP over gRPC on port N (in env: INFER_GRPC_ENABLED=true and
+                     INFER_GRPC_PORT=N; needs @grpc/grpc-js and @grpc/proto-loader installed)
   --settings FILE    settings.json to read (default: one at the top of a directory)
   --log-level L      fatal|error|warn|info|debug|trace|silent (default info; logs go to stderr)
   --workers N        worker threads per model, over each model's own setting
@@ -77,7 +78,12 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     overrides.logLevel = values['log-level'] as NonNullable<ServerSettingsInput['logLevel']>;
   }
   const serving: ServingOptionsV1 = {};
-  if (values.workers !== undefined) serving.workers = integerFlag('--workers', values.workers);
+  if (values.workers !== undefined) {
+    serving.workers = integerFlag('--workers', values.workers);
+    if (serving.workers > MAX_WORKERS) {
+      throw new CliError(`--workers must be at most ${MAX_WORKERS} (got ${serving.workers})`, 2);
+    }
+  }
 
   const paths = positionals.length > 0 ? positionals : [];
   const loaded = await loadSettings({
@@ -86,6 +92,7 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     env: io.env,
     cwd: io.cwd,
     overrides,
+    overridesOrigin: 'command line',
   });
   const serverProcess = isServerProcess(io.env);
   if (loaded.server.processes > 1 && !serverProcess) {
@@ -105,9 +112,11 @@ export async function serveCommand(args: string[], io: CliIO): Promise<number> {
     `infer ${VERSION}: ${total === 0 ? 'no models found' : `loading ${total} model${total === 1 ? '' : 's'}`}`,
   );
   if (total === 0) {
-    out(
-      `  (no model-settings.json under ${paths.length > 0 ? paths.join(', ') : 'the given paths'}; serving an empty repository)`,
-    );
+    const where =
+      paths.length > 0
+        ? `no model-settings.json under ${paths.join(', ')}`
+        : 'no model directory given (infer serve DIR), and no modelDirs or INFER_MODELS';
+    out(`  (${where}; serving an empty repository)`);
   }
   const server = await serveFromSettings({
     loaded,

@@ -50,6 +50,8 @@ export interface LoadSettingsOptions {
   env?: Record<string, string | undefined>;
   /** Server settings applied last, over file and env (CLI flags). */
   overrides?: ServerSettingsInput;
+  /** What errors call the source of `overrides`. Default `'options'`; the CLI's `'command line'`. */
+  overridesOrigin?: string;
   /** Directory relative paths resolve from. Default `process.cwd()`. */
   cwd?: string;
 }
@@ -118,7 +120,8 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<L
     origins.set(override.path.join('.'), `${override.variable} (env)`);
   }
   if (options.overrides !== undefined) {
-    mergeInto(merged, options.overrides as Record<string, unknown>, [], 'options', origins);
+    const origin = options.overridesOrigin ?? 'options';
+    mergeInto(merged, options.overrides as Record<string, unknown>, [], origin, origins);
   }
   const sourceOf = (path: readonly PropertyKey[]) => {
     for (let n = path.length; n > 0; n -= 1) {
@@ -129,6 +132,19 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<L
   };
   const parsedServer = serverSettingsSchema.safeParse(merged);
   if (!parsedServer.success) issues.push(...zodIssues(parsedServer.error, merged, sourceOf));
+  // Each server process has its own repository: a load or unload through the API would
+  // change one of them, and readiness would then differ from request to request.
+  if (
+    parsedServer.success &&
+    parsedServer.data.processes > 1 &&
+    parsedServer.data.repositoryApi.enabled
+  ) {
+    issues.push({
+      source: sourceOf(['repositoryApi', 'enabled']),
+      field: 'repositoryApi.enabled',
+      reason: `the repository API changes one server process; it cannot be on with processes ${parsedServer.data.processes} (from ${sourceOf(['processes'])})`,
+    });
+  }
 
   // Model settings: given files, every model-settings.json under the dirs, INFER_MODELS.
   const modelDirs = unique([...dirs, ...(parsedServer.success ? parsedServer.data.modelDirs : [])]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_WORKERS } from '../serving-options';
 
 /** Model names and versions: safe in a URL path segment and as a file name. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -54,7 +55,7 @@ export const modelSettingsSchema = z.strictObject({
   /** Per-request timeout in ms, queue wait included; `0` = none. Default `30000`. */
   timeoutMs: nonNegativeInt.optional(),
   /** Replicas in worker threads; `0` runs in-process. Default `0`. */
-  workers: nonNegativeInt.max(256).optional(),
+  workers: nonNegativeInt.max(MAX_WORKERS).optional(),
   /** Run one predict after load (`true`: zeros; or an OIP request body). Default `false`. */
   warmup: z.union([z.boolean(), z.record(z.string(), z.unknown())]).optional(),
   /**

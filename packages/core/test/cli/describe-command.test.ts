@@ -59,6 +59,29 @@ describe('infer describe', () => {
     expect(existsSync(join(dir, 'other', 'model-settings.json'))).toBe(false);
   });
 
+  it('refuses a --name that infer serve would refuse, before writing anything', async () => {
+    mkdirSync(join(dir, 'named'));
+    copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, 'named', 'm.onnx'));
+    const result = await runCliProcess([
+      'describe',
+      join(dir, 'named', 'm.onnx'),
+      '--name',
+      'my:model',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--name must be 1-128 letters, digits');
+    expect(result.stderr).toContain('(got "my:model")');
+    expect(existsSync(join(dir, 'named', 'model-settings.json'))).toBe(false);
+  });
+
+  it('quotes the directory in its "serve it with" hint when it holds a space', async () => {
+    mkdirSync(join(dir, 'with space'));
+    copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, 'with space', 'm.onnx'));
+    const result = await runCliProcess(['describe', join(dir, 'with space', 'm.onnx')]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/serve it with: infer serve '[^' ]*with space'\n/);
+  });
+
   it('says which runtime is missing for an unknown file type', async () => {
     const result = await runCliProcess(['describe', join(REPO_ROOT, 'fixtures/finch.jpeg')]);
     expect(result.code).toBe(2);

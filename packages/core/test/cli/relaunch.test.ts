@@ -33,6 +33,17 @@ describe('relaunchArguments', () => {
     expect(as(['serve'], ['--initial-old-space-size=512'])).toBeUndefined();
     expect(as(['serve'], ['--inspect=127.0.0.1:0'])).toBeUndefined();
     expect(as(['serve'], ['--inspect-brk'])).toBeUndefined();
+    // The same in NODE_OPTIONS: the launcher would hold the inspector's port.
+    expect(as(['serve'], [], { NODE_OPTIONS: '--inspect' })).toBeUndefined();
+    expect(
+      as(['serve'], [], { NODE_OPTIONS: '--max-old-space-size=4096 --inspect-brk=0' }),
+    ).toBeUndefined();
+    expect(as(['serve'], [], { NODE_OPTIONS: ' --initial-old-space-size=256' })).toBeUndefined();
+    expect(as(['serve'], [], { NODE_OPTIONS: '--enable-source-maps' })).toEqual([
+      SERVE_NODE_FLAG,
+      script,
+      'serve',
+    ]);
     expect(as(['serve'], [], {}, 'win32')).toBeUndefined();
     expect(as(['serve'], [], { INFER_RELAUNCHED_BY: '123' })).toBeUndefined();
     expect(as(['serve'], [], { INFER_NODE_FLAG: '0' })).toBeUndefined();

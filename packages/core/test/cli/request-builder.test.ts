@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main';
-import { buildInputs } from '../../src/cli/request-builder';
+import { buildInputs, preprocessFlag } from '../../src/cli/request-builder';
 import { serveFromSettings } from '../../src/settings/serve-from-settings';
 import type { ModelMetadataV1 } from '../../src/spec';
 
@@ -49,4 +49,24 @@ describe('--input name=@image', () => {
       await server.close();
     }
   }, 60_000);
+});
+
+describe('--preprocess of infer predict and infer bench', () => {
+  it('defaults to imagenet, takes the three kinds, and refuses anything else (exit 2)', async () => {
+    expect(preprocessFlag(undefined)).toBe('imagenet');
+    expect(['imagenet', 'unit', 'raw'].map(preprocessFlag)).toEqual(['imagenet', 'unit', 'raw']);
+    expect(() => preprocessFlag('bogus')).toThrow(
+      '--preprocess must be imagenet, unit or raw (got "bogus")',
+    );
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (chunk) => (text += chunk));
+    // bench refuses it before it contacts the server (nothing listens on port 9).
+    const code = await runCli(
+      ['bench', 'http://127.0.0.1:9', '--model', 'm', '--preprocess', 'bogus'],
+      { stdout: new PassThrough(), stderr, env: {}, cwd: ROOT },
+    );
+    expect(code).toBe(2);
+    expect(text).toContain('--preprocess must be imagenet, unit or raw (got "bogus")');
+  });
 });

@@ -368,4 +368,32 @@ describe('infer serve with bad settings', () => {
     expect(command.code).toBe(2);
     expect(command.stderr).toContain('unknown command "srve"');
   });
+
+  it('with no directory given says so, and serves an empty repository', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'infer-cli-empty-'));
+    const bare = startCli(['serve', '--port', '0'], {
+      cwd: empty,
+      env: { INFER_HOST: '127.0.0.1' },
+    });
+    try {
+      await bare.waitFor(/Listening on/);
+      expect(bare.stdout()).toContain(
+        'no model directory given (infer serve DIR), and no modelDirs or INFER_MODELS; serving an empty repository',
+      );
+    } finally {
+      bare.child.kill('SIGTERM');
+      await bare.exited;
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses out-of-range flags at once, naming the command line as their source', async () => {
+    // Each worker holds a copy of the model: 99999 would load until memory ran out.
+    const workers = await runCliProcess(['serve', 'models/mobilenet', '--workers', '99999']);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain('--workers must be at most 256 (got 99999)');
+    const port = await runCliProcess(['serve', 'models/mobilenet', '--port', '70000']);
+    expect(port.code).toBe(1);
+    expect(port.stderr).toMatch(/command line: port: .*65535/);
+  });
 });

@@ -146,7 +146,6 @@ describe('loadSettings', () => {
         INFER_CORS_ORIGIN: 'https://a.example,https://b.example',
         INFER_SHUTDOWN_GRACE_MS: '250',
         INFER_COMPRESSION_ENABLED: 'true',
-        INFER_PROCESSES: '3',
       },
       overrides: { host: '127.0.0.2' },
     });
@@ -160,8 +159,9 @@ describe('loadSettings', () => {
       cors: { origin: ['https://a.example', 'https://b.example'] },
       shutdownGraceMs: 250,
       compression: { enabled: true, threshold: 1024, level: 6 },
-      processes: 3,
     });
+    // (Not with the repository API on: see below.)
+    expect((await loadSettings({ env: { INFER_PROCESSES: '3' } })).server.processes).toBe(3);
     const defaults = await loadSettings({ env: {} });
     expect(defaults.server.processes).toBe(1);
     expect(defaults.server).toEqual(DEFAULT_SERVER_SETTINGS);
@@ -178,6 +178,32 @@ describe('loadSettings', () => {
     );
     expect(lines.some((l) => l.startsWith('INFER_PORT (env): port: Too big'))).toBe(true);
     expect(lines.some((l) => l.startsWith('INFER_LOG_LEVEL (env): logLevel: '))).toBe(true);
+  });
+
+  it('names overrides by overridesOrigin (the CLI: "command line")', async () => {
+    const error = await loadSettings({
+      env: {},
+      overrides: { port: 70000 },
+      overridesOrigin: 'command line',
+    }).catch((e) => e);
+    expect((error as SettingsError).message).toMatch(/^command line: port: Too big/);
+    const plain = await loadSettings({ env: {}, overrides: { port: 70000 } }).catch((e) => e);
+    expect((plain as SettingsError).message).toMatch(/^options: port: Too big/);
+  });
+
+  it('refuses the repository API with several server processes (each has its own repository)', async () => {
+    const error = await loadSettings({
+      env: { INFER_REPOSITORY_API_ENABLED: 'true' },
+      overrides: { processes: 2 },
+      overridesOrigin: 'command line',
+    }).catch((e) => e);
+    expect((error as SettingsError).message).toBe(
+      'INFER_REPOSITORY_API_ENABLED (env): repositoryApi.enabled: the repository API changes one server process; it cannot be on with processes 2 (from command line)',
+    );
+    const one = await loadSettings({
+      env: { INFER_REPOSITORY_API_ENABLED: 'true', INFER_PROCESSES: '1' },
+    });
+    expect(one.server.repositoryApi.enabled).toBe(true);
   });
 
   it('reads INFER_MODELS as a JSON list of model settings, like SERVER_MODELS', async () => {
