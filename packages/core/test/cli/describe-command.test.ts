@@ -16,6 +16,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A copy of the bundled model as `dir/folder/file`; returns its path. */
+function modelCopy(folder: string, file: string): string {
+  mkdirSync(join(dir, folder));
+  copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, folder, file));
+  return join(dir, folder, file);
+}
+
 describe('infer describe', () => {
   it('prints inputs and outputs and writes a starter model-settings.json that serves', async () => {
     const result = await runCliProcess(['describe', join(dir, 'mobilenet-v2', 'model.onnx')]);
@@ -46,11 +53,9 @@ describe('infer describe', () => {
   it('leaves an existing file alone, and --no-write writes nothing', async () => {
     const again = await runCliProcess(['describe', join(dir, 'mobilenet-v2', 'model.onnx')]);
     expect(again.stderr).toContain('exists; left as it is');
-    mkdirSync(join(dir, 'other'));
-    copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, 'other', 'net.onnx'));
     const result = await runCliProcess([
       'describe',
-      join(dir, 'other', 'net.onnx'),
+      modelCopy('other', 'net.onnx'),
       '--no-write',
       '--json',
     ]);
@@ -60,11 +65,9 @@ describe('infer describe', () => {
   });
 
   it('refuses a --name that infer serve would refuse, before writing anything', async () => {
-    mkdirSync(join(dir, 'named'));
-    copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, 'named', 'm.onnx'));
     const result = await runCliProcess([
       'describe',
-      join(dir, 'named', 'm.onnx'),
+      modelCopy('named', 'm.onnx'),
       '--name',
       'my:model',
     ]);
@@ -75,9 +78,7 @@ describe('infer describe', () => {
   });
 
   it('quotes the directory in its "serve it with" hint when it holds a space', async () => {
-    mkdirSync(join(dir, 'with space'));
-    copyFileSync(join(REPO_ROOT, 'models/mobilenet/model.onnx'), join(dir, 'with space', 'm.onnx'));
-    const result = await runCliProcess(['describe', join(dir, 'with space', 'm.onnx')]);
+    const result = await runCliProcess(['describe', modelCopy('with space', 'm.onnx')]);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/serve it with: infer serve '[^' ]*with space'\n/);
   });
