@@ -189,6 +189,8 @@ interface CachedRoute {
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 const JSON_TYPES = /^application\/(?:[\w.+-]+\+)?json$/;
 const ACCEPTED_TYPES = ['application/json', 'application/octet-stream'] as const;
+/** The metric label of a model or version name that no model in the repository has. */
+const UNKNOWN_LABEL = '_unknown';
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
@@ -372,6 +374,29 @@ export class InferenceService {
   }
 
   /**
+   * The model and version labels of a request's metrics. A name a client wrote in the URL
+   * (or a gRPC message) that answered 404, 401 or 403 is labelled `_unknown` unless the
+   * repository has it: else any client could add series without bound (every made-up name a
+   * new one), authenticated or not.
+   */
+  #metricLabels(
+    model: string | undefined,
+    version: string | undefined,
+    status: number,
+  ): { model: string | undefined; version: string | undefined } {
+    if (model === undefined || (status !== 404 && status !== 401 && status !== 403)) {
+      return { model, version };
+    }
+    if (!this.repository.has(model)) {
+      return { model: UNKNOWN_LABEL, version: version === undefined ? undefined : UNKNOWN_LABEL };
+    }
+    if (version !== undefined && !this.repository.has(model, version)) {
+      return { model, version: UNKNOWN_LABEL };
+    }
+    return { model, version };
+  }
+
+  /**
    * Records a request served by another transport (gRPC): the request metric, one debug
    * line, and an error line for 5xx other than 503.
    *
@@ -379,7 +404,12 @@ export class InferenceService {
    */
   recordTransportRequest(record: TransportRequestRecord): void {
     const { route, model, version, status, durationMs, requestId, error } = record;
-    this.#metrics?.observeRequest({ model, version, route, status, durationMs });
+    this.#metrics?.observeRequest({
+      ...this.#metricLabels(model, version, status),
+      route,
+      status,
+      durationMs,
+    });
     const code = error === undefined ? undefined : errorCodeOf(error);
     if (error !== undefined && status >= 500 && status !== 503) {
       this.#logger.error(
@@ -475,8 +505,7 @@ export class InferenceService {
     const requestId = requestIdOf(request, handling.seq);
     const durationMs = performance.now() - handling.started;
     this.#metrics?.observeRequest({
-      model: params.model,
-      version: params.version,
+      ...this.#metricLabels(params.model, params.version, response.status),
       route,
       status: response.status,
       durationMs,

@@ -113,6 +113,8 @@ export class ServedModel {
   readonly #silent: boolean;
   readonly #metrics: ServedModelMetrics | undefined;
   readonly #validate: boolean;
+  /** The queue length last given to the metrics (`-1`: none yet). */
+  #reportedQueueLength = -1;
   #state: State = 'idle';
   #starting: Promise<this> | undefined;
   #closing: Promise<void> | undefined;
@@ -333,6 +335,13 @@ export class ServedModel {
     this.#logger.debug({ durationMs: performance.now() - started }, 'warm-up done');
   }
 
+  /** Sets the queue length gauge when the length changed since it was last set. */
+  #reportQueueLength(length: number): void {
+    if (length === this.#reportedQueueLength) return;
+    this.#reportedQueueLength = length;
+    this.#metrics?.setQueueLength(this.name, length);
+  }
+
   #onStats(stats: BatchStats): void {
     const metrics = this.#metrics;
     if (metrics === undefined) return;
@@ -342,7 +351,7 @@ export class ServedModel {
       queueWaitMs: stats.queueWaitMs,
       runMs: stats.runMs,
     });
-    metrics.setQueueLength(this.name, stats.queueLength);
+    this.#reportQueueLength(stats.queueLength);
   }
 
   /** Predict options that tell the model this request was validated here. */
@@ -488,6 +497,9 @@ export class ServedModel {
       timeoutMs: options.timeoutMs ?? this.#clientTimeout(options.clientTimeoutMs),
       priority: options.priority,
     });
+    // The queue grows here; a batch's stats say how long it is once the batch is done, which
+    // for a long (or hung) batch is late.
+    if (this.#metrics !== undefined) this.#reportQueueLength(batcher.queueLength);
     const requested = request.outputs;
     if (requested === undefined || requested.length === 0) return submitted;
     return submitted.then((result) => this.#selectOutputs(result, request));

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
 import { InferenceService, type InferenceServiceOptions } from '../src/inference-service';
 import type { Logger } from '../src/logger';
+import { createMetrics } from '../src/metrics';
 import type { InferMetrics, RequestObservation } from '../src/metrics/infer-metrics';
 import { ModelRepository } from '../src/model-repository';
 import type { ModelV1 } from '../src/spec';
@@ -783,6 +784,37 @@ describe('docs, OpenAPI and metrics', () => {
     });
     expect(observed[0]!.durationMs).toBeGreaterThanOrEqual(0);
     expect(observed[1]).toMatchObject({ route: 'metrics', status: 200 });
+  });
+
+  it("labels a 404's or 401's model and version '_unknown' unless the repository has them (no series per made-up name)", async () => {
+    const metrics = createMetrics();
+    const { service } = await setup({ metrics, repositoryApi: { token: 'a-token-of-16-chars!' } });
+    for (let index = 0; index < 20; index++) {
+      await service.request(`/v2/models/made-up-${index}/infer`, { body: body([1, 2]) });
+      await service.request(`/v2/models/made-up-${index}/versions/${index}/ready`);
+      await service.request(`/v2/repository/models/made-up-${index}/load`, { method: 'POST' });
+    }
+    // A model it has, at a version it has not: the version only.
+    await service.request('/v2/models/doubler/versions/99/ready');
+    await service.request('/v2/models/doubler/versions/1/infer', { body: body([1, 2]) });
+    const text = await metrics.render();
+    const series = text.split('\n').filter((line) => line.startsWith('infer_requests_total{'));
+    expect(series.some((line) => line.includes('made-up'))).toBe(false);
+    expect(series).toContain(
+      'infer_requests_total{model="_unknown",version="",route="infer",status="404"} 20',
+    );
+    expect(series).toContain(
+      'infer_requests_total{model="_unknown",version="_unknown",route="model_ready",status="404"} 20',
+    );
+    expect(series).toContain(
+      'infer_requests_total{model="_unknown",version="",route="repository_load",status="401"} 20',
+    );
+    expect(series).toContain(
+      'infer_requests_total{model="doubler",version="_unknown",route="model_ready",status="404"} 1',
+    );
+    expect(series).toContain(
+      'infer_requests_total{model="doubler",version="1",route="infer",status="200"} 1',
+    );
   });
 });
 

@@ -420,7 +420,31 @@ describe('ServedModel lifecycle', () => {
     };
     const s = await start(gatedModel().model, { metrics });
     await s.predict(row([1, 1, 2, 2]));
-    expect(seen).toEqual(['load:gated:true', 'batch:gated:2', 'queue:gated:0']);
+    // The queue as the request joined it (the batch starts on a later tick), then after it.
+    expect(seen).toEqual(['load:gated:true', 'queue:gated:1', 'batch:gated:2', 'queue:gated:0']);
+  });
+
+  it('reports the queue growing behind a long batch, not only when a batch ends', async () => {
+    let queue = -1;
+    const metrics: ServedModelMetrics = {
+      observeBatch: () => {},
+      setQueueLength: (_m, n) => {
+        queue = n;
+      },
+      setWorkers: () => {},
+      incWorkerRestarts: () => {},
+      observeModelLoad: () => {},
+    };
+    const g = gatedModel({ serving: { batching: { maxBatchSize: 1 } } });
+    const s = await start(g.model, { metrics });
+    g.hold();
+    const first = s.predict(row([1, 1]));
+    await until(() => g.calls.length === 1);
+    const rest = [s.predict(row([2, 2])), s.predict(row([3, 3])), s.predict(row([4, 4]))];
+    expect(queue).toBe(3); // the first runs; three wait behind it
+    g.release();
+    await Promise.all([first, ...rest]);
+    expect(queue).toBe(0);
   });
 
   it('fails start with ModelLoadFailedError and reports it', async () => {

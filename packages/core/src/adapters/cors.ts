@@ -28,10 +28,12 @@ export function applyCors(
   origin: CorsOrigin,
 ): boolean {
   const from = request.headers.origin;
+  // Allowed origins named: the answer depends on the request's Origin whether or not this one
+  // is allowed, so a shared cache must not give one origin's answer to another.
+  if (origin !== true && origin !== false) response.setHeader('vary', 'origin');
   const allowed = allowedOrigin(origin, from);
   if (allowed === undefined) return false;
   response.setHeader('access-control-allow-origin', allowed);
-  if (allowed !== '*') response.setHeader('vary', 'origin');
   response.setHeader('access-control-expose-headers', EXPOSE_HEADERS);
   if (
     request.method !== 'OPTIONS' ||

@@ -25,9 +25,12 @@ export interface CreateMetricsOptions {
   batchSizeBuckets?: number[];
 }
 
-/** Latency buckets in seconds: 1 ms to 10 s. */
+/**
+ * Latency buckets in seconds: 1 ms to 60 s (past the default 30 s timeout, so the requests
+ * that wait until it are not all in `+Inf` alone).
+ */
 export const DEFAULT_LATENCY_BUCKETS: readonly number[] = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60,
 ];
 
 /** Batch size buckets in rows: powers of two up to 512. */

@@ -127,7 +127,9 @@ function collect(
     } else if (issue.code === 'invalid_type' || issue.code === 'invalid_value') {
       reason = `must be ${expectation(issue)}`;
     }
-    const shown = reason === 'required' ? undefined : show(value);
+    // A secret (the repository API's token) is never echoed, valid or not: errors go to logs.
+    const secret = SECRET_FIELDS.has(String(path.at(-1)));
+    const shown = reason === 'required' ? undefined : secret ? '[hidden]' : show(value);
     issues.push({
       source: sourceOf(path),
       field: fieldPath(path),
@@ -135,6 +137,9 @@ function collect(
     });
   }
 }
+
+/** Fields whose value an error must not show. */
+const SECRET_FIELDS = new Set(['token']);
 
 function expectation(issue: ZodIssue): string {
   if (issue.code === 'invalid_type') {

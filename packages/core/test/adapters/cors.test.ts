@@ -45,6 +45,10 @@ describe('serve() CORS (settings.cors.origin)', () => {
     const answer = await fetch(`${server.url}/v2`, { headers: { origin: 'https://evil.example' } });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    // Still `Vary: Origin`: a cache must not give this answer to an allowed origin.
+    expect(answer.headers.get('vary')).toBe('origin');
+    const none = await fetch(`${server.url}/v2`);
+    expect(none.headers.get('vary')).toBe('origin');
     const preflight = await fetch(`${server.url}/v2`, {
       method: 'OPTIONS',
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },

@@ -180,6 +180,15 @@ describe('loadSettings', () => {
     expect(lines.some((l) => l.startsWith('INFER_LOG_LEVEL (env): logLevel: '))).toBe(true);
   });
 
+  it('never shows a token it refuses', async () => {
+    const error = await loadSettings({
+      env: { INFER_REPOSITORY_API_TOKEN: 'hunter2-short' },
+    }).catch((e) => e);
+    expect((error as SettingsError).message).toBe(
+      'INFER_REPOSITORY_API_TOKEN (env): repositoryApi.token: must be at least 16 characters (got [hidden])',
+    );
+  });
+
   it('names overrides by overridesOrigin (the CLI: "command line")', async () => {
     const error = await loadSettings({
       env: {},
