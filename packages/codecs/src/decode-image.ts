@@ -25,7 +25,21 @@ export interface DecodeImageOptions {
   std?: number | readonly number[];
   /** Name of the returned tensor. Default `'image'`. */
   name?: string;
+  /**
+   * Most pixels (width x height) an image may have, checked before it is decoded: a small
+   * file can declare a huge image (a 0.7 MB PNG of 16000 x 16000 decodes to 768 MB, 3 GB as
+   * FP32). Over it, a `CodecError` (400). Default `DEFAULT_MAX_PIXELS` (8192 x 8192).
+   */
+  maxPixels?: number;
+  /**
+   * Turn the image upright as its EXIF orientation says (what a browser shows; phones store
+   * many photos sideways with that tag), before any resize. Default `true`.
+   */
+  autoOrient?: boolean;
 }
+
+/** The default of `maxPixels`: 8192 x 8192 (about 67 million; PIL warns past 89 million). */
+export const DEFAULT_MAX_PIXELS = 8192 * 8192;
 
 /** @internal Options after validation. */
 export interface ImageSettings {
@@ -39,9 +53,24 @@ export interface ImageSettings {
   mean: number[];
   std: number[];
   name: string;
+  maxPixels: number;
+  autoOrient: boolean;
 }
 
 const FITS = ['fill', 'cover', 'contain', 'inside', 'outside'] as const;
+
+/**
+ * Checks image options without decoding anything, so a server can refuse bad ones when it
+ * starts rather than on every request. Throws a `TypeError` or `RangeError` whose message
+ * starts with the option's path (`options.image.width must be ...`).
+ *
+ * @example
+ * checkImageOptions({ width: 224, height: 224, layout: 'CHW' }, 'options.image'); // fine
+ * checkImageOptions({ mean: [0.5, 0.5] }); // throws: options.mean must be a finite number or 3 finite numbers (one per channel)
+ */
+export function checkImageOptions(options: DecodeImageOptions, path = 'options'): void {
+  imageSettings(options, path);
+}
 
 /**
  * Validates image options up front; messages name the option path.
@@ -85,7 +114,26 @@ export function imageSettings(options: DecodeImageOptions = {}, path = 'options'
   const name = options.name ?? 'image';
   if (typeof name !== 'string' || name.length === 0)
     throw new TypeError(`${path}.name must be a non-empty string`);
-  return { width, height, fit, channels, layout, dtype, scale, mean, std, name };
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (!Number.isSafeInteger(maxPixels) || maxPixels < 1) {
+    throw new TypeError(`${path}.maxPixels must be a positive integer`);
+  }
+  const autoOrient = options.autoOrient ?? true;
+  if (typeof autoOrient !== 'boolean') throw new TypeError(`${path}.autoOrient must be a boolean`);
+  return {
+    width,
+    height,
+    fit,
+    channels,
+    layout,
+    dtype,
+    scale,
+    mean,
+    std,
+    name,
+    maxPixels,
+    autoOrient,
+  };
 }
 
 function perChannel(
@@ -160,7 +208,8 @@ export async function decodeImageWith(
   let raw: { data: Uint8Array; info: { width: number; height: number; channels: number } };
   try {
     // Inside the try: sharp can throw while building the pipeline too, not only while decoding.
-    let pipeline = sharp(bytes, { failOn: 'error' });
+    let pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: settings.maxPixels });
+    if (settings.autoOrient) pipeline = pipeline.rotate();
     if (settings.width !== undefined || settings.height !== undefined) {
       pipeline = pipeline.resize(settings.width, settings.height, { fit: settings.fit });
     }
@@ -169,9 +218,14 @@ export async function decodeImageWith(
     else pipeline = pipeline.ensureAlpha().toColourspace('srgb');
     raw = await pipeline.raw().toBuffer({ resolveWithObject: true });
   } catch (cause) {
-    throw new CodecError(`${what} could not be decoded as an image: ${(cause as Error).message}`, {
-      cause,
-    });
+    const message = (cause as Error).message;
+    if (/pixel limit/i.test(message)) {
+      throw new CodecError(
+        `${what} has more than ${settings.maxPixels} pixels (the maxPixels limit), refused before decoding`,
+        { cause },
+      );
+    }
+    throw new CodecError(`${what} could not be decoded as an image: ${message}`, { cause });
   }
   const { width, height, channels } = raw.info;
   if (channels !== settings.channels) {

@@ -15,7 +15,12 @@ export {
   type TypedArrayConstructor,
   typedArrayConstructor,
 } from './datatypes';
-export { type DecodeImageOptions, decodeImage } from './decode-image';
+export {
+  checkImageOptions,
+  DEFAULT_MAX_PIXELS,
+  type DecodeImageOptions,
+  decodeImage,
+} from './decode-image';
 export { dataFromValues } from './decode-json-elements';
 export { type DecodeRequestOptions, decodeRequest } from './decode-request';
 export { describeValue } from './describe-value';

@@ -3,6 +3,8 @@ import { CodecError } from './errors';
 /** @internal The part of sharp's API the image codec uses (sharp stays an optional peer). */
 export interface SharpPipeline {
   resize(width?: number, height?: number, options?: { fit?: string }): SharpPipeline;
+  /** Without an angle: upright as the EXIF orientation says. */
+  rotate(): SharpPipeline;
   removeAlpha(): SharpPipeline;
   ensureAlpha(): SharpPipeline;
   greyscale(): SharpPipeline;
@@ -20,6 +22,7 @@ export type SharpFactory = (
   input: Uint8Array,
   options?: {
     failOn?: string;
+    limitInputPixels?: number;
     raw?: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
   },
 ) => SharpPipeline;

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   CodecError,
+  checkImageOptions,
   createImageCodec,
+  DEFAULT_MAX_PIXELS,
   decodeImage,
   decodeRequest,
   encodeBase64,
@@ -81,6 +83,87 @@ describe('decodeImage on fixtures/finch.jpeg (real sharp)', () => {
     );
     await expect(decodeImage(finch, { mean: [1, 2] })).rejects.toThrow(
       'options.mean must be a finite number or 3 finite numbers (one per channel)',
+    );
+  });
+});
+
+/** CRC-32 (PNG's), for the chunk rewritten below. */
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** A valid 1 x 1 PNG whose header then claims `width` x `height` (a decompression bomb's header). */
+async function pngClaiming(width: number, height: number): Promise<Uint8Array> {
+  const sharp = await loadSharp();
+  const factory = sharp as unknown as (options: object) => {
+    png(): { toBuffer(): Promise<Uint8Array> };
+  };
+  const png = new Uint8Array(
+    await factory({
+      create: { width: 1, height: 1, channels: 3, background: { r: 0, g: 0, b: 0 } },
+    })
+      .png()
+      .toBuffer(),
+  );
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  // Signature (8), IHDR length (4), "IHDR" (4), then width and height; the CRC covers type + data.
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  view.setUint32(29, crc32(png.subarray(12, 29)));
+  return png;
+}
+
+describe('decodeImage: images too large, and turned images', () => {
+  it('refuses an image over maxPixels before decoding it (default 8192 x 8192)', async () => {
+    expect(DEFAULT_MAX_PIXELS).toBe(8192 * 8192);
+    const bomb = await pngClaiming(16_000, 16_000);
+    expect(bomb.byteLength).toBeLessThan(100);
+    await expect(decodeImage(bomb)).rejects.toSatisfy(
+      (error) =>
+        CodecError.isInstance(error) &&
+        (error as Error).message ===
+          `image has more than ${8192 * 8192} pixels (the maxPixels limit), refused before decoding`,
+    );
+    // A lower limit of one's own: the finch (500 x 416) is over 200,000 pixels.
+    await expect(decodeImage(finch, { maxPixels: 200_000 })).rejects.toThrow(
+      'image has more than 200000 pixels (the maxPixels limit), refused before decoding',
+    );
+    expect((await decodeImage(finch, { maxPixels: 500 * 416 })).shape).toEqual([416, 500, 3]);
+    await expect(decodeImage(finch, { maxPixels: 0 })).rejects.toThrow(
+      'options.maxPixels must be a positive integer',
+    );
+  });
+
+  it('turns an image upright by its EXIF orientation unless autoOrient is false', async () => {
+    const sharp = await loadSharp();
+    const factory = sharp as unknown as (options: object) => {
+      jpeg(): { withMetadata(m: object): { toBuffer(): Promise<Uint8Array> } };
+    };
+    // Stored 64 wide and 32 high, with orientation 6 (rotate 90 degrees to show).
+    const sideways = new Uint8Array(
+      await factory({
+        create: { width: 64, height: 32, channels: 3, background: { r: 200, g: 10, b: 10 } },
+      })
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer(),
+    );
+    expect((await decodeImage(sideways)).shape).toEqual([64, 32, 3]);
+    expect((await decodeImage(sideways, { autoOrient: false })).shape).toEqual([32, 64, 3]);
+  });
+
+  it('checkImageOptions names the option at fault without decoding anything', () => {
+    expect(() => checkImageOptions({ width: 224, height: 224, layout: 'CHW' })).not.toThrow();
+    expect(() => checkImageOptions({ mean: [0.5, 0.5] }, 'options.image')).toThrow(
+      'options.image.mean must be a finite number or 3 finite numbers (one per channel)',
+    );
+    expect(() => checkImageOptions({ autoOrient: 'yes' as never })).toThrow(
+      'options.autoOrient must be a boolean',
     );
   });
 });

@@ -1,4 +1,5 @@
 import {
+  checkImageOptions,
   type DecodeImageOptions,
   decodeImage,
   type InferenceRequest,
@@ -62,6 +63,14 @@ export class ImageClassifier extends Model {
     });
     if (typeof options !== 'object' || options === null || typeof options.image !== 'object') {
       throw new InvalidOptionError('options.image', 'must be an object of image options');
+    }
+    try {
+      checkImageOptions(options.image, 'options.image');
+    } catch (error) {
+      // `options.image.width must be ...`: the path, then what it must be.
+      const message = (error as Error).message;
+      const space = message.indexOf(' ');
+      throw new InvalidOptionError(message.slice(0, space), message.slice(space + 1));
     }
     const topK = options.topK ?? 5;
     if (!Number.isInteger(topK) || topK < 1) {
@@ -149,7 +158,7 @@ export class ImageClassifier extends Model {
     return { outputs: this.#top(scores as Tensor<'FP32'>) };
   }
 
-  async #decode(images: Tensor<'BYTES'>): Promise<Tensor<'FP32'>> {
+  async #decode(images: Tensor<'BYTES'>): Promise<Tensor<'FP32'> | Tensor<'UINT8'>> {
     const count = images.data.length;
     if (count === 0) {
       throw new InvalidInputError(`input "${this.#imageInput}" holds no image`, {
@@ -161,11 +170,24 @@ export class ImageClassifier extends Model {
     );
     const first = decoded[0]!;
     const size = first.data.length;
-    const data = new Float32Array(size * count);
+    // Without a fixed width and height each image keeps its own size: one batch needs one.
     for (const [index, image] of decoded.entries()) {
-      data.set(image.data as Float32Array, index * size);
+      if (image.data.length !== size || image.shape.some((dim, at) => dim !== first.shape[at])) {
+        throw new InvalidInputError(
+          `input "${this.#imageInput}": image ${index} decodes to [${image.shape}], image 0 to [${first.shape}]; send images of one size, or set the image width and height`,
+          { input: this.#imageInput },
+        );
+      }
     }
-    return { name: 'image', datatype: 'FP32', shape: [count, ...first.shape], data };
+    const shape = [count, ...first.shape];
+    if (first.datatype === 'UINT8') {
+      const data = new Uint8Array(size * count);
+      for (const [index, image] of decoded.entries()) data.set(image.data, index * size);
+      return { name: 'image', datatype: 'UINT8', shape, data };
+    }
+    const data = new Float32Array(size * count);
+    for (const [index, image] of decoded.entries()) data.set(image.data, index * size);
+    return { name: 'image', datatype: 'FP32', shape, data };
   }
 
   #top(scores: Tensor<'FP32'>): Tensor[] {

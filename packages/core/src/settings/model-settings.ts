@@ -75,6 +75,8 @@ export const modelSettingsSchema = z.strictObject({
         scale: z.number().positive().optional(),
         mean: z.union([z.number(), z.array(z.number())]).optional(),
         std: z.union([z.number(), z.array(z.number())]).optional(),
+        maxPixels: positiveInt.optional(),
+        autoOrient: z.boolean().optional(),
       }),
       /** Class names: a JSON file (array of strings) relative to this settings file, or the array. */
       labels: z.union([z.string().min(1), z.array(z.string())]).optional(),

@@ -162,9 +162,71 @@ describe('ImageClassifier', () => {
     expect((source.settings as { inner: unknown }).inner).toEqual(inner);
   });
 
-  it('validates its options', () => {
+  it('validates its options, the image options too, when it is made (not on every request)', () => {
     const { model } = channelMeans();
     expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(InvalidOptionError);
     expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(/options.topK/);
+    for (const [image, message] of [
+      [{ width: 0 }, 'options.image.width must be an integer from 1 to 65535'],
+      [{ layout: 'NCHW' }, "options.image.layout must be 'HWC' or 'CHW'"],
+      [
+        { mean: [0.5, 0.5] },
+        'options.image.mean must be a finite number or 3 finite numbers (one per channel)',
+      ],
+    ] as const) {
+      const make = () => new ImageClassifier(model, { image: image as never });
+      expect(make).toThrow(InvalidOptionError);
+      expect(make).toThrow(message);
+    }
+  });
+
+  it('refuses images of different sizes in one request when no width and height are set (400)', async () => {
+    const { model } = channelMeans();
+    const classifier = new ImageClassifier(model, { image: { layout: 'CHW' } });
+    await classifier.load();
+    const { loadSharp } = await import('../../../codecs/src/sharp-loader');
+    const sharp = (await loadSharp()) as unknown as (options: object) => {
+      png(): { toBuffer(): Promise<Uint8Array> };
+    };
+    const square = (size: number) =>
+      sharp({ create: { width: size, height: size, channels: 3, background: '#00f' } })
+        .png()
+        .toBuffer();
+    const images = [await square(8), await square(16)];
+    const error = await classifier
+      .predict({ inputs: [{ name: 'image', datatype: 'BYTES', shape: [2], data: images }] })
+      .catch((e: unknown) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'input "image": image 1 decodes to [3,16,16], image 0 to [3,8,8]; send images of one size, or set the image width and height',
+    );
+  });
+
+  it("feeds a UINT8 model when the image options say dtype 'uint8'", async () => {
+    const seen: string[] = [];
+    const model = defineModel({
+      name: 'bytes',
+      inputs: [{ name: 'pixels', datatype: 'UINT8', shape: [-1, 8, 8, 3] }],
+      outputs: [{ name: 'scores', datatype: 'FP32', shape: [-1, 2] }],
+      predict(request): PredictResult {
+        const input = request.inputs[0]!;
+        seen.push(`${input.datatype} ${input.data.constructor.name} [${input.shape}]`);
+        const n = input.shape[0] ?? 0;
+        return {
+          outputs: [
+            { name: 'scores', datatype: 'FP32', shape: [n, 2], data: new Float32Array(n * 2) },
+          ],
+        };
+      },
+    });
+    const classifier = new ImageClassifier(model, {
+      image: { width: 8, height: 8, dtype: 'uint8' },
+    });
+    await classifier.load();
+    const result = await classifier.predict({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], data: [finch] }],
+    });
+    expect(seen).toEqual(['UINT8 Uint8Array [1,8,8,3]']);
+    expect(result.outputs[0]!.shape).toEqual([1, 2]);
   });
 });
