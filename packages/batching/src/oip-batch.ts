@@ -338,7 +338,9 @@ export interface OipRunOptions {
  * answer with a promise or at once (a synchronous model: no promise reaction is spent on it).
  *
  * @example
- * const batcher = new AdaptiveBatcher({ run: createOipRun((request, signal) => model.predict(request, { signal })), key: batchKey, rows: (r) => requestRows(r) ?? 1 });
+ * // InferenceRequest from @infer/codecs: the type of the model's requests.
+ * const run = createOipRun((request: InferenceRequest, signal) => model.predict(request, { signal }));
+ * const batcher = new AdaptiveBatcher({ run, key: batchKey, rows: (r) => requestRows(r) ?? 1 });
  */
 export function createOipRun<Q extends BatchRequest, R extends BatchResult>(
   predict: OipPredict<Q, R>,

@@ -70,7 +70,8 @@ export function checkSchema(schema: unknown, path: string): asserts schema is Mo
  * paste into {@link defineSchema}.
  *
  * @example
- * schemaFromMetadata({ name: 'm', platform: 'onnx', inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }], outputs: [] });
+ * schemaFromMetadata({ inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }], outputs: [] });
+ * // (a whole metadata answer, as `client.model('m').metadata()` gives, works too)
  * // { inputs: { x: { datatype: 'FP32', shape: [-1, 4] } }, outputs: {} }
  */
 export function schemaFromMetadata(metadata: Pick<ModelMetadataJSON, 'inputs' | 'outputs'>): {

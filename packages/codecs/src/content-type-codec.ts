@@ -8,7 +8,8 @@ import type { Tensor } from './types';
  * @example
  * const upper: ContentTypeCodec<string[]> = {
  *   contentType: 'upper',
- *   decode: (tensor) => strCodec.decode(tensor).map((s) => s.toUpperCase()),
+ *   // str decodes a BYTES tensor to its strings (one string for a scalar).
+ *   decode: async (tensor) => [(await strCodec.decode(tensor))].flat().map((s) => s.toUpperCase()),
  *   encode: (name, value) => strCodec.encode(name, value),
  * };
  */

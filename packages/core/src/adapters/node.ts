@@ -181,7 +181,7 @@ export function asPlainBytes(body: Uint8Array): Uint8Array {
  * Node already lower-cases header names; repeated headers are joined with `, `.
  *
  * @example
- * toHeaderRecord({ accept: ['a', 'b'] }); // { accept: 'a, b' }
+ * toHeaderRecord({ 'x-tag': ['a', 'b'] }); // { 'x-tag': 'a, b' }
  */
 export function toHeaderRecord(headers: IncomingHttpHeaders): Record<string, string | undefined> {
   const record: Record<string, string | undefined> = {};

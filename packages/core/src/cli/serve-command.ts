@@ -241,7 +241,7 @@ function curlCommand(
   if (image && declared.length === 1) {
     // An image model: send a real picture, base64 in a BYTES element.
     const file = existsSync(EXAMPLE_IMAGE) ? EXAMPLE_IMAGE : 'your-image.jpg';
-    const body = `{"inputs":[{"name":"${image.name}","datatype":"BYTES","shape":[1],"data":["'"$(base64 -w0 ${file})"'"]}]}`;
+    const body = `{"inputs":[{"name":"${image.name}","datatype":"BYTES","shape":[1],"data":["'"$(base64 < ${file} | tr -d '\\n')"'"]}]}`;
     return `curl -s -X POST ${shellQuote(url)} -H 'content-type: application/json' -d '${body}'`;
   }
   const inputs = declared.map(zerosInput);

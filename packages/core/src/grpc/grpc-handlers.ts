@@ -43,8 +43,12 @@ export function timeoutFromDeadline(deadline: Date | number, now = Date.now()): 
  * service's metrics and logs with route `grpc.<Rpc>`.
  *
  * @example
- * const { grpc } = await loadGrpcModules();
- * server.addService(definition, createGrpcHandlers(service, grpc));
+ * import * as grpc from '@grpc/grpc-js';
+ * import * as protoLoader from '@grpc/proto-loader';
+ * const proto = grpc.loadPackageDefinition(protoLoader.loadSync(inferenceProtoPath(), GRPC_LOADER_OPTIONS));
+ * const definition = (proto.inference as grpc.GrpcObject).GRPCInferenceService as grpc.ServiceClientConstructor;
+ * server.addService(definition.service, createGrpcHandlers(service, grpc));
+ * // or simply: await addInferenceService(server, service);
  */
 export function createGrpcHandlers(
   service: InferenceService,

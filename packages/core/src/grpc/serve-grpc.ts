@@ -19,6 +19,7 @@ export type GrpcServerHandle = Pick<GrpcJs.Server, 'addService' | 'tryShutdown' 
 export interface GrpcInferServer {
   /** The bound port (the real one when `port: 0` was asked). */
   readonly port: number;
+  /** The interface it listens on, as given (`'127.0.0.1'` by default). */
   readonly host: string;
   /** `host:port` for clients, IPv6 hosts in brackets, e.g. `127.0.0.1:8081`. */
   readonly address: string;

@@ -11,8 +11,9 @@ import {
 } from './server-settings';
 import { SettingsError, type SettingsIssue, zodIssues } from './settings-error';
 
-/** File names `loadSettings()` looks for. */
+/** The server settings file `loadSettings()` looks for at the top of a directory. */
 export const SETTINGS_FILE = 'settings.json';
+/** The file of one model's settings, which `loadSettings()` finds anywhere under a directory. */
 export const MODEL_SETTINGS_FILE = 'model-settings.json';
 
 /** Model settings after validation, with `uri` made absolute. */
@@ -182,7 +183,7 @@ export async function loadSettings(options: LoadSettingsOptions = {}): Promise<L
  *
  * @example
  * const entry = parseModelSettings({ name: 'm', runtime: '@infer/runtime-onnx', uri: './m.onnx' }, { baseDir: '/models/m' });
- * entry.settings.uri; // '/models/m/m.onnx'
+ * entry?.settings.uri; // '/models/m/m.onnx' (`undefined` only when `issues` was given and got them)
  */
 export function parseModelSettings(
   json: unknown,
