@@ -77,6 +77,12 @@ describe('deploy/kserve', () => {
     const port = container.ports[0].containerPort;
     expect(container.livenessProbe.httpGet).toEqual({ path: '/v2/health/live', port });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/v2/health/ready', port });
+    // Liveness waits for the load (which happens before the server listens): 60 x 5 s.
+    expect(container.startupProbe.httpGet).toEqual({ path: '/v2/health/live', port });
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(
+      300,
+    );
+    expect(container.lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
     const env = envOf(container);
     expect(Number(env.INFER_PORT)).toBe(port);
     expect(env.INFER_HOST).toBe('0.0.0.0');
@@ -97,7 +103,11 @@ describe('deploy/kserve', () => {
         (e: { name: string }) => e.name === 'INFER_SHUTDOWN_GRACE_MS',
       ).value,
     );
-    expect(grace).toBeLessThan(service!.spec.predictor.terminationGracePeriodSeconds * 1000);
+    // The preStop pause, then the drain, then the exit (at most 1 s more) fit the pod's grace.
+    const preStopMs = 1000 * Number(runtime!.spec.containers[0].lifecycle.preStop.exec.command[1]);
+    expect(preStopMs + grace + 1000).toBeLessThan(
+      service!.spec.predictor.terminationGracePeriodSeconds * 1000,
+    );
   });
 
   it('runs only flags and INFER_* variables that `infer serve` has', () => {
