@@ -12,6 +12,7 @@ export {
 export * from './errors';
 export type { ServerMetadata, ServiceInferOptions } from './inference-service';
 export {
+  type FailedRequest,
   InferenceService,
   type InferenceServiceOptions,
   type RepositoryApiOptions,

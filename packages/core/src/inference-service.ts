@@ -10,7 +10,12 @@ import {
 } from '@infer/codecs';
 import { honourBodyLeases, settleBodyLease } from './adapters/body-pool';
 import { clientSignalOf, readsClientSignal } from './adapters/client-signal';
-import { bodyLength, type ServiceRequest, type ServiceResponse } from './adapters/service-contract';
+import {
+  bodyLength,
+  type FailedRequest,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './adapters/service-contract';
 import { asModelV1 } from './as-model-v1';
 import {
   BadRequestError,
@@ -45,7 +50,7 @@ import {
 import type { ModelMetadataV1, ModelV1, PredictResult } from './spec';
 import { VERSION } from './version';
 
-export type { ServiceRequest, ServiceResponse } from './adapters/service-contract';
+export type { FailedRequest, ServiceRequest, ServiceResponse } from './adapters/service-contract';
 
 /** Route matches kept by one service (see `#matchRoute`). */
 const ROUTE_CACHE_SIZE = 256;
@@ -371,6 +376,32 @@ export class InferenceService {
     } finally {
       this.#leave();
     }
+  }
+
+  /**
+   * Answers a request its adapter could not read (a body over the limit, a content coding it
+   * cannot decode) with `error`, as `handle()` answers a route that failed: the same status
+   * and `{ error }` body, counted in the metrics under the route its path names, and logged.
+   * `startedAt` (`performance.now()` when the request came) times it.
+   *
+   * @example
+   * const response = service.answerFailure({ method: 'POST', path: '/v2/models/m/infer', headers: {} }, new BodyTooLargeError({ limitBytes: 1024 }));
+   * response.status; // 413
+   */
+  answerFailure(request: FailedRequest, error: unknown, startedAt?: number): ServiceResponse {
+    const handling = new Handling(
+      request as ServiceRequest,
+      upperCaseMethod(request.method),
+      request.path ?? '/',
+      ++this.#requestSeq,
+      this.#observing ? (startedAt ?? performance.now()) : 0,
+    );
+    const lookup = this.#matchRoute(handling.method, handling.path);
+    if (lookup.kind === 'match') {
+      handling.route = lookup.match.route.id;
+      handling.params = lookup.match.params;
+    }
+    return this.#answer(handling, undefined, error);
   }
 
   /**

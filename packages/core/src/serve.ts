@@ -4,9 +4,9 @@ import { normalizePrefix } from './adapters/adapter-options';
 import { handleClientErrors } from './adapters/client-error';
 import { type ResolvedCompression, resolveCompression } from './adapters/content-coding';
 import { applyCors } from './adapters/cors';
-import { errorResponse } from './adapters/error-response';
-import { createNodeHandler, sendServiceResponse } from './adapters/node';
+import { createNodeHandler, failureResponse, sendServiceResponse } from './adapters/node';
 import { declaredTooLarge } from './adapters/read-body';
+import { stripPrefix } from './adapters/request-path';
 import { BodyTooLargeError, InvalidOptionError } from './errors';
 import {
   type GrpcTransport,
@@ -287,7 +287,8 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     if (declaredTooLarge(request.headers['content-length'], resolved.maxBodySize)) {
       if (cors !== undefined && applyCors(request, response, cors)) return;
       const tooLarge = new BodyTooLargeError({ limitBytes: resolved.maxBodySize });
-      sendServiceResponse(response, errorResponse(tooLarge));
+      const path = stripPrefix(request.url ?? '/', resolved.prefix) ?? request.url ?? '/';
+      sendServiceResponse(response, failureResponse(service, request, path, tooLarge));
       return;
     }
     response.writeContinue();

@@ -104,16 +104,29 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   for (const type of ['application/json', 'application/octet-stream', '*']) {
     app.addContentTypeParser(type, readBody);
   }
-  app.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return send(reply, errorResponse(new BodyTooLargeError({ limitBytes: maxBodySize })));
+  // An answer the service did not give (the body could not be read, a hook failed): the
+  // service's `answerFailure` counts and logs it as its own answers, where it has one.
+  const failure = (request: FastifyRequest, error: unknown): ServiceResponse => {
+    if (service.answerFailure === undefined) return errorResponse(error);
+    const failed = {
+      method: request.method,
+      path: servicePath(request.url, app.prefix),
+      headers: toHeaderRecord(request.headers),
+    };
+    return service.answerFailure(failed, error);
+  };
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return send(reply, failure(request, new BodyTooLargeError({ limitBytes: maxBodySize })));
+    }
     // The body reader's own errors (413 over the limit) keep their status.
-    if (InferError.isInstance(error)) return send(reply, errorResponse(error));
+    if (InferError.isInstance(error)) return send(reply, failure(request, error));
     const status = error.statusCode ?? 500;
-    if (!(status >= 400 && status < 600)) return send(reply, errorResponse(error));
+    if (!(status >= 400 && status < 600)) return send(reply, failure(request, error));
     // Fastify's own (415 for a malformed Content-Type) and the host app's hooks' errors (an
     // auth hook's 401, a rate limit's 429) keep their status, in the protocol's error body:
-    // a 4xx with its message, a 5xx without (as the service answers a model failure).
+    // a 4xx with its message, a 5xx without (as the service answers a model failure). Not
+    // counted as the service's: the status is theirs.
     const body =
       status < 500 ? errorResponse(new BadRequestError(error.message)) : errorResponse(error);
     return send(reply, { ...body, status });
@@ -140,7 +153,7 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     }
     decodeRequestBody(serviceRequest, maxBodySize).then(
       () => respond(request, reply, serviceRequest, body),
-      (error: unknown) => send(reply, errorResponse(error)),
+      (error: unknown) => send(reply, failure(request, error)),
     );
   };
   const respond = (

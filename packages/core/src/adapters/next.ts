@@ -37,14 +37,15 @@ export function createNextHandlers(
   assertService(service);
   const { maxBodySize, prefix } = resolveAdapterOptions(options, { prefix: '/api' });
   const handle = async (request: Request): Promise<Response> => {
+    const startedAt = performance.now();
     const url = new URL(request.url);
     const path = stripPrefix(url.pathname + url.search, prefix);
     if (path === undefined) return toResponse(notFoundResponse(request.method, url.pathname));
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
     try {
-      const headers: Record<string, string> = {};
-      request.headers.forEach((value, name) => {
-        headers[name] = value;
-      });
       const serviceRequest: ServiceRequest = {
         method: request.method,
         path,
@@ -58,7 +59,10 @@ export function createNextHandlers(
       }
       return toResponse(await service.handle(serviceRequest));
     } catch (error) {
-      return toResponse(errorResponse(error));
+      // Counted and logged as the service's own answers, where it can.
+      const failed = { method: request.method, path, headers };
+      const answer = service.answerFailure?.(failed, error, startedAt) ?? errorResponse(error);
+      return toResponse(answer);
     }
   };
   return { GET: handle, POST: handle };

@@ -102,6 +102,7 @@ export async function handleNodeRequest(
     bodyPool?: BodyPool | undefined;
   },
 ): Promise<void> {
+  const startedAt = performance.now();
   try {
     // The pool, when this body is one it takes: read into a buffer of it, then lent.
     const pool = options.body === undefined ? poolFor(request, options.bodyPool) : undefined;
@@ -129,8 +130,33 @@ export async function handleNodeRequest(
     }
     answer(service, response, serviceResponse);
   } catch (error) {
-    answer(service, response, errorResponse(error));
+    answer(service, response, failureResponse(service, request, options.path, error, startedAt));
   }
+}
+
+/**
+ * The answer to a request this adapter could not read (or whose answer it could not encode):
+ * the service's, which counts and logs it, or `errorResponse(error)` from a handler that
+ * has no `answerFailure`.
+ *
+ * @internal
+ * @example
+ * sendServiceResponse(res, failureResponse(service, req, '/v2/models/m/infer', error));
+ */
+export function failureResponse(
+  service: InferenceHandler,
+  request: IncomingMessage,
+  path: string,
+  error: unknown,
+  startedAt?: number,
+): ServiceResponse {
+  if (service.answerFailure === undefined) return errorResponse(error);
+  const failed = {
+    method: request.method ?? 'GET',
+    path,
+    headers: toHeaderRecord(request.headers),
+  };
+  return service.answerFailure(failed, error, startedAt);
 }
 
 /** Sends `serviceResponse`; while the service drains, the client must not reuse the connection. */

@@ -52,4 +52,14 @@ export interface InferenceHandler {
    * answer with `Connection: close`, so no keep-alive connection outlives the drain.
    */
   readonly draining?: boolean;
+  /**
+   * The answer to a request its adapter could not read (a body over the limit, a content
+   * coding it cannot decode), which never reached `handle()`: the same `{ error }` answer
+   * `errorResponse(error)` gives, counted in the metrics and logged as `handle()`'s answers
+   * are. Optional: adapters fall back to `errorResponse(error)` alone.
+   */
+  answerFailure?(request: FailedRequest, error: unknown, startedAt?: number): ServiceResponse;
 }
+
+/** What an adapter knows of a request it could not read: no body. */
+export type FailedRequest = Pick<ServiceRequest, 'method' | 'path' | 'headers'>;
