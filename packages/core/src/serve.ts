@@ -241,7 +241,8 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
   // A model of the caller's repository that already failed is not loaded a second time
   // (`infer serve` loads and reports each model before this, so it is not logged again).
   const failures = await repository.loadAll({ retryFailed: false });
-  for (const failure of failures) {
+  // A repository made here logs each failure itself, with this logger: not twice.
+  for (const failure of options.repository === undefined ? [] : failures) {
     if (failure.earlier) continue;
     logger.error(
       { model: failure.name, version: failure.version, err: failure.error },

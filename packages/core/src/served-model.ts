@@ -237,7 +237,11 @@ export class ServedModel {
         this.#state = 'failed';
         this.#loadError = error;
         this.#metrics?.observeModelLoad(this.name, performance.now() - started, false);
-        this.#logger.error({ err: cause }, `model failed to load: ${error.message}`);
+        // A ModelLoadFailedError's message says so already ('Model "m" failed to load: ...').
+        const said = ModelLoadFailedError.isInstance(error)
+          ? error.message
+          : `model failed to load: ${error.message}`;
+        this.#logger.error({ err: cause }, said);
         throw error;
       },
     );

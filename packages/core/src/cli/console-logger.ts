@@ -12,9 +12,28 @@ const ORDER: Record<Level, number> = {
   silent: 99,
 };
 
+/** Causes followed in a logged error (pino's serializer follows them all). */
+const MAX_CAUSES = 4;
+
+/**
+ * An error as pino's standard serializer writes it: type, message, code, stack, and its
+ * `cause` the same way, so the line that carries the request id also says what failed
+ * underneath and where.
+ */
+function serializeError(error: Error, depth = 0): Record<string, unknown> {
+  const { code } = error as { code?: unknown };
+  const out: Record<string, unknown> = { type: error.name, message: error.message };
+  if (code !== undefined) out.code = code;
+  if (error.stack !== undefined) out.stack = error.stack;
+  const { cause } = error as { cause?: unknown };
+  if (cause instanceof Error && depth < MAX_CAUSES) out.cause = serializeError(cause, depth + 1);
+  else if (cause !== undefined && !(cause instanceof Error)) out.cause = String(cause);
+  return out;
+}
+
 /**
  * The CLI's logger: pino-compatible, one JSON line per entry on `stream` (stderr), at or
- * above `level`.
+ * above `level`; errors carry their type, code, stack and causes, as pino writes them.
  *
  * @example
  * const logger = createConsoleLogger('debug', process.stderr);
@@ -32,10 +51,7 @@ export function createConsoleLogger(
       ...bindings,
     };
     for (const [key, value] of Object.entries(object)) {
-      entry[key] =
-        value instanceof Error
-          ? { message: value.message, code: (value as { code?: unknown }).code }
-          : value;
+      entry[key] = value instanceof Error ? serializeError(value) : value;
     }
     if (message !== undefined) entry.msg = message;
     stream.write(`${JSON.stringify(entry)}\n`);

@@ -253,6 +253,34 @@ describe('serve() options', () => {
     }
   });
 
+  it('logs a model that fails to load once, where serve() made the repository', async () => {
+    const logged: string[] = [];
+    const logger = {
+      error: (_object: unknown, message?: string) => logged.push(message ?? ''),
+      warn: () => {},
+      info: () => {},
+      debug: () => {},
+      child: () => logger,
+    };
+    const broken = defineModel({
+      name: 'broken',
+      inputs: [],
+      outputs: [],
+      load: () => {
+        throw new Error('weights are corrupt');
+      },
+      predict: () => [],
+    });
+    const server = await serve({ models: [broken], port: 0, logger });
+    try {
+      expect(logged.filter((message) => message.includes('failed to load'))).toEqual([
+        'Model "broken" failed to load: weights are corrupt',
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('gives the url with the bound port and loopback host by default', async () => {
     const server = await serve({ port: 0 });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
