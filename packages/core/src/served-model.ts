@@ -226,7 +226,7 @@ export class ServedModel {
       () => {
         this.#state = 'ready';
         this.#loadError = undefined;
-        this.#metrics?.observeModelLoad(this.name, performance.now() - started, true);
+        this.#metrics?.observeModelLoad(this.name, performance.now() - started, true, this.version);
         return this;
       },
       async (cause: unknown) => {
@@ -236,7 +236,12 @@ export class ServedModel {
           : new ModelLoadFailedError({ model: this.name, version: this.version, cause });
         this.#state = 'failed';
         this.#loadError = error;
-        this.#metrics?.observeModelLoad(this.name, performance.now() - started, false);
+        this.#metrics?.observeModelLoad(
+          this.name,
+          performance.now() - started,
+          false,
+          this.version,
+        );
         // A ModelLoadFailedError's message says so already ('Model "m" failed to load: ...').
         const said = ModelLoadFailedError.isInstance(error)
           ? error.message
@@ -279,10 +284,10 @@ export class ServedModel {
         // A request that timed out may be stuck in a hung model: replace that worker so the
         // requests behind it are not blocked. A client that merely left costs no reload.
         abortRunning: 'terminate-on-timeout',
-        onRestart: () => this.#metrics?.incWorkerRestarts(this.name),
+        onRestart: () => this.#metrics?.incWorkerRestarts(this.name, this.version),
       });
       this.#metadata = await this.#pool.start();
-      this.#metrics?.setWorkers(this.name, this.#pool.size);
+      this.#metrics?.setWorkers(this.name, this.#pool.size, this.version);
     } else {
       await this.model.load();
       this.#metadata = this.model.metadata();
@@ -343,7 +348,7 @@ export class ServedModel {
   #reportQueueLength(length: number): void {
     if (length === this.#reportedQueueLength) return;
     this.#reportedQueueLength = length;
-    this.#metrics?.setQueueLength(this.name, length);
+    this.#metrics?.setQueueLength(this.name, length, this.version);
   }
 
   #onStats(stats: BatchStats): void {
@@ -351,6 +356,7 @@ export class ServedModel {
     if (metrics === undefined) return;
     metrics.observeBatch({
       model: this.name,
+      version: this.version,
       size: stats.size,
       queueWaitMs: stats.queueWaitMs,
       runMs: stats.runMs,
@@ -534,7 +540,7 @@ export class ServedModel {
     this.#pool = undefined;
     if (pool) {
       await pool.close();
-      this.#metrics?.setWorkers(this.name, 0);
+      this.#metrics?.setWorkers(this.name, 0, this.version);
     } else {
       await this.model.unload();
     }

@@ -117,7 +117,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Gauge({
         name: `${prefix}queue_length`,
         help: 'Requests waiting in a model batcher queue.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         registers,
       }),
   );
@@ -127,7 +127,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Histogram({
         name: `${prefix}batch_size`,
         help: 'Rows per batch run by a model.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         buckets: batchSizeBuckets,
         registers,
       }),
@@ -138,7 +138,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Histogram({
         name: `${prefix}queue_wait_seconds`,
         help: 'Time the oldest request of a batch waited in the queue, in seconds.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         buckets: latencyBuckets,
         registers,
       }),
@@ -149,7 +149,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Histogram({
         name: `${prefix}batch_run_seconds`,
         help: 'Time a model took to run one batch, in seconds.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         buckets: latencyBuckets,
         registers,
       }),
@@ -160,7 +160,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Gauge({
         name: `${prefix}workers`,
         help: 'Worker threads serving a model.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         registers,
       }),
   );
@@ -170,7 +170,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Counter({
         name: `${prefix}worker_restarts_total`,
         help: 'Worker threads of a model restarted after a crash.',
-        labelNames: ['model'],
+        labelNames: ['model', 'version'],
         registers,
       }),
   );
@@ -180,7 +180,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       new Histogram({
         name: `${prefix}model_load_seconds`,
         help: 'Time to load a model, in seconds, by model and result (ok or error).',
-        labelNames: ['model', 'result'],
+        labelNames: ['model', 'version', 'result'],
         buckets: LOAD_BUCKETS,
         registers,
       }),
@@ -210,22 +210,23 @@ export function createMetrics(options: CreateMetricsOptions = {}): PrometheusInf
       requestDuration.observe(labels, seconds(observation.durationMs));
     },
     observeBatch(observation: BatchObservation) {
-      const labels = { model: observation.model };
+      const labels = { model: observation.model, version: observation.version ?? '' };
       batchSize.observe(labels, observation.size);
       queueWait.observe(labels, seconds(observation.queueWaitMs));
       batchRun.observe(labels, seconds(observation.runMs));
     },
-    setQueueLength(model: string, length: number) {
-      queueLength.set({ model }, length);
+    setQueueLength(model: string, length: number, version?: string) {
+      queueLength.set({ model, version: version ?? '' }, length);
     },
-    setWorkers(model: string, count: number) {
-      workers.set({ model }, count);
+    setWorkers(model: string, count: number, version?: string) {
+      workers.set({ model, version: version ?? '' }, count);
     },
-    incWorkerRestarts(model: string) {
-      workerRestarts.inc({ model });
+    incWorkerRestarts(model: string, version?: string) {
+      workerRestarts.inc({ model, version: version ?? '' });
     },
-    observeModelLoad(model: string, durationMs: number, ok: boolean) {
-      modelLoad.observe({ model, result: ok ? 'ok' : 'error' }, seconds(durationMs));
+    observeModelLoad(model: string, durationMs: number, ok: boolean, version?: string) {
+      const labels = { model, version: version ?? '', result: ok ? 'ok' : 'error' };
+      modelLoad.observe(labels, seconds(durationMs));
     },
   };
 }

@@ -21,6 +21,8 @@ export interface RequestObservation {
 /** One batch run by a model. */
 export interface BatchObservation {
   model: string;
+  /** Model version; empty or absent for a model without one. */
+  version?: string | undefined;
   /** Rows (dim 0) in the batch. */
   size: number;
   /** How long the oldest request of the batch waited in the queue, in milliseconds. */
@@ -39,11 +41,14 @@ export interface BatchObservation {
 export interface InferMetrics {
   observeRequest(observation: RequestObservation): void;
   observeBatch(observation: BatchObservation): void;
-  setQueueLength(model: string, length: number): void;
-  setWorkers(model: string, workers: number): void;
-  incWorkerRestarts(model: string): void;
-  /** A model load (or reload) that took `durationMs` and succeeded or not. */
-  observeModelLoad(model: string, durationMs: number, ok: boolean): void;
+  /** Requests waiting in a model (version)'s queue. */
+  setQueueLength(model: string, length: number, version?: string): void;
+  /** Worker threads serving a model (version). */
+  setWorkers(model: string, workers: number, version?: string): void;
+  /** A worker thread of a model (version) was replaced after it died. */
+  incWorkerRestarts(model: string, version?: string): void;
+  /** A model (version) load (or reload) that took `durationMs` and succeeded or not. */
+  observeModelLoad(model: string, durationMs: number, ok: boolean, version?: string): void;
   /** The `Content-Type` of `render()`'s text. */
   readonly contentType: string;
   /** The Prometheus text exposition of every metric in the registry. */

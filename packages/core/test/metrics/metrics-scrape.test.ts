@@ -81,6 +81,26 @@ describe('createMetrics', () => {
     );
   });
 
+  it('keeps the versions of one model apart (a version unloaded leaves the other as it is)', async () => {
+    const metrics = createMetrics();
+    metrics.setWorkers('m', 1, '1');
+    metrics.setWorkers('m', 2, '2');
+    metrics.setWorkers('m', 0, '1'); // version 1 unloaded
+    metrics.setQueueLength('m', 3, '2');
+    metrics.observeBatch({ model: 'm', version: '2', size: 4, queueWaitMs: 1, runMs: 2 });
+    metrics.observeModelLoad('m', 100, true, '2');
+    metrics.setWorkers('plain', 1); // a model without versions: version=""
+    const text = await metrics.render();
+    expect(sample(text, 'infer_workers', { model: 'm', version: '1' })).toBe(0);
+    expect(sample(text, 'infer_workers', { model: 'm', version: '2' })).toBe(2);
+    expect(sample(text, 'infer_queue_length', { model: 'm', version: '2' })).toBe(3);
+    expect(sample(text, 'infer_batch_size_count', { model: 'm', version: '2' })).toBe(1);
+    expect(
+      sample(text, 'infer_model_load_seconds_count', { model: 'm', version: '2', result: 'ok' }),
+    ).toBe(1);
+    expect(text).toContain('infer_workers{model="plain",version=""} 1');
+  });
+
   it("registers into the user's registry with their prefix, next to their metrics", async () => {
     const registry = new Registry();
     const mine = new Counter({ name: 'app_hits_total', help: 'hits', registers: [registry] });
