@@ -122,9 +122,30 @@ function checkSignature(value: unknown): void {
   }
 }
 
+/** Every option `TfjsModel` takes (its own and core's serving knobs): a typo is refused. */
+const KNOWN = new Set<string>([
+  'name',
+  'version',
+  'path',
+  'format',
+  'backend',
+  'strictBackend',
+  'wasmPath',
+  'signature',
+  'inputNames',
+  'outputNames',
+  'logger',
+  'batching',
+  'maxQueueSize',
+  'timeoutMs',
+  'workers',
+  'warmup',
+]);
+
 /**
  * Checks every option before any side effect; messages name the path
- * (`options.backend must be one of tensorflow, wasm, cpu`).
+ * (`options.backend must be one of tensorflow, wasm, cpu`, `options.backnd is not a known
+ * option`).
  *
  * @internal
  * @example
@@ -133,6 +154,9 @@ function checkSignature(value: unknown): void {
 export function validateTfjsModelOptions(options: TfjsModelOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidOptionError('options', 'must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidOptionError(`options.${key}`, 'is not a known option');
   }
   if (typeof options.path !== 'string' || options.path === '') {
     throw new InvalidOptionError(

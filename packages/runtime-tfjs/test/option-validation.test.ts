@@ -11,6 +11,8 @@ describe('options are validated at construction, before any side effect', () => 
     ['path', { path: '' }, /^options.path must be a non-empty string/],
     ['format', { format: 'saved' }, /^options.format must be 'graph' or 'layers'/],
     ['backend', { backend: 'webgl' }, /^options.backend must be one of tensorflow, wasm, cpu/],
+    // A typo is refused, not silently ignored (the backend would have been the default).
+    ['unknown option', { backnd: 'wasm' }, /^options.backnd is not a known option/],
     ['strictBackend', { strictBackend: 'yes' }, /^options.strictBackend must be a boolean/],
     ['wasmPath', { wasmPath: '' }, /^options.wasmPath must be a non-empty string/],
     ['signature', { signature: 1 }, /^options.signature must be an object/],
