@@ -162,20 +162,35 @@ const MAGIC: readonly (readonly number[])[] = [
   [0x4d, 0x4d, 0x00, 0x2a], // TIFF BE
 ];
 
-/** @internal Raw encoded image bytes as they are, or base64 text (optionally a data URL) decoded. */
+/** ISO base media files (AVIF, HEIF): a box size, then `ftyp` at byte 4. */
+const FTYP = [0x66, 0x74, 0x79, 0x70];
+
+/** Whether `bytes` open as one of the raster formats decoded here. */
+function knownFormat(bytes: Uint8Array): boolean {
+  return (
+    MAGIC.some((magic) => magic.every((byte, i) => bytes[i] === byte)) ||
+    FTYP.every((byte, i) => bytes[4 + i] === byte)
+  );
+}
+
+/**
+ * @internal Raw encoded image bytes as they are, or base64 text (optionally a data URL)
+ * decoded. Either way the bytes must be a raster format of the list (JPEG, PNG, GIF, WebP,
+ * BMP, TIFF, AVIF/HEIF): not an SVG, which sharp would render (a document, not pixels).
+ */
 export function imageBytes(input: Uint8Array | string, what: string): Uint8Array {
-  if (
-    input instanceof Uint8Array &&
-    MAGIC.some((magic) => magic.every((byte, i) => input[i] === byte))
-  ) {
-    return input;
-  }
+  if (input instanceof Uint8Array && knownFormat(input)) return input;
   let text = typeof input === 'string' ? input : new TextDecoder('latin1').decode(input);
   const comma = text.startsWith('data:') ? text.indexOf(',') : -1;
   if (comma >= 0) text = text.slice(comma + 1);
   const bytes = decodeBase64(text.trim(), `${what} (neither a known image format nor base64)`);
   // sharp throws a plain Error on no bytes at all: the client's fault, so a CodecError here.
   if (bytes.byteLength === 0) throw new CodecError(`${what} is empty: send the image's bytes`);
+  if (!knownFormat(bytes)) {
+    throw new CodecError(
+      `${what} is not an image of a known format (JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF/HEIF)`,
+    );
+  }
   return bytes;
 }
 

@@ -157,6 +157,30 @@ describe('decodeImage: images too large, and turned images', () => {
     expect((await decodeImage(sideways, { autoOrient: false })).shape).toEqual([32, 64, 3]);
   });
 
+  it('takes AVIF as raw bytes as well as base64; refuses SVG, raw or base64', async () => {
+    const sharp = await loadSharp();
+    const factory = sharp as unknown as (options: object) => {
+      avif(): { toBuffer(): Promise<Uint8Array> };
+    };
+    const avif = new Uint8Array(
+      await factory({
+        create: { width: 8, height: 4, channels: 3, background: { r: 0, g: 0, b: 255 } },
+      })
+        .avif()
+        .toBuffer(),
+    );
+    expect((await decodeImage(avif)).shape).toEqual([4, 8, 3]);
+    expect((await decodeImage(encodeBase64(avif))).shape).toEqual([4, 8, 3]);
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>';
+    await expect(decodeImage(encodeBase64(new TextEncoder().encode(svg)))).rejects.toThrow(
+      'image is not an image of a known format (JPEG, PNG, GIF, WebP, BMP, TIFF, AVIF/HEIF)',
+    );
+    await expect(decodeImage(new TextEncoder().encode(svg))).rejects.toSatisfy((error) =>
+      CodecError.isInstance(error),
+    );
+  });
+
   it('checkImageOptions names the option at fault without decoding anything', () => {
     expect(() => checkImageOptions({ width: 224, height: 224, layout: 'CHW' })).not.toThrow();
     expect(() => checkImageOptions({ mean: [0.5, 0.5] }, 'options.image')).toThrow(
