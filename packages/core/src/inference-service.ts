@@ -778,8 +778,12 @@ export class InferenceService {
       if (checked.name !== model) {
         throw new BadRequestError(`the loader returned model "${checked.name}" for "${model}"`);
       }
+      // The loader may have taken longer than the drain: a model added now would be loaded
+      // after the repository closed, and never unloaded.
+      if (this.#draining) throw new ShuttingDownError();
       if (!this.repository.has(model)) this.repository.add(checked, options);
     }
+    if (this.#draining) throw new ShuttingDownError();
     const served = await this.repository.load(model);
     return jsonResponse(200, this.repository.status(model, served.version));
   }

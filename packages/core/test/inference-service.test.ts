@@ -661,6 +661,32 @@ describe('model repository extension', () => {
     expect(asked).toEqual(['late', 'other']);
   });
 
+  it('a loader that answers after shutdown began adds nothing (503): no model is loaded after the drain', async () => {
+    let answer: (() => void) | undefined;
+    const { service, repository } = await setup({
+      repositoryApi: {
+        loader: async (name) => {
+          await new Promise<void>((resolve) => (answer = resolve));
+          return defineModel({
+            name,
+            inputs: [FP32('x')],
+            outputs: [FP32('x')],
+            predict: (request) => ({ outputs: request.inputs }),
+          });
+        },
+      },
+    });
+    const load = service.request('/v2/repository/models/late/load', { method: 'POST' });
+    while (answer === undefined) await new Promise((r) => setTimeout(r, 2));
+    const shutdown = service.shutdown({ timeoutMs: 50 });
+    answer();
+    const response = await load;
+    expect(response.status).toBe(503);
+    expect(response.json()).toEqual({ error: 'Server is shutting down' });
+    await shutdown;
+    expect(repository.has('late')).toBe(false);
+  });
+
   it('answers 400 to a malformed JSON body', async () => {
     const { service } = await setup({ repositoryApi: true });
     const response = await service.request('/v2/repository/index', {
