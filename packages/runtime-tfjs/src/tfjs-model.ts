@@ -3,6 +3,7 @@ import type { InferenceRequest, Tensor } from '@infer/codecs';
 import {
   type Logger,
   Model,
+  ModelLoadFailedError,
   type ModelMetadataV1,
   ModelNotReadyError,
   type PredictResult,
@@ -133,32 +134,43 @@ export class TfjsModel extends Model {
       logger: this.#logger,
     });
     if (this.#logger === undefined) warnFallback(this.name, options.backend, backend);
-    const file = await readModelJson(options.path);
-    const format = options.format ?? detectModelFormat(file.json);
-    if (format === undefined) {
-      throw new Error(
-        `cannot tell whether ${file.path} is a graph or a layers model; set options.format`,
-      );
+    // What the files hold (missing, not JSON, shards that do not fit, a warm-up that fails) is
+    // a ModelLoadFailedError, as OnnxModel's, and as a worker thread reports it.
+    const context = { model: this.name, version: this.version };
+    let file: Awaited<ReturnType<typeof readModelJson>>;
+    let loaded: Loaded;
+    try {
+      file = await readModelJson(options.path);
+      const format = options.format ?? detectModelFormat(file.json);
+      if (format === undefined) {
+        throw new Error(
+          `cannot tell whether ${file.path} is a graph or a layers model; set options.format`,
+        );
+      }
+      const handler = fileIOHandler(file);
+      const model =
+        format === 'graph' ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
+      const specs =
+        model instanceof tf.GraphModel ? graphModelSpecs(model) : layersModelSpecs(model);
+      loaded = {
+        format,
+        model,
+        backend,
+        inputs: applyOverrides(specs.inputs, options.signature?.inputs, options.inputNames),
+        outputs: applyOverrides(specs.outputs, options.signature?.outputs, options.outputNames),
+        async: false,
+      };
+    } catch (cause) {
+      throw new ModelLoadFailedError({ ...context, cause });
     }
-    const handler = fileIOHandler(file);
-    const model =
-      format === 'graph' ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
-    const specs = model instanceof tf.GraphModel ? graphModelSpecs(model) : layersModelSpecs(model);
-    const loaded: Loaded = {
-      format,
-      model,
-      backend,
-      inputs: applyOverrides(specs.inputs, options.signature?.inputs, options.inputNames),
-      outputs: applyOverrides(specs.outputs, options.signature?.outputs, options.outputNames),
-      async: false,
-    };
     try {
       await this.#warmup(loaded);
-    } catch (error) {
-      model.dispose();
-      throw error;
+    } catch (cause) {
+      loaded.model.dispose();
+      throw new ModelLoadFailedError({ ...context, cause });
     }
     this.#loaded = loaded;
+    const { format } = loaded;
     this.#logger?.info(
       { model: this.name, format, backend: backend.backend, path: file.path },
       `TF.js ${format} model "${this.name}" loaded on ${backend.backend}`,

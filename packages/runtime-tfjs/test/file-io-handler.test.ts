@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidOptionError } from '@infer/core';
+import { InvalidOptionError, ModelLoadFailedError } from '@infer/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectModelFormat, fileIOHandler, readModelJson, TfjsModel } from '../src/index';
@@ -78,6 +78,21 @@ describe('file IO handler', () => {
       await writeFile(file, JSON.stringify(json));
       await expect(tf.loadLayersModel(fileIOHandler(file))).rejects.toThrow(/weight path/);
     }
+  });
+
+  it('TfjsModel.load() reports what the files lack as ModelLoadFailedError (as OnnxModel, and as a worker does)', async () => {
+    const missing = new TfjsModel({ name: 'gone', path: join(directory, 'nope'), backend: 'cpu' });
+    const error = await missing.load().catch((e: unknown) => e);
+    expect(ModelLoadFailedError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(
+      /^Model "gone" failed to load: options.path does not exist/,
+    );
+    const notModel = join(directory, 'not-a-model.json');
+    await writeFile(notModel, '{"hello": 1}');
+    const other = new TfjsModel({ name: 'other', path: notModel, backend: 'cpu' });
+    const otherError = await other.load().catch((e: unknown) => e);
+    expect(ModelLoadFailedError.isInstance(otherError)).toBe(true);
+    expect((otherError as Error).message).toMatch(/not a TF.js model.json/);
   });
 
   it('refuses a JSON file that is not a TF.js model', async () => {
