@@ -76,7 +76,11 @@ export class ImageClassifier extends Model {
     if (!Number.isInteger(topK) || topK < 1) {
       throw new InvalidOptionError('options.topK', 'must be a positive integer');
     }
-    if (options.labels !== undefined && !Array.isArray(options.labels)) {
+    if (
+      options.labels !== undefined &&
+      (!Array.isArray(options.labels) ||
+        options.labels.some((label: unknown) => typeof label !== 'string'))
+    ) {
       throw new InvalidOptionError('options.labels', 'must be an array of strings');
     }
     this.inner = inner;
@@ -87,6 +91,11 @@ export class ImageClassifier extends Model {
 
   metadata(): ModelMetadataV1 {
     const inner = this.inner.metadata();
+    // Top k of the classes the scores output has, when its shape says how many.
+    const scores =
+      inner.outputs.find((output) => output.name === this.options.scoresOutput) ?? inner.outputs[0];
+    const classes = scores?.shape.length === 2 ? scores.shape[1]! : -1;
+    const k = classes > 0 ? Math.min(this.#topK, classes) : this.#topK;
     return {
       ...inner,
       inputs: [
@@ -98,9 +107,9 @@ export class ImageClassifier extends Model {
         },
       ],
       outputs: [
-        { name: 'label', datatype: 'BYTES', shape: [-1, this.#topK] },
-        { name: 'probability', datatype: 'FP32', shape: [-1, this.#topK] },
-        { name: 'class_index', datatype: 'INT32', shape: [-1, this.#topK] },
+        { name: 'label', datatype: 'BYTES', shape: [-1, k] },
+        { name: 'probability', datatype: 'FP32', shape: [-1, k] },
+        { name: 'class_index', datatype: 'INT32', shape: [-1, k] },
       ],
       parameters: { ...inner.parameters, pipeline: 'image-classifier' },
     };

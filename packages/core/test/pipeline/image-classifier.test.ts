@@ -74,6 +74,13 @@ describe('ImageClassifier', () => {
       ['probability', [-1, 3]],
       ['class_index', [-1, 3]],
     ]);
+    // More classes asked for than the scores have: the answers have 3, so says the metadata.
+    const five = new ImageClassifier(channelMeans().model, { image: { width: 8 }, topK: 5 });
+    expect(five.metadata().outputs.map((output) => output.shape)).toEqual([
+      [-1, 3],
+      [-1, 3],
+      [-1, 3],
+    ]);
   });
 
   it('gives softmax probabilities that sum to 1', async () => {
@@ -166,6 +173,9 @@ describe('ImageClassifier', () => {
     const { model } = channelMeans();
     expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(InvalidOptionError);
     expect(() => new ImageClassifier(model, { image: {}, topK: 0 })).toThrow(/options.topK/);
+    expect(() => new ImageClassifier(model, { image: {}, labels: ['a', 2 as never] })).toThrow(
+      'options.labels must be an array of strings',
+    );
     for (const [image, message] of [
       [{ width: 0 }, 'options.image.width must be an integer from 1 to 65535'],
       [{ layout: 'NCHW' }, "options.image.layout must be 'HWC' or 'CHW'"],
