@@ -270,6 +270,7 @@ export class AdaptiveBatcher<I, O> {
         signal!.addEventListener('abort', entry.onAbort, { once: true });
       }
       this.queue.push(entry);
+      if (this.options.onQueueLength !== undefined) this.reportQueueLength();
       this.schedulePump();
     });
   }
@@ -325,6 +326,16 @@ export class AdaptiveBatcher<I, O> {
       if (group === undefined) return;
       const rowLimit = this.tuner === undefined ? limit : this.tunedLimit(group, limit);
       this.start(this.queue.take(group, rowLimit), rowLimit);
+      if (this.options.onQueueLength !== undefined) this.reportQueueLength();
+    }
+  }
+
+  /** Tells `onQueueLength` how many items wait now; a throwing hook is ignored. */
+  private reportQueueLength(): void {
+    try {
+      this.options.onQueueLength!(this.queue.size);
+    } catch {
+      // A metrics hook must never break serving.
     }
   }
 
@@ -502,6 +513,7 @@ export class AdaptiveBatcher<I, O> {
     if (entry.state === 'settled') return;
     if (entry.state === 'queued') {
       this.queue.remove(entry);
+      if (this.options.onQueueLength !== undefined) this.reportQueueLength();
     } else if (entry.batch !== undefined) {
       entry.batch.live -= 1;
       if (entry.batch.live === 0) entry.batch.controller.abort(error);

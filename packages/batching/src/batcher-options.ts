@@ -64,6 +64,12 @@ export interface AdaptiveBatcherOptions<I, O> {
   key?: ((item: I) => string) | undefined;
   /** Called after every batch; a throwing hook is ignored. Default: none. */
   onStats?: ((stats: BatchStats) => void) | undefined;
+  /**
+   * Called with the number of items waiting each time it changes: an item queued, items
+   * taken into a batch, an item given up while queued (timeout, abort). For a queue-length
+   * gauge that must not wait for a batch to end; a throwing hook is ignored. Default: none.
+   */
+  onQueueLength?: ((length: number) => void) | undefined;
   /** Auto-mode tuning (only with `maxBatchSize: 'auto'`). Default: see `BatchSizeTunerOptions`. */
   tuner?: BatchSizeTunerOptions | undefined;
 }
@@ -93,6 +99,7 @@ export interface ResolvedBatcherOptions<I, O> {
   rows: ((item: I) => number) | undefined;
   key: ((item: I) => string) | undefined;
   onStats: ((stats: BatchStats) => void) | undefined;
+  onQueueLength: ((length: number) => void) | undefined;
   tuner: Required<BatchSizeTunerOptions>;
 }
 
@@ -145,6 +152,7 @@ export function resolveBatcherOptions<I, O>(
   check(optional(options.rows, isFunction), 'options.rows must be a function');
   check(optional(options.key, isFunction), 'options.key must be a function');
   check(optional(options.onStats, isFunction), 'options.onStats must be a function');
+  check(optional(options.onQueueLength, isFunction), 'options.onQueueLength must be a function');
   const tuner = options.tuner;
   if (tuner !== undefined) {
     if (typeof tuner !== 'object' || tuner === null) {
@@ -189,6 +197,7 @@ export function resolveBatcherOptions<I, O>(
     rows: options.rows,
     key: options.key,
     onStats: options.onStats,
+    onQueueLength: options.onQueueLength,
     tuner: {
       maxSize: tuner?.maxSize ?? DEFAULT_TUNER_OPTIONS.maxSize,
       latencyBudgetMs: tuner?.latencyBudgetMs ?? defaultBudget,

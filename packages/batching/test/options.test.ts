@@ -20,6 +20,7 @@ describe('options validation', () => {
     [{ rows: 1 }, 'options.rows must be a function'],
     [{ key: 'k' }, 'options.key must be a function'],
     [{ onStats: {} }, 'options.onStats must be a function'],
+    [{ onQueueLength: 1 }, 'options.onQueueLength must be a function'],
     [{ tuner: 5 }, 'options.tuner must be an object'],
     [{ tuner: { maxSize: 0 } }, 'options.tuner.maxSize must be a positive integer'],
     [

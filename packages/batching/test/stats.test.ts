@@ -127,4 +127,37 @@ describe('stats hook', () => {
     expect(stats[0]).toMatchObject({ items: 130_000, queueWaitMs: expect.any(Number) });
     await batcher.close();
   });
+
+  it('tells onQueueLength each change: an item queued, a batch taking items, an item given up', async () => {
+    const { run, batches } = manualRunner<number>();
+    const lengths: number[] = [];
+    const batcher = new AdaptiveBatcher<number, number>({
+      run,
+      maxBatchSize: 2,
+      concurrency: 1,
+      timeoutMs: 0,
+      onQueueLength: (length) => lengths.push(length),
+    });
+    const first = batcher.submit(1); // queued (1), then taken (0)
+    await flush();
+    const waiting = [batcher.submit(2), batcher.submit(3)]; // 1, 2: the runner is busy
+    const controller = new AbortController();
+    const gone = batcher.submit(4, { signal: controller.signal }); // 3
+    controller.abort(); // given up while queued: 2
+    await expect(gone).rejects.toMatchObject({ name: 'AbortError' });
+    expect(lengths).toEqual([1, 0, 1, 2, 3, 2]);
+    batches[0]!.resolve([1]);
+    await flush();
+    expect(lengths.at(-1)).toBe(0); // 2 and 3 taken into the next batch
+    batches[1]!.resolve([2, 3]);
+    await Promise.all([first, ...waiting]);
+    // A hook that throws changes nothing.
+    const quiet = new AdaptiveBatcher<number, number>({
+      run: async (xs) => xs,
+      onQueueLength: () => {
+        throw new Error('metrics down');
+      },
+    });
+    expect(await quiet.submit(7)).toBe(7);
+  });
 });

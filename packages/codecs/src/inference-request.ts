@@ -22,6 +22,13 @@ export interface DecodeBodyOptions {
    * data), as a number or the raw header string. Default: absent, the body is all JSON.
    */
   headerLength?: number | string | undefined;
+  /**
+   * Requests only. Read INT64 / UINT64 numbers past 2^53 with the digits written (the body is
+   * parsed once more for such a tensor). `false` for a body that is `JSON.stringify` of an
+   * object a body parser made: its numbers were rounded there, so such a number is refused,
+   * as in an already parsed object. Default `true`.
+   */
+  exactIntegers?: boolean | undefined;
 }
 
 /** An encoded body and the HTTP headers (lower-case names) to send with it. */
@@ -53,7 +60,10 @@ export function decodeInferenceRequest(
   const source = options.headerLength === undefined ? withoutByteOrderMark(raw) : raw;
   const { json, binary } = splitBody(source, options, 'request body');
   const record = asObject(json, 'request body');
-  if (source instanceof Uint8Array || typeof source === 'string') {
+  if (
+    options.exactIntegers !== false &&
+    (source instanceof Uint8Array || typeof source === 'string')
+  ) {
     // INT64 / UINT64 numbers past 2^53 as written, not as JSON.parse rounded them.
     keepExactIntegers(record, 'inputs', () => requestJsonText(source, options));
   }

@@ -405,19 +405,16 @@ export class InferenceService {
   }
 
   /**
-   * The model and version labels of a request's metrics. A name a client wrote in the URL
-   * (or a gRPC message) that answered 404, 401 or 403 is labelled `_unknown` unless the
-   * repository has it: else any client could add series without bound (every made-up name a
-   * new one), authenticated or not.
+   * The model and version labels of a request's metrics: a name a client wrote in the URL (or
+   * a gRPC message) is labelled `_unknown` unless the repository has it, whatever the answer
+   * (404, 401, or a 413 or 415 before the model was looked up): else any client could add
+   * series without bound, one per made-up name, authenticated or not.
    */
   #metricLabels(
     model: string | undefined,
     version: string | undefined,
-    status: number,
   ): { model: string | undefined; version: string | undefined } {
-    if (model === undefined || (status !== 404 && status !== 401 && status !== 403)) {
-      return { model, version };
-    }
+    if (model === undefined) return { model, version };
     if (!this.repository.has(model)) {
       return { model: UNKNOWN_LABEL, version: version === undefined ? undefined : UNKNOWN_LABEL };
     }
@@ -436,7 +433,7 @@ export class InferenceService {
   recordTransportRequest(record: TransportRequestRecord): void {
     const { route, model, version, status, durationMs, requestId, error } = record;
     this.#metrics?.observeRequest({
-      ...this.#metricLabels(model, version, status),
+      ...this.#metricLabels(model, version),
       route,
       status,
       durationMs,
@@ -536,7 +533,7 @@ export class InferenceService {
     const requestId = requestIdOf(request, handling.seq);
     const durationMs = performance.now() - handling.started;
     this.#metrics?.observeRequest({
-      ...this.#metricLabels(params.model, params.version, response.status),
+      ...this.#metricLabels(params.model, params.version),
       route,
       status: response.status,
       durationMs,
@@ -951,6 +948,9 @@ function decodeInferBody(request: ServiceRequest) {
     throw new BadRequestError('request body is empty; send an inference request (JSON)');
   }
   const headerLength = request.headers[BINARY_HEADER];
+  if (request.rebuiltBody === true) {
+    return decodeInferenceRequest(body, { headerLength, exactIntegers: false });
+  }
   return decodeInferenceRequest(body, headerLength === undefined ? {} : { headerLength });
 }
 

@@ -4,6 +4,7 @@ import { normalizePrefix } from './adapters/adapter-options';
 import { handleClientErrors } from './adapters/client-error';
 import { type ResolvedCompression, resolveCompression } from './adapters/content-coding';
 import { applyCors } from './adapters/cors';
+import { errorResponse } from './adapters/error-response';
 import { createNodeHandler, failureResponse, sendServiceResponse } from './adapters/node';
 import { declaredTooLarge } from './adapters/read-body';
 import { stripPrefix } from './adapters/request-path';
@@ -288,8 +289,14 @@ export async function serve(options: ServeOptions = {}): Promise<InferServer> {
     if (declaredTooLarge(request.headers['content-length'], resolved.maxBodySize)) {
       if (cors !== undefined && applyCors(request, response, cors)) return;
       const tooLarge = new BodyTooLargeError({ limitBytes: resolved.maxBodySize });
-      const path = stripPrefix(request.url ?? '/', resolved.prefix) ?? request.url ?? '/';
-      sendServiceResponse(response, failureResponse(service, request, path, tooLarge));
+      // Counted under its route only inside the prefix: outside, no route of the service.
+      const path = stripPrefix(request.url ?? '/', resolved.prefix);
+      sendServiceResponse(
+        response,
+        path === undefined
+          ? errorResponse(tooLarge)
+          : failureResponse(service, request, path, tooLarge),
+      );
       return;
     }
     response.writeContinue();

@@ -325,7 +325,14 @@ export class ServedModel {
       concurrency: workers > 0 ? workers + 1 : 1,
       ...(batchability.batchable ? { rows: rowsOf, key: keyOf() } : {}),
       // No hook without metrics: the batcher then skips assembling stats after every batch.
-      ...(this.#metrics === undefined ? {} : { onStats: (stats) => this.#onStats(stats) }),
+      ...(this.#metrics === undefined
+        ? {}
+        : {
+            onStats: (stats) => this.#onStats(stats),
+            // As it changes (queued, taken, given up): not only when a batch ends, which for a
+            // long or hung batch is late.
+            onQueueLength: (length) => this.#reportQueueLength(length),
+          }),
     });
     if (this.options.warmup !== false) await this.#warmup();
   }
@@ -361,7 +368,6 @@ export class ServedModel {
       queueWaitMs: stats.queueWaitMs,
       runMs: stats.runMs,
     });
-    this.#reportQueueLength(stats.queueLength);
   }
 
   /** Predict options that tell the model this request was validated here. */
@@ -507,9 +513,6 @@ export class ServedModel {
       timeoutMs: options.timeoutMs ?? this.#clientTimeout(options.clientTimeoutMs),
       priority: options.priority,
     });
-    // The queue grows here; a batch's stats say how long it is once the batch is done, which
-    // for a long (or hung) batch is late.
-    if (this.#metrics !== undefined) this.#reportQueueLength(batcher.queueLength);
     const requested = request.outputs;
     if (requested === undefined || requested.length === 0) return submitted;
     return submitted.then((result) => this.#selectOutputs(result, request));

@@ -6,6 +6,7 @@ import {
 } from '@infer/codecs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineModel } from '../src/define-model';
+import { BodyTooLargeError } from '../src/errors';
 import { InferenceService, type InferenceServiceOptions } from '../src/inference-service';
 import type { Logger } from '../src/logger';
 import { createMetrics } from '../src/metrics';
@@ -812,13 +813,18 @@ describe('docs, OpenAPI and metrics', () => {
     expect(observed[1]).toMatchObject({ route: 'metrics', status: 200 });
   });
 
-  it("labels a 404's or 401's model and version '_unknown' unless the repository has them (no series per made-up name)", async () => {
+  it("labels a model and version '_unknown' unless the repository has them, whatever the answer (no series per made-up name)", async () => {
     const metrics = createMetrics();
     const { service } = await setup({ metrics, repositoryApi: { token: 'a-token-of-16-chars!' } });
     for (let index = 0; index < 20; index++) {
       await service.request(`/v2/models/made-up-${index}/infer`, { body: body([1, 2]) });
       await service.request(`/v2/models/made-up-${index}/versions/${index}/ready`);
       await service.request(`/v2/repository/models/made-up-${index}/load`, { method: 'POST' });
+      // Answered by an adapter before the service looked the model up: a body too large.
+      service.answerFailure(
+        { method: 'POST', path: `/v2/models/made-up-${index}/infer`, headers: {} },
+        new BodyTooLargeError({ limitBytes: 1024 }),
+      );
     }
     // A model it has, at a version it has not: the version only.
     await service.request('/v2/models/doubler/versions/99/ready');
@@ -834,6 +840,9 @@ describe('docs, OpenAPI and metrics', () => {
     );
     expect(series).toContain(
       'infer_requests_total{model="_unknown",version="",route="repository_load",status="401"} 20',
+    );
+    expect(series).toContain(
+      'infer_requests_total{model="_unknown",version="",route="infer",status="413"} 20',
     );
     expect(series).toContain(
       'infer_requests_total{model="doubler",version="_unknown",route="model_ready",status="404"} 1',

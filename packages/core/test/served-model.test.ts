@@ -420,8 +420,9 @@ describe('ServedModel lifecycle', () => {
     };
     const s = await start(gatedModel().model, { metrics });
     await s.predict(row([1, 1, 2, 2]));
-    // The queue as the request joined it (the batch starts on a later tick), then after it.
-    expect(seen).toEqual(['load:gated:true', 'queue:gated:1', 'batch:gated:2', 'queue:gated:0']);
+    // The queue as the request joined it (the batch starts on a later tick), as the batch took
+    // it, then the batch.
+    expect(seen).toEqual(['load:gated:true', 'queue:gated:1', 'queue:gated:0', 'batch:gated:2']);
   });
 
   it('reports the queue growing behind a long batch, not only when a batch ends', async () => {
@@ -442,6 +443,13 @@ describe('ServedModel lifecycle', () => {
     await until(() => g.calls.length === 1);
     const rest = [s.predict(row([2, 2])), s.predict(row([3, 3])), s.predict(row([4, 4]))];
     expect(queue).toBe(3); // the first runs; three wait behind it
+    // One given up while queued (its caller aborted): the gauge follows at once.
+    const controller = new AbortController();
+    const gone = s.predict(row([5, 5]), { signal: controller.signal });
+    expect(queue).toBe(4);
+    controller.abort();
+    await expect(gone).rejects.toMatchObject({ name: 'AbortError' });
+    expect(queue).toBe(3);
     g.release();
     await Promise.all([first, ...rest]);
     expect(queue).toBe(0);

@@ -39,10 +39,12 @@ export function inferRouter(service: InferenceHandler, options: ExpressRouterOpt
       next();
       return;
     }
+    const consumed = consumedBody(request);
     void handleNodeRequest(service, request, response, {
       path: request.url,
       maxBodySize,
-      body: consumedBody(request),
+      body: consumed?.body,
+      rebuiltBody: consumed?.rebuilt,
       bodyPool,
     });
   });
@@ -51,15 +53,18 @@ export function inferRouter(service: InferenceHandler, options: ExpressRouterOpt
 
 /**
  * The body when a body parser (`express.json()`, `express.raw()`, `express.text()`) already
- * read the stream, as bytes; `undefined` when the stream is still unread.
+ * read the stream, as bytes (`rebuilt`: serialized back from the object `express.json()`
+ * made); `undefined` when the stream is still unread.
  */
-function consumedBody(request: IncomingMessage & { body?: unknown }): Uint8Array | undefined {
+function consumedBody(
+  request: IncomingMessage & { body?: unknown },
+): { body: Uint8Array; rebuilt: boolean } | undefined {
   const parsed = (request as { _body?: boolean })._body === true || request.readableEnded;
   if (!parsed) return undefined;
   const { body } = request;
-  if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof Uint8Array) return { body, rebuilt: false };
+  if (typeof body === 'string') return { body: Buffer.from(body), rebuilt: false };
   // express.json() parsed it: serialize it back for the service's codec.
-  if (body !== undefined) return Buffer.from(JSON.stringify(body));
-  return new Uint8Array(0);
+  if (body !== undefined) return { body: Buffer.from(JSON.stringify(body)), rebuilt: true };
+  return { body: new Uint8Array(0), rebuilt: false };
 }

@@ -98,6 +98,8 @@ export async function handleNodeRequest(
     path: string;
     maxBodySize: number;
     body?: Uint8Array | undefined;
+    /** `body` is `JSON.stringify` of what a body parser made (see `ServiceRequest.rebuiltBody`). */
+    rebuiltBody?: boolean | undefined;
     compression?: ResolvedCompression | undefined;
     bodyPool?: BodyPool | undefined;
   },
@@ -114,6 +116,7 @@ export async function handleNodeRequest(
       });
     }
     const serviceRequest = toServiceRequest(request, { path: options.path, body });
+    if (options.rebuiltBody === true) serviceRequest.rebuiltBody = true;
     if (serviceRequest.headers['content-encoding'] !== undefined && options.body === undefined) {
       await decodeRequestBody(serviceRequest, options.maxBodySize);
     }

@@ -10,6 +10,12 @@ export interface ServiceRequest {
   headers: Record<string, string | undefined>;
   body?: Uint8Array;
   signal?: AbortSignal;
+  /**
+   * The body is `JSON.stringify` of an object a body parser made before the adapter (Express
+   * behind `express.json()`): its numbers past 2^53 were rounded there, so INT64 data past
+   * 2^53 is refused (400) instead of taken as the client's.
+   */
+  rebuiltBody?: boolean;
 }
 
 /** A framework-free HTTP response. */

@@ -85,3 +85,45 @@ describe('express router and /metrics', () => {
     expect(await (await fetch(`${server.url}/metrics`)).text()).toBe('host metrics');
   });
 });
+
+describe('express router behind express.json()', () => {
+  it('refuses INT64 numbers past 2^53 that express.json() rounded (400), and keeps them when it reads the body itself', async () => {
+    const repository = new ModelRepository().add(
+      defineModel({
+        name: 'ids',
+        inputs: [{ name: 'x', datatype: 'INT64', shape: [-1] }],
+        outputs: [{ name: 'x', datatype: 'INT64', shape: [-1] }],
+        predict: (request) => request.inputs,
+      }),
+    );
+    await repository.loadAll();
+    const service = new InferenceService({ repository });
+    const behindJson = express();
+    behindJson.use(express.json({ limit: '1mb' }));
+    behindJson.use(inferRouter(service));
+    const own = express();
+    own.use(inferRouter(service));
+    const servers = [await listen(createServer(behindJson)), await listen(createServer(own))];
+    try {
+      const body =
+        '{"inputs":[{"name":"x","datatype":"INT64","shape":[1],"data":[9007199254740993]}]}';
+      const send = (base: string) =>
+        fetch(`${base}/v2/models/ids/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+      const rounded = await send(servers[0]!.url);
+      expect(rounded.status).toBe(400);
+      expect(((await rounded.json()) as { error: string }).error).toMatch(
+        /must be an integer within ±\(2\^53-1\)/,
+      );
+      const exact = await send(servers[1]!.url);
+      expect(exact.status).toBe(200);
+      expect(await exact.json()).toMatchObject({ outputs: [{ data: ['9007199254740993'] }] });
+    } finally {
+      for (const server of servers) await server.close();
+      await repository.close();
+    }
+  });
+});

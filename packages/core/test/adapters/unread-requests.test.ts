@@ -142,4 +142,32 @@ describe('requests an adapter cannot read are counted as the service answers the
       'infer_requests_total{model="echo",version="",route="infer",status="413"} 2',
     );
   });
+
+  it('serve() under a prefix: an early 413 outside it is answered but counted under no route', async () => {
+    const metrics = createMetrics({ registry: new Registry() });
+    const server = await serve({
+      models: [echo()],
+      port: 0,
+      maxBodySize: LIMIT,
+      metrics,
+      prefix: '/ml',
+    });
+    cleanups.push(() => server.close());
+    const { request } = await import('node:http');
+    const origin = new URL(server.url).origin;
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const sent = request(`${origin}/v2/models/made-up/infer`, {
+        method: 'POST',
+        headers: { 'content-length': String(LIMIT + 1), expect: '100-continue' },
+      });
+      sent.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      });
+      sent.on('error', reject);
+      sent.flushHeaders();
+    });
+    expect(status).toBe(413);
+    expect(await counted(metrics)).toEqual([]);
+  });
 });
