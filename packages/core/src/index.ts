@@ -48,6 +48,7 @@ export {
 export {
   DEFAULT_SERVING_OPTIONS,
   type ResolvedServingOptions,
+  SERVING_OPTION_KEYS,
 } from './serving-options';
 export * from './settings';
 export type * from './spec';

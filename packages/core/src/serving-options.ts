@@ -26,6 +26,21 @@ export const DEFAULT_SERVING_OPTIONS = Object.freeze({
  */
 export const MAX_WORKERS = 256;
 
+/**
+ * The keys of `ServingOptionsV1`: the serving knobs a runtime's model options carry beside
+ * its own, which a runtime that refuses unknown options must accept.
+ *
+ * @example
+ * const known = new Set(['name', 'path', ...SERVING_OPTION_KEYS]);
+ */
+export const SERVING_OPTION_KEYS = [
+  'batching',
+  'maxQueueSize',
+  'timeoutMs',
+  'workers',
+  'warmup',
+] as const satisfies readonly (keyof ServingOptionsV1)[];
+
 /** Serving options after merging (call options > model's own > defaults) and validation. */
 export interface ResolvedServingOptions {
   /** False when batching was turned off (`batching: false`). */

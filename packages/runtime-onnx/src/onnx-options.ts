@@ -2,6 +2,7 @@ import {
   availableCores,
   InvalidOptionError,
   type Logger,
+  SERVING_OPTION_KEYS,
   type ServingOptionsV1,
 } from '@infer/core';
 import type { InferenceSession } from 'onnxruntime-node';
@@ -128,11 +129,7 @@ const KNOWN = new Set<string>([
   'interOpThreads',
   'intraOpSpinning',
   'logger',
-  'batching',
-  'maxQueueSize',
-  'timeoutMs',
-  'workers',
-  'warmup',
+  ...SERVING_OPTION_KEYS,
 ]);
 
 function isPositiveInteger(value: unknown): boolean {

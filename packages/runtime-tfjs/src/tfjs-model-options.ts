@@ -2,6 +2,7 @@ import type { InferenceRequest } from '@infer/codecs';
 import {
   InvalidOptionError,
   type Logger,
+  SERVING_OPTION_KEYS,
   type ServingOptionsV1,
   type TensorMetadata,
 } from '@infer/core';
@@ -122,10 +123,13 @@ function checkSignature(value: unknown): void {
   }
 }
 
-/** Every option `TfjsModel` takes (its own and core's serving knobs): a typo is refused. */
-const KNOWN = new Set<string>([
-  'name',
-  'version',
+/**
+ * The TF.js options model settings carry in `parameters` (the plugin's `create()` passes
+ * them on).
+ *
+ * @internal
+ */
+export const TFJS_PARAMETERS = [
   'path',
   'format',
   'backend',
@@ -134,12 +138,15 @@ const KNOWN = new Set<string>([
   'signature',
   'inputNames',
   'outputNames',
+] as const;
+
+/** Every option `TfjsModel` takes (its own and core's serving knobs): a typo is refused. */
+const KNOWN = new Set<string>([
+  'name',
+  'version',
   'logger',
-  'batching',
-  'maxQueueSize',
-  'timeoutMs',
-  'workers',
-  'warmup',
+  ...TFJS_PARAMETERS,
+  ...SERVING_OPTION_KEYS,
 ]);
 
 /**

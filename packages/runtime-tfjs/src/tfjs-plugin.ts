@@ -1,18 +1,9 @@
 import { InvalidOptionError, type RuntimeModelSettingsV1, type RuntimePluginV1 } from '@infer/core';
 import { TfjsModel } from './tfjs-model';
-import type { TfjsModelOptions } from './tfjs-model-options';
+import { TFJS_PARAMETERS, type TfjsModelOptions } from './tfjs-model-options';
 
 /** Keys of `settings.parameters` that `create()` passes to {@link TfjsModel}. */
-const PARAMETERS = [
-  'path',
-  'format',
-  'backend',
-  'strictBackend',
-  'wasmPath',
-  'signature',
-  'inputNames',
-  'outputNames',
-] as const;
+const PARAMETERS = TFJS_PARAMETERS;
 
 /**
  * Builds a {@link TfjsModel} from model settings: `uri` (or `parameters.path`) is the

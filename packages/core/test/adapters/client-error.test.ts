@@ -1,14 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import {
-  defineModel,
-  InferenceService,
-  type InferServer,
-  ModelRepository,
-  serve,
-} from '@infer/core';
+import { InferenceService, type InferServer, ModelRepository, serve } from '@infer/core';
 import { createNodeHandler, handleClientErrors } from '@infer/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoModel } from '../helpers/echo-model';
 import { listen } from './listen';
 
 interface RawAnswer {
@@ -87,13 +82,7 @@ const cases = [
   },
 ] as const;
 
-const echo = () =>
-  defineModel({
-    name: 'echo',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    predict: (request) => request.inputs,
-  });
+const echo = echoModel;
 
 describe('serve(): malformed HTTP gets a JSON answer and a closed connection', () => {
   let server: InferServer;

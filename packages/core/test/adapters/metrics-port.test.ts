@@ -1,13 +1,8 @@
-import { createMetrics, defineModel, type InferServer, serve } from '@infer/core';
+import { createMetrics, type InferServer, serve } from '@infer/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoModel } from '../helpers/echo-model';
 
-const echo = () =>
-  defineModel({
-    name: 'echo',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    predict: (request) => request.inputs,
-  });
+const echo = echoModel;
 
 const infer = (url: string) =>
   fetch(`${url}/v2/models/echo/infer`, {

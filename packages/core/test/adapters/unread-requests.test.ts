@@ -4,8 +4,8 @@
  * and model, like every other answer: an error-rate alert must see a client that sends
  * too much or sends what cannot be read.
  */
-import { createServer } from 'node:http';
-import { createMetrics, defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
+import { createServer, request } from 'node:http';
+import { createMetrics, InferenceService, ModelRepository, serve } from '@infer/core';
 import { inferRouter } from '@infer/core/express';
 import { inferPlugin } from '@infer/core/fastify';
 import { createNextHandlers } from '@infer/core/next';
@@ -14,17 +14,12 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { echoModel } from '../helpers/echo-model';
 import { listen } from './listen';
 
 const LIMIT = 1024;
 
-const echo = () =>
-  defineModel({
-    name: 'echo',
-    inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    outputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
-    predict: (request) => request.inputs,
-  });
+const echo = echoModel;
 
 async function serviceWithMetrics() {
   const metrics = createMetrics({ registry: new Registry() });
@@ -61,6 +56,22 @@ async function counted(metrics: ReturnType<typeof createMetrics>): Promise<strin
     .split('\n')
     .filter((line) => line.startsWith('infer_requests_total{'))
     .map((line) => line.replace(/ \d+$/, ''));
+}
+
+/** The status a POST declaring a body over the limit, with `Expect: 100-continue`, gets. */
+function continueTooLarge(url: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const sent = request(url, {
+      method: 'POST',
+      headers: { 'content-length': String(LIMIT + 1), expect: '100-continue' },
+    });
+    sent.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    sent.on('error', reject);
+    sent.flushHeaders();
+  });
 }
 
 const EXPECTED = [413, 400, 415].map(
@@ -121,20 +132,7 @@ describe('requests an adapter cannot read are counted as the service answers the
     const server = await serve({ models: [echo()], port: 0, maxBodySize: LIMIT, metrics });
     cleanups.push(() => server.close());
     expect(await sendUnreadable(server.url)).toEqual([413, 400, 415]);
-    const { request } = await import('node:http');
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const sent = request(`${server.url}/v2/models/echo/infer`, {
-        method: 'POST',
-        headers: { 'content-length': String(LIMIT + 1), expect: '100-continue' },
-      });
-      sent.on('response', (response) => {
-        response.resume();
-        resolve(response.statusCode);
-      });
-      sent.on('error', reject);
-      sent.flushHeaders();
-    });
-    expect(status).toBe(413);
+    expect(await continueTooLarge(`${server.url}/v2/models/echo/infer`)).toBe(413);
     const lines = await counted(metrics);
     expect(lines).toEqual(EXPECTED);
     const text = await metrics.render();
@@ -153,21 +151,8 @@ describe('requests an adapter cannot read are counted as the service answers the
       prefix: '/ml',
     });
     cleanups.push(() => server.close());
-    const { request } = await import('node:http');
     const origin = new URL(server.url).origin;
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const sent = request(`${origin}/v2/models/made-up/infer`, {
-        method: 'POST',
-        headers: { 'content-length': String(LIMIT + 1), expect: '100-continue' },
-      });
-      sent.on('response', (response) => {
-        response.resume();
-        resolve(response.statusCode);
-      });
-      sent.on('error', reject);
-      sent.flushHeaders();
-    });
-    expect(status).toBe(413);
+    expect(await continueTooLarge(`${origin}/v2/models/made-up/infer`)).toBe(413);
     expect(await counted(metrics)).toEqual([]);
   });
 });
