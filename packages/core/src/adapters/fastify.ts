@@ -106,23 +106,37 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
   }
   // An answer the service did not give (the body could not be read, a hook failed): the
   // service's `answerFailure` counts and logs it as its own answers, where it has one.
-  const failure = (request: FastifyRequest, error: unknown): ServiceResponse => {
+  const failure = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    error: unknown,
+  ): ServiceResponse => {
     if (service.answerFailure === undefined) return errorResponse(error);
     const failed = {
       method: request.method,
       path: servicePath(request.url, app.prefix),
       headers: toHeaderRecord(request.headers),
     };
-    return service.answerFailure(failed, error);
+    // Timed from the request's arrival, as Fastify measures it (`reply.elapsedTime`, ms; not
+    // in early Fastify 4 releases, where the time counts from now).
+    const elapsed = (reply as { elapsedTime?: unknown }).elapsedTime;
+    const startedAt =
+      typeof elapsed === 'number' && Number.isFinite(elapsed)
+        ? performance.now() - elapsed
+        : undefined;
+    return service.answerFailure(failed, error, startedAt);
   };
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return send(reply, failure(request, new BodyTooLargeError({ limitBytes: maxBodySize })));
+      return send(
+        reply,
+        failure(request, reply, new BodyTooLargeError({ limitBytes: maxBodySize })),
+      );
     }
     // The body reader's own errors (413 over the limit) keep their status.
-    if (InferError.isInstance(error)) return send(reply, failure(request, error));
+    if (InferError.isInstance(error)) return send(reply, failure(request, reply, error));
     const status = error.statusCode ?? 500;
-    if (!(status >= 400 && status < 600)) return send(reply, failure(request, error));
+    if (!(status >= 400 && status < 600)) return send(reply, failure(request, reply, error));
     // Fastify's own (415 for a malformed Content-Type) and the host app's hooks' errors (an
     // auth hook's 401, a rate limit's 429) keep their status, in the protocol's error body:
     // a 4xx with its message, a 5xx without (as the service answers a model failure). Not
@@ -153,7 +167,7 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     }
     decodeRequestBody(serviceRequest, maxBodySize).then(
       () => respond(request, reply, serviceRequest, body),
-      (error: unknown) => send(reply, failure(request, error)),
+      (error: unknown) => send(reply, failure(request, reply, error)),
     );
   };
   const respond = (
