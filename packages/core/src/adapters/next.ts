@@ -57,7 +57,13 @@ export function createNextHandlers(
       if (headers['content-encoding'] !== undefined) {
         await decodeRequestBody(serviceRequest, maxBodySize);
       }
-      return toResponse(await service.handle(serviceRequest));
+      const handled = await service.handle(serviceRequest);
+      try {
+        return toResponse(handled);
+      } catch (error) {
+        // The service counted this request already: only the answer failed here.
+        return toResponse(errorResponse(error));
+      }
     } catch (error) {
       // Counted and logged as the service's own answers, where it can.
       const failed = { method: request.method, path, headers };

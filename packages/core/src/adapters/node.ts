@@ -105,6 +105,7 @@ export async function handleNodeRequest(
   },
 ): Promise<void> {
   const startedAt = performance.now();
+  let handled = false;
   try {
     // The pool, when this body is one it takes: read into a buffer of it, then lent.
     const pool = options.body === undefined ? poolFor(request, options.bodyPool) : undefined;
@@ -126,6 +127,7 @@ export async function handleNodeRequest(
         : lendPooledBody(service, serviceRequest, body, (bytes) => pool.release(bytes));
     attachClientSignal(serviceRequest, watchClient(response), service);
     let serviceResponse = await service.handle(serviceRequest);
+    handled = true;
     giveBack?.();
     if (options.compression !== undefined) {
       const accepted = request.headers['accept-encoding'];
@@ -133,7 +135,11 @@ export async function handleNodeRequest(
     }
     answer(service, response, serviceResponse);
   } catch (error) {
-    answer(service, response, failureResponse(service, request, options.path, error, startedAt));
+    // After `handle()` the service counted the request already (the answer's encoding failed).
+    const failed = handled
+      ? errorResponse(error)
+      : failureResponse(service, request, options.path, error, startedAt);
+    answer(service, response, failed);
   }
 }
 
