@@ -34,7 +34,14 @@ export function elementCount(shape: readonly number[], what = 'shape'): number {
   return count;
 }
 
-/** @internal `[2,3]` for messages, short for huge ranks. */
+/**
+ * A shape as messages show it, `[2,3]`, cut short past 16 dims (a client may send a shape of
+ * a million dims; an error that quoted it whole would send it back).
+ *
+ * @example
+ * formatShape([2, 3]); // '[2,3]'
+ * formatShape(new Array(100).fill(1)); // '[1,1,...,1,... (100 dims)]' (16 dims shown)
+ */
 export function formatShape(shape: readonly unknown[]): string {
   if (shape.length > 16)
     return `[${shape.slice(0, 16).map(String).join(',')},... (${shape.length} dims)]`;

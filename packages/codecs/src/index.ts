@@ -24,7 +24,7 @@ export {
 export { dataFromValues } from './decode-json-elements';
 export { type DecodeRequestOptions, decodeRequest } from './decode-request';
 export { describeValue } from './describe-value';
-export { elementCount } from './element-count';
+export { elementCount, formatShape } from './element-count';
 export { type EncodeResponseOptions, encodeResponse } from './encode-response';
 export { CodecError, type CodecErrorOptions } from './errors';
 export {

@@ -86,4 +86,10 @@ describe('INT64 / UINT64 JSON numbers past 2^53 keep the value written', () => {
       /must be an integer within ±\(2\^53-1\) .* got 9007199254740992/,
     );
   });
+
+  it('looks through data nested 200,000 deep without a stack overflow (the decoder then refuses the shape)', () => {
+    const depth = 200_000;
+    const text = body('INT64', [1], `${'['.repeat(depth)}1${']'.repeat(depth)}`);
+    expect(() => decodeInferenceRequest(text)).toThrow(/inputs\[0\] "x"/);
+  });
 });

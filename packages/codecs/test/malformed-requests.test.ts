@@ -1,4 +1,4 @@
-import { CodecError, decodeInferenceRequest } from '@infer/codecs';
+import { CodecError, decodeInferenceRequest, formatShape } from '@infer/codecs';
 import { describe, expect, it } from 'vitest';
 
 const enc = new TextEncoder();
@@ -448,5 +448,14 @@ describe('a leading byte order mark (RFC 8259, 8.1: a parser may ignore it)', ()
     expect(() => decodeInferenceRequest(`\ufeff\ufeff${json}`)).toThrow(
       /^request body is not valid JSON: /,
     );
+  });
+});
+
+describe('formatShape', () => {
+  it('shows a shape as messages do, cut short past 16 dims', () => {
+    expect(formatShape([2, 3])).toBe('[2,3]');
+    expect(formatShape([])).toBe('[]');
+    const long = formatShape(new Array(500_000).fill(1));
+    expect(long).toBe(`[${new Array(16).fill(1).join(',')},... (500000 dims)]`);
   });
 });

@@ -1,4 +1,4 @@
-import type { InferenceRequest, Tensor } from '@infer/codecs';
+import { formatShape, type InferenceRequest, type Tensor } from '@infer/codecs';
 import { InvalidInputError, OutputNotFoundError } from './errors';
 import type { ModelMetadataV1, TensorMetadata } from './spec';
 
@@ -35,7 +35,7 @@ export interface ValidatedOptions {
  * describeTensor({ datatype: 'FP32', shape: [-1, 3] }); // 'FP32 [-1,3]'
  */
 export function describeTensor(tensor: { datatype: string; shape: readonly number[] }): string {
-  return `${tensor.datatype} [${tensor.shape.join(',')}]`;
+  return `${tensor.datatype} ${formatShape(tensor.shape)}`;
 }
 
 function shapeFits(declared: readonly number[], actual: readonly number[]): boolean {
@@ -72,7 +72,7 @@ function checkInput(tensor: Tensor, declared: TensorMetadata): void {
     const expected = describeTensor(declared);
     const received = describeTensor(tensor);
     throw new InvalidInputError(
-      `input "${tensor.name}" has ${dataLength(tensor)} elements but shape [${tensor.shape.join(',')}] needs ${count}`,
+      `input "${tensor.name}" has ${dataLength(tensor)} elements but shape ${formatShape(tensor.shape)} needs ${count}`,
       { input: tensor.name, expected, received },
     );
   }

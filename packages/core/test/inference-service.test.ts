@@ -715,6 +715,35 @@ describe('docs, OpenAPI and metrics', () => {
     expect(html).not.toContain('<img>');
   });
 
+  it("escapes a model's datatype and shape too (a plain model object's metadata is not checked)", async () => {
+    const hostile: ModelV1 = {
+      specificationVersion: 'v1',
+      name: 'hostile',
+      ready: true,
+      load: async () => {},
+      unload: async () => {},
+      metadata: () => ({
+        name: 'hostile',
+        platform: 'x',
+        inputs: [
+          {
+            name: 'x',
+            datatype: '<img src=x onerror=alert(1)>' as never,
+            shape: ['<script>alert(2)</script>' as never],
+          },
+        ],
+        outputs: [],
+      }),
+      predict: async () => ({ outputs: [] }),
+    };
+    const { service } = await setup({}, [hostile]);
+    const html = (await service.request('/v2/docs')).text();
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(html).not.toContain('<img src=x');
+    expect(html).not.toContain('<script>alert(2)');
+  });
+
   it('links the OpenAPI document relative to the page as requested, with or without trailing slashes', async () => {
     const { service } = await setup();
     for (const path of ['/v2/docs', '/v2/docs/', '/v2/docs//?x=1']) {

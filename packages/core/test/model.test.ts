@@ -292,6 +292,21 @@ describe('defineModel', () => {
     expect(result.outputs[0]!.name).toBe('other');
   });
 
+  it('quotes a long shape cut short in its 400 (no echo of a million dims)', async () => {
+    const model = defineModel({
+      name: 'flat',
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }],
+      outputs: [],
+      predict: (request) => ({ outputs: request.inputs }),
+    });
+    await model.load();
+    const shape = new Array(100_000).fill(1);
+    const error = await model.predict({ inputs: [fp32('x', shape, [1])] }).catch((e: unknown) => e);
+    expect(InvalidInputError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('(100000 dims)');
+    expect((error as Error).message.length).toBeLessThan(300);
+  });
+
   it('validate: false holds when served, unless the serving options say validate: true', async () => {
     const loose = () =>
       defineModel({

@@ -33,7 +33,14 @@ export function escapeHtml(text: string): string {
 
 const tensors = (list: ModelMetadataV1['inputs'] | undefined) =>
   (list ?? [])
-    .map((t) => `<code>${escapeHtml(t.name)}</code> ${t.datatype} [${t.shape.join(', ')}]`)
+    // Every field escaped: a model's metadata is not checked here (a plain model object or
+    // a runtime reading a model file may carry anything in datatype or shape).
+    .map(
+      (t) =>
+        `<code>${escapeHtml(String(t.name))}</code> ${escapeHtml(String(t.datatype))} [${escapeHtml(
+          (Array.isArray(t.shape) ? t.shape : []).map(String).join(', '),
+        )}]`,
+    )
     .join('<br>');
 
 /**
@@ -59,7 +66,7 @@ export function renderDocsPage(options: DocsPageOptions): string {
       const name = escapeHtml(entry.name);
       const version = entry.version === undefined ? '' : escapeHtml(entry.version);
       const reason = entry.reason ? ` <small>(${escapeHtml(entry.reason)})</small>` : '';
-      return `<tr><td><code>${name}</code></td><td>${version}</td><td>${entry.state}${reason}</td><td>${tensors(
+      return `<tr><td><code>${name}</code></td><td>${version}</td><td>${escapeHtml(entry.state)}${reason}</td><td>${tensors(
         metadata?.inputs,
       )}</td><td>${tensors(metadata?.outputs)}</td></tr>`;
     })

@@ -351,6 +351,9 @@ function safeIsDirectory(path: string): boolean {
   }
 }
 
+/** Keys a merge must not follow: they reach the prototype chain of every object. */
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 function mergeInto(
   target: Record<string, unknown>,
   source: Record<string, unknown>,
@@ -361,6 +364,13 @@ function mergeInto(
   for (const [key, value] of Object.entries(source)) {
     if (value === undefined) continue;
     const here = [...path, key];
+    if (UNSAFE_KEYS.has(key)) {
+      // An own field, never merged into: `target.__proto__` is Object.prototype, and merging
+      // into it would pollute every object of the process. Validation reports it unknown.
+      Object.defineProperty(target, key, { value, enumerable: true, writable: true });
+      origins.set(here.join('.'), origin);
+      continue;
+    }
     const existing = target[key];
     if (isPlainObject(value) && isPlainObject(existing)) {
       mergeInto(existing, value, here, origin, origins);

@@ -121,12 +121,13 @@ export function createModelDirectoryLoader(
         const issues: import('./settings-error').SettingsIssue[] = [];
         const entry = parseModelSettings(json, { source: file, baseDir: dirname(file) }, issues);
         if (entry === undefined) continue;
-        const uri = entry.settings.uri;
-        if (uri !== undefined) {
-          if (!inside(realRoot, realish(uri))) {
-            escaping.add(entry.settings.name);
-            continue;
-          }
+        // The data files the settings make the server read: the model and its labels. One
+        // outside the root refuses the model (through the API it would read a file outside
+        // the directories, and an error could quote it). A runtime given by path is code the
+        // deployment chose; it may live beside the directories.
+        if (filesOf(entry, dirname(file)).some((path) => !inside(realRoot, realish(path)))) {
+          escaping.add(entry.settings.name);
+          continue;
         }
         entries.push(entry);
       }
@@ -186,6 +187,15 @@ function realOrUndefined(path: string): string | undefined {
 }
 
 /** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
+/** The data files a model's settings name, as absolute paths: `uri` and the labels file. */
+function filesOf(entry: ModelSettingsEntry, dir: string): string[] {
+  const { uri, classifier } = entry.settings;
+  const files: string[] = [];
+  if (uri !== undefined) files.push(uri);
+  if (typeof classifier?.labels === 'string') files.push(resolve(dir, classifier.labels));
+  return files;
+}
+
 function realish(path: string): string {
   let head = resolve(path);
   const rest: string[] = [];

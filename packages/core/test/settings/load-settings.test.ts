@@ -180,6 +180,16 @@ describe('loadSettings', () => {
     expect(lines.some((l) => l.startsWith('INFER_LOG_LEVEL (env): logLevel: '))).toBe(true);
   });
 
+  it('a "__proto__" key in settings.json is an unknown field, and pollutes nothing', async () => {
+    write('proto/settings.json', JSON.parse('{"__proto__": {"polluted": "yes"}, "port": 9000}'));
+    const error = await loadSettings({
+      settingsFile: join(root, 'proto', 'settings.json'),
+      env: {},
+    }).catch((e) => e);
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect((error as SettingsError).message).toContain('__proto__: unknown field');
+  });
+
   it('never shows a token it refuses', async () => {
     const error = await loadSettings({
       env: { INFER_REPOSITORY_API_TOKEN: 'hunter2-short' },

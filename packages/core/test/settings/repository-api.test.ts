@@ -79,6 +79,12 @@ beforeAll(async () => {
     runtime: '../../echo-runtime.mjs',
     uri: '../../outside/secret.onnx',
   });
+  // Its labels file is outside: the API would read it (and an error could quote it).
+  writeModel(join(models, 'labeller'), {
+    name: 'labeller',
+    runtime: '../../echo-runtime.mjs',
+    classifier: { image: { width: 8, height: 8 }, labels: '../../outside/secret.onnx' },
+  });
   writeModel(join(models, 'late'), { name: 'late', runtime: '../../echo-runtime.mjs' });
 });
 
@@ -104,6 +110,7 @@ describe('repository API: path safety', () => {
     ['overlong UTF-8 dot', '%C0%AE%C0%AE', /malformed URL/],
     ['symlink out of the directory', 'evil', /resolves outside/],
     ['uri out of the directory', 'escaper', /resolves outside/],
+    ['labels file out of the directory', 'labeller', /resolves outside/],
   ];
   for (const [label, name, reason] of attempts) {
     it(`refuses ${label} (${name}) with 400`, async () => {
