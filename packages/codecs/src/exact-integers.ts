@@ -51,16 +51,23 @@ function isWide(tensor: unknown): boolean {
  * An explicit stack, as the data decoder's: a client may nest arrays 200,000 deep.
  */
 function holdsRounded(data: unknown): boolean {
-  const stack: unknown[] = [data];
+  if (!Array.isArray(data)) return isRounded(data);
+  // Only nested arrays go on the stack: a flat tensor of a million elements allocates nothing.
+  const stack: unknown[][] = [data];
   while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value === 'number') {
-      if (Number.isInteger(value) && !Number.isSafeInteger(value)) return true;
-    } else if (Array.isArray(value)) {
-      for (const element of value) stack.push(element);
+    const values = stack.pop()!;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (Array.isArray(value)) stack.push(value);
+      else if (isRounded(value)) return true;
     }
   }
   return false;
+}
+
+/** An integer a double cannot hold exactly (so `JSON.parse` rounded it). */
+function isRounded(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value);
 }
 
 /**

@@ -17,20 +17,24 @@ const run =
     ? import('./cli/main').then(({ runCli }) => runCli(argv))
     : relaunch(relaunchWith);
 /**
- * How long `infer serve` may still take to exit on its own once it has drained. Past
- * `shutdownGraceMs` it no longer waits for a model's predict (one that ignores its abort
- * signal): what that predict still holds (a timer, a socket) must not keep the process alive
- * past the grace Kubernetes' `terminationGracePeriodSeconds` is sized for. Only `serve`: the
- * other commands end when their work does, and an exit would cut output a pipe's reader has
- * not taken yet (Node writes to a pipe asynchronously).
+ * How long a finished command may still take to exit on its own. `infer serve` resolves once
+ * it has drained, and past `shutdownGraceMs` it no longer waits for a model's predict (one
+ * that ignores its abort signal); `infer predict` does not wait for a batch that timed out.
+ * What such a predict still holds (a timer, a socket) must not keep the process alive (past
+ * the grace Kubernetes' `terminationGracePeriodSeconds` is sized for). The timer is unref'd:
+ * a process that nothing else holds exits at once, once its output is written.
  */
 const EXIT_AFTER_MS = 1000;
 
-/** Exits once stdout and stderr hold nothing unwritten (waiting up to `rounds` more periods). */
-function exitWhenFlushed(rounds = 10): void {
+/**
+ * Exits once stdout and stderr hold nothing unwritten, checking every `EXIT_AFTER_MS`: Node
+ * writes to a pipe asynchronously, and an exit would cut what its reader (`| less`, a log
+ * collector) has not taken yet.
+ */
+function exitWhenFlushed(): void {
   setTimeout(() => {
     const pending = process.stdout.writableLength + process.stderr.writableLength;
-    if (pending > 0 && rounds > 0) exitWhenFlushed(rounds - 1);
+    if (pending > 0) exitWhenFlushed();
     else process.exit();
   }, EXIT_AFTER_MS).unref();
 }
@@ -45,6 +49,4 @@ run
       process.exitCode = 1;
     },
   )
-  .then(() => {
-    if (argv[0] === 'serve') exitWhenFlushed();
-  });
+  .then(() => exitWhenFlushed());

@@ -413,8 +413,10 @@ export class InferenceService {
   #metricLabels(
     model: string | undefined,
     version: string | undefined,
+    status: number,
   ): { model: string | undefined; version: string | undefined } {
-    if (model === undefined) return { model, version };
+    // Below 400 the route found the model (and version): nothing to look up.
+    if (model === undefined || status < 400) return { model, version };
     if (!this.repository.has(model)) {
       return { model: UNKNOWN_LABEL, version: version === undefined ? undefined : UNKNOWN_LABEL };
     }
@@ -433,7 +435,7 @@ export class InferenceService {
   recordTransportRequest(record: TransportRequestRecord): void {
     const { route, model, version, status, durationMs, requestId, error } = record;
     this.#metrics?.observeRequest({
-      ...this.#metricLabels(model, version),
+      ...this.#metricLabels(model, version, status),
       route,
       status,
       durationMs,
@@ -533,7 +535,7 @@ export class InferenceService {
     const requestId = requestIdOf(request, handling.seq);
     const durationMs = performance.now() - handling.started;
     this.#metrics?.observeRequest({
-      ...this.#metricLabels(params.model, params.version),
+      ...this.#metricLabels(params.model, params.version, response.status),
       route,
       status: response.status,
       durationMs,

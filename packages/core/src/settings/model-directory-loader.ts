@@ -121,7 +121,7 @@ export function createModelDirectoryLoader(
         const issues: import('./settings-error').SettingsIssue[] = [];
         const entry = parseModelSettings(json, { source: file, baseDir: dirname(file) }, issues);
         if (entry === undefined) continue;
-        // The data files the settings make the server read: the model and its labels. One
+        // The data files the settings make the server read: the model (`uri` or a `parameters.path`) and its labels. One
         // outside the root refuses the model (through the API it would read a file outside
         // the directories, and an error could quote it). A runtime given by path is code the
         // deployment chose; it may live beside the directories.
@@ -186,16 +186,20 @@ function realOrUndefined(path: string): string | undefined {
   }
 }
 
-/** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
-/** The data files a model's settings name, as absolute paths: `uri` and the labels file. */
+/**
+ * The data files a model's settings name, as absolute paths: `uri`, the labels file, and a
+ * `parameters.path` (TF.js takes its model from there when there is no `uri`).
+ */
 function filesOf(entry: ModelSettingsEntry, dir: string): string[] {
-  const { uri, classifier } = entry.settings;
+  const { uri, classifier, parameters } = entry.settings;
   const files: string[] = [];
   if (uri !== undefined) files.push(uri);
   if (typeof classifier?.labels === 'string') files.push(resolve(dir, classifier.labels));
+  if (typeof parameters?.path === 'string') files.push(resolve(dir, parameters.path));
   return files;
 }
 
+/** The real path of `path`, or of its nearest existing ancestor joined with the rest. */
 function realish(path: string): string {
   let head = resolve(path);
   const rest: string[] = [];

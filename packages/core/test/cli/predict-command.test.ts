@@ -18,6 +18,14 @@ beforeAll(() => {
     timeoutMs: 300,
     parameters: { hang: true },
   });
+  // Its predict awaits a 60 s timer (which keeps a process alive) whatever its signal says.
+  writeModelSettings(root, 'slow', {
+    name: 'slow',
+    runtime: '../echo-runtime.mjs',
+    timeoutMs: 300,
+    batching: false,
+    parameters: { delayMs: 60_000 },
+  });
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -30,5 +38,16 @@ describe('infer predict on a model that never answers', () => {
     expect(result.stderr).toMatch(/timed out after 300 ms/);
     expect(result.code).toBe(1);
     expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it('exits soon after the timeout though the model still holds a timer', async () => {
+    const started = performance.now();
+    const result = await runCliProcess(['predict', join(root, 'slow'), '--input', 'x=[[1,2]]'], {
+      timeoutMs: 30_000,
+    });
+    expect(result.stderr).toMatch(/timed out after 300 ms/);
+    expect(result.code).toBe(1);
+    // The timeout, then about 1 s (the CLI's exit timer), not the model's 60 s.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });

@@ -103,9 +103,10 @@ describe('deploy/kserve', () => {
         (e: { name: string }) => e.name === 'INFER_SHUTDOWN_GRACE_MS',
       ).value,
     );
-    // The preStop pause, then the drain, then the exit (at most 1 s more) fit the pod's grace.
+    // The preStop pause, then the drain, then the exit (about 1 s more) fit the pod's grace,
+    // with room to spare.
     const preStopMs = 1000 * Number(runtime!.spec.containers[0].lifecycle.preStop.exec.command[1]);
-    expect(preStopMs + grace + 1000).toBeLessThan(
+    expect(preStopMs + grace + 3000).toBeLessThan(
       service!.spec.predictor.terminationGracePeriodSeconds * 1000,
     );
   });

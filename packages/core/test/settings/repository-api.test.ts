@@ -85,6 +85,12 @@ beforeAll(async () => {
     runtime: '../../echo-runtime.mjs',
     classifier: { image: { width: 8, height: 8 }, labels: '../../outside/secret.onnx' },
   });
+  // No uri, a model path in parameters (as TF.js takes one) outside the directory.
+  writeModel(join(models, 'pathed'), {
+    name: 'pathed',
+    runtime: '../../echo-runtime.mjs',
+    parameters: { path: '../../outside/secret.onnx' },
+  });
   writeModel(join(models, 'late'), { name: 'late', runtime: '../../echo-runtime.mjs' });
 });
 
@@ -111,6 +117,7 @@ describe('repository API: path safety', () => {
     ['symlink out of the directory', 'evil', /resolves outside/],
     ['uri out of the directory', 'escaper', /resolves outside/],
     ['labels file out of the directory', 'labeller', /resolves outside/],
+    ['parameters.path out of the directory', 'pathed', /resolves outside/],
   ];
   for (const [label, name, reason] of attempts) {
     it(`refuses ${label} (${name}) with 400`, async () => {
