@@ -2,9 +2,6 @@ import { InvalidOptionError, type RuntimeModelSettingsV1, type RuntimePluginV1 }
 import { TfjsModel } from './tfjs-model';
 import { TFJS_PARAMETERS, type TfjsModelOptions } from './tfjs-model-options';
 
-/** Keys of `settings.parameters` that `create()` passes to {@link TfjsModel}. */
-const PARAMETERS = TFJS_PARAMETERS;
-
 /**
  * Builds a {@link TfjsModel} from model settings: `uri` (or `parameters.path`) is the
  * model.json or its directory; `parameters` carries the TF.js options (`format`,
@@ -19,10 +16,10 @@ export function createTfjsModel(settings: RuntimeModelSettingsV1): TfjsModel {
   }
   const parameters = settings.parameters ?? {};
   for (const key of Object.keys(parameters)) {
-    if (!(PARAMETERS as readonly string[]).includes(key)) {
+    if (!(TFJS_PARAMETERS as readonly string[]).includes(key)) {
       throw new InvalidOptionError(
         `settings.parameters.${key}`,
-        `is not a TF.js runtime option (known: ${PARAMETERS.join(', ')})`,
+        `is not a TF.js runtime option (known: ${TFJS_PARAMETERS.join(', ')})`,
       );
     }
   }

@@ -20,7 +20,7 @@ import { lendPooledBody } from './body-pool';
 import { attachClientSignal } from './client-signal';
 import { decodeRequestBody } from './content-coding';
 import { errorResponse } from './error-response';
-import { asPlainBytes, assertService, toHeaderRecord, watchClient } from './node';
+import { asPlainBytes, assertService, failureResponse, toHeaderRecord, watchClient } from './node';
 import { nodeBody, poolFor, streamBody } from './read-body';
 import { exposesMetrics, stripPrefix } from './request-path';
 import type { InferenceHandler, ServiceRequest, ServiceResponse } from './service-contract';
@@ -111,12 +111,6 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
     reply: FastifyReply,
     error: unknown,
   ): ServiceResponse => {
-    if (service.answerFailure === undefined) return errorResponse(error);
-    const failed = {
-      method: request.method,
-      path: servicePath(request.url, app.prefix),
-      headers: toHeaderRecord(request.headers),
-    };
     // Timed from the request's arrival, as Fastify measures it (`reply.elapsedTime`, ms; not
     // in early Fastify 4 releases, where the time counts from now).
     const elapsed = (reply as { elapsedTime?: unknown }).elapsedTime;
@@ -124,7 +118,8 @@ export const inferPlugin: FastifyPluginAsync<InferPluginOptions> = async (app, o
       typeof elapsed === 'number' && Number.isFinite(elapsed)
         ? performance.now() - elapsed
         : undefined;
-    return service.answerFailure(failed, error, startedAt);
+    const path = servicePath(request.url, app.prefix);
+    return failureResponse(service, request.raw, path, error, startedAt);
   };
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

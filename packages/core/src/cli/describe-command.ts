@@ -3,7 +3,7 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createModelFromSettings } from '../settings/create-model';
 import { MODEL_SETTINGS_FILE } from '../settings/load-settings';
-import { MODEL_NAME_PATTERN } from '../settings/model-settings';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from '../settings/model-settings';
 import type { TensorMetadata } from '../spec';
 import { CliError } from './cli-error';
 import { type CliIO, formatTable, shellQuote } from './output';
@@ -63,10 +63,7 @@ export async function describeCommand(args: string[], io: CliIO): Promise<number
   }
   // A name `infer serve` would refuse is refused before anything is loaded or written.
   if (values.name !== undefined && !MODEL_NAME_PATTERN.test(values.name)) {
-    throw new CliError(
-      `--name must be 1-128 letters, digits, "_", "." or "-", starting with a letter or digit (got ${JSON.stringify(values.name)})`,
-      2,
-    );
+    throw new CliError(`--name ${MODEL_NAME_RULE} (got ${JSON.stringify(values.name)})`, 2);
   }
   const dir = dirname(file);
   const name =

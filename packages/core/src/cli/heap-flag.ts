@@ -22,8 +22,9 @@ const DEBUGGING = /^--(inspect|debug)/;
 /**
  * The arguments of `node` to run `infer ...argv` again under {@link SERVE_NODE_FLAG}, or
  * `undefined` to run as it is: not `serve`, an initial heap size already given to Node, a
- * debugger option (on the command line or in `NODE_OPTIONS`), Windows (signals there end a process without its drain), this process
- * already the relaunched one, or `INFER_NODE_FLAG=0`.
+ * debugger option (on the command line or in `NODE_OPTIONS`), Windows (signals there end a
+ * process without its drain), this process already the relaunched one, or
+ * `INFER_NODE_FLAG=0`.
  *
  * @example
  * relaunchArguments(['serve', './models'], [], {}, '/x/cli.js');

@@ -9,7 +9,7 @@ import {
   type ModelSettingsEntry,
   parseModelSettings,
 } from './load-settings';
-import { MODEL_NAME_PATTERN } from './model-settings';
+import { MODEL_NAME_PATTERN, MODEL_NAME_RULE } from './model-settings';
 import { SettingsError } from './settings-error';
 
 /** Options of {@link createModelDirectoryLoader}. */
@@ -67,7 +67,7 @@ export function assertSafeModelName(name: unknown, what = 'model name'): string 
   if (name.includes('..')) throw refuse('contains ".."');
   if (isAbsolute(name)) throw refuse('is an absolute path');
   if (!MODEL_NAME_PATTERN.test(name)) {
-    throw refuse('must be 1-128 letters, digits, "_", "." or "-", starting with a letter or digit');
+    throw refuse(MODEL_NAME_RULE);
   }
   return name;
 }
@@ -121,10 +121,10 @@ export function createModelDirectoryLoader(
         const issues: import('./settings-error').SettingsIssue[] = [];
         const entry = parseModelSettings(json, { source: file, baseDir: dirname(file) }, issues);
         if (entry === undefined) continue;
-        // The data files the settings make the server read: the model (`uri` or a `parameters.path`) and its labels. One
-        // outside the root refuses the model (through the API it would read a file outside
-        // the directories, and an error could quote it). A runtime given by path is code the
-        // deployment chose; it may live beside the directories.
+        // The data files the settings make the server read: the model (`uri` or a
+        // `parameters.path`) and its labels. One outside the root refuses the model (through
+        // the API it would read a file outside the directories, and an error could quote it).
+        // A runtime given by path is code the deployment chose; it may live beside them.
         if (filesOf(entry, dirname(file)).some((path) => !inside(realRoot, realish(path)))) {
           escaping.add(entry.settings.name);
           continue;

@@ -4,12 +4,11 @@ import { MAX_WORKERS } from '../serving-options';
 /** Model names and versions: safe in a URL path segment and as a file name. */
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-const name = z
-  .string()
-  .regex(
-    MODEL_NAME_PATTERN,
-    'must be 1-128 letters, digits, "_", "." or "-", starting with a letter or digit',
-  );
+/** What {@link MODEL_NAME_PATTERN} asks of a name, in words, for every message that refuses one. */
+export const MODEL_NAME_RULE =
+  'must be 1-128 letters, digits, "_", "." or "-", starting with a letter or digit';
+
+const name = z.string().regex(MODEL_NAME_PATTERN, MODEL_NAME_RULE);
 
 const positiveInt = z.number().int().positive();
 const nonNegativeInt = z.number().int().nonnegative();
