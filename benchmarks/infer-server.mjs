@@ -14,6 +14,9 @@
  *   (`os.availableParallelism()`: 2 on the dev box, N when the bench pins it to N cores),
  *   each worker one intra-op thread (the default for as many workers as cores), batching
  *   `auto`, warm-up on.
+ * - `serve-tuned-b<N>` (e.g. `serve-tuned-b4`): `serve-tuned` with a fixed `maxBatchSize`
+ *   of N instead of `auto` (docs/performance.md section 2: on a core shared by the main
+ *   thread and one worker, a fixed size served more than `auto`).
  * - `serve-tuned-unpooled`: the same with `reuseBodyBuffers: false` (every body in a fresh
  *   buffer, as before bodies came from a pool).
  * - `<kind>-v8heap` (e.g. `serve-tuned-v8heap`): that kind in a Node started with
@@ -44,6 +47,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineModel, InferenceService, ModelRepository, serve } from '@infer/core';
 import { OnnxModel } from '@infer/runtime-onnx';
+import { startClusterPrimary } from './lib/cluster-primary.mjs';
 import { reportReady, requireFrom } from './lib/server-child.mjs';
 
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
@@ -51,6 +55,8 @@ const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.met
 const kind = process.argv[2]?.replace(/-v8heap$/, '');
 /** `serve-tuned-p<N>`: the number of processes. */
 const processes = Number(/^serve-tuned-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
+/** `serve-tuned-b<N>`: the fixed batch size. */
+const fixedBatch = Number(/^serve-tuned-b(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 /** `serve-w<N>`: the number of workers. */
 const workers = Number(/^serve-w(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 
@@ -93,6 +99,7 @@ async function start() {
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
     case 'serve-tuned-unpooled':
+    case `serve-tuned-b${fixedBatch}`:
     case `serve-tuned-p${processes}`:
       return (
         await serve({
@@ -102,7 +109,7 @@ async function start() {
                 processes > 0
                   ? Math.max(1, Math.floor(availableParallelism() / processes))
                   : availableParallelism(),
-              batching: { maxBatchSize: 'auto' },
+              batching: { maxBatchSize: fixedBatch > 0 ? fixedBatch : 'auto' },
               warmup: true,
             }),
           ],
@@ -157,46 +164,6 @@ async function start() {
   }
 }
 
-/**
- * The primary of a `serve-tuned-p<N>` kind: forks the N server processes, reports the port
- * they share once all listen, and ends them when the bench goes.
- */
-async function startPrimary() {
-  const listening = [];
-  for (let index = 0; index < processes; index += 1) {
-    const worker = cluster.fork();
-    listening.push(
-      new Promise((resolve, reject) => {
-        worker.once('listening', (address) => resolve(address.port));
-        worker.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
-      }),
-    );
-  }
-  const [port] = await Promise.all(listening);
-  process.on('message', (message) => {
-    if (message?.type === 'cpu') process.send({ type: 'cpu', fraction: 0 });
-  });
-  // Ends them (SIGTERM, which ends a serve() without handleSignals at once) and exits once
-  // they have: a process whose primary is gone first ends by `process.exit()`, which aborted
-  // inside ONNX Runtime's worker threads ("terminate called after throwing ... Napi::Error").
-  const stop = () => {
-    const workers = Object.values(cluster.workers ?? {}).filter(Boolean);
-    let left = workers.length;
-    if (left === 0) process.exit(0);
-    for (const worker of workers) {
-      worker.once('exit', () => {
-        left -= 1;
-        if (left === 0) process.exit(0);
-      });
-      worker.process.kill('SIGTERM');
-    }
-    setTimeout(() => process.exit(0), 10_000).unref();
-  };
-  process.on('disconnect', stop);
-  process.on('SIGTERM', stop);
-  process.send({ type: 'ready', port });
-}
-
-if (processes > 0 && cluster.isPrimary) await startPrimary();
+if (processes > 0 && cluster.isPrimary) await startClusterPrimary(processes);
 else if (processes > 0) await start();
 else reportReady(await start());

@@ -11,6 +11,10 @@
  *   batch 1, 4 and 8 (`FLOOR_CEILING_BATCHES`); the best of them.
  * - **http-floor** (`http-floor-server.mjs`): a bare `node:http` server that reads the same
  *   0.6 MiB binary request and answers the bytes `serve()` answered for it; nothing else.
+ * - **least-server** (`least-server.mjs`): the simplest Node server that does the job: it
+ *   reads the body, runs MobileNet on it (batch 1, a 1-thread session, one process per
+ *   core) and answers the output; nothing else. Its share of the ceiling is measured where
+ *   the bound below is estimated.
  * - **serve-tuned** and **serve-default** (`infer-server.mjs`): as in `serving.bench.ts`
  *   (a `-v8heap` kind, e.g. `serve-tuned-v8heap`, is started with `--initial-old-space-size=128`);
  *   (`FLOOR_SERVERS=serve-tuned,serve-default-spin,...` picks other kinds of that file).
@@ -65,7 +69,7 @@ const CEILING_BATCHES = envIntegers('FLOOR_CEILING_BATCHES', [1, 4, 8]);
 const PATH = '/v2/models/mobilenet/infer';
 /** The @infer servers (`infer-server.mjs` kinds) measured beside the floor. */
 const INFER_SERVERS = envList('FLOOR_SERVERS', ['serve-tuned', 'serve-default']);
-const SERVERS = ['http-floor', ...INFER_SERVERS];
+const SERVERS = ['http-floor', 'least-server', ...INFER_SERVERS];
 type ServerName = string;
 
 interface Cell extends WrkResult {
@@ -132,10 +136,12 @@ async function main(): Promise<void> {
   const ceilingUrl = new URL('./onnx-ceiling.mjs', import.meta.url);
   const inferUrl = new URL('./infer-server.mjs', import.meta.url);
   const floorUrl = new URL('./http-floor-server.mjs', import.meta.url);
-  const [ceilingChild, floor, ...infer] = await startChildren(
+  const leastUrl = new URL('./least-server.mjs', import.meta.url);
+  const [ceilingChild, floor, least, ...infer] = await startChildren(
     [
       ['ceiling', ceilingUrl],
       ['http-floor', floorUrl],
+      ['least-server', leastUrl],
       ...INFER_SERVERS.map((kind): [string, URL, string[], readonly string[]] => [
         kind,
         inferUrl,
@@ -145,7 +151,10 @@ async function main(): Promise<void> {
     ],
     { cpus: place.servers },
   );
-  const servers: Record<ServerName, ChildServer> = { 'http-floor': floor! };
+  const servers: Record<ServerName, ChildServer> = {
+    'http-floor': floor!,
+    'least-server': least!,
+  };
   INFER_SERVERS.forEach((kind, i) => {
     servers[kind] = infer[i]!;
   });
@@ -155,7 +164,10 @@ async function main(): Promise<void> {
     let answer: Awaited<ReturnType<typeof captureFinchAnswer>> | undefined;
     for (const server of infer) answer = await captureFinchAnswer(server.port, PATH, body, headers);
     await floor!.request({ type: 'answer', ...answer });
-    console.log(`${INFER_SERVERS.join(', ')} answer class 12; http-floor answers the same bytes`);
+    await captureFinchAnswer(least!.port, PATH, body, headers);
+    console.log(
+      `${INFER_SERVERS.join(', ')} and least-server answer class 12; http-floor answers the same bytes`,
+    );
 
     for (let index = 0; index < ROUNDS; index++) {
       for (const server of Object.values(servers)) await server.settle();
@@ -235,6 +247,15 @@ async function main(): Promise<void> {
         boundPct: round((100 * boundRps) / best.imagesPerSecond, 1),
         boundAllCoresPct: round((100 * allCoresMs) / (allCoresMs + transportMs), 1),
         floorRps: floorCell.rps,
+        /** The least server's req/s as a percentage of the ceiling: the bound, measured. */
+        leastPct: round((100 * at('least-server').rps) / best.imagesPerSecond, 1),
+        /** Each @infer server's req/s as a percentage of the least server's. */
+        ofLeastPct: Object.fromEntries(
+          INFER_SERVERS.map((kind) => [
+            kind,
+            round((100 * at(kind).rps) / at('least-server').rps, 1),
+          ]),
+        ),
         /** Each @infer server's req/s as a percentage of the ceiling. */
         servedPct: Object.fromEntries(
           INFER_SERVERS.map((kind) => [
@@ -247,12 +268,14 @@ async function main(): Promise<void> {
   );
 
   console.log(
-    `\n| conns | round | ceiling img/s (cores) | inference core-ms/img | transport core-ms/req (floor: ${place.wrk === undefined ? 'server + wrk' : 'server'}) | bound | bound if the ceiling used all cores | ${INFER_SERVERS.join(' | ')} |`,
+    `\n| conns | round | ceiling img/s (cores) | inference core-ms/img | transport core-ms/req (floor: ${place.wrk === undefined ? 'server + wrk' : 'server'}) | bound | bound if the ceiling used all cores | least-server | ${INFER_SERVERS.join(' | ')} |`,
   );
-  console.log(`|---:|---:|---:|---:|---:|---:|---:|${INFER_SERVERS.map(() => '---:|').join('')}`);
+  console.log(
+    `|---:|---:|---:|---:|---:|---:|---:|---:|${INFER_SERVERS.map(() => '---:|').join('')}`,
+  );
   for (const s of summary) {
     console.log(
-      `| ${s.connections} | ${s.round + 1} | ${s.ceiling} (${s.ceilingCores}) | ${s.inferenceMsPerImage} | ${s.transportMsPerRequest} | ${s.boundPct}% | ${s.boundAllCoresPct}% | ${INFER_SERVERS.map((kind) => `${s.servedPct[kind]}%`).join(' | ')} |`,
+      `| ${s.connections} | ${s.round + 1} | ${s.ceiling} (${s.ceilingCores}) | ${s.inferenceMsPerImage} | ${s.transportMsPerRequest} | ${s.boundPct}% | ${s.boundAllCoresPct}% | ${s.leastPct}% | ${INFER_SERVERS.map((kind) => `${s.servedPct[kind]}% (${s.ofLeastPct[kind]}% of least)`).join(' | ')} |`,
     );
   }
   console.log(
