@@ -26,6 +26,9 @@
  *   port, each `serve-tuned` with floor(cores / N) workers (at least 1); the primary only
  *   forwards connections (round-robin) and reports the port. The bench counts the CPU of
  *   the whole process tree (`lib/proc-cpu.ts`).
+ * - `serve-inprocess-p<N>`: N processes as `serve-tuned-p<N>`, each with its session on the
+ *   main thread (`workers: 0`, floor(cores / N) intra-op threads), batching `auto`, warm-up
+ *   on: no thread hop at all, for machines with few cores.
  * - `serve-w<N>` (e.g. `serve-w4`): `serve()` with an `OnnxModel` of N workers and nothing
  *   else set: each session gets floor(cores / N) intra-op threads, batching `auto`. Compares
  *   layouts of the same cores (`serve-w1` is `serve-default`).
@@ -54,7 +57,7 @@ const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.met
 /** A `-v8heap` kind is its base kind in a Node started with `--initial-old-space-size=128`. */
 const kind = process.argv[2]?.replace(/-v8heap$/, '');
 /** `serve-tuned-p<N>`: the number of processes. */
-const processes = Number(/^serve-tuned-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
+const processes = Number(/^serve-(?:tuned|inprocess)-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 /** `serve-tuned-b<N>`: the fixed batch size. */
 const fixedBatch = Number(/^serve-tuned-b(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 /** `serve-w<N>`: the number of workers. */
@@ -95,6 +98,20 @@ async function start() {
       return (await serve({ models: [mobilenet({ workers })], port: 0 })).server;
     case 'serve-inprocess':
       return (await serve({ models: [mobilenet({ workers: 0 })], port: 0 })).server;
+    case `serve-inprocess-p${processes}`:
+      return (
+        await serve({
+          models: [
+            mobilenet({
+              workers: 0,
+              intraOpThreads: Math.max(1, Math.floor(availableParallelism() / processes)),
+              batching: { maxBatchSize: 'auto' },
+              warmup: true,
+            }),
+          ],
+          port: 0,
+        })
+      ).server;
     case 'serve-default-spin':
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
