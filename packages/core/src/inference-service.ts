@@ -37,7 +37,7 @@ import type { InferMetrics } from './metrics/infer-metrics';
 import { isThenable } from './model';
 import type { AddModelOptions, ModelRepository } from './model-repository';
 import type { ServedModel } from './served-model';
-import { renderDocsPage } from './service/docs-page';
+import { DOCS_PAGE_CSP, renderDocsPage } from './service/docs-page';
 import { buildOpenApiDocument } from './service/openapi';
 import {
   matchRoute,
@@ -628,7 +628,11 @@ export class InferenceService {
       case 'docs':
         return {
           status: 200,
-          headers: { 'content-type': 'text/html; charset=utf-8' },
+          headers: {
+            'content-type': 'text/html; charset=utf-8',
+            'content-security-policy': DOCS_PAGE_CSP,
+            'x-content-type-options': 'nosniff',
+          },
           body: this.#docsPage(openapiHrefFor(request.path)),
         };
       case 'openapi':

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   decodeInferenceResponse,
   encodeInferenceRequest,
@@ -713,6 +714,37 @@ describe('docs, OpenAPI and metrics', () => {
     expect(html).not.toMatch(/(src|href)="https?:/); // no CDN
     expect(html).toContain('&lt;img&gt;&amp;&quot;x');
     expect(html).not.toContain('<img>');
+  });
+
+  it('sends a Content-Security-Policy that allows exactly its own inline style and script', async () => {
+    const { service } = await setup();
+    const response = await service.request('/v2/docs');
+    const csp = response.headers['content-security-policy'] as string;
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    const html = response.text();
+    const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+    const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!);
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(styles).toHaveLength(1);
+    expect(scripts).toHaveLength(1);
+    const directives = Object.fromEntries(
+      csp.split('; ').map((directive) => {
+        const [name, ...values] = directive.split(' ');
+        return [name, values.join(' ')];
+      }),
+    );
+    expect(directives).toEqual({
+      'default-src': "'none'",
+      'style-src': hash(styles[0]!),
+      'script-src': hash(scripts[0]!),
+      'connect-src': "'self'",
+      'img-src': "'self' data:",
+      'base-uri': "'none'",
+      'form-action': "'none'",
+      'frame-ancestors': "'none'",
+    });
+    // No inline handler or style attribute, which the hashes would not cover.
+    expect(html).not.toMatch(/\son[a-z]+=|\sstyle=/);
   });
 
   it("escapes a model's datatype and shape too (a plain model object's metadata is not checked)", async () => {

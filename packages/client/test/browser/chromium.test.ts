@@ -196,6 +196,47 @@ describe.skipIf(!hasChromium)('in headless Chromium, with the built client (dist
     expect(pageErrors).toEqual([]);
   });
 
+  // Not the client: the docs page of the same real server, which only a browser can show works
+  // under its Content-Security-Policy (docs-page.ts).
+  it("the server's docs page works under its Content-Security-Policy, which blocks an injected script", async () => {
+    const docs = await browser!.newPage();
+    const violations: string[] = [];
+    docs.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    try {
+      const response = await docs.goto(`${mobilenetServer!.url}/v2/docs`);
+      expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+      // The inline style applied and the inline script ran (its form posts to the server).
+      // (Expressions as strings: this file is typed without the DOM's types.)
+      const font = await docs.evaluate<string>('getComputedStyle(document.body).fontFamily');
+      expect(font).toContain('system-ui');
+      await docs.click('button');
+      await docs.waitForFunction("document.getElementById('out').textContent !== ''", null, {
+        timeout: 10_000,
+      });
+      const out = await docs.evaluate<string>("document.getElementById('out').textContent");
+      expect(out).toMatch(/^400\n/); // the example request has no data: the server's own 400
+      expect(out).toContain('"error"');
+      expect(violations).toEqual([]);
+      // A script that got into the page by any other way does not run.
+      const injected = await docs.evaluate<{
+        ran: boolean;
+        violated: string;
+      }>(`new Promise((resolve) => {
+        const report = (violated) => resolve({ ran: 'injectedRan' in globalThis, violated });
+        document.addEventListener('securitypolicyviolation', (event) => report(event.violatedDirective));
+        setTimeout(() => report('none'), 2000);
+        const script = document.createElement('script');
+        script.textContent = 'globalThis.injectedRan = true';
+        document.body.append(script);
+      })`);
+      expect(injected).toEqual({ ran: false, violated: 'script-src-elem' });
+    } finally {
+      await docs.close();
+    }
+  });
+
   // One vitest case per page case, nested as the suites nest them.
   let next = 0;
   const mirror: SuiteApi = {

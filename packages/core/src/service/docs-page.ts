@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RepositoryIndexEntry } from '../model-repository';
 import type { ModelMetadataV1 } from '../spec';
 import { ROUTES, type Route } from './route-table';
@@ -30,6 +31,48 @@ const ESCAPES: Record<string, string> = {
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char]!);
 }
+
+/** The page's only style sheet (inline, constant: the CSP allows it by its hash). */
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
+table{border-collapse:collapse;width:100%;margin-bottom:2rem}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
+code,textarea,pre{font-family:ui-monospace,monospace}.m{font-weight:bold;padding:0 .4rem;border-radius:3px;color:#fff}
+.GET{background:#2a7}.POST{background:#27c}textarea{width:100%;height:10rem}pre{background:#f5f5f5;padding:1rem;overflow:auto}
+`;
+
+/** The page's only script (inline, constant: the CSP allows it by its hash). */
+const SCRIPT = `
+document.getElementById('f').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const model = encodeURIComponent(document.getElementById('model').value);
+  const out = document.getElementById('out');
+  try {
+    const response = await fetch('models/' + model + '/infer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: document.getElementById('body').value });
+    out.textContent = response.status + '\\n' + JSON.stringify(await response.json(), null, 2);
+  } catch (error) { out.textContent = String(error); }
+});
+`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
+/**
+ * The docs page's `Content-Security-Policy`: its own inline style and script (by hash) and
+ * requests to its own origin, nothing else. Model names and metadata are escaped anyway; this
+ * stops anything that slipped through from running, loading, framing the page or posting a
+ * form elsewhere.
+ *
+ * @internal
+ */
+export const DOCS_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src ${sha256(STYLE)}`,
+  `script-src ${sha256(SCRIPT)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 const tensors = (list: ModelMetadataV1['inputs'] | undefined) =>
   (list ?? [])
@@ -81,12 +124,7 @@ export function renderDocsPage(options: DocsPageOptions): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(options.title)} API</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:70rem;padding:0 1rem;color:#222}
-table{border-collapse:collapse;width:100%;margin-bottom:2rem}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}
-code,textarea,pre{font-family:ui-monospace,monospace}.m{font-weight:bold;padding:0 .4rem;border-radius:3px;color:#fff}
-.GET{background:#2a7}.POST{background:#27c}textarea{width:100%;height:10rem}pre{background:#f5f5f5;padding:1rem;overflow:auto}
-</style></head><body>
+<style>${STYLE}</style></head><body>
 <h1>${escapeHtml(options.title)} <small>${escapeHtml(options.version)}</small></h1>
 <p>Open Inference Protocol (KServe V2) REST API. Machine-readable: <a href="${escapeHtml(options.openapiHref ?? 'docs/openapi.json')}">OpenAPI 3 document</a>. Errors are <code>{"error": "..."}</code>.</p>
 <h2>Routes</h2>
@@ -101,17 +139,7 @@ ${models || '<tr><td colspan="5">No models.</td></tr>'}
 <form id="f"><label>Model <input id="model" value="${escapeHtml(firstModel)}"></label>
 <textarea id="body">${escapeHtml(JSON.stringify({ inputs: example ?? [] }, null, 2))}</textarea>
 <button>POST infer</button></form><pre id="out"></pre>
-<script>
-document.getElementById('f').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const model = encodeURIComponent(document.getElementById('model').value);
-  const out = document.getElementById('out');
-  try {
-    const response = await fetch('models/' + model + '/infer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: document.getElementById('body').value });
-    out.textContent = response.status + '\\n' + JSON.stringify(await response.json(), null, 2);
-  } catch (error) { out.textContent = String(error); }
-});
-</script>
+<script>${SCRIPT}</script>
 </body></html>
 `;
 }
