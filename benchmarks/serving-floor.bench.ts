@@ -52,6 +52,7 @@ import { canPin, coreCpus, cpuList } from './lib/cpu-pinning';
 import { envInteger, envIntegers, envList } from './lib/env';
 import { finchBinaryRequest } from './lib/finch.mjs';
 import { captureFinchAnswer } from './lib/finch-answer';
+import { floorChart } from './lib/floor-chart';
 import { median, round } from './lib/latency';
 import { describeMachine, machineInfo, watchLoad } from './lib/machine';
 import { writeResults } from './lib/results';
@@ -293,7 +294,12 @@ async function main(): Promise<void> {
   const load = stopLoad();
   const seconds = round((performance.now() - startedAt) / 1000, 0);
   console.log(`\nload average during the run: min ${load.min}, mean ${load.mean}, max ${load.max}`);
-  writeResults(CORES === 0 ? 'serving-floor' : `serving-floor-${CORES}cores`, {
+  const name = CORES === 0 ? 'serving-floor' : `serving-floor-${CORES}cores`;
+  const layout =
+    place.servers === undefined
+      ? `${place.cores} cores shared with wrk`
+      : `${place.cores} core${place.cores === 1 ? '' : 's'}, wrk on others`;
+  writeResults(name, {
     machine,
     placement: place,
     load,
@@ -303,6 +309,12 @@ async function main(): Promise<void> {
     ceilings,
     cells,
     summary,
+    charts: [
+      floorChart(summary, INFER_SERVERS, {
+        file: `${name}.svg`,
+        subtitle: `MobileNetV2 int8, ${layout}, ${machine.cpuModel}, load avg ${load.mean}`,
+      }),
+    ],
   });
   console.log(`total ${seconds} s`);
 }
