@@ -633,7 +633,7 @@ export class InferenceService {
             'content-security-policy': DOCS_PAGE_CSP,
             'x-content-type-options': 'nosniff',
           },
-          body: this.#docsPage(openapiHrefFor(request.path)),
+          body: this.#docsPage(openapiHrefFor(request.path), modelsHrefFor(request.path)),
         };
       case 'openapi':
         return { status: 200, headers: { ...JSON_HEADERS }, body: this.#openapiDocument() };
@@ -798,7 +798,7 @@ export class InferenceService {
     return jsonResponse(200, this.repository.status(model));
   }
 
-  #docsPage(openapiHref: string): string {
+  #docsPage(openapiHref: string, modelsHref: string): string {
     const models = this.repository.list().map((entry) => {
       let metadata: ModelMetadataV1 | undefined;
       try {
@@ -814,6 +814,7 @@ export class InferenceService {
       enabled: this.#enabled,
       models,
       openapiHref,
+      modelsHref,
     });
   }
 
@@ -1064,9 +1065,18 @@ function parseOptionalJson(request: ServiceRequest): unknown {
  * behind a framework that adds trailing slashes (Next's `trailingSlash: true`).
  */
 function openapiHrefFor(path: string): string {
-  // The trailing slashes are what routing dropped from the path part.
-  const slashes = pathPartOf(path).length - pathnameOf(path).length;
+  const slashes = trailingSlashes(path);
   return slashes === 0 ? 'docs/openapi.json' : `${'../'.repeat(slashes - 1)}openapi.json`;
+}
+
+/** The models' URL prefix relative to the docs page as requested (its form posts there). */
+function modelsHrefFor(path: string): string {
+  return `${'../'.repeat(trailingSlashes(path))}models/`;
+}
+
+/** The trailing slashes of a docs page's path: what routing dropped from the path part. */
+function trailingSlashes(path: string): number {
+  return pathPartOf(path).length - pathnameOf(path).length;
 }
 
 /**

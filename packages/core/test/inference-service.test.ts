@@ -776,13 +776,18 @@ describe('docs, OpenAPI and metrics', () => {
     expect(html).not.toContain('<script>alert(2)');
   });
 
-  it('links the OpenAPI document relative to the page as requested, with or without trailing slashes', async () => {
+  it('links the OpenAPI document and posts its form relative to the page as requested, with or without trailing slashes', async () => {
     const { service } = await setup();
     for (const path of ['/v2/docs', '/v2/docs/', '/v2/docs//?x=1']) {
       const response = await service.request(path);
       expect(response.status, path).toBe(200);
       const link = /href="([^"]*openapi\.json)"/.exec(response.text())![1]!;
       expect(new URL(link, `http://h/ml${path}`).pathname, path).toBe('/ml/v2/docs/openapi.json');
+      // The form posts to the model's infer route from any of them.
+      const models = /data-models="([^"]*)"/.exec(response.text())![1]!;
+      expect(new URL(`${models}m/infer`, `http://h/ml${path}`).pathname, path).toBe(
+        '/ml/v2/models/m/infer',
+      );
     }
   });
 

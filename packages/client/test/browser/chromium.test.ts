@@ -198,32 +198,35 @@ describe.skipIf(!hasChromium)('in headless Chromium, with the built client (dist
 
   // Not the client: the docs page of the same real server, which only a browser can show works
   // under its Content-Security-Policy (docs-page.ts).
-  it("the server's docs page works under its Content-Security-Policy, which blocks an injected script", async () => {
-    const docs = await browser!.newPage();
-    const violations: string[] = [];
-    docs.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-    });
-    try {
-      const response = await docs.goto(`${mobilenetServer!.url}/v2/docs`);
-      expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
-      // The inline style applied and the inline script ran (its form posts to the server).
-      // (Expressions as strings: this file is typed without the DOM's types.)
-      const font = await docs.evaluate<string>('getComputedStyle(document.body).fontFamily');
-      expect(font).toContain('system-ui');
-      await docs.click('button');
-      await docs.waitForFunction("document.getElementById('out').textContent !== ''", null, {
-        timeout: 10_000,
+  it.each(['/v2/docs', '/v2/docs/'])(
+    "the server's docs page (%s) works under its Content-Security-Policy, which blocks an injected script",
+    async (path) => {
+      const docs = await browser!.newPage();
+      const violations: string[] = [];
+      docs.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
       });
-      const out = await docs.evaluate<string>("document.getElementById('out').textContent");
-      expect(out).toMatch(/^400\n/); // the example request has no data: the server's own 400
-      expect(out).toContain('"error"');
-      expect(violations).toEqual([]);
-      // A script that got into the page by any other way does not run.
-      const injected = await docs.evaluate<{
-        ran: boolean;
-        violated: string;
-      }>(`new Promise((resolve) => {
+      try {
+        const response = await docs.goto(`${mobilenetServer!.url}${path}`);
+        expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
+        // The inline style applied and the inline script ran (its form posts to the server).
+        // (Expressions as strings: this file is typed without the DOM's types.)
+        const font = await docs.evaluate<string>('getComputedStyle(document.body).fontFamily');
+        expect(font).toContain('system-ui');
+        await docs.click('button');
+        // A selector, not a function: Playwright evaluates a string predicate with eval, which
+        // the page's CSP refuses.
+        await docs.waitForSelector('#out:not(:empty)', { state: 'attached', timeout: 10_000 });
+        const out = await docs.evaluate<string>("document.getElementById('out').textContent");
+        // The example request has no data: the model route's own 400 (not a 404 beside it).
+        expect(out).toMatch(/^400\n/);
+        expect(out).toContain('"error"');
+        expect(violations).toEqual([]);
+        // A script that got into the page by any other way does not run.
+        const injected = await docs.evaluate<{
+          ran: boolean;
+          violated: string;
+        }>(`new Promise((resolve) => {
         const report = (violated) => resolve({ ran: 'injectedRan' in globalThis, violated });
         document.addEventListener('securitypolicyviolation', (event) => report(event.violatedDirective));
         setTimeout(() => report('none'), 2000);
@@ -231,11 +234,12 @@ describe.skipIf(!hasChromium)('in headless Chromium, with the built client (dist
         script.textContent = 'globalThis.injectedRan = true';
         document.body.append(script);
       })`);
-      expect(injected).toEqual({ ran: false, violated: 'script-src-elem' });
-    } finally {
-      await docs.close();
-    }
-  });
+        expect(injected).toEqual({ ran: false, violated: 'script-src-elem' });
+      } finally {
+        await docs.close();
+      }
+    },
+  );
 
   // One vitest case per page case, nested as the suites nest them.
   let next = 0;

@@ -11,6 +11,8 @@ export interface DocsPageOptions {
   models: { entry: RepositoryIndexEntry; metadata: ModelMetadataV1 | undefined }[];
   /** The link to the OpenAPI document, relative to the page's URL. Default `docs/openapi.json`. */
   openapiHref?: string;
+  /** Where the form posts (`<this><model>/infer`), relative to the page's URL. Default `models/`. */
+  modelsHref?: string;
 }
 
 const ESCAPES: Record<string, string> = {
@@ -47,7 +49,7 @@ document.getElementById('f').addEventListener('submit', async (event) => {
   const model = encodeURIComponent(document.getElementById('model').value);
   const out = document.getElementById('out');
   try {
-    const response = await fetch('models/' + model + '/infer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: document.getElementById('body').value });
+    const response = await fetch(event.target.dataset.models + model + '/infer', { method: 'POST', headers: { 'content-type': 'application/json' }, body: document.getElementById('body').value });
     out.textContent = response.status + '\\n' + JSON.stringify(await response.json(), null, 2);
   } catch (error) { out.textContent = String(error); }
 });
@@ -136,7 +138,7 @@ ${routes}
 ${models || '<tr><td colspan="5">No models.</td></tr>'}
 </table>
 <h2>Try it</h2>
-<form id="f"><label>Model <input id="model" value="${escapeHtml(firstModel)}"></label>
+<form id="f" data-models="${escapeHtml(options.modelsHref ?? 'models/')}"><label>Model <input id="model" value="${escapeHtml(firstModel)}"></label>
 <textarea id="body">${escapeHtml(JSON.stringify({ inputs: example ?? [] }, null, 2))}</textarea>
 <button>POST infer</button></form><pre id="out"></pre>
 <script>${SCRIPT}</script>
