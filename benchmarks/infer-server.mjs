@@ -56,10 +56,10 @@ import { reportReady, requireFrom } from './lib/server-child.mjs';
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
 /** A `-v8heap` kind is its base kind in a Node started with `--initial-old-space-size=128`. */
 const kind = process.argv[2]?.replace(/-v8heap$/, '');
-/** `serve-tuned-p<N>`: the number of processes. */
-const processes = Number(/^serve-(?:tuned|inprocess)-p(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
+/** `serve-tuned-p<N>` and `serve-inprocess-p<N>`: the number of processes. */
+const processes = Number(/^serve-(?:tuned|inprocess)-p([1-9]\d*)$/.exec(kind ?? '')?.[1] ?? 0);
 /** `serve-tuned-b<N>`: the fixed batch size. */
-const fixedBatch = Number(/^serve-tuned-b(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
+const fixedBatch = Number(/^serve-tuned-b([1-9]\d*)$/.exec(kind ?? '')?.[1] ?? 0);
 /** `serve-w<N>`: the number of workers. */
 const workers = Number(/^serve-w(\d+)$/.exec(kind ?? '')?.[1] ?? 0);
 
@@ -98,7 +98,7 @@ async function start() {
       return (await serve({ models: [mobilenet({ workers })], port: 0 })).server;
     case 'serve-inprocess':
       return (await serve({ models: [mobilenet({ workers: 0 })], port: 0 })).server;
-    case `serve-inprocess-p${processes}`:
+    case processes > 0 && `serve-inprocess-p${processes}`:
       return (
         await serve({
           models: [
@@ -116,8 +116,8 @@ async function start() {
       return (await serve({ models: [mobilenet({ intraOpSpinning: true })], port: 0 })).server;
     case 'serve-tuned':
     case 'serve-tuned-unpooled':
-    case `serve-tuned-b${fixedBatch}`:
-    case `serve-tuned-p${processes}`:
+    case fixedBatch > 0 && `serve-tuned-b${fixedBatch}`:
+    case processes > 0 && `serve-tuned-p${processes}`:
       return (
         await serve({
           models: [

@@ -3,9 +3,32 @@
  * (`infer-server.mjs`'s `serve-tuned-p<N>`, `least-server.mjs` on more than one core): it
  * forks the server processes, reports the port they share once all listen, and ends them
  * when the bench goes. It only forwards connections (round-robin); the bench counts the CPU
- * of the whole process tree (`proc-cpu.ts`), so its `cpu` answer is 0.
+ * of the whole process tree (`proc-cpu.ts`). Its `cpu` answer (how busy the server is, for
+ * `settle()`) is its processes' CPU from Linux's `/proc`; it answers no `memory` request.
  */
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+
+/** User + system CPU seconds of a process, all threads (`/proc/<pid>/stat`, USER_HZ 100). */
+function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU the server processes used over `ms`, as a fraction of one core. */
+async function processesCpu(ms) {
+  const pids = Object.values(cluster.workers ?? {}).map((worker) => worker.process.pid);
+  const total = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const before = total();
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return (total() - before) / ((performance.now() - started) / 1000);
+}
 
 /**
  * Forks `processes` copies of this script and reports `{ type: 'ready', port }` once all of
@@ -23,8 +46,11 @@ export async function startClusterPrimary(processes) {
     );
   }
   const [port] = await Promise.all(listening);
-  process.on('message', (message) => {
-    if (message?.type === 'cpu') process.send({ type: 'cpu', fraction: 0 });
+  process.on('message', async (message) => {
+    const type = message?.type;
+    if (type === 'cpu') process.send({ type, fraction: await processesCpu(message.ms ?? 300) });
+    else if (type !== undefined)
+      process.send({ type, error: `${type}: not answered by a cluster` });
   });
   // Ends them (SIGTERM, which ends a serve() without handleSignals at once) and exits once
   // they have: a process whose primary is gone first ends by `process.exit()`, which aborted
