@@ -3,7 +3,7 @@
  * the job, so the bench can measure, rather than estimate, how much of the ceiling any Node
  * HTTP server reaches on a machine. Per request it reads the body into a buffer of its
  * `Content-Length` that the next request reuses once the model has run (no garbage per
- * request: in an ad-hoc run on one core that served 1.05-1.1x what `Buffer.concat` of the
+ * request: in ad-hoc runs on one core that served 1.03-1.1x what `Buffer.concat` of the
  * chunks did), parses the binary tensor extension's JSON header, runs MobileNet on the
  * tensor bytes in place (`session.run`, batch 1, a 1-thread session on the main thread), and
  * answers the output as a binary OIP response. Nothing else: no validation beyond the
