@@ -2,13 +2,12 @@
  * The least server of `serving-floor.bench.ts`: the simplest Node server that really does
  * the job, so the bench can measure, rather than estimate, how much of the ceiling any Node
  * HTTP server reaches on a machine. Per request it reads the body into a buffer of its
- * `Content-Length` that the next request reuses once the model has run (no garbage per
- * request: in ad-hoc runs on one core that served 1.03-1.1x what `Buffer.concat` of the
- * chunks did), parses the binary tensor extension's JSON header, runs MobileNet on the
+ * `Content-Length` that the next request reuses once the model has run (no body-sized
+ * garbage per request, as `serve()` reads bodies into pooled buffers), parses the binary tensor extension's JSON header, runs MobileNet on the
  * tensor bytes in place (`session.run`, batch 1, a 1-thread session on the main thread), and
  * answers the output as a binary OIP response. Nothing else: no validation beyond the
  * header, no batching, no worker thread, no metrics, no error handling a real server needs
- * (anything but a POST with a `Content-Length` gets a 404 or a 411).
+ * (anything but a POST with a `Content-Length` of at most 64 MiB gets a 404, 411 or 413).
  *
  * One process per core this process may use (`os.availableParallelism()`), as the ceiling
  * runs one 1-thread session per core: on more than one core, under `node:cluster`
@@ -26,6 +25,8 @@ import { reportReady, requireFrom } from './lib/server-child.mjs';
 
 const MODEL = fileURLToPath(new URL('../models/mobilenet/model.onnx', import.meta.url));
 const processes = availableParallelism();
+/** Larger bodies get a 413 (a buffer is allocated before the body is read). */
+const MAX_BODY = 64 * 2 ** 20;
 
 async function start() {
   const ort = requireFrom('@infer/runtime-onnx', 'onnxruntime-node');
@@ -40,6 +41,7 @@ async function start() {
     const length = Number(request.headers['content-length']);
     if (request.method !== 'POST') return void response.writeHead(404).end();
     if (!(length > 0)) return void response.writeHead(411).end();
+    if (length > MAX_BODY) return void response.writeHead(413).end();
     const reused = free.pop();
     const body = reused?.byteLength === length ? reused : Buffer.allocUnsafeSlow(length);
     let read = 0;

@@ -164,13 +164,17 @@ async function main(): Promise<void> {
   const cells: Cell[] = [];
   const ceilings: RoundCeiling[] = [];
   try {
+    // As many requests at once as the server may have processes (`-p<N>` kinds, least-server on
+    // several cores): concurrent, so on connections of their own, which node:cluster hands to
+    // its processes round-robin.
+    const checkAll = (port: number) =>
+      Promise.all(
+        Array.from({ length: place.cores }, () => captureFinchAnswer(port, PATH, body, headers)),
+      );
     let answer: Awaited<ReturnType<typeof captureFinchAnswer>> | undefined;
-    for (const server of infer) answer = await captureFinchAnswer(server.port, PATH, body, headers);
+    for (const server of infer) [answer] = await checkAll(server.port);
     await floor!.request({ type: 'answer', ...answer });
-    // One request per process (node:cluster hands connections out round-robin).
-    for (let index = 0; index < place.cores; index++) {
-      await captureFinchAnswer(least!.port, PATH, body, headers);
-    }
+    await checkAll(least!.port);
     console.log(
       `${INFER_SERVERS.join(', ')} and least-server answer class 12; http-floor answers the same bytes`,
     );

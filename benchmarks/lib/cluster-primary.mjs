@@ -27,7 +27,8 @@ async function processesCpu(ms) {
   const before = total();
   const started = performance.now();
   await new Promise((resolve) => setTimeout(resolve, ms));
-  return (total() - before) / ((performance.now() - started) / 1000);
+  // A process that exited in the window counts 0 at its end: never below 0.
+  return Math.max(0, (total() - before) / ((performance.now() - started) / 1000));
 }
 
 /**
