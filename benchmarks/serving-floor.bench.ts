@@ -257,7 +257,7 @@ async function main(): Promise<void> {
         boundPct: round((100 * boundRps) / best.imagesPerSecond, 1),
         boundAllCoresPct: round((100 * allCoresMs) / (allCoresMs + transportMs), 1),
         floorRps: floorCell.rps,
-        /** The least server's req/s as a percentage of the ceiling: the bound, measured. */
+        /** The least server's req/s as a percentage of the ceiling (what the bound estimates). */
         leastPct: round((100 * at('least-server').rps) / best.imagesPerSecond, 1),
         /** Each @infer server's req/s as a percentage of the least server's. */
         ofLeastPct: Object.fromEntries(
