@@ -1,9 +1,9 @@
 /**
  * Question (issue 8): does a real model's server hold its memory over 100k requests? The
  * identity soak in `serving.bench.ts` shows the serving path does not leak; this one runs
- * MobileNetV2 int8 (`serve()` with default settings, `infer-server.mjs serve-default`:
- * in-process session, batching auto) for 100k binary requests of the finch at 32
- * connections.
+ * MobileNetV2 int8 (`serve()` with default settings, `infer-server.mjs serve-default`: one
+ * worker thread since 2026-11-27, stop 30, an in-process session before; batching auto) for
+ * 100k binary requests of the finch at 32 connections.
  *
  * Memory (RSS and V8 heap after two full GCs, worker threads included in RSS) is read at
  * rest (model loaded, no request), after a warm-up of 2,000 requests, and after each of four
