@@ -90,6 +90,12 @@ async function serviceOf(model) {
   return new InferenceService({ repository });
 }
 
+/** The cores each process of a `-p<N>` kind gets (floor(cores / N), at least 1); else all. */
+const coresPerProcess =
+  processes > 0
+    ? Math.max(1, Math.floor(availableParallelism() / processes))
+    : availableParallelism();
+
 async function start() {
   switch (kind) {
     case 'serve-default':
@@ -104,7 +110,7 @@ async function start() {
           models: [
             mobilenet({
               workers: 0,
-              intraOpThreads: Math.max(1, Math.floor(availableParallelism() / processes)),
+              intraOpThreads: coresPerProcess,
               batching: { maxBatchSize: 'auto' },
               warmup: true,
             }),
@@ -122,10 +128,7 @@ async function start() {
         await serve({
           models: [
             mobilenet({
-              workers:
-                processes > 0
-                  ? Math.max(1, Math.floor(availableParallelism() / processes))
-                  : availableParallelism(),
+              workers: coresPerProcess,
               batching: { maxBatchSize: fixedBatch > 0 ? fixedBatch : 'auto' },
               warmup: true,
             }),
